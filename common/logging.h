@@ -1,0 +1,47 @@
+#pragma once
+
+#include <sstream>
+#include <string>
+#include <string_view>
+
+// A small leveled logger (Abseil 20220623 has no absl/log). Thread-safe: each line is formatted
+// into its own buffer and written with one write(2).
+//
+//   SP_LOG(kInfo) << "listening on " << address;
+//
+// Levels follow redis-cluster-proxy's log-level option: debug, info, success, warning, error.
+namespace slotplane {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kSuccess = 2, kWarning = 3, kError = 4 };
+
+bool ParseLogLevel(std::string_view text, LogLevel* level);
+const char* LogLevelName(LogLevel level);
+
+void SetLogLevel(LogLevel level);
+LogLevel GetLogLevel();
+bool LogEnabled(LogLevel level);
+
+// Sends log lines to `path` (appending) instead of stderr; empty path means stderr. Returns false
+// with errno set when the file cannot be opened.
+bool SetLogFile(const std::string& path);
+
+namespace internal {
+
+class LogLine {
+ public:
+  LogLine(LogLevel level, const char* file, int line);
+  ~LogLine();
+  std::ostream& stream() { return stream_; }
+
+ private:
+  LogLevel level_;
+  std::ostringstream stream_;
+};
+
+}  // namespace internal
+}  // namespace slotplane
+
+#define SP_LOG(level)                                            \
+  if (!::slotplane::LogEnabled(::slotplane::LogLevel::level)) {  \
+  } else                                                         \
+    ::slotplane::internal::LogLine(::slotplane::LogLevel::level, __FILE__, __LINE__).stream()

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/cluster_view.h"
+
+struct redisReply;
+
+namespace slotplane {
+
+struct DiscoveryOptions {
+  // Nodes to ask, in order; the first one that answers a usable topology wins. Unreachable,
+  // failing or loading nodes are skipped (and logged at debug level), never fatal while another
+  // node answers.
+  std::vector<NodeAddress> seeds;
+  absl::Duration connect_timeout = absl::Seconds(1);
+  absl::Duration io_timeout = absl::Seconds(1);
+  // Credentials sent with AUTH before asking (empty password: no AUTH; empty user: AUTH pass).
+  std::string auth_user;
+  std::string auth_password;
+};
+
+// Asks the seeds for the slot map with CLUSTER SHARDS, falling back to CLUSTER SLOTS on servers
+// that do not know it (Redis < 7). Blocking; call it off the request path. Fails only when no
+// seed gave a usable answer; the error then names every seed and why it failed.
+absl::StatusOr<ClusterViewPtr> DiscoverTopology(const DiscoveryOptions& options);
+
+// Reply converters, exposed for unit tests. They do not own or free `reply`.
+absl::StatusOr<std::vector<Shard>> ShardsFromClusterShardsReply(const redisReply* reply);
+absl::StatusOr<std::vector<Shard>> ShardsFromClusterSlotsReply(const redisReply* reply);
+
+}  // namespace slotplane

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace slotplane::dataplane {
+
+enum class ScanStatus {
+  kComplete,  // one whole reply frame: see frame_size()
+  kNeedMore,  // a valid prefix; call again with more bytes appended
+  kError,     // the stream is not RESP; the connection is unusable
+};
+
+// Finds the boundaries of reply frames in a backend's byte stream without building objects.
+// Handles RESP2 and the RESP3 types, nested to any depth in O(1) memory (it counts the elements
+// still owed instead of keeping a stack). Incremental with the same contract as RequestParser:
+// `data` is the start of the current frame; between kNeedMore calls bytes may only be appended
+// (the buffer may move); after kComplete the caller drops frame_size() bytes.
+class ReplyScanner {
+ public:
+  ScanStatus Scan(const char* data, size_t size);
+
+  size_t frame_size() const { return frame_size_; }
+  // The first byte of the last complete frame ('+', '-', ':', '$', '*', ...).
+  char frame_type() const { return frame_type_; }
+  const char* error() const { return error_; }
+  void Reset();
+
+ private:
+  size_t pos_ = 0;           // resume offset relative to the frame start
+  int64_t pending_ = 1;      // elements still owed before the frame is complete
+  int64_t bulk_remaining_ = -1;  // >= 0 while inside a bulk payload (+2 for CRLF)
+  size_t frame_size_ = 0;
+  char frame_type_ = 0;
+  const char* error_ = "";
+};
+
+}  // namespace slotplane::dataplane

@@ -1,0 +1,84 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slotplane::dataplane {
+
+// Limits with Redis's defaults; a request past one is a protocol error.
+struct RequestLimits {
+  int64_t max_bulk_len = 512LL * 1024 * 1024;  // proto-max-bulk-len
+  int64_t max_inline_len = 64 * 1024;          // PROTO_INLINE_MAX_SIZE
+  int64_t max_multibulk_len = 1024 * 1024;     // count of arguments in one command
+};
+
+enum class ParseStatus {
+  kCommand,   // one whole command parsed: see args(), command_size()
+  kNeedMore,  // the bytes so far are a valid prefix; call again with more appended
+  kError,     // protocol error: reply "-ERR <error()>" and close the connection
+};
+
+// Incremental, zero-copy RESP2 request parser (multibulk and inline) for one client connection.
+//
+// Contract: `data` points at the first byte of the command being parsed. Between calls that return
+// kNeedMore the caller may only append bytes (the buffer may move: the parser stores offsets, never
+// pointers), so it resumes where it stopped instead of rescanning. After kCommand the caller drops
+// command_size() bytes and the next call starts a new command. Steady-state parsing allocates
+// nothing: vectors keep their capacity.
+//
+// Empty inline lines ("\r\n" alone) are skipped like Redis does: they are consumed and reported
+// as kNeedMore with skipped_bytes() > 0 when nothing else is buffered.
+class RequestParser {
+ public:
+  explicit RequestParser(const RequestLimits& limits = RequestLimits()) : limits_(limits) {}
+
+  ParseStatus Parse(const char* data, size_t size);
+
+  // Valid after kCommand until the next Parse call or until the caller's buffer changes.
+  const std::vector<std::string_view>& args() const { return args_; }
+  // Bytes of the command including its framing; the caller removes exactly these.
+  size_t command_size() const { return command_size_; }
+  // True if the command was written inline (telnet style). Inline arguments may point into the
+  // parser's own scratch (quotes and escapes are decoded), so the caller must re-encode it as
+  // multibulk to forward it; multibulk commands may be forwarded byte for byte.
+  bool is_inline() const { return is_inline_; }
+  // Bytes of blank lines consumed before the command (caller drops them too); reset each call.
+  size_t skipped_bytes() const { return skipped_bytes_; }
+
+  // After kError: Redis's own text without the "-ERR " prefix, e.g.
+  // "Protocol error: invalid bulk length".
+  const std::string& error() const { return error_; }
+
+  // Forget any partial command (used after the caller dropped its buffer).
+  void Reset();
+
+ private:
+  // Implementation-defined state; see request_parser.cc.
+  struct ArgOffset {
+    uint32_t offset;
+    uint32_t length;
+  };
+  ParseStatus ParseMultibulk(const char* data, size_t size);
+  ParseStatus ParseInline(const char* data, size_t size);
+  ParseStatus Fail(const char* message);
+  void MaterializeArgs(const char* data);
+
+  RequestLimits limits_;
+  std::vector<std::string_view> args_;
+  std::vector<ArgOffset> offsets_;
+  std::string inline_scratch_;
+  std::string error_;
+  size_t command_size_ = 0;
+  size_t skipped_bytes_ = 0;
+  bool is_inline_ = false;
+  // Multibulk resume state.
+  bool in_multibulk_ = false;
+  int64_t expected_args_ = 0;
+  int64_t bulk_len_ = -1;
+  size_t pos_ = 0;  // offset of the next unread byte relative to the command start
+};
+
+}  // namespace slotplane::dataplane
