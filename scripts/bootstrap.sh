@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Installs the Debian packages slotplane needs to build, test, fuzz and run its local demo
+# cluster. Idempotent: checks each package with dpkg-query and runs apt-get (update + install)
+# only when something is missing. Uses sudo when not run as root.
+#
+# The redis-server package ships a system service. slotplane never uses it (its clusters run on
+# their own loopback ports), and the install keeps it from being started: if the host has no
+# /usr/sbin/policy-rc.d, one that forbids service starts is put in place for the duration of the
+# install and removed afterwards.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  libhiredis-dev prometheus-cpp-dev libgtest-dev
+  redis-server redis-tools python3 python3-redis
+  clang libclang-rt-14-dev valgrind procps
+)
+
+say() { printf 'bootstrap: %s\n' "$*"; }
+die() {
+  printf 'bootstrap: error: %s\n' "$*" >&2
+  exit 1
+}
+
+installed() {
+  [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]
+}
+
+missing_packages() {
+  local pkg
+  for pkg in "${PACKAGES[@]}"; do
+    installed "$pkg" || printf '%s\n' "$pkg"
+  done
+}
+
+command -v dpkg-query >/dev/null 2>&1 ||
+  die "dpkg-query not found: this script supports Debian bookworm (and close relatives) only"
+
+mapfile -t missing < <(missing_packages)
+if ((${#missing[@]} == 0)); then
+  say "all ${#PACKAGES[@]} packages are installed"
+  exit 0
+fi
+say "missing: ${missing[*]}"
+
+command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install these by hand: ${missing[*]}"
+SUDO=()
+if ((EUID != 0)); then
+  command -v sudo >/dev/null 2>&1 || die "not root and sudo is not installed; run as root: $0"
+  SUDO=(sudo)
+fi
+as_root() { "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive "$@"; }
+
+log=$(mktemp "${TMPDIR:-/tmp}/slotplane-bootstrap.XXXXXX")
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+cleanup() {
+  if ((created_policy)); then
+    as_root rm -f "$policy" || printf 'bootstrap: warning: could not remove %s\n' "$policy" >&2
+  fi
+  rm -f "$log"
+}
+trap cleanup EXIT
+
+if [[ ! -e $policy ]]; then
+  # Exit code 101 tells invoke-rc.d / deb-systemd-invoke not to start services.
+  as_root sh -c "printf '#!/bin/sh\nexit 101\n' >'$policy' && chmod 755 '$policy'" ||
+    die "could not write $policy"
+  created_policy=1
+fi
+
+run_apt() {
+  if ! as_root apt-get -q -y -o Dpkg::Use-Pty=0 "$@" >>"$log" 2>&1; then
+    printf 'bootstrap: error: apt-get %s failed; last lines of its output:\n' "$1" >&2
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
+}
+
+say "apt-get update"
+run_apt update
+say "apt-get install ${missing[*]}"
+run_apt install --no-install-recommends "${missing[@]}"
+
+mapfile -t still < <(missing_packages)
+((${#still[@]} == 0)) || die "still missing after apt-get install: ${still[*]}"
+say "installed ${#missing[@]} package(s)"
