@@ -28,7 +28,9 @@ struct DiscoveryOptions {
 // seed gave a usable answer; the error then names every seed and why it failed.
 absl::StatusOr<ClusterViewPtr> DiscoverTopology(const DiscoveryOptions& options);
 
-// Reply converters, exposed for unit tests. They do not own or free `reply`.
+// Reply converters, exposed for unit tests. They do not own or free `reply`. A node whose address
+// the server does not know (reported as "" or "?") gets an empty host; DiscoverTopology replaces
+// it with the host of the seed that answered.
 absl::StatusOr<std::vector<Shard>> ShardsFromClusterShardsReply(const redisReply* reply);
 absl::StatusOr<std::vector<Shard>> ShardsFromClusterSlotsReply(const redisReply* reply);
 
