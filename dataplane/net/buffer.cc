@@ -1,0 +1,60 @@
+#include "dataplane/net/buffer.h"
+
+#include <cstring>
+#include <new>
+
+namespace slotplane::dataplane {
+namespace {
+constexpr size_t kMinCapacity = 16 * 1024;
+}  // namespace
+
+char* Buffer::PrepareWrite(size_t min_space) {
+  if (capacity_ - write_ < min_space) Reserve(min_space);
+  return data_ + write_;
+}
+
+void Buffer::Append(const char* bytes, size_t n) {
+  if (n == 0) return;
+  std::memcpy(PrepareWrite(n), bytes, n);
+  write_ += n;
+}
+
+void Buffer::Consume(size_t n) {
+  read_ += n;
+  if (read_ >= write_) read_ = write_ = 0;
+}
+
+void Buffer::ShrinkIfIdle(size_t keep) {
+  if (!empty() || capacity_ <= keep) return;
+  std::free(data_);
+  data_ = nullptr;
+  capacity_ = read_ = write_ = 0;
+}
+
+// Makes room at the back: first by sliding the unread bytes to the front when that frees enough
+// (and at least half the buffer, so repeated slides stay amortized O(1)), else by growing.
+void Buffer::Reserve(size_t min_space) {
+  size_t used = write_ - read_;
+  if (read_ > 0 && capacity_ - used >= min_space && read_ >= capacity_ / 2) {
+    std::memmove(data_, data_ + read_, used);
+    read_ = 0;
+    write_ = used;
+    return;
+  }
+  size_t wanted = used + min_space;
+  size_t capacity = capacity_ < kMinCapacity ? kMinCapacity : capacity_;
+  while (capacity < wanted) capacity *= 2;
+  if (read_ > 0) {
+    std::memmove(data_, data_ + read_, used);
+    read_ = 0;
+    write_ = used;
+  }
+  if (capacity != capacity_) {
+    char* grown = static_cast<char*>(std::realloc(data_, capacity));
+    if (grown == nullptr) throw std::bad_alloc();
+    data_ = grown;
+    capacity_ = capacity;
+  }
+}
+
+}  // namespace slotplane::dataplane

@@ -1,0 +1,138 @@
+#include "dataplane/session/command_dispatch.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "common/slot.h"
+#include "common/strings.h"
+#include "dataplane/command/key_extractor.h"
+#include "dataplane/errors.h"
+#include "dataplane/session/client_session.h"
+#include "dataplane/worker.h"
+
+namespace slotplane::dataplane {
+
+void EncodeCommand(const std::vector<std::string_view>& args, std::string* out) {
+  out->clear();
+  char header[32];
+  int n = snprintf(header, sizeof(header), "*%zu\r\n", args.size());
+  out->append(header, n);
+  for (std::string_view arg : args) {
+    n = snprintf(header, sizeof(header), "$%zu\r\n", arg.size());
+    out->append(header, n);
+    out->append(arg.data(), arg.size());
+    out->append("\r\n", 2);
+  }
+}
+
+bool HasBlockOption(const std::vector<std::string_view>& args) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (EqualsIgnoreCase(args[i], "STREAMS")) return false;  // keys and ids follow
+    if (EqualsIgnoreCase(args[i], "BLOCK")) return true;
+  }
+  return false;
+}
+
+CommandDispatcher::CommandDispatcher(Worker* worker) : worker_(worker), local_(worker) {}
+
+void CommandDispatcher::ReplyError(ClientSession* client, ErrorKind kind,
+                                   const std::string& error) {
+  worker_->stats().CountError(kind);
+  client->Reply(error);
+}
+
+const CommandInfo* CommandDispatcher::Resolve(ClientSession* client,
+                                              const std::vector<std::string_view>& args) {
+  const CommandTable& table = CommandTable::Get();
+  const CommandInfo* cmd = table.Find(args[0]);
+  if (cmd == nullptr) {
+    ReplyError(client, ErrorKind::kUnknownCommand, errors::UnknownCommand(args));
+    return nullptr;
+  }
+  if (!ArityOk(*cmd, args.size())) {
+    ReplyError(client, ErrorKind::kWrongArity, errors::WrongArity(cmd->name));
+    return nullptr;
+  }
+  if (cmd->num_subcommands == 0 || args.size() < 2) return cmd;
+  const CommandInfo* sub = table.FindSubcommand(*cmd, args[1]);
+  if (sub == nullptr) {
+    ReplyError(client, ErrorKind::kUnknownCommand, errors::UnknownSubcommand(args[0], args[1]));
+    return nullptr;
+  }
+  if (!ArityOk(*sub, args.size())) {
+    ReplyError(client, ErrorKind::kWrongArity, errors::WrongArity(sub->name));
+    return nullptr;
+  }
+  return sub;
+}
+
+void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::string_view>& args,
+                                 std::string_view raw) {
+  worker_->stats().commands_processed.Add();
+  const CommandInfo* cmd = Resolve(client, args);
+  if (cmd == nullptr) return;
+  switch (cmd->route) {
+    case RouteClass::kSlot:
+      if (HasBlockOption(args) && (cmd->flags & kCmdBlocking)) {
+        ReplyError(client, ErrorKind::kUnsupported, errors::NotYetSupported(cmd->name));
+        return;
+      }
+      RouteByKeys(client, *cmd, args, raw);
+      return;
+    case RouteClass::kAnyNode:
+      ForwardTo(client, worker_->router().AnyMaster(), 0, args, raw);
+      return;
+    case RouteClass::kLocal:
+      worker_->stats().commands_local.Add();
+      local_.Execute(client, *cmd, args);
+      return;
+    case RouteClass::kUnsupported:
+      ReplyError(client, ErrorKind::kUnsupported,
+                 errors::Unsupported(cmd->name, "it has no meaning through a proxy"));
+      return;
+    case RouteClass::kAllMasters:
+    case RouteClass::kAllNodes:
+    case RouteClass::kPrivate:
+      ReplyError(client, ErrorKind::kUnsupported, errors::NotYetSupported(cmd->name));
+      return;
+  }
+}
+
+void CommandDispatcher::ForwardToAnyMaster(ClientSession* client,
+                                           const std::vector<std::string_view>& args) {
+  ForwardTo(client, worker_->router().AnyMaster(), 0, args, std::string_view());
+}
+
+void CommandDispatcher::RouteByKeys(ClientSession* client, const CommandInfo& cmd,
+                                    const std::vector<std::string_view>& args,
+                                    std::string_view raw) {
+  if (!ExtractKeyPositions(cmd, args, &key_positions_) || key_positions_.empty()) {
+    // No readable keys (e.g. EVAL with numkeys 0, or a malformed key count): any master runs it,
+    // and Redis answers its own precise error for malformed calls.
+    ForwardTo(client, worker_->router().AnyMaster(), 0, args, raw);
+    return;
+  }
+  uint16_t slot = KeyHashSlot(args[key_positions_[0]]);
+  for (size_t i = 1; i < key_positions_.size(); ++i) {
+    if (KeyHashSlot(args[key_positions_[i]]) != slot) {
+      ReplyError(client, ErrorKind::kCrossSlot, errors::CrossSlot());
+      return;
+    }
+  }
+  ForwardTo(client, worker_->router().ForSlot(slot), slot, args, raw);
+}
+
+void CommandDispatcher::ForwardTo(ClientSession* client, BackendConn* conn, uint16_t slot,
+                                  const std::vector<std::string_view>& args,
+                                  std::string_view raw) {
+  Request* request = client->NewRequest();
+  request->slot = slot;
+  if (raw.empty()) {
+    EncodeCommand(args, &request->command);
+  } else {
+    request->command.assign(raw.data(), raw.size());
+  }
+  worker_->Forward(request, conn);
+}
+
+}  // namespace slotplane::dataplane

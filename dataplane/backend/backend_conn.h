@@ -1,0 +1,124 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/cluster_view.h"
+#include "dataplane/net/buffer.h"
+#include "dataplane/net/event_loop.h"
+#include "dataplane/resp/reply_scanner.h"
+#include "dataplane/session/request.h"
+
+namespace slotplane::dataplane {
+
+class BackendConn;
+struct WorkerStats;
+
+// What a backend connection needs from its worker. The seam that unit tests replace.
+class BackendOwner {
+ public:
+  virtual EventLoop& loop() = 0;
+  virtual RequestPool& pool() = 0;
+  virtual WorkerStats& stats() = 0;
+  // Asks for a Flush() before the loop sleeps (batched writes).
+  virtual void ScheduleFlush(BackendConn* conn) = 0;
+  // A reply frame for `request` (never internal). `reply` is valid only during the call.
+  virtual void OnBackendReply(BackendConn* conn, Request* request, std::string_view reply) = 0;
+  // `request` gets `error` (a full RESP error line) instead of a reply.
+  virtual void FailRequest(Request* request, const std::string& error) = 0;
+  // The connection failed or was lost; the owner may refresh the topology.
+  virtual void OnBackendDown(BackendConn* conn) = 0;
+
+ protected:
+  ~BackendOwner() = default;
+};
+
+struct BackendOptions {
+  std::string auth_user;
+  std::string auth_password;
+  int connect_timeout_ms = 1000;
+};
+
+// One pipelined connection from a worker to one cluster node, shared by all the worker's clients.
+// Requests are written in FIFO order and replies matched in the same order. Owned and used by one
+// worker thread only.
+//
+// States: idle (no socket) → connecting → connected. A lost connection fails the requests already
+// written (their fate is unknown) and reconnects at once for the ones not yet written; a failed
+// connect fails everything queued and enters backoff, during which new requests fail fast with
+// the reason, so a dead node never stalls clients.
+class BackendConn : public EventHandler {
+ public:
+  BackendConn(BackendOwner* owner, NodeAddress address, const BackendOptions& options);
+  ~BackendConn();
+  BackendConn(const BackendConn&) = delete;
+  BackendConn& operator=(const BackendConn&) = delete;
+
+  // Queues `request` (its `command` holds the RESP bytes) and connects if needed.
+  void Send(Request* request);
+  // Queues ASKING then `request`, adjacent on the wire (the ASK redirection protocol).
+  void SendAsking(Request* request);
+  // Writes queued bytes with one writev; called by the owner before the loop sleeps.
+  void Flush();
+  // Closes the socket now, failing whatever is in flight. Used when the node left the topology.
+  void Shutdown();
+
+  void OnEvents(uint32_t events) override;
+
+  const NodeAddress& address() const { return address_; }
+  const std::string& address_text() const { return address_text_; }
+  bool idle() const { return head_ == nullptr; }
+  bool connected() const { return state_ == State::kConnected; }
+  bool down() const { return state_ == State::kBackoff; }
+  const std::string& last_error() const { return last_error_; }
+  size_t in_flight() const { return in_flight_; }
+
+  // Whether the current slot table points at this node; an unreferenced node stops reconnecting.
+  void set_referenced(bool referenced) { referenced_ = referenced; }
+  bool referenced() const { return referenced_; }
+
+  bool flush_scheduled = false;  // owned by the worker's flush list
+
+ private:
+  enum class State { kIdle, kConnecting, kConnected, kBackoff };
+
+  void Enqueue(Request* request);
+  void PushFront(Request* request);
+  Request* PopFront();
+  Request* NewInternal(std::string_view command);
+  void Connect();
+  void OnConnectDone();
+  void OnConnectFailed(const std::string& reason);
+  void OnConnectionLost(const std::string& reason);
+  void CloseSocket();
+  void ReadReplies();
+  bool HandleFrame(std::string_view frame);
+  void FailAll(const std::string& error);
+  void UpdateInterest();
+  void ScheduleReconnect();
+
+  BackendOwner* owner_;
+  NodeAddress address_;
+  std::string address_text_;
+  BackendOptions options_;
+  State state_ = State::kIdle;
+  int fd_ = -1;
+  uint32_t registered_events_ = 0;  // the epoll mask currently set for fd_
+  bool referenced_ = true;
+
+  // In-flight FIFO: [head_ .. unsent_) written, [unsent_ .. tail_] waiting to be written.
+  Request* head_ = nullptr;
+  Request* tail_ = nullptr;
+  Request* unsent_ = nullptr;
+  size_t unsent_offset_ = 0;  // bytes of unsent_->command already written
+  size_t in_flight_ = 0;
+
+  Buffer input_;
+  ReplyScanner scanner_;
+  std::string last_error_;
+  int backoff_ms_ = 0;
+  EventLoop::TimerId connect_timer_ = 0;
+  EventLoop::TimerId reconnect_timer_ = 0;
+};
+
+}  // namespace slotplane::dataplane

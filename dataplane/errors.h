@@ -1,0 +1,46 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+// Every error reply slotplane-proxy writes itself is built here, with a kind that metrics count.
+// Wording follows Redis's own where Redis has one, so clients that match on it keep working.
+// Each function returns the full RESP line ("-...\r\n").
+namespace slotplane::dataplane {
+
+enum class ErrorKind {
+  kProtocol,            // malformed RESP; the connection is closed after the reply
+  kUnknownCommand,
+  kWrongArity,
+  kCrossSlot,
+  kClusterDown,         // slot not served, or no topology yet
+  kBackendUnavailable,  // node unreachable, connection lost
+  kRedirectLimit,       // too many MOVED/ASK hops
+  kUnsupported,         // no meaning through a proxy, or not implemented yet
+  kLimit,               // maxclients and similar
+  kCommand,             // a local command's argument errors (SELECT, HELLO, ...)
+  kCount
+};
+
+const char* ErrorKindName(ErrorKind kind);
+
+namespace errors {
+
+std::string Protocol(std::string_view message);  // message from RequestParser::error()
+std::string UnknownCommand(const std::vector<std::string_view>& args);
+std::string UnknownSubcommand(std::string_view command, std::string_view subcommand);
+std::string WrongArity(std::string_view full_name);
+std::string CrossSlot();
+std::string SlotNotServed();
+std::string NoTopology();
+std::string NodeUnreachable(std::string_view address, std::string_view reason);
+std::string ConnectionLost(std::string_view address);
+std::string TooManyRedirects(int slot);
+std::string Unsupported(std::string_view command, std::string_view why);
+std::string NotYetSupported(std::string_view command);
+std::string MaxClients();
+std::string Generic(std::string_view message);  // "-ERR <message>"
+
+}  // namespace errors
+}  // namespace slotplane::dataplane

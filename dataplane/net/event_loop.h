@@ -1,0 +1,80 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace slotplane::dataplane {
+
+// Receives readiness events for one file descriptor. The loop never owns handlers; an owner that
+// destroys a handler during a pass must defer the delete to the end of the pass (see Worker).
+class EventHandler {
+ public:
+  virtual void OnEvents(uint32_t events) = 0;
+
+ protected:
+  ~EventHandler() = default;
+};
+
+// One epoll loop, owned by one thread. Everything but Post() and Stop() must be called from the
+// loop's own thread.
+class EventLoop {
+ public:
+  using TimerId = uint64_t;
+
+  EventLoop();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  bool Add(int fd, uint32_t events, EventHandler* handler);
+  void Modify(int fd, uint32_t events, EventHandler* handler);
+  void Remove(int fd);
+
+  // Runs `fn` on the loop thread after `delay_ms` milliseconds. Timers are for rare events
+  // (reconnect backoff, retries, ticks), not per request.
+  TimerId RunAfter(int64_t delay_ms, std::function<void()> fn);
+  void Cancel(TimerId id);
+
+  // Thread-safe: queues `fn` to run on the loop thread and wakes the loop.
+  void Post(std::function<void()> fn);
+  // Thread-safe: makes Run() return after the current pass.
+  void Stop();
+
+  // Called once per pass after the ready events (and due timers) were handled, before the loop
+  // sleeps again: the place to flush batched writes.
+  void SetBeforeSleep(std::function<void()> fn) { before_sleep_ = std::move(fn); }
+
+  void Run();
+
+  // Monotonic milliseconds, refreshed at the start of each pass.
+  int64_t now_ms() const { return now_ms_; }
+  static int64_t MonotonicMs();
+
+ private:
+  class Wakeup;
+  void RunPosted();
+  void RunDueTimers();
+  int NextTimeoutMs() const;
+
+  int epoll_fd_;
+  int wake_fd_;
+  bool stopping_ = false;
+  int64_t now_ms_ = 0;
+  std::function<void()> before_sleep_;
+
+  std::mutex posted_mu_;
+  std::vector<std::function<void()>> posted_;  // guarded by posted_mu_
+  std::vector<std::function<void()>> running_;
+
+  TimerId next_timer_id_ = 1;
+  std::map<std::pair<int64_t, TimerId>, std::function<void()>> timers_;
+  absl::flat_hash_map<TimerId, int64_t> timer_deadlines_;
+};
+
+}  // namespace slotplane::dataplane

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/cluster_view.h"
+#include "common/logging.h"
+
+namespace slotplane::dataplane {
+
+// Every setting of slotplane-proxy. Names and meanings follow redis-cluster-proxy's proxy.conf
+// (see docs/configuration.md); slotplane's own additions are marked.
+struct ProxyOptions {
+  uint16_t port = 7777;
+  std::vector<std::string> bind;  // empty: all interfaces (0.0.0.0)
+  int threads = 0;                // 0: one per core
+  int maxclients = 10000;
+  int tcpkeepalive = 300;  // seconds; 0 disables
+  int tcp_backlog = 511;
+  bool daemonize = false;
+  std::string pidfile;
+  std::string logfile;
+  LogLevel log_level = LogLevel::kInfo;
+  std::vector<NodeAddress> entry_points;  // `cluster` / `entry-point`, repeatable
+  std::string auth;       // password the proxy sends to the cluster nodes
+  std::string auth_user;  // ACL user for `auth` (Redis 6+)
+  bool enable_cross_slot = false;
+  int connections_pool_size = 10;  // accepted for compatibility; private connections (later)
+  int connections_pool_min_size = 10;
+  int connections_pool_spawn_every = 50;
+  int connections_pool_spawn_rate = 2;
+  std::string disable_multiplexing = "auto";
+  bool dump_queries = false;  // accepted for compatibility; no effect
+  bool dump_buffer = false;
+  bool dump_queues = false;
+  // slotplane additions.
+  int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
+  int64_t max_multibulk_len = 1024 * 1024;
+  int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
+  int topology_refresh_interval_ms = 5000;  // periodic CLUSTER SHARDS poll
+  int backend_connect_timeout_ms = 1000;
+  int max_redirects = 5;  // MOVED/ASK hops per request before giving up
+  int tryagain_retries = 5;
+
+  int EffectiveThreads() const;
+};
+
+// Applies one option by its config-file name (`port`, `enable-cross-slot`, ...). Repeatable
+// options (`bind`, `cluster`, `entry-point`) append. Errors name the option and the bad value.
+absl::Status ApplyOption(ProxyOptions* options, const std::string& name,
+                         const std::vector<std::string>& values);
+
+// The current value of an option as PROXY CONFIG GET shows it; NotFound for unknown names.
+absl::StatusOr<std::string> GetOption(const ProxyOptions& options, const std::string& name);
+
+// Names of all options, in table order.
+std::vector<std::string> OptionNames();
+
+// Parses the command line: `-c FILE` (read first, then the other flags override it),
+// `-p PORT`, `--name value` for any option, `--name` alone for a yes/no option, and positional
+// `host:port` entry points. `-h`/`--help` and `--version` return a Cancelled status whose message
+// is the text to print.
+absl::StatusOr<ProxyOptions> ParseCommandLine(int argc, const char* const* argv);
+
+std::string UsageText();
+
+}  // namespace slotplane::dataplane

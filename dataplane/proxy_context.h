@@ -1,0 +1,28 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "dataplane/proxy_config.h"
+
+namespace slotplane::dataplane {
+
+class TopologyRefresher;
+class Worker;
+
+// What all workers share. Set up before the workers start and read-only afterwards, except the
+// atomics. Workers never write each other's state; they read it only for PROXY INFO.
+struct ProxyContext {
+  ProxyOptions options;
+  TopologyRefresher* refresher = nullptr;
+  std::vector<Worker*> workers;
+  int64_t start_time_unix = 0;
+  std::atomic<int64_t> clients{0};
+  std::atomic<uint64_t> next_client_id{1};
+  // Asks the main thread to stop the proxy (PROXY SHUTDOWN). Thread-safe.
+  std::function<void()> request_shutdown;
+};
+
+}  // namespace slotplane::dataplane

@@ -1,0 +1,80 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "dataplane/net/buffer.h"
+#include "dataplane/net/event_loop.h"
+#include "dataplane/resp/request_parser.h"
+#include "dataplane/session/request.h"
+
+namespace slotplane::dataplane {
+
+class Worker;
+
+// One client connection: reads and parses its commands, hands each to the worker's dispatcher,
+// and writes the replies back in request order. Owned by its worker; worker thread only.
+//
+// Replies: every command gets a Request in the reply queue at parse time. A reply that completes
+// while it is at the head of the queue goes straight into the output buffer; one that completes
+// early is parked in its Request until those ahead of it are done.
+class ClientSession : public EventHandler {
+ public:
+  ClientSession(Worker* worker, int fd, uint64_t id, std::string peer);
+  ~ClientSession();
+  ClientSession(const ClientSession&) = delete;
+  ClientSession& operator=(const ClientSession&) = delete;
+
+  void OnEvents(uint32_t events) override;
+
+  // Appends a new Request to the reply queue.
+  Request* NewRequest();
+  // `request`'s reply is `reply` (a whole RESP frame).
+  void Complete(Request* request, std::string_view reply);
+  // Shorthand for a reply the proxy produces itself.
+  void Reply(std::string_view reply) { Complete(NewRequest(), reply); }
+
+  // Stops reading; closes once every queued reply was written (QUIT, protocol errors).
+  void CloseAfterReplies();
+  // Writes buffered output; called by the worker before the loop sleeps.
+  void Flush();
+  // Closes the socket at once and detaches queued requests (their replies will be dropped).
+  void Close();
+
+  uint64_t id() const { return id_; }
+  const std::string& peer() const { return peer_; }
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  bool closed() const { return fd_ < 0; }
+  size_t pending() const { return pending_; }
+  int64_t created_ms() const { return created_ms_; }
+
+  bool flush_scheduled = false;  // owned by the worker's flush list
+
+ private:
+  void ReadInput();
+  void ProcessInput();
+  bool Overloaded() const;
+  void UpdateInterest();
+  void ScheduleFlush();
+
+  Worker* worker_;
+  int fd_;
+  const uint64_t id_;
+  const std::string peer_;
+  std::string name_;
+  int64_t created_ms_;
+
+  Buffer input_;
+  Buffer output_;
+  RequestParser parser_;
+  Request* head_ = nullptr;  // reply queue, oldest first
+  Request* tail_ = nullptr;
+  size_t pending_ = 0;
+  uint32_t registered_events_ = 0;
+  bool closing_ = false;  // no more input; close when the queue and output drain
+  bool paused_ = false;   // input paused for backpressure
+};
+
+}  // namespace slotplane::dataplane

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/command/command_table.h"
+
+namespace slotplane::dataplane {
+
+class ClientSession;
+class Worker;
+
+// Commands the proxy answers itself (RouteClass::kLocal): connection commands (PING, ECHO, QUIT,
+// SELECT, HELLO, AUTH, RESET, READONLY, READWRITE), CLIENT for the proxy's own clients, the
+// cluster-introspection subcommands of CLUSTER, and PROXY.
+class LocalCommands {
+ public:
+  explicit LocalCommands(Worker* worker) : worker_(worker) {}
+
+  // `cmd` is the resolved command (the subcommand for container commands); arity is checked.
+  void Execute(ClientSession* client, const CommandInfo& cmd,
+               const std::vector<std::string_view>& args);
+
+ private:
+  void Ping(ClientSession* client, const std::vector<std::string_view>& args);
+  void Select(ClientSession* client, const std::vector<std::string_view>& args);
+  void Hello(ClientSession* client, const std::vector<std::string_view>& args);
+  void Auth(ClientSession* client, const std::vector<std::string_view>& args);
+  void Client(ClientSession* client, std::string_view sub,
+              const std::vector<std::string_view>& args);
+  void Cluster(ClientSession* client, std::string_view sub,
+               const std::vector<std::string_view>& args);
+
+  Worker* worker_;
+  std::string reply_;  // reused reply buffer
+};
+
+}  // namespace slotplane::dataplane

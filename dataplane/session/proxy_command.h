@@ -1,0 +1,21 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slotplane::dataplane {
+
+class ClientSession;
+class Worker;
+
+// The PROXY command (redis-cluster-proxy's administration command): PING, HELP, INFO [section],
+// CONFIG GET, CLIENT ID|THREAD, CLUSTER INFO|UPDATE, SHUTDOWN.
+void ExecuteProxyCommand(Worker* worker, ClientSession* client,
+                         const std::vector<std::string_view>& args);
+
+// The INFO-style text of PROXY INFO: "# Section" headers and "name:value" lines. `section` empty
+// or "all" gives every section. Safe to call from any worker thread.
+std::string ProxyInfoText(Worker* worker, std::string_view section);
+
+}  // namespace slotplane::dataplane

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "dataplane/backend/backend_conn.h"
+#include "dataplane/net/event_loop.h"
+#include "dataplane/proxy_context.h"
+#include "dataplane/resp/request_parser.h"
+#include "dataplane/router/slot_router.h"
+#include "dataplane/session/client_session.h"
+#include "dataplane/session/command_dispatch.h"
+#include "dataplane/session/request.h"
+#include "dataplane/worker_stats.h"
+
+namespace slotplane::dataplane {
+
+// A shared-nothing worker: one thread, one epoll loop, its own listeners (SO_REUSEPORT), client
+// sessions, backend connections (one per cluster node) and counters. Other threads talk to it only
+// through loop().Post(). Nothing on its request path takes a lock.
+class Worker : public BackendOwner {
+ public:
+  Worker(int index, ProxyContext* context);
+  ~Worker();
+
+  // Opens this worker's listeners on every bind address.
+  absl::Status Listen();
+  void Start();
+  // Thread-safe: stops the loop; Join() waits for the thread.
+  void Stop();
+  void Join();
+
+  // Thread-safe: installs a new topology in this worker (in-flight requests keep their route).
+  void InstallView(ClusterViewPtr view);
+
+  // --- BackendOwner ---
+  EventLoop& loop() override { return loop_; }
+  RequestPool& pool() override { return pool_; }
+  WorkerStats& stats() override { return stats_; }
+  void ScheduleFlush(BackendConn* conn) override;
+  void OnBackendReply(BackendConn* conn, Request* request, std::string_view reply) override;
+  void FailRequest(Request* request, const std::string& error) override;
+  void OnBackendDown(BackendConn* conn) override;
+
+  // --- for sessions and the dispatcher ---
+  void ScheduleFlush(ClientSession* client);
+  void OnClientClosed(ClientSession* client);
+  // Sends `request` to `conn`, or answers "slot not served" when there is none.
+  void Forward(Request* request, BackendConn* conn);
+  void RequestTopologyRefresh();
+
+  int index() const { return index_; }
+  const ProxyOptions& options() const { return context_->options; }
+  const RequestLimits& request_limits() const { return request_limits_; }
+  ProxyContext& context() { return *context_; }
+  SlotRouter& router() { return router_; }
+  CommandDispatcher& dispatcher() { return dispatcher_; }
+  const WorkerStats& stats() const { return stats_; }
+
+ private:
+  class Acceptor;
+  void Accept(int listen_fd);
+  void BeforeSleep();
+  void HandleRedirect(BackendConn* conn, Request* request, std::string_view reply);
+  void Deliver(Request* request, std::string_view reply);
+
+  const int index_;
+  ProxyContext* context_;
+  RequestLimits request_limits_;
+  EventLoop loop_;
+  WorkerStats stats_;
+  RequestPool pool_;
+  SlotRouter router_;
+  CommandDispatcher dispatcher_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  absl::flat_hash_map<ClientSession*, std::unique_ptr<ClientSession>> clients_;
+  std::vector<std::unique_ptr<ClientSession>> closed_clients_;  // deleted after the pass
+  std::vector<BackendConn*> backends_to_flush_;
+  std::vector<ClientSession*> clients_to_flush_;
+  std::vector<BackendConn*> flushing_backends_;
+  std::vector<ClientSession*> flushing_clients_;
+  int64_t last_refresh_request_ms_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace slotplane::dataplane
