@@ -9,13 +9,18 @@
 namespace slotplane::dataplane {
 
 // Finds the argv positions of a command's keys from its key specs, the way Redis's
-// getKeysUsingKeySpecs does (index/keyword begin search, range/keynum find). Reuses `positions`
-// capacity: no allocation in the steady state.
+// getKeysUsingKeySpecs does (index/keyword begin search, range/keynum find), in the order the
+// specs list them. `args` is the whole argv, command name included. Specs Redis marks NOT_KEY
+// (shard channels of SPUBLISH, SSUBSCRIBE) count as keys: they route by slot too. Where the specs
+// cannot say (SORT's STORE, MIGRATE's KEYS), a hand-written extractor does what Redis's getkeys
+// procedure for that command does. Reuses `positions` capacity: no allocation in the steady
+// state.
 //
-// Returns false when the arguments make the keys unreadable (a key count that is not a number,
-// negative, or larger than the arguments): the caller then sends the command to any master so
-// that Redis itself answers with its own precise error. `cmd` must be the resolved command: for
-// container commands, the subcommand.
+// Returns false, with `positions` empty, when the arguments make the keys unreadable (a key
+// count that is not a number, negative, or larger than the arguments; a keyword with nothing
+// after it): the caller then sends the command to any master so that Redis itself answers with
+// its own precise error. `cmd` must be the resolved command: for container commands, the
+// subcommand. The caller checks the arity first; any argv is safe, though.
 bool ExtractKeyPositions(const CommandInfo& cmd, const std::vector<std::string_view>& args,
                          std::vector<int>* positions);
 

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
+#include <vector>
 
 namespace slotplane::dataplane {
 
@@ -19,7 +21,13 @@ enum class RouteClass : uint8_t {
 const char* RouteClassName(RouteClass route);
 
 // The override for a lower-case command name ("get", "config|set"), or kSlot/kAnyNode default
-// as described above when there is none. `has_keys` is whether the command has key specs.
+// as described above when there is none. A subcommand without an override of its own takes its
+// parent's ("client|list" is kLocal like "client"). `has_keys` is whether the command has key
+// specs.
 RouteClass RouteClassFor(const char* lower_name, bool has_keys);
+
+// The names that have an override, in order. For tests (each must name a real command); not for
+// the data path.
+std::vector<std::string_view> RouteOverrideNames();
 
 }  // namespace slotplane::dataplane
