@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "common/logging.h"
+#include "dataplane/net/socket.h"
 
 namespace slotplane::dataplane {
 
@@ -18,6 +19,13 @@ void Proxy::PublishView(ClusterViewPtr view) {
 }
 
 absl::Status Proxy::Start() {
+  std::vector<std::string> hosts = context_.options.bind;
+  if (hosts.empty()) hosts.push_back("0.0.0.0");
+  for (const std::string& host : hosts) {
+    auto port = ReservePort(host, context_.options.port);
+    if (!port.ok()) return port.status();
+    context_.options.port = *port;  // resolves port 0 once for every worker
+  }
   const ProxyOptions& options = context_.options;
   int threads = options.EffectiveThreads();
   for (int i = 0; i < threads; ++i) {
@@ -40,6 +48,14 @@ absl::Status Proxy::Start() {
   if (!refresher_->RefreshNow()) {
     SP_LOG(kWarning) << "no cluster entry point answered yet; serving CLUSTERDOWN until one does";
   }
+  if (options.metrics_port != 0) {
+    std::string address = options.metrics_bind + ":" + std::to_string(options.metrics_port);
+    metrics_ = std::make_shared<ProxyMetrics>(&context_);
+    auto server = StartMetricsServer(address, metrics_);
+    if (!server.ok()) return server.status();
+    metrics_server_ = std::move(*server);
+    SP_LOG(kInfo) << "metrics on http://" << address << "/metrics";
+  }
   for (auto& worker : workers_) worker->Start();
   refresher_->Start();
   started_ = true;
@@ -51,6 +67,7 @@ absl::Status Proxy::Start() {
 void Proxy::Stop() {
   if (!started_) return;
   started_ = false;
+  metrics_server_.reset();
   refresher_->Stop();
   for (auto& worker : workers_) worker->Stop();
   for (auto& worker : workers_) worker->Join();

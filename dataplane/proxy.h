@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "dataplane/metrics.h"
 #include "dataplane/proxy_config.h"
 #include "dataplane/proxy_context.h"
 #include "dataplane/router/topology_refresher.h"
@@ -32,6 +33,8 @@ class Proxy {
   ProxyContext context_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<TopologyRefresher> refresher_;
+  std::shared_ptr<ProxyMetrics> metrics_;  // the exposer holds it weakly
+  std::unique_ptr<prometheus::Exposer> metrics_server_;
   bool started_ = false;
 };
 

@@ -224,6 +224,8 @@ const std::vector<OptionDef>& Options() {
       IntOption("backend-connect-timeout", &ProxyOptions::backend_connect_timeout_ms, 10, 60000),
       IntOption("max-redirects", &ProxyOptions::max_redirects, 1, 100),
       IntOption("tryagain-retries", &ProxyOptions::tryagain_retries, 0, 100),
+      StringOption("metrics-bind", &ProxyOptions::metrics_bind),
+      IntOption("metrics-port", &ProxyOptions::metrics_port, 0, 65535),
   };
   return *options;
 }

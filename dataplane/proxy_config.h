@@ -44,6 +44,8 @@ struct ProxyOptions {
   int backend_connect_timeout_ms = 1000;
   int max_redirects = 5;  // MOVED/ASK hops per request before giving up
   int tryagain_retries = 5;
+  std::string metrics_bind = "127.0.0.1";  // Prometheus /metrics address
+  int metrics_port = 0;                    // 0: no metrics endpoint
 
   int EffectiveThreads() const;
 };

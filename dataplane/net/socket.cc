@@ -93,6 +93,27 @@ absl::StatusOr<int> Listen(const std::string& host, uint16_t port, int backlog) 
   return fd;
 }
 
+absl::StatusOr<uint16_t> ReservePort(const std::string& host, uint16_t port) {
+  sockaddr_storage addr;
+  socklen_t len;
+  if (!ResolveHost(host, port, &addr, &len)) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot resolve bind address '", host, "'"));
+  }
+  int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Errno("socket");
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (addr.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    absl::Status status = Errno(absl::StrCat("cannot listen on ", host, ":", port));
+    close(fd);
+    return status;
+  }
+  uint16_t bound = LocalPort(fd);
+  close(fd);
+  return bound;
+}
+
 absl::StatusOr<int> ConnectNonBlocking(const std::string& host, uint16_t port) {
   sockaddr_storage addr;
   socklen_t len;

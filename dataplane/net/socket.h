@@ -12,6 +12,11 @@ namespace slotplane::dataplane {
 // port and the kernel spreads connections between them.
 absl::StatusOr<int> Listen(const std::string& host, uint16_t port, int backlog);
 
+// Checks that no other process listens on `host:port` (our listeners use SO_REUSEPORT, which
+// would otherwise silently share the port with another proxy). Returns the port that is free:
+// `port` itself, or a kernel-chosen one when `port` is 0.
+absl::StatusOr<uint16_t> ReservePort(const std::string& host, uint16_t port);
+
 // Starts a non-blocking connect to `host:port`. Numeric addresses only are resolved without
 // blocking; a host name is resolved with getaddrinfo (blocking, so cluster nodes should be
 // announced by IP, as Redis does by default).

@@ -1,0 +1,386 @@
+#include "dataplane/resp/request_parser.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+// Mirrors Redis 7.0 networking.c (processMultibulkBuffer, processInlineBuffer) and sds.c
+// (sdssplitargs). Deliberate differences, all on inputs Redis itself handles badly:
+//  - Redis finds line ends with strchr, so a NUL before the terminator hides it and Redis waits
+//    until the "too big" limit. We use memchr: the line is found and then judged like Redis would
+//    judge a C string (a count with a NUL is invalid; an inline line ends at its first NUL).
+//  - Redis decides "too big ... request/count string" from how much happened to be buffered when
+//    no terminator was seen, so the outcome depends on how the bytes were split into reads. Here a
+//    line is too big iff its terminator is not within the first limit+1 bytes, whatever the split.
+// Like Redis, the byte after a header's '\r' and the two bytes after a bulk payload are skipped
+// without checking that they are "\n" / "\r\n"; backends accept the same bytes, so forwarding a
+// multibulk command verbatim stays equivalent.
+
+namespace slotplane::dataplane {
+namespace {
+
+// Redis's LONG_STR_SIZE: string2ll rejects strings this long or longer.
+constexpr size_t kLongStrSize = 21;
+// After a command with more arguments than this, the argument vectors are released instead of
+// kept, so one huge command does not pin its memory for the connection's lifetime.
+constexpr size_t kRetainedArgCapacity = 16 * 1024;
+// Redis reserves argv for at most this many arguments up front; a client's count is not trusted.
+constexpr int64_t kMaxReservedArgs = 1024;
+
+// Redis's string2ll: optional '-', no '+', no leading zeros, no "-0", no spaces, must fit int64.
+bool ParseRedisInt(const char* s, size_t len, int64_t* value) {
+  if (len == 0 || len >= kLongStrSize) return false;
+  if (len == 1 && s[0] == '0') {
+    *value = 0;
+    return true;
+  }
+  size_t i = 0;
+  const bool negative = s[0] == '-';
+  if (negative) i = 1;
+  if (i == len || s[i] < '1' || s[i] > '9') return false;
+  uint64_t v = 0;
+  for (; i < len; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    const uint64_t digit = static_cast<uint64_t>(s[i] - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - digit) / 10) return false;
+    v = v * 10 + digit;
+  }
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  if (negative) {
+    if (v > kMax + 1) return false;
+    *value = -static_cast<int64_t>(v - 1) - 1;  // v >= 1; avoids overflow for INT64_MIN
+  } else {
+    if (v > kMax) return false;
+    *value = static_cast<int64_t>(v);
+  }
+  return true;
+}
+
+// isspace() in the C locale, which Redis runs with for LC_CTYPE.
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+bool IsHexDigit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return c - 'A' + 10;
+}
+
+char UnescapeInDoubleQuotes(char c) {
+  switch (c) {
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    case 'b':
+      return '\b';
+    case 'a':
+      return '\a';
+    default:
+      return c;  // covers \\ and \" as well as unknown escapes
+  }
+}
+
+// One sdssplitargs token, decoded into `out`. The line reads as a C string: `At(n)` is '\0'.
+class InlineTokenizer {
+ public:
+  InlineTokenizer(const char* line, size_t length, std::string* out)
+      : line_(line), length_(length), out_(out) {}
+
+  // Skips blanks; false when the line has no more tokens.
+  bool SkipBlanks() {
+    while (i_ < length_ && IsSpace(line_[i_])) ++i_;
+    return i_ < length_;
+  }
+
+  // Reads the token at the cursor; false on unbalanced quotes.
+  bool ReadToken() {
+    for (;;) {
+      const char c = At(i_);
+      switch (c) {
+        case ' ':
+        case '\n':
+        case '\r':
+        case '\t':
+          ++i_;
+          return true;
+        case '\0':
+          return true;
+        case '"':
+          ++i_;
+          if (!ReadDoubleQuoted()) return false;
+          return true;
+        case '\'':
+          ++i_;
+          if (!ReadSingleQuoted()) return false;
+          return true;
+        default:
+          out_->push_back(c);
+          ++i_;
+      }
+    }
+  }
+
+ private:
+  char At(size_t i) const { return i < length_ ? line_[i] : '\0'; }
+
+  // A closing quote must be followed by a blank or by the end of the line.
+  bool CloseQuote() {
+    const char next = At(i_ + 1);
+    if (next != '\0' && !IsSpace(next)) return false;
+    ++i_;
+    return true;
+  }
+
+  bool ReadDoubleQuoted() {
+    for (;;) {
+      const char c = At(i_);
+      if (c == '\\' && At(i_ + 1) == 'x' && IsHexDigit(At(i_ + 2)) && IsHexDigit(At(i_ + 3))) {
+        out_->push_back(static_cast<char>(HexValue(At(i_ + 2)) * 16 + HexValue(At(i_ + 3))));
+        i_ += 4;
+      } else if (c == '\\' && At(i_ + 1) != '\0') {
+        out_->push_back(UnescapeInDoubleQuotes(At(i_ + 1)));
+        i_ += 2;
+      } else if (c == '"') {
+        return CloseQuote();
+      } else if (c == '\0') {
+        return false;
+      } else {
+        out_->push_back(c);
+        ++i_;
+      }
+    }
+  }
+
+  bool ReadSingleQuoted() {
+    for (;;) {
+      const char c = At(i_);
+      if (c == '\\' && At(i_ + 1) == '\'') {
+        out_->push_back('\'');
+        i_ += 2;
+      } else if (c == '\'') {
+        return CloseQuote();
+      } else if (c == '\0') {
+        return false;
+      } else {
+        out_->push_back(c);
+        ++i_;
+      }
+    }
+  }
+
+  const char* line_;
+  size_t length_;
+  std::string* out_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
+ParseStatus RequestParser::Parse(const char* data, size_t size) {
+  skipped_bytes_ = 0;
+  command_size_ = 0;
+  args_.clear();
+  if (mode_ == Mode::kFailed) return ParseStatus::kError;
+  if (size < scan_pos_) return Fail("internal error: request buffer shrank between calls");
+  for (;;) {
+    const char* command = data + skipped_bytes_;
+    const size_t available = size - skipped_bytes_;
+    if (mode_ == Mode::kIdle) {
+      if (available == 0) return ParseStatus::kNeedMore;
+      BeginCommand(command[0] == '*');
+    }
+    const ParseStatus status = mode_ == Mode::kMultibulk ? ParseMultibulk(command, available)
+                                                         : ParseInline(command, available);
+    if (status != ParseStatus::kCommand) return status;
+    mode_ = Mode::kIdle;
+    pos_ = scan_pos_ = 0;  // the next command starts at the caller's new buffer start
+    if (!offsets_.empty()) {
+      MaterializeArgs(command);
+      return ParseStatus::kCommand;
+    }
+    // No arguments: Redis resets the client without running anything; so do we.
+    skipped_bytes_ += command_size_;
+    command_size_ = 0;
+  }
+}
+
+void RequestParser::Reset() {
+  mode_ = Mode::kIdle;
+  args_.clear();
+  offsets_.clear();
+  inline_scratch_.clear();
+  error_.clear();
+  command_size_ = 0;
+  skipped_bytes_ = 0;
+  pos_ = 0;
+  scan_pos_ = 0;
+}
+
+void RequestParser::BeginCommand(bool multibulk) {
+  mode_ = multibulk ? Mode::kMultibulk : Mode::kInline;
+  is_inline_ = !multibulk;
+  header_done_ = false;
+  expected_args_ = 0;
+  bulk_len_ = -1;
+  pos_ = 0;
+  scan_pos_ = 0;
+  if (offsets_.capacity() > kRetainedArgCapacity) {
+    std::vector<ArgOffset>().swap(offsets_);
+    std::vector<std::string_view>().swap(args_);
+  }
+  offsets_.clear();
+  inline_scratch_.clear();
+}
+
+ParseStatus RequestParser::ParseMultibulk(const char* data, size_t size) {
+  if (!header_done_) {
+    size_t cr = 0;
+    switch (FindLineEnd(data, size, '\r', &cr)) {
+      case LineStatus::kNeedMore:
+        return ParseStatus::kNeedMore;
+      case LineStatus::kTooLong:
+        return Fail("Protocol error: too big mbulk count string");
+      case LineStatus::kFound:
+        break;
+    }
+    if (cr + 1 >= size) return ParseStatus::kNeedMore;  // the byte after '\r' is not here yet
+    int64_t count = 0;
+    if (!ParseRedisInt(data + 1, cr - 1, &count) || count > limits_.max_multibulk_len) {
+      return Fail("Protocol error: invalid multibulk length");
+    }
+    pos_ = scan_pos_ = cr + 2;
+    header_done_ = true;
+    if (count <= 0) {  // "*0" and "*-1" (any negative count, like Redis) are empty commands
+      command_size_ = pos_;
+      return ParseStatus::kCommand;
+    }
+    expected_args_ = count;
+    offsets_.reserve(static_cast<size_t>(std::min(count, kMaxReservedArgs)));
+  }
+  while (expected_args_ > 0) {
+    if (bulk_len_ < 0) {
+      const ParseStatus status = ParseBulkHeader(data, size);
+      if (status != ParseStatus::kCommand) return status;
+    }
+    const uint64_t needed = static_cast<uint64_t>(bulk_len_) + 2;  // payload and its CRLF
+    if (size - pos_ < needed) return ParseStatus::kNeedMore;
+    offsets_.push_back({pos_, static_cast<size_t>(bulk_len_)});
+    pos_ = scan_pos_ = pos_ + needed;
+    bulk_len_ = -1;
+    --expected_args_;
+  }
+  command_size_ = pos_;
+  return ParseStatus::kCommand;
+}
+
+// Parses the "$<len>" line at pos_. kCommand here means "header parsed, bulk_len_ is set".
+ParseStatus RequestParser::ParseBulkHeader(const char* data, size_t size) {
+  size_t cr = 0;
+  switch (FindLineEnd(data, size, '\r', &cr)) {
+    case LineStatus::kNeedMore:
+      return ParseStatus::kNeedMore;
+    case LineStatus::kTooLong:
+      return Fail("Protocol error: too big bulk count string");
+    case LineStatus::kFound:
+      break;
+  }
+  if (cr + 1 >= size) return ParseStatus::kNeedMore;
+  if (data[pos_] != '$') {
+    FailExpectedDollar(data[pos_]);
+    return ParseStatus::kError;
+  }
+  int64_t length = 0;
+  if (!ParseRedisInt(data + pos_ + 1, cr - pos_ - 1, &length) || length < 0 ||
+      length > limits_.max_bulk_len) {
+    return Fail("Protocol error: invalid bulk length");
+  }
+  bulk_len_ = length;
+  pos_ = scan_pos_ = cr + 2;
+  return ParseStatus::kCommand;
+}
+
+ParseStatus RequestParser::ParseInline(const char* data, size_t size) {
+  size_t newline = 0;
+  switch (FindLineEnd(data, size, '\n', &newline)) {
+    case LineStatus::kNeedMore:
+      return ParseStatus::kNeedMore;
+    case LineStatus::kTooLong:
+      return Fail("Protocol error: too big inline request");
+    case LineStatus::kFound:
+      break;
+  }
+  size_t length = newline;
+  if (length > 0 && data[length - 1] == '\r') --length;  // "\r\n" and a bare "\n" both end lines
+  if (!SplitInlineArgs(data, length)) {
+    return Fail("Protocol error: unbalanced quotes in request");
+  }
+  command_size_ = newline + 1;
+  return ParseStatus::kCommand;
+}
+
+// Looks for `terminator` in the line starting at pos_, resuming at scan_pos_. The line may be at
+// most max_inline_len bytes before its terminator, as in Redis (PROTO_INLINE_MAX_SIZE).
+RequestParser::LineStatus RequestParser::FindLineEnd(const char* data, size_t size, char terminator,
+                                                     size_t* end) {
+  const size_t max_line = static_cast<size_t>(std::max<int64_t>(limits_.max_inline_len, 0));
+  const size_t available = size - pos_;
+  const bool too_long = available > max_line;
+  const size_t window_end = pos_ + (too_long ? max_line + 1 : available);
+  if (scan_pos_ < window_end) {
+    const void* hit = std::memchr(data + scan_pos_, terminator, window_end - scan_pos_);
+    if (hit != nullptr) {
+      *end = static_cast<size_t>(static_cast<const char*>(hit) - data);
+      scan_pos_ = *end;  // found again at once if the caller needs one more byte
+      return LineStatus::kFound;
+    }
+    scan_pos_ = window_end;
+  }
+  return too_long ? LineStatus::kTooLong : LineStatus::kNeedMore;
+}
+
+// sdssplitargs on the line read as a C string (it ends at its first NUL). Returns false on
+// unbalanced quotes. Tokens are decoded into inline_scratch_ and recorded in offsets_.
+bool RequestParser::SplitInlineArgs(const char* line, size_t length) {
+  const void* nul = std::memchr(line, '\0', length);
+  if (nul != nullptr) length = static_cast<size_t>(static_cast<const char*>(nul) - line);
+  InlineTokenizer tokenizer(line, length, &inline_scratch_);
+  while (tokenizer.SkipBlanks()) {
+    const size_t start = inline_scratch_.size();
+    if (!tokenizer.ReadToken()) return false;
+    offsets_.push_back({start, inline_scratch_.size() - start});
+  }
+  return true;
+}
+
+void RequestParser::MaterializeArgs(const char* data) {
+  const char* base = is_inline_ ? inline_scratch_.data() : data;
+  args_.reserve(offsets_.size());
+  for (const ArgOffset& arg : offsets_) args_.emplace_back(base + arg.offset, arg.length);
+}
+
+ParseStatus RequestParser::Fail(const char* message) {
+  error_ = message;
+  mode_ = Mode::kFailed;
+  return ParseStatus::kError;
+}
+
+// Redis formats this with "%c" through sdscatvprintf, which stops at a NUL, and then maps CR and
+// LF to spaces so the error stays one line; reproduce the exact text.
+void RequestParser::FailExpectedDollar(char got) {
+  error_ = "Protocol error: expected '$', got '";
+  if (got != '\0') {
+    error_.push_back(got == '\r' || got == '\n' ? ' ' : got);
+    error_.push_back('\'');
+  }
+  mode_ = Mode::kFailed;
+}
+
+}  // namespace slotplane::dataplane

@@ -11,8 +11,9 @@ namespace slotplane::dataplane {
 // Limits with Redis's defaults; a request past one is a protocol error.
 struct RequestLimits {
   int64_t max_bulk_len = 512LL * 1024 * 1024;  // proto-max-bulk-len
-  int64_t max_inline_len = 64 * 1024;          // PROTO_INLINE_MAX_SIZE
-  int64_t max_multibulk_len = 1024 * 1024;     // count of arguments in one command
+  // PROTO_INLINE_MAX_SIZE. Like Redis, it also bounds the "*<count>" and "$<len>" header lines.
+  int64_t max_inline_len = 64 * 1024;
+  int64_t max_multibulk_len = 1024 * 1024;  // count of arguments in one command
 };
 
 enum class ParseStatus {
@@ -22,6 +23,8 @@ enum class ParseStatus {
 };
 
 // Incremental, zero-copy RESP2 request parser (multibulk and inline) for one client connection.
+// It accepts exactly what Redis 7.0's processMultibulkBuffer/processInlineBuffer accept and fails
+// with their error texts (see request_parser.cc for the few deliberate differences).
 //
 // Contract: `data` points at the first byte of the command being parsed. Between calls that return
 // kNeedMore the caller may only append bytes (the buffer may move: the parser stores offsets, never
@@ -29,8 +32,13 @@ enum class ParseStatus {
 // command_size() bytes and the next call starts a new command. Steady-state parsing allocates
 // nothing: vectors keep their capacity.
 //
-// Empty inline lines ("\r\n" alone) are skipped like Redis does: they are consumed and reported
-// as kNeedMore with skipped_bytes() > 0 when nothing else is buffered.
+// Empty commands are skipped like Redis does: blank inline lines ("\r\n", "\n", "  \r\n") and
+// "*0\r\n" / "*-1\r\n" are consumed and reported in skipped_bytes(). After EVERY call the caller
+// first drops skipped_bytes() bytes (then command_size() more after kCommand); when nothing else is
+// buffered the result is kNeedMore with skipped_bytes() > 0.
+//
+// After kError the parser stays failed (every call returns kError) until Reset().
+// Not thread-safe: owned by the connection's worker thread.
 class RequestParser {
  public:
   explicit RequestParser(const RequestLimits& limits = RequestLimits()) : limits_(limits) {}
@@ -39,7 +47,8 @@ class RequestParser {
 
   // Valid after kCommand until the next Parse call or until the caller's buffer changes.
   const std::vector<std::string_view>& args() const { return args_; }
-  // Bytes of the command including its framing; the caller removes exactly these.
+  // Bytes of the command including its framing; the caller removes exactly these. They start
+  // skipped_bytes() after `data`.
   size_t command_size() const { return command_size_; }
   // True if the command was written inline (telnet style). Inline arguments may point into the
   // parser's own scratch (quotes and escapes are decoded), so the caller must re-encode it as
@@ -56,14 +65,24 @@ class RequestParser {
   void Reset();
 
  private:
-  // Implementation-defined state; see request_parser.cc.
+  // Where an argument lies: relative to the command start for multibulk, to inline_scratch_ for
+  // inline. Offsets, not pointers, because the caller's buffer may move between calls.
   struct ArgOffset {
-    uint32_t offset;
-    uint32_t length;
+    size_t offset;
+    size_t length;
   };
+  enum class Mode : uint8_t { kIdle, kMultibulk, kInline, kFailed };
+  enum class LineStatus : uint8_t { kFound, kNeedMore, kTooLong };
+
+  // Both return kCommand for a complete command, possibly with zero arguments (to be skipped).
   ParseStatus ParseMultibulk(const char* data, size_t size);
   ParseStatus ParseInline(const char* data, size_t size);
+  ParseStatus ParseBulkHeader(const char* data, size_t size);
+  LineStatus FindLineEnd(const char* data, size_t size, char terminator, size_t* end);
+  bool SplitInlineArgs(const char* line, size_t length);
+  void BeginCommand(bool multibulk);
   ParseStatus Fail(const char* message);
+  void FailExpectedDollar(char got);
   void MaterializeArgs(const char* data);
 
   RequestLimits limits_;
@@ -74,11 +93,15 @@ class RequestParser {
   size_t command_size_ = 0;
   size_t skipped_bytes_ = 0;
   bool is_inline_ = false;
+  Mode mode_ = Mode::kIdle;
   // Multibulk resume state.
-  bool in_multibulk_ = false;
-  int64_t expected_args_ = 0;
-  int64_t bulk_len_ = -1;
-  size_t pos_ = 0;  // offset of the next unread byte relative to the command start
+  bool header_done_ = false;   // the "*<count>" line was parsed
+  int64_t expected_args_ = 0;  // arguments still to read
+  int64_t bulk_len_ = -1;      // length of the current argument once its "$<len>" line is parsed
+  size_t pos_ = 0;             // offset of the next unread byte relative to the command start
+  // How far the line starting at pos_ was already searched for its terminator; keeps a line fed
+  // byte by byte linear. Invariant: pos_ <= scan_pos_ <= bytes seen.
+  size_t scan_pos_ = 0;
 };
 
 }  // namespace slotplane::dataplane

@@ -1,0 +1,105 @@
+#include "dataplane/metrics.h"
+
+#include <exception>
+
+#include "dataplane/router/topology_refresher.h"
+#include "prometheus/client_metric.h"
+#include "prometheus/metric_family.h"
+#include "prometheus/metric_type.h"
+#include "dataplane/worker.h"
+
+namespace slotplane::dataplane {
+namespace {
+
+prometheus::MetricFamily Family(const std::string& name, const std::string& help,
+                                prometheus::MetricType type) {
+  prometheus::MetricFamily family;
+  family.name = name;
+  family.help = help;
+  family.type = type;
+  return family;
+}
+
+prometheus::ClientMetric CounterValue(double value,
+                                      std::vector<prometheus::ClientMetric::Label> labels = {}) {
+  prometheus::ClientMetric metric;
+  metric.label = std::move(labels);
+  metric.counter.value = value;
+  return metric;
+}
+
+prometheus::ClientMetric GaugeValue(double value) {
+  prometheus::ClientMetric metric;
+  metric.gauge.value = value;
+  return metric;
+}
+
+void AddGauge(std::vector<prometheus::MetricFamily>* out, const std::string& name,
+              const std::string& help, double value) {
+  auto family = Family(name, help, prometheus::MetricType::Gauge);
+  family.metric.push_back(GaugeValue(value));
+  out->push_back(std::move(family));
+}
+
+}  // namespace
+
+std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
+  std::vector<prometheus::MetricFamily> out;
+  const auto& workers = context_->workers;
+#define SLOTPLANE_COLLECT_COUNTER(name, help)                                                \
+  {                                                                                          \
+    uint64_t total = 0;                                                                      \
+    for (const Worker* w : workers) total += w->stats().name.Get();                          \
+    auto family = Family("slotplane_proxy_" #name "_total", help,                            \
+                         prometheus::MetricType::Counter);                                   \
+    family.metric.push_back(CounterValue(static_cast<double>(total)));                       \
+    out.push_back(std::move(family));                                                        \
+  }
+  SLOTPLANE_WORKER_COUNTERS(SLOTPLANE_COLLECT_COUNTER)
+#undef SLOTPLANE_COLLECT_COUNTER
+
+  auto errors = Family("slotplane_proxy_errors_total",
+                       "Error replies the proxy produced itself, by kind",
+                       prometheus::MetricType::Counter);
+  for (size_t kind = 0; kind < static_cast<size_t>(ErrorKind::kCount); ++kind) {
+    uint64_t total = 0;
+    for (const Worker* w : workers) total += w->stats().errors[kind].Get();
+    errors.metric.push_back(CounterValue(static_cast<double>(total),
+                                         {{"kind", ErrorKindName(static_cast<ErrorKind>(kind))}}));
+  }
+  out.push_back(std::move(errors));
+
+  int64_t backends = 0;
+  for (const Worker* w : workers) backends += w->stats().backend_connections.load();
+  AddGauge(&out, "slotplane_proxy_connected_clients", "Client connections open now",
+           static_cast<double>(context_->clients.load()));
+  AddGauge(&out, "slotplane_proxy_backend_connections",
+           "Connections to cluster nodes open now (all workers)", static_cast<double>(backends));
+  AddGauge(&out, "slotplane_proxy_worker_threads", "Worker threads",
+           static_cast<double>(workers.size()));
+  if (context_->refresher != nullptr) {
+    AddGauge(&out, "slotplane_proxy_topology_version",
+             "Version of the cluster topology in use (increments on each change)",
+             static_cast<double>(context_->refresher->version()));
+    ClusterViewPtr view = context_->refresher->current();
+    AddGauge(&out, "slotplane_proxy_cluster_slots_covered",
+             "Hash slots with a master in the topology in use",
+             view ? static_cast<double>(view->CoveredSlotCount()) : 0.0);
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsServer(
+    const std::string& address, std::shared_ptr<ProxyMetrics> metrics) {
+  try {
+    auto exposer = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/1);
+    exposer->RegisterCollectable(metrics);
+    return exposer;
+  } catch (const std::exception& e) {
+    // civetweb reports a port in use by throwing; this is start-up, not the request path.
+    return absl::UnavailableError(std::string("cannot serve metrics on ") + address + ": " +
+                                  e.what());
+  }
+}
+
+}  // namespace slotplane::dataplane
