@@ -9,14 +9,15 @@
 #   SLOTPLANE_PROXY_LOG_LEVEL proxy log level (default info)
 #   SLOTPLANE_BUILD_DIR       build directory (default build/)
 #   SLOTPLANE_SKIP_BUILD=1    skip bootstrap and build; use what is already built
+#   SLOTPLANE_RUN_DIR         state directory (default .run/local/ in the repository)
 #
-# State, logs and pids live in .run/local/ in the repository; deploy/local/down.sh removes them.
+# State, logs and pids live in the state directory; deploy/local/down.sh removes it.
 set -euo pipefail
 
 # shellcheck source=deploy/local/cluster_lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/cluster_lib.sh"
 
-run_dir=$SP_ROOT/.run/local
+run_dir=${SLOTPLANE_RUN_DIR:-$SP_ROOT/.run/local}
 base_port=${SLOTPLANE_BASE_PORT:-7001}
 proxy_port=${SLOTPLANE_PROXY_PORT:-7777}
 proxy_threads=${SLOTPLANE_PROXY_THREADS:-}
@@ -42,7 +43,11 @@ print_info() {
   fi
   echo "  cluster:  redis-cli -c -p $first   (nodes 127.0.0.1:$first-$last, 3 masters + 3 replicas)"
   echo "  logs:     $(rel "$run_dir")/nodes/<port>/redis.log"
-  echo "  stop:     deploy/local/down.sh"
+  if [[ -n ${SLOTPLANE_RUN_DIR:-} ]]; then
+    echo "  stop:     SLOTPLANE_RUN_DIR=$SLOTPLANE_RUN_DIR deploy/local/down.sh"
+  else
+    echo "  stop:     deploy/local/down.sh"
+  fi
 }
 
 proxy_wanted() { [[ -x $proxy_bin ]]; }

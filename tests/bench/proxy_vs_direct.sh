@@ -24,7 +24,7 @@ usage: tests/bench/proxy_vs_direct.sh [--out FILE] [--threads N] [--requests N] 
 Other environment: BENCH_BASE_PORT (7101; nodes use BASE..BASE+5), BENCH_PROXY_PORT (7177),
 BENCH_CLIENTS (50), BENCH_KEYSPACE (1000000), BENCH_RUN_TIMEOUT (seconds per run, 120),
 BENCH_PROXY_LOG_LEVEL (warning), BENCH_PROXY_BIN (default build/bin/slotplane-proxy, or
-$SLOTPLANE_BUILD_DIR/bin/slotplane-proxy).
+$SLOTPLANE_BUILD_DIR/bin/slotplane-proxy), BENCH_RUN_DIR (state and logs, .run/bench).
 EOF
 }
 
@@ -74,7 +74,7 @@ sp_require_cmds redis-server redis-cli redis-benchmark python3 getconf timeout s
 
 cpu_sample=$here/cpu_sample.py
 clk_tck=$(getconf CLK_TCK)
-run_dir=$SP_ROOT/.run/bench
+run_dir=${BENCH_RUN_DIR:-$SP_ROOT/.run/bench}
 node_count=6
 bench_pid=
 
@@ -103,9 +103,11 @@ finish() {
   exit "$rc"
 }
 
-# Leftovers of an interrupted earlier run.
+# A run directory with live processes belongs to another benchmark (or one killed with SIGKILL).
 if [[ -d $run_dir ]]; then
-  stop_all
+  if [[ -n $(sp_cluster_pids "$run_dir" 2>/dev/null) ]] || sp_proxy_pid "$run_dir" >/dev/null 2>&1; then
+    sp_die "another benchmark is running in ${run_dir#"$SP_ROOT"/}/; if it is a leftover, stop it with: SLOTPLANE_RUN_DIR=$run_dir deploy/local/down.sh"
+  fi
   rm -rf -- "$run_dir"
 fi
 trap finish EXIT
