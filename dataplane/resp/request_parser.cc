@@ -100,7 +100,8 @@ class InlineTokenizer {
     return i_ < length_;
   }
 
-  // Reads the token at the cursor; false on unbalanced quotes.
+  // Reads the token at the cursor; false on unbalanced quotes. A quote inside a token opens a
+  // quoted part of the same token (foo"bar baz" is one argument), as in sdssplitargs.
   bool ReadToken() {
     for (;;) {
       const char c = At(i_);
@@ -115,12 +116,10 @@ class InlineTokenizer {
           return true;
         case '"':
           ++i_;
-          if (!ReadDoubleQuoted()) return false;
-          return true;
+          return ReadDoubleQuoted();
         case '\'':
           ++i_;
-          if (!ReadSingleQuoted()) return false;
-          return true;
+          return ReadSingleQuoted();
         default:
           out_->push_back(c);
           ++i_;
@@ -242,33 +241,17 @@ void RequestParser::BeginCommand(bool multibulk) {
 
 ParseStatus RequestParser::ParseMultibulk(const char* data, size_t size) {
   if (!header_done_) {
-    size_t cr = 0;
-    switch (FindLineEnd(data, size, '\r', &cr)) {
-      case LineStatus::kNeedMore:
-        return ParseStatus::kNeedMore;
-      case LineStatus::kTooLong:
-        return Fail("Protocol error: too big mbulk count string");
-      case LineStatus::kFound:
-        break;
-    }
-    if (cr + 1 >= size) return ParseStatus::kNeedMore;  // the byte after '\r' is not here yet
-    int64_t count = 0;
-    if (!ParseRedisInt(data + 1, cr - 1, &count) || count > limits_.max_multibulk_len) {
-      return Fail("Protocol error: invalid multibulk length");
-    }
-    pos_ = scan_pos_ = cr + 2;
-    header_done_ = true;
-    if (count <= 0) {  // "*0" and "*-1" (any negative count, like Redis) are empty commands
+    const Step step = ParseCountHeader(data, size);
+    if (step != Step::kDone) return StatusOf(step);
+    if (expected_args_ == 0) {  // "*0", "*-1" (any negative count, like Redis): empty command
       command_size_ = pos_;
       return ParseStatus::kCommand;
     }
-    expected_args_ = count;
-    offsets_.reserve(static_cast<size_t>(std::min(count, kMaxReservedArgs)));
   }
   while (expected_args_ > 0) {
     if (bulk_len_ < 0) {
-      const ParseStatus status = ParseBulkHeader(data, size);
-      if (status != ParseStatus::kCommand) return status;
+      const Step step = ParseBulkHeader(data, size);
+      if (step != Step::kDone) return StatusOf(step);
     }
     const uint64_t needed = static_cast<uint64_t>(bulk_len_) + 2;  // payload and its CRLF
     if (size - pos_ < needed) return ParseStatus::kNeedMore;
@@ -281,30 +264,57 @@ ParseStatus RequestParser::ParseMultibulk(const char* data, size_t size) {
   return ParseStatus::kCommand;
 }
 
-// Parses the "$<len>" line at pos_. kCommand here means "header parsed, bulk_len_ is set".
-ParseStatus RequestParser::ParseBulkHeader(const char* data, size_t size) {
+// Parses the "*<count>" line at the command start into expected_args_ (0 for an empty command).
+RequestParser::Step RequestParser::ParseCountHeader(const char* data, size_t size) {
   size_t cr = 0;
-  switch (FindLineEnd(data, size, '\r', &cr)) {
-    case LineStatus::kNeedMore:
-      return ParseStatus::kNeedMore;
-    case LineStatus::kTooLong:
-      return Fail("Protocol error: too big bulk count string");
-    case LineStatus::kFound:
-      break;
+  const Step found = FindHeaderLine(data, size, "Protocol error: too big mbulk count string", &cr);
+  if (found != Step::kDone) return found;
+  int64_t count = 0;
+  if (!ParseRedisInt(data + 1, cr - 1, &count) || count > limits_.max_multibulk_len) {
+    Fail("Protocol error: invalid multibulk length");
+    return Step::kFailed;
   }
-  if (cr + 1 >= size) return ParseStatus::kNeedMore;
+  pos_ = scan_pos_ = cr + 2;
+  header_done_ = true;
+  expected_args_ = std::max<int64_t>(count, 0);
+  offsets_.reserve(static_cast<size_t>(std::min(expected_args_, kMaxReservedArgs)));
+  return Step::kDone;
+}
+
+// Parses the "$<len>" line at pos_ into bulk_len_.
+RequestParser::Step RequestParser::ParseBulkHeader(const char* data, size_t size) {
+  size_t cr = 0;
+  const Step found = FindHeaderLine(data, size, "Protocol error: too big bulk count string", &cr);
+  if (found != Step::kDone) return found;
   if (data[pos_] != '$') {
     FailExpectedDollar(data[pos_]);
-    return ParseStatus::kError;
+    return Step::kFailed;
   }
   int64_t length = 0;
   if (!ParseRedisInt(data + pos_ + 1, cr - pos_ - 1, &length) || length < 0 ||
       length > limits_.max_bulk_len) {
-    return Fail("Protocol error: invalid bulk length");
+    Fail("Protocol error: invalid bulk length");
+    return Step::kFailed;
   }
   bulk_len_ = length;
   pos_ = scan_pos_ = cr + 2;
-  return ParseStatus::kCommand;
+  return Step::kDone;
+}
+
+// A header line is complete once its '\r' and one byte after it are buffered; like Redis, that
+// byte is assumed to be '\n'.
+RequestParser::Step RequestParser::FindHeaderLine(const char* data, size_t size,
+                                                  const char* too_big, size_t* cr) {
+  switch (FindLineEnd(data, size, '\r', cr)) {
+    case LineStatus::kNeedMore:
+      return Step::kNeedMore;
+    case LineStatus::kTooLong:
+      Fail(too_big);
+      return Step::kFailed;
+    case LineStatus::kFound:
+      break;
+  }
+  return *cr + 1 < size ? Step::kDone : Step::kNeedMore;
 }
 
 ParseStatus RequestParser::ParseInline(const char* data, size_t size) {
@@ -364,6 +374,10 @@ void RequestParser::MaterializeArgs(const char* data) {
   const char* base = is_inline_ ? inline_scratch_.data() : data;
   args_.reserve(offsets_.size());
   for (const ArgOffset& arg : offsets_) args_.emplace_back(base + arg.offset, arg.length);
+}
+
+ParseStatus RequestParser::StatusOf(Step step) {
+  return step == Step::kNeedMore ? ParseStatus::kNeedMore : ParseStatus::kError;
 }
 
 ParseStatus RequestParser::Fail(const char* message) {

@@ -73,17 +73,22 @@ class RequestParser {
   };
   enum class Mode : uint8_t { kIdle, kMultibulk, kInline, kFailed };
   enum class LineStatus : uint8_t { kFound, kNeedMore, kTooLong };
+  // Outcome of one parsing step inside a command; kFailed has already set error_.
+  enum class Step : uint8_t { kDone, kNeedMore, kFailed };
 
   // Both return kCommand for a complete command, possibly with zero arguments (to be skipped).
   ParseStatus ParseMultibulk(const char* data, size_t size);
   ParseStatus ParseInline(const char* data, size_t size);
-  ParseStatus ParseBulkHeader(const char* data, size_t size);
+  Step ParseCountHeader(const char* data, size_t size);
+  Step ParseBulkHeader(const char* data, size_t size);
+  Step FindHeaderLine(const char* data, size_t size, const char* too_big, size_t* cr);
   LineStatus FindLineEnd(const char* data, size_t size, char terminator, size_t* end);
   bool SplitInlineArgs(const char* line, size_t length);
   void BeginCommand(bool multibulk);
+  void MaterializeArgs(const char* data);
+  static ParseStatus StatusOf(Step step);
   ParseStatus Fail(const char* message);
   void FailExpectedDollar(char got);
-  void MaterializeArgs(const char* data);
 
   RequestLimits limits_;
   std::vector<std::string_view> args_;
