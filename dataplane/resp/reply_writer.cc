@@ -1,13 +1,13 @@
 #include "dataplane/resp/reply_writer.h"
 
-#include "absl/strings/numbers.h"
+#include <charconv>
 
 namespace slotplane::dataplane::resp {
 namespace {
 
 void AppendNumberLine(std::string* out, char type, int64_t value) {
-  char digits[absl::numbers_internal::kFastToBufferSize];
-  char* end = absl::numbers_internal::FastIntToBuffer(value, digits);
+  char digits[24];
+  char* end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
   out->push_back(type);
   out->append(digits, end - digits);
   out->append("\r\n", 2);
