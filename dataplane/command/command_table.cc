@@ -42,6 +42,15 @@ constexpr CommandData kSlotplaneCommands[] = {
 // anyway.
 constexpr size_t kMaxNameLength = std::max(kMaxGeneratedNameLength, sizeof("proxy") - 1);
 
+// See CommandInfo::fixed_key.
+int FixedKeyIndex(const CommandData& data) {
+  if (data.num_key_specs != 1) return 0;
+  const KeySpec& spec = data.key_specs[0];
+  bool fixed = spec.begin == KeySpec::Begin::kIndex && spec.find == KeySpec::Find::kRange &&
+               spec.lastkey == 0 && !spec.incomplete;
+  return fixed ? spec.index : 0;
+}
+
 // The generated data plus the route that routing.cc's policy gives it.
 CommandInfo MakeInfo(const CommandData& data, const CommandInfo* subcommands) {
   CommandInfo info{};
@@ -57,6 +66,7 @@ CommandInfo MakeInfo(const CommandData& data, const CommandInfo* subcommands) {
   info.num_subcommands = data.num_subcommands;
   info.group = data.group;
   info.route = RouteClassFor(data.name, data.num_key_specs > 0);
+  info.fixed_key = FixedKeyIndex(data);
   return info;
 }
 

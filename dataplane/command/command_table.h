@@ -59,6 +59,9 @@ struct CommandInfo {
   int num_subcommands;
   const char* group;  // from COMMAND DOCS, e.g. "string"
   RouteClass route;   // how slotplane handles it; see routing.h
+  // The argv position of the command's only key when a single key spec puts it at a fixed index
+  // (GET, SET, INCR, ...): the dispatcher's fast path. 0 when keys must be found from the specs.
+  int fixed_key;
 };
 
 // A command's generated metadata, without slotplane's routing; defined in command_table.cc.

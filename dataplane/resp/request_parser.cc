@@ -56,6 +56,33 @@ bool ParseRedisInt(const char* s, size_t len, int64_t* value) {
   return true;
 }
 
+// The common header — "*N" or "$N" with 1 to 9 plain digits, then '\r' and one more byte
+// buffered — read in one pass. Returns false for anything else (longer or signed numbers, leading
+// zeros, a missing terminator, a line longer than `max_line`), which then takes the general path
+// with Redis's exact rules.
+bool ReadShortHeader(const char* data, size_t size, size_t pos, size_t max_line, int64_t* value,
+                     size_t* cr) {
+  constexpr size_t kMaxDigits = 9;  // cannot overflow, below every limit's type
+  if (max_line < kMaxDigits + 1) return false;
+  size_t i = pos + 1;
+  const size_t digits_end = std::min(size, i + kMaxDigits);
+  if (i >= digits_end || data[i] < '1' || data[i] > '9') {
+    // A lone "0" is the only number allowed to start with '0'.
+    if (i + 2 < size && data[i] == '0' && data[i + 1] == '\r') {
+      *value = 0;
+      *cr = i + 1;
+      return true;
+    }
+    return false;
+  }
+  int64_t v = 0;
+  for (; i < digits_end && data[i] >= '0' && data[i] <= '9'; ++i) v = v * 10 + (data[i] - '0');
+  if (i + 1 >= size || data[i] != '\r') return false;
+  *value = v;
+  *cr = i;
+  return true;
+}
+
 // isspace() in the C locale, which Redis runs with for LC_CTYPE.
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
@@ -267,10 +294,15 @@ ParseStatus RequestParser::ParseMultibulk(const char* data, size_t size) {
 // Parses the "*<count>" line at the command start into expected_args_ (0 for an empty command).
 RequestParser::Step RequestParser::ParseCountHeader(const char* data, size_t size) {
   size_t cr = 0;
-  const Step found = FindHeaderLine(data, size, "Protocol error: too big mbulk count string", &cr);
-  if (found != Step::kDone) return found;
   int64_t count = 0;
-  if (!ParseRedisInt(data + 1, cr - 1, &count) || count > limits_.max_multibulk_len) {
+  bool valid = ReadShortHeader(data, size, 0, MaxLine(), &count, &cr);
+  if (!valid) {
+    const Step found =
+        FindHeaderLine(data, size, "Protocol error: too big mbulk count string", &cr);
+    if (found != Step::kDone) return found;
+    valid = ParseRedisInt(data + 1, cr - 1, &count);
+  }
+  if (!valid || count > limits_.max_multibulk_len) {
     Fail("Protocol error: invalid multibulk length");
     return Step::kFailed;
   }
@@ -284,15 +316,20 @@ RequestParser::Step RequestParser::ParseCountHeader(const char* data, size_t siz
 // Parses the "$<len>" line at pos_ into bulk_len_.
 RequestParser::Step RequestParser::ParseBulkHeader(const char* data, size_t size) {
   size_t cr = 0;
-  const Step found = FindHeaderLine(data, size, "Protocol error: too big bulk count string", &cr);
-  if (found != Step::kDone) return found;
-  if (data[pos_] != '$') {
-    FailExpectedDollar(data[pos_]);
-    return Step::kFailed;
-  }
   int64_t length = 0;
-  if (!ParseRedisInt(data + pos_ + 1, cr - pos_ - 1, &length) || length < 0 ||
-      length > limits_.max_bulk_len) {
+  bool valid = pos_ < size && data[pos_] == '$' &&
+               ReadShortHeader(data, size, pos_, MaxLine(), &length, &cr);
+  if (!valid) {
+    const Step found =
+        FindHeaderLine(data, size, "Protocol error: too big bulk count string", &cr);
+    if (found != Step::kDone) return found;
+    if (data[pos_] != '$') {
+      FailExpectedDollar(data[pos_]);
+      return Step::kFailed;
+    }
+    valid = ParseRedisInt(data + pos_ + 1, cr - pos_ - 1, &length);
+  }
+  if (!valid || length < 0 || length > limits_.max_bulk_len) {
     Fail("Protocol error: invalid bulk length");
     return Step::kFailed;
   }
@@ -338,9 +375,13 @@ ParseStatus RequestParser::ParseInline(const char* data, size_t size) {
 
 // Looks for `terminator` in the line starting at pos_, resuming at scan_pos_. The line may be at
 // most max_inline_len bytes before its terminator, as in Redis (PROTO_INLINE_MAX_SIZE).
+size_t RequestParser::MaxLine() const {
+  return static_cast<size_t>(std::max<int64_t>(limits_.max_inline_len, 0));
+}
+
 RequestParser::LineStatus RequestParser::FindLineEnd(const char* data, size_t size, char terminator,
                                                      size_t* end) {
-  const size_t max_line = static_cast<size_t>(std::max<int64_t>(limits_.max_inline_len, 0));
+  const size_t max_line = MaxLine();
   const size_t available = size - pos_;
   const bool too_long = available > max_line;
   const size_t window_end = pos_ + (too_long ? max_line + 1 : available);

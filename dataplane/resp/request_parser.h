@@ -83,6 +83,8 @@ class RequestParser {
   Step ParseBulkHeader(const char* data, size_t size);
   Step FindHeaderLine(const char* data, size_t size, const char* too_big, size_t* cr);
   LineStatus FindLineEnd(const char* data, size_t size, char terminator, size_t* end);
+  // The longest header or inline line, as in Redis (PROTO_INLINE_MAX_SIZE).
+  size_t MaxLine() const;
   bool SplitInlineArgs(const char* line, size_t length);
   void BeginCommand(bool multibulk);
   void MaterializeArgs(const char* data);

@@ -106,6 +106,11 @@ void CommandDispatcher::ForwardToAnyMaster(ClientSession* client,
 void CommandDispatcher::RouteByKeys(ClientSession* client, const CommandInfo& cmd,
                                     const std::vector<std::string_view>& args,
                                     std::string_view raw) {
+  if (cmd.fixed_key > 0 && args.size() > static_cast<size_t>(cmd.fixed_key)) {
+    uint16_t slot = KeyHashSlot(args[cmd.fixed_key]);
+    ForwardTo(client, worker_->router().ForSlot(slot), slot, args, raw);
+    return;
+  }
   if (!ExtractKeyPositions(cmd, args, &key_positions_) || key_positions_.empty()) {
     // No readable keys (e.g. EVAL with numkeys 0, or a malformed key count): any master runs it,
     // and Redis answers its own precise error for malformed calls.

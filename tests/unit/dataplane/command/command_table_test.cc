@@ -208,6 +208,30 @@ TEST(CommandTableTest, RouteClasses) {
 }
 
 // A misspelt override would silently route by the default.
+TEST(CommandTableTest, FixedKeyFastPath) {
+  const CommandTable& table = CommandTable::Get();
+  EXPECT_EQ(table.Find("get")->fixed_key, 1);
+  EXPECT_EQ(table.Find("set")->fixed_key, 1);
+  EXPECT_EQ(table.Find("incr")->fixed_key, 1);
+  EXPECT_EQ(table.Find("lpush")->fixed_key, 1);
+  // Several keys, a key count, or a keyword: the key specs must be walked.
+  EXPECT_EQ(table.Find("mget")->fixed_key, 0);
+  EXPECT_EQ(table.Find("del")->fixed_key, 0);
+  EXPECT_EQ(table.Find("eval")->fixed_key, 0);
+  EXPECT_EQ(table.Find("xread")->fixed_key, 0);
+  EXPECT_EQ(table.Find("ping")->fixed_key, 0);
+  // Wherever the fast path applies, it agrees with the full key-spec walk.
+  std::vector<int> positions;
+  for (const CommandInfo* cmd : table.All()) {
+    if (cmd->fixed_key == 0) continue;
+    std::vector<std::string> argv(8, "arg");
+    std::vector<std::string_view> args(argv.begin(), argv.end());
+    ASSERT_TRUE(ExtractKeyPositions(*cmd, args, &positions)) << cmd->name;
+    ASSERT_EQ(positions.size(), 1u) << cmd->name;
+    EXPECT_EQ(positions[0], cmd->fixed_key) << cmd->name;
+  }
+}
+
 TEST(RoutingTest, EveryOverrideNamesACommand) {
   for (std::string_view name : RouteOverrideNames()) {
     EXPECT_NE(FindAny(name), nullptr) << name;
