@@ -29,7 +29,8 @@ enum class NodeRole { kMaster, kReplica };
 enum class NodeHealth { kOnline, kLoading, kFailed };
 
 struct ClusterNode {
-  std::string id;  // 40-hex node id; may be empty when the source (CLUSTER SLOTS on old servers) lacks it
+  std::string
+      id;  // 40-hex node id; may be empty when the source (CLUSTER SLOTS on old servers) lacks it
   NodeAddress address;
   NodeRole role = NodeRole::kMaster;
   NodeHealth health = NodeHealth::kOnline;

@@ -40,7 +40,7 @@ class LogLine {
 }  // namespace internal
 }  // namespace slotplane
 
-#define SP_LOG(level)                                            \
-  if (!::slotplane::LogEnabled(::slotplane::LogLevel::level)) {  \
-  } else                                                         \
+#define SP_LOG(level)                                           \
+  if (!::slotplane::LogEnabled(::slotplane::LogLevel::level)) { \
+  } else                                                        \
     ::slotplane::internal::LogLine(::slotplane::LogLevel::level, __FILE__, __LINE__).stream()

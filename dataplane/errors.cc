@@ -7,17 +7,28 @@ namespace slotplane::dataplane {
 
 const char* ErrorKindName(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kProtocol: return "protocol";
-    case ErrorKind::kUnknownCommand: return "unknown_command";
-    case ErrorKind::kWrongArity: return "wrong_arity";
-    case ErrorKind::kCrossSlot: return "crossslot";
-    case ErrorKind::kClusterDown: return "clusterdown";
-    case ErrorKind::kBackendUnavailable: return "backend_unavailable";
-    case ErrorKind::kRedirectLimit: return "redirect_limit";
-    case ErrorKind::kUnsupported: return "unsupported";
-    case ErrorKind::kLimit: return "limit";
-    case ErrorKind::kCommand: return "command";
-    case ErrorKind::kCount: break;
+    case ErrorKind::kProtocol:
+      return "protocol";
+    case ErrorKind::kUnknownCommand:
+      return "unknown_command";
+    case ErrorKind::kWrongArity:
+      return "wrong_arity";
+    case ErrorKind::kCrossSlot:
+      return "crossslot";
+    case ErrorKind::kClusterDown:
+      return "clusterdown";
+    case ErrorKind::kBackendUnavailable:
+      return "backend_unavailable";
+    case ErrorKind::kRedirectLimit:
+      return "redirect_limit";
+    case ErrorKind::kUnsupported:
+      return "unsupported";
+    case ErrorKind::kLimit:
+      return "limit";
+    case ErrorKind::kCommand:
+      return "command";
+    case ErrorKind::kCount:
+      break;
   }
   return "other";
 }
@@ -57,7 +68,8 @@ std::string UnknownCommand(const std::vector<std::string_view>& args) {
   for (size_t i = 1; i < args.size() && listed.size() < 128; ++i) {
     listed += Cat({"'", args[i].substr(0, 128 - listed.size()), "' "});
   }
-  return Line(Cat({"ERR unknown command '", Cut(args[0]), "', with args beginning with: ", listed}));
+  return Line(
+      Cat({"ERR unknown command '", Cut(args[0]), "', with args beginning with: ", listed}));
 }
 
 std::string UnknownSubcommand(std::string_view command, std::string_view subcommand) {

@@ -10,7 +10,7 @@
 namespace slotplane::dataplane {
 
 enum class ErrorKind {
-  kProtocol,            // malformed RESP; the connection is closed after the reply
+  kProtocol,  // malformed RESP; the connection is closed after the reply
   kUnknownCommand,
   kWrongArity,
   kCrossSlot,

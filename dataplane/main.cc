@@ -36,8 +36,8 @@ bool Daemonize() {
 bool ApplyProcessOptions(const ProxyOptions& options) {
   slotplane::SetLogLevel(options.log_level);
   if (!options.logfile.empty() && !slotplane::SetLogFile(options.logfile)) {
-    std::fprintf(stderr, "slotplane-proxy: cannot open logfile '%s': %s\n",
-                 options.logfile.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "slotplane-proxy: cannot open logfile '%s': %s\n", options.logfile.c_str(),
+                 std::strerror(errno));
     return false;
   }
   if (options.daemonize && !Daemonize()) {

@@ -3,10 +3,10 @@
 #include <exception>
 
 #include "dataplane/router/topology_refresher.h"
+#include "dataplane/worker.h"
 #include "prometheus/client_metric.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/metric_type.h"
-#include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -46,21 +46,21 @@ void AddGauge(std::vector<prometheus::MetricFamily>* out, const std::string& nam
 std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
   std::vector<prometheus::MetricFamily> out;
   const auto& workers = context_->workers;
-#define SLOTPLANE_COLLECT_COUNTER(name, help)                                                \
-  {                                                                                          \
-    uint64_t total = 0;                                                                      \
-    for (const Worker* w : workers) total += w->stats().name.Get();                          \
-    auto family = Family("slotplane_proxy_" #name "_total", help,                            \
-                         prometheus::MetricType::Counter);                                   \
-    family.metric.push_back(CounterValue(static_cast<double>(total)));                       \
-    out.push_back(std::move(family));                                                        \
+#define SLOTPLANE_COLLECT_COUNTER(name, help)                                             \
+  {                                                                                       \
+    uint64_t total = 0;                                                                   \
+    for (const Worker* w : workers) total += w->stats().name.Get();                       \
+    auto family =                                                                         \
+        Family("slotplane_proxy_" #name "_total", help, prometheus::MetricType::Counter); \
+    family.metric.push_back(CounterValue(static_cast<double>(total)));                    \
+    out.push_back(std::move(family));                                                     \
   }
   SLOTPLANE_WORKER_COUNTERS(SLOTPLANE_COLLECT_COUNTER)
 #undef SLOTPLANE_COLLECT_COUNTER
 
-  auto errors = Family("slotplane_proxy_errors_total",
-                       "Error replies the proxy produced itself, by kind",
-                       prometheus::MetricType::Counter);
+  auto errors =
+      Family("slotplane_proxy_errors_total", "Error replies the proxy produced itself, by kind",
+             prometheus::MetricType::Counter);
   for (size_t kind = 0; kind < static_cast<size_t>(ErrorKind::kCount); ++kind) {
     uint64_t total = 0;
     for (const Worker* w : workers) total += w->stats().errors[kind].Get();

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "dataplane/proxy_context.h"
 #include "prometheus/collectable.h"
 #include "prometheus/exposer.h"
-#include "dataplane/proxy_context.h"
 
 namespace slotplane::dataplane {
 

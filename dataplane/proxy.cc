@@ -59,8 +59,8 @@ absl::Status Proxy::Start() {
   for (auto& worker : workers_) worker->Start();
   refresher_->Start();
   started_ = true;
-  SP_LOG(kSuccess) << "slotplane-proxy " << SLOTPLANE_VERSION << " ready on port "
-                   << options.port << " with " << threads << " worker threads";
+  SP_LOG(kSuccess) << "slotplane-proxy " << SLOTPLANE_VERSION << " ready on port " << options.port
+                   << " with " << threads << " worker threads";
   return absl::OkStatus();
 }
 

@@ -25,8 +25,8 @@ struct ProxyOptions {
   std::string logfile;
   LogLevel log_level = LogLevel::kInfo;
   std::vector<NodeAddress> entry_points;  // `cluster` / `entry-point`, repeatable
-  std::string auth;       // password the proxy sends to the cluster nodes
-  std::string auth_user;  // ACL user for `auth` (Redis 6+)
+  std::string auth;                       // password the proxy sends to the cluster nodes
+  std::string auth_user;                  // ACL user for `auth` (Redis 6+)
   bool enable_cross_slot = false;
   int connections_pool_size = 10;  // accepted for compatibility; private connections (later)
   int connections_pool_min_size = 10;

@@ -14,7 +14,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libhiredis-dev prometheus-cpp-dev libgtest-dev
   redis-server redis-tools python3 python3-redis
-  clang libclang-rt-14-dev valgrind procps
+  clang clang-format libclang-rt-14-dev valgrind procps shellcheck curl
 )
 
 say() { printf 'bootstrap: %s\n' "$*"; }

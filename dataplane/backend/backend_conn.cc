@@ -299,8 +299,8 @@ bool BackendConn::HandleFrame(std::string_view frame) {
     return false;
   }
   if (frame[0] == '-') {
-    SP_LOG(kWarning) << "cluster node " << address_text_ << " answered "
-                     << ErrorText(frame) << " to ASKING";
+    SP_LOG(kWarning) << "cluster node " << address_text_ << " answered " << ErrorText(frame)
+                     << " to ASKING";
   }
   return true;
 }

@@ -320,8 +320,7 @@ RequestParser::Step RequestParser::ParseBulkHeader(const char* data, size_t size
   bool valid = pos_ < size && data[pos_] == '$' &&
                ReadShortHeader(data, size, pos_, MaxLine(), &length, &cr);
   if (!valid) {
-    const Step found =
-        FindHeaderLine(data, size, "Protocol error: too big bulk count string", &cr);
+    const Step found = FindHeaderLine(data, size, "Protocol error: too big bulk count string", &cr);
     if (found != Step::kDone) return found;
     if (data[pos_] != '$') {
       FailExpectedDollar(data[pos_]);

@@ -17,8 +17,8 @@ bool ParseTarget(std::string_view rest, Redirect* out) {
   std::string_view endpoint = rest.substr(space + 1);
   size_t colon = endpoint.rfind(':');
   uint32_t port;
-  if (colon == std::string_view::npos || !absl::SimpleAtoi(AbslView(endpoint.substr(colon + 1)), &port) ||
-      port == 0 || port > 65535) {
+  if (colon == std::string_view::npos ||
+      !absl::SimpleAtoi(AbslView(endpoint.substr(colon + 1)), &port) || port == 0 || port > 65535) {
     return false;
   }
   std::string_view host = endpoint.substr(0, colon);

@@ -15,7 +15,9 @@ TopologyRefresher::TopologyRefresher(DiscoveryOptions options, int interval_ms, 
 
 TopologyRefresher::~TopologyRefresher() { Stop(); }
 
-void TopologyRefresher::Start() { thread_ = std::thread([this] { Loop(); }); }
+void TopologyRefresher::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void TopologyRefresher::Stop() {
   {

@@ -47,10 +47,10 @@ class TopologyRefresher {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;            // guarded by mu_
-  bool requested_ = false;       // guarded by mu_
-  ClusterViewPtr current_;       // guarded by mu_
-  std::string last_error_;       // guarded by mu_
+  bool stop_ = false;       // guarded by mu_
+  bool requested_ = false;  // guarded by mu_
+  ClusterViewPtr current_;  // guarded by mu_
+  std::string last_error_;  // guarded by mu_
   std::atomic<uint64_t> version_{0};
   std::atomic<uint64_t> refreshes_{0};
   std::thread thread_;

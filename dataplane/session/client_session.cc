@@ -94,8 +94,8 @@ void ClientSession::ProcessInput() {
       return;
     }
     std::string_view raw;
-    if (!parser_.is_inline()) raw = std::string_view(input_.data() + skipped,
-                                                     parser_.command_size());
+    if (!parser_.is_inline())
+      raw = std::string_view(input_.data() + skipped, parser_.command_size());
     worker_->dispatcher().Dispatch(this, parser_.args(), raw);
     input_.Consume(skipped + parser_.command_size());
   }

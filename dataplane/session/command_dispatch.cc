@@ -128,8 +128,7 @@ void CommandDispatcher::RouteByKeys(ClientSession* client, const CommandInfo& cm
 }
 
 void CommandDispatcher::ForwardTo(ClientSession* client, BackendConn* conn, uint16_t slot,
-                                  const std::vector<std::string_view>& args,
-                                  std::string_view raw) {
+                                  const std::vector<std::string_view>& args, std::string_view raw) {
   Request* request = client->NewRequest();
   request->slot = slot;
   if (raw.empty()) {

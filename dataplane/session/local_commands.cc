@@ -1,11 +1,11 @@
 #include "dataplane/session/local_commands.h"
 
 #include "absl/strings/ascii.h"
-#include "common/strings.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/slot.h"
+#include "common/strings.h"
 #include "dataplane/errors.h"
 #include "dataplane/resp/reply_writer.h"
 #include "dataplane/session/client_session.h"
@@ -120,7 +120,8 @@ void LocalCommands::Hello(ClientSession* client, const std::vector<std::string_v
     } else if (EqualsIgnoreCase(args[i], "SETNAME") && more) {
       name = std::string(args[++i]);
     } else {
-      client->Reply(errors::Generic(absl::StrCat("Syntax error in HELLO option '", AbslView(args[i]), "'")));
+      client->Reply(
+          errors::Generic(absl::StrCat("Syntax error in HELLO option '", AbslView(args[i]), "'")));
       return;
     }
   }
@@ -173,8 +174,8 @@ void LocalCommands::Client(ClientSession* client, std::string_view sub,
   } else if (sub == "setname") {
     for (char c : args[2]) {
       if (c < '!' || c > '~') {
-        client->Reply(errors::Generic(
-            "Client names cannot contain spaces, newlines or special characters."));
+        client->Reply(
+            errors::Generic("Client names cannot contain spaces, newlines or special characters."));
         return;
       }
     }

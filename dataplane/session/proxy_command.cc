@@ -6,9 +6,9 @@
 #include <ctime>
 
 #include "absl/strings/ascii.h"
-#include "common/strings.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/strings.h"
 #include "dataplane/errors.h"
 #include "dataplane/resp/reply_writer.h"
 #include "dataplane/router/topology_refresher.h"
@@ -45,8 +45,7 @@ void AppendProxySection(Worker* worker, std::string* out) {
                   "os:", name.sysname, " ", name.release, " ", name.machine, "\r\n",
                   "multiplexing_api:epoll\r\n", "process_id:", getpid(), "\r\n",
                   "threads:", ctx.workers.size(), "\r\n", "tcp_port:", ctx.options.port, "\r\n",
-                  "uptime_in_seconds:", uptime, "\r\n", "uptime_in_days:", uptime / 86400,
-                  "\r\n");
+                  "uptime_in_seconds:", uptime, "\r\n", "uptime_in_days:", uptime / 86400, "\r\n");
 }
 
 void AppendClientsSection(Worker* worker, std::string* out) {
@@ -59,8 +58,7 @@ void AppendClusterSection(Worker* worker, std::string* out) {
   const ProxyContext& ctx = worker->context();
   std::vector<std::string> entry_points;
   for (const auto& a : ctx.options.entry_points) entry_points.push_back(a.ToString());
-  absl::StrAppend(out, "# Cluster\r\n", "entry_points:", absl::StrJoin(entry_points, ","),
-                  "\r\n");
+  absl::StrAppend(out, "# Cluster\r\n", "entry_points:", absl::StrJoin(entry_points, ","), "\r\n");
   if (ctx.refresher == nullptr) return;
   ClusterViewPtr view = ctx.refresher->current();
   absl::StrAppend(out, "topology_version:", ctx.refresher->version(), "\r\n",
@@ -84,11 +82,11 @@ void AppendClusterSection(Worker* worker, std::string* out) {
 void AppendStatsSection(Worker* worker, std::string* out) {
   const ProxyContext& ctx = worker->context();
   absl::StrAppend(out, "# Stats\r\n");
-#define SLOTPLANE_SUM_COUNTER(name, help)                           \
-  {                                                                 \
-    uint64_t total = 0;                                             \
+#define SLOTPLANE_SUM_COUNTER(name, help)                               \
+  {                                                                     \
+    uint64_t total = 0;                                                 \
     for (const Worker* w : ctx.workers) total += w->stats().name.Get(); \
-    absl::StrAppend(out, #name ":", total, "\r\n");                 \
+    absl::StrAppend(out, #name ":", total, "\r\n");                     \
   }
   SLOTPLANE_WORKER_COUNTERS(SLOTPLANE_SUM_COUNTER)
 #undef SLOTPLANE_SUM_COUNTER
@@ -121,8 +119,7 @@ void ReplyHelp(ClientSession* client) {
   client->Reply(reply);
 }
 
-void ProxyConfig(Worker* worker, ClientSession* client,
-                 const std::vector<std::string_view>& args) {
+void ProxyConfig(Worker* worker, ClientSession* client, const std::vector<std::string_view>& args) {
   if (args.size() == 4 && EqualsIgnoreCase(args[2], "GET")) {
     auto value = GetOption(worker->options(), std::string(args[3]));
     if (!value.ok()) {
@@ -136,8 +133,9 @@ void ProxyConfig(Worker* worker, ClientSession* client,
     client->Reply(reply);
     return;
   }
-  client->Reply(errors::Generic("PROXY CONFIG supports GET <option>; SET comes with the control "
-                                "plane"));
+  client->Reply(
+      errors::Generic("PROXY CONFIG supports GET <option>; SET comes with the control "
+                      "plane"));
 }
 
 }  // namespace
@@ -187,8 +185,8 @@ void ExecuteProxyCommand(Worker* worker, ClientSession* client,
     client->Reply(resp::kOk);
     if (worker->context().request_shutdown) worker->context().request_shutdown();
   } else {
-    client->Reply(errors::Generic(absl::StrCat("Unknown PROXY subcommand '", AbslView(args[1]),
-                                               "'. Try PROXY HELP.")));
+    client->Reply(errors::Generic(
+        absl::StrCat("Unknown PROXY subcommand '", AbslView(args[1]), "'. Try PROXY HELP.")));
   }
 }
 
