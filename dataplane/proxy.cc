@@ -9,6 +9,8 @@ namespace slotplane::dataplane {
 
 Proxy::Proxy(ProxyOptions options) {
   context_.options = std::move(options);
+  context_.initial_policy =
+      std::make_shared<const ProxyPolicy>(PolicyFromOptions(context_.options));
   context_.start_time_unix = static_cast<int64_t>(time(nullptr));
 }
 

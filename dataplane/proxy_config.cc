@@ -162,6 +162,24 @@ OptionDef BindOption() {
           /*repeatable=*/true};
 }
 
+OptionDef ReadPolicyOption() {
+  return {
+      "read-policy",
+      [](ProxyOptions* o, const Values& v) -> absl::Status {
+        if (auto s = ExpectOne("read-policy", v); !s.ok()) return s;
+        std::string lower = absl::AsciiStrToLower(v[0]);
+        for (const char* name : {"master", "prefer-master", "replica", "prefer-replica", "any"}) {
+          if (lower == name) {
+            o->read_policy = lower;
+            return absl::OkStatus();
+          }
+        }
+        return BadValue("read-policy", v[0],
+                        "must be master, prefer-master, replica, prefer-replica or any");
+      },
+      [](const ProxyOptions& o) { return o.read_policy; }};
+}
+
 OptionDef LogLevelOption() {
   return {"log-level",
           [](ProxyOptions* o, const Values& v) -> absl::Status {
@@ -205,6 +223,7 @@ const std::vector<OptionDef>& Options() {
       SecretOption("auth", &ProxyOptions::auth),
       StringOption("auth-user", &ProxyOptions::auth_user),
       BoolOption("enable-cross-slot", &ProxyOptions::enable_cross_slot),
+      ReadPolicyOption(),
       IntOption("connections-pool-size", &ProxyOptions::connections_pool_size, 0, 1000),
       IntOption("connections-pool-min-size", &ProxyOptions::connections_pool_min_size, 0, 1000),
       IntOption("connections-pool-spawn-every", &ProxyOptions::connections_pool_spawn_every, 0,

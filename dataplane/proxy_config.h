@@ -28,7 +28,8 @@ struct ProxyOptions {
   std::string auth;                       // password the proxy sends to the cluster nodes
   std::string auth_user;                  // ACL user for `auth` (Redis 6+)
   bool enable_cross_slot = false;
-  int connections_pool_size = 10;  // accepted for compatibility; private connections (later)
+  std::string read_policy = "master";  // slotplane: master|prefer-master|replica|prefer-replica|any
+  int connections_pool_size = 10;      // accepted for compatibility; private connections (later)
   int connections_pool_min_size = 10;
   int connections_pool_spawn_every = 50;
   int connections_pool_spawn_rate = 2;

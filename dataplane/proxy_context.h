@@ -5,6 +5,7 @@
 #include <functional>
 #include <vector>
 
+#include "dataplane/policy.h"
 #include "dataplane/proxy_config.h"
 
 namespace slotplane::dataplane {
@@ -16,6 +17,8 @@ class Worker;
 // atomics. Workers never write each other's state; they read it only for PROXY INFO.
 struct ProxyContext {
   ProxyOptions options;
+  // The policy the workers start with; later ones reach them through Worker::InstallPolicy.
+  ProxyPolicyPtr initial_policy;
   TopologyRefresher* refresher = nullptr;
   std::vector<Worker*> workers;
   int64_t start_time_unix = 0;

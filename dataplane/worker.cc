@@ -37,11 +37,12 @@ class Worker::Acceptor : public EventHandler {
 Worker::Worker(int index, ProxyContext* context)
     : index_(index),
       context_(context),
-      router_(this, BackendOptions{context->options.auth_user, context->options.auth,
+      policy_(context->initial_policy),
+      router_(this, BackendOptions{policy_->backend_user, policy_->backend_password,
                                    context->options.backend_connect_timeout_ms}),
       dispatcher_(this) {
-  request_limits_.max_bulk_len = context->options.proto_max_bulk_len;
-  request_limits_.max_multibulk_len = context->options.max_multibulk_len;
+  request_limits_.max_bulk_len = policy_->proto_max_bulk_len;
+  request_limits_.max_multibulk_len = policy_->max_multibulk_len;
   loop_.SetBeforeSleep([this] { BeforeSleep(); });
 }
 
@@ -80,6 +81,16 @@ void Worker::InstallView(ClusterViewPtr view) {
   loop_.Post([this, view = std::move(view)] { router_.SetView(view); });
 }
 
+void Worker::InstallPolicy(ProxyPolicyPtr policy, std::function<void()> applied) {
+  loop_.Post([this, policy = std::move(policy), applied = std::move(applied)] {
+    policy_ = policy;
+    // New clients parse with the new limits; connected ones keep theirs.
+    request_limits_.max_bulk_len = policy_->proto_max_bulk_len;
+    request_limits_.max_multibulk_len = policy_->max_multibulk_len;
+    if (applied) applied();
+  });
+}
+
 void Worker::Accept(int listen_fd) {
   for (int i = 0; i < kMaxAcceptsPerEvent; ++i) {
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -89,7 +100,7 @@ void Worker::Accept(int listen_fd) {
       }
       return;
     }
-    if (context_->clients.fetch_add(1) >= options().maxclients) {
+    if (context_->clients.fetch_add(1) >= policy_->maxclients) {
       context_->clients.fetch_sub(1);
       stats_.connections_rejected.Add();
       std::string error = errors::MaxClients();
@@ -184,7 +195,7 @@ void Worker::HandleRedirect(BackendConn* conn, Request* request, std::string_vie
     return;
   }
   if (redirect.kind == RedirectKind::kTryAgain) {
-    if (request->tryagain_attempts >= options().tryagain_retries) {
+    if (request->tryagain_attempts >= policy_->tryagain_retries) {
       Deliver(request, reply);
       return;
     }
@@ -199,7 +210,7 @@ void Worker::HandleRedirect(BackendConn* conn, Request* request, std::string_vie
     });
     return;
   }
-  if (request->redirects >= options().max_redirects) {
+  if (request->redirects >= policy_->max_redirects) {
     stats_.CountError(ErrorKind::kRedirectLimit);
     Deliver(request, errors::TooManyRedirects(redirect.slot));
     return;

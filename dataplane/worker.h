@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -36,6 +37,8 @@ class Worker : public BackendOwner {
 
   // Thread-safe: installs a new topology in this worker (in-flight requests keep their route).
   void InstallView(ClusterViewPtr view);
+  // Thread-safe: installs a new policy; `applied` (may be empty) then runs on this worker's thread.
+  void InstallPolicy(ProxyPolicyPtr policy, std::function<void()> applied = nullptr);
 
   // --- BackendOwner ---
   EventLoop& loop() override { return loop_; }
@@ -55,6 +58,8 @@ class Worker : public BackendOwner {
 
   int index() const { return index_; }
   const ProxyOptions& options() const { return context_->options; }
+  // The policy in force on this worker (worker thread only).
+  const ProxyPolicy& policy() const { return *policy_; }
   const RequestLimits& request_limits() const { return request_limits_; }
   ProxyContext& context() { return *context_; }
   SlotRouter& router() { return router_; }
@@ -70,6 +75,7 @@ class Worker : public BackendOwner {
 
   const int index_;
   ProxyContext* context_;
+  ProxyPolicyPtr policy_;
   RequestLimits request_limits_;
   EventLoop loop_;
   WorkerStats stats_;

@@ -58,10 +58,10 @@ void ClientSession::ReadInput() {
     }
     if (n < 0) break;
     input_.Commit(static_cast<size_t>(n));
-    if (static_cast<int64_t>(input_.size()) > worker_->options().client_query_buffer_limit) {
+    if (static_cast<int64_t>(input_.size()) > worker_->policy().client_query_buffer_limit) {
       SP_LOG(kWarning) << "closing client " << peer_
                        << " that reached the max query buffer length ("
-                       << worker_->options().client_query_buffer_limit << " bytes)";
+                       << worker_->policy().client_query_buffer_limit << " bytes)";
       worker_->stats().CountError(ErrorKind::kLimit);
       Close();
       return;
