@@ -94,14 +94,16 @@ absl::Status ProxyProcess::WaitUntilAnswering(absl::Time deadline) {
 
 ProxyProcess::~ProxyProcess() {
   if (process_ == nullptr || stopped_) return;
-  const bool died_on_its_own = !process_->IsRunning();
-  const absl::Status stop = Stop();
-  if (died_on_its_own) {
-    ADD_FAILURE() << "slotplane-proxy (pid " << pid() << ") died during the test: " << stop;
-  } else if (!stop.ok()) {
-    ADD_FAILURE() << stop;
+  if (!process_->IsRunning()) {
+    stopped_ = true;
+    ADD_FAILURE() << "slotplane-proxy (pid " << pid()
+                  << ") died during the test: " << DescribeWaitStatus(*process_->wait_status());
+    PrintLog();
+    return;
   }
-  if (died_on_its_own || !stop.ok() || ::testing::Test::HasFailure()) PrintLog();
+  const absl::Status stop = Stop();
+  EXPECT_TRUE(stop.ok()) << stop;
+  if (!stop.ok() || ::testing::Test::HasFailure()) PrintLog();
 }
 
 absl::Status ProxyProcess::Stop() {
@@ -117,8 +119,11 @@ void ProxyProcess::PrintLog(size_t from, size_t max_lines) const {
   const std::string log = LogText();
   const absl::string_view part = from < log.size() ? absl::string_view(log).substr(from) : "";
   std::cerr << "---- slotplane-proxy log (port " << port_ << ", pid " << process_->pid()
-            << "), last " << max_lines << " lines ----\n"
-            << LastLines(part, max_lines) << "\n---- end of slotplane-proxy log ----\n";
+            << "), last " << max_lines << " lines";
+  if (from > 0) std::cerr << " from byte " << from;
+  std::cerr << " ----\n"
+            << (part.empty() ? "(empty)" : LastLines(part, max_lines))
+            << "\n---- end of slotplane-proxy log ----\n";
 }
 
 absl::StatusOr<std::unique_ptr<TestClient>> ProxyProcess::Connect(

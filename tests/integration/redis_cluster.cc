@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -71,6 +72,11 @@ std::string CanonicalShards(const std::vector<ShardInfo>& shards) {
   }
   std::sort(lines.begin(), lines.end());
   return absl::StrJoin(lines, "\n");
+}
+
+// INFO replication of a master lists each connected replica as "slaveN:ip=...,port=...,offset=...".
+bool IsReplicaField(const std::string& name) {
+  return name.size() > 5 && absl::StartsWith(name, "slave") && absl::ascii_isdigit(name[5]);
 }
 
 absl::StatusOr<std::string> NodeId(TestClient& client) {
@@ -355,8 +361,7 @@ absl::StatusOr<std::vector<int>> RedisCluster::ReplicasOf(int master) {
   if (!info.ok()) return info.status();
   std::vector<int> replicas;
   for (const auto& [name, value] : *info) {
-    // slaveN:ip=127.0.0.1,port=40001,state=online,offset=...,lag=0
-    if (!absl::StartsWith(name, "slave")) continue;
+    if (!IsReplicaField(name)) continue;
     for (absl::string_view field : absl::StrSplit(value, ',')) {
       int port = 0;
       if (absl::ConsumePrefix(&field, "port=") && absl::SimpleAtoi(field, &port)) {
@@ -366,6 +371,53 @@ absl::StatusOr<std::vector<int>> RedisCluster::ReplicasOf(int master) {
     }
   }
   return replicas;
+}
+
+absl::StatusOr<std::vector<Reply>> RedisCluster::PipelineOnOwners(
+    const std::vector<std::vector<std::string>>& commands) {
+  absl::StatusOr<std::vector<int>> owners = SlotOwners();
+  if (!owners.ok()) return owners.status();
+  std::map<int, std::vector<size_t>> by_owner;  // owner -> indexes into `commands`
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (commands[i].size() < 2) return absl::InvalidArgumentError("a command without a key");
+    by_owner[(*owners)[KeyHashSlot(commands[i][1])]].push_back(i);
+  }
+  std::vector<Reply> replies(commands.size());
+  for (const auto& [owner, indexes] : by_owner) {
+    if (owner < 0) return absl::UnavailableError("a key in an uncovered slot");
+    absl::StatusOr<std::unique_ptr<TestClient>> client = Connect(owner);
+    if (!client.ok()) return client.status();
+    for (size_t i : indexes) (*client)->Append(commands[i]);
+    for (size_t i : indexes) replies[i] = (*client)->GetReply();
+  }
+  return replies;
+}
+
+absl::Status RedisCluster::WaitForReplicasInSync(int master, absl::Duration timeout) {
+  return WaitForOk(
+      [&]() -> absl::Status {
+        absl::StatusOr<std::unique_ptr<TestClient>> client =
+            Connect(master, ProbeOptions(password()));
+        if (!client.ok()) return client.status();
+        absl::StatusOr<std::map<std::string, std::string>> info =
+            InfoCommand(**client, {"INFO", "replication"});
+        if (!info.ok()) return info.status();
+        const std::string offset = absl::StrCat("offset=", (*info)["master_repl_offset"], ",");
+        int replicas = 0;
+        for (const auto& [name, value] : *info) {
+          if (!IsReplicaField(name)) continue;
+          ++replicas;
+          if (!absl::StrContains(value, offset)) {
+            return absl::UnavailableError(
+                absl::StrCat("master node ", master, " at ", offset, " but ", name, ":", value));
+          }
+        }
+        if (replicas == 0) {
+          return absl::UnavailableError(absl::StrCat("master node ", master, " has no replica"));
+        }
+        return absl::OkStatus();
+      },
+      timeout, kPollInterval);
 }
 
 absl::Status RedisCluster::KillNode(int node) {

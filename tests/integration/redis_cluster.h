@@ -83,6 +83,13 @@ class RedisCluster {
   absl::StatusOr<int> SlotOwner(uint16_t slot);
   // Running replicas that replicate `master`, asked of `master` itself.
   absl::StatusOr<std::vector<int>> ReplicasOf(int master);
+  // Sends each command straight to the master that owns its key (argv[1]), one pipeline per
+  // master, and returns the replies in the order of `commands`.
+  absl::StatusOr<std::vector<Reply>> PipelineOnOwners(
+      const std::vector<std::vector<std::string>>& commands);
+  // Polls until every replica connected to `master` has its whole replication stream (so that a
+  // failover now loses no write).
+  absl::Status WaitForReplicasInSync(int master, absl::Duration timeout = absl::Seconds(10));
   // CLUSTER SHARDS as `node` sees it.
   absl::StatusOr<std::vector<ShardInfo>> Shards(int node);
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -247,6 +248,8 @@ absl::StatusOr<RawConnection> RawConnection::Connect(uint16_t port, absl::Durati
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
   RawConnection conn(fd);
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -314,39 +317,43 @@ absl::Status RawConnection::Send(absl::string_view bytes) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<RawConnection::ReadResult> RawConnection::ReadUntil(
-    const std::function<bool(absl::string_view)>& done, absl::Duration timeout) {
+absl::StatusOr<ReadResult> ReadFdUntil(int fd, const std::function<bool(absl::string_view)>& done,
+                                       absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   ReadResult result;
   char buffer[64 * 1024];
   while (!done(result.data)) {
-    pollfd pfd{fd_, POLLIN, 0};
+    pollfd pfd{fd, POLLIN, 0};
     const int ready = ::poll(&pfd, 1, RemainingMillis(deadline));
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("read timed out after ", absl::FormatDuration(timeout),
-                       "; received so far: \"", Escape(result.data), "\""));
+      return absl::DeadlineExceededError(absl::StrCat("read timed out after ",
+                                                      absl::FormatDuration(timeout),
+                                                      "; received: \"", Escape(result.data), "\""));
     }
-    const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
     if (n > 0) {
       result.data.append(buffer, static_cast<size_t>(n));
-    } else if (n == 0 || errno == ECONNRESET) {
+    } else if (n == 0 || errno == ECONNRESET || errno == EIO) {  // EIO: the terminal hung up
       result.closed = true;
       break;
     } else if (errno != EAGAIN && errno != EINTR) {
-      return absl::UnavailableError(absl::StrCat("recv: ", std::strerror(errno)));
+      return absl::UnavailableError(absl::StrCat("read: ", std::strerror(errno)));
     }
   }
   return result;
 }
 
-absl::StatusOr<RawConnection::ReadResult> RawConnection::ReadUntilClosed(absl::Duration timeout) {
+absl::StatusOr<ReadResult> RawConnection::ReadUntil(
+    const std::function<bool(absl::string_view)>& done, absl::Duration timeout) {
+  return ReadFdUntil(fd_, done, timeout);
+}
+
+absl::StatusOr<ReadResult> RawConnection::ReadUntilClosed(absl::Duration timeout) {
   return ReadUntil([](absl::string_view) { return false; }, timeout);
 }
 
-absl::StatusOr<RawConnection::ReadResult> RawConnection::ReadReplies(size_t count,
-                                                                     absl::Duration timeout) {
+absl::StatusOr<ReadResult> RawConnection::ReadReplies(size_t count, absl::Duration timeout) {
   return ReadUntil([count](absl::string_view data) { return CountCompleteReplies(data) >= count; },
                    timeout);
 }

@@ -90,7 +90,19 @@ class TestClient {
   redisContext* context_;
 };
 
+struct ReadResult {
+  std::string data;     // everything received during the call
+  bool closed = false;  // the peer closed (or reset) the connection, or the terminal hung up
+};
+
+// Reads from `fd` (a socket or a pseudo-terminal, blocking or not) until `done(data so far)`
+// holds, the peer closes, or `timeout` passes; a timeout is an error only when `done` never held
+// and the peer did not close.
+absl::StatusOr<ReadResult> ReadFdUntil(int fd, const std::function<bool(absl::string_view)>& done,
+                                       absl::Duration timeout);
+
 // A plain TCP connection to 127.0.0.1 for protocol tests: exact bytes out, exact bytes in.
+// TCP_NODELAY is on, so each Send() leaves as its own segment.
 class RawConnection {
  public:
   static absl::StatusOr<RawConnection> Connect(uint16_t port,
@@ -103,12 +115,7 @@ class RawConnection {
 
   absl::Status Send(absl::string_view bytes);
 
-  struct ReadResult {
-    std::string data;     // everything received during this call
-    bool closed = false;  // the peer closed (or reset) the connection
-  };
-  // Reads until `done(data so far)` holds, the peer closes, or `timeout` passes; a timeout is an
-  // error only when `done` never held and the peer did not close.
+  // See ReadFdUntil().
   absl::StatusOr<ReadResult> ReadUntil(const std::function<bool(absl::string_view)>& done,
                                        absl::Duration timeout);
   // Reads everything until the peer closes; DeadlineExceeded if it stays open.

@@ -75,22 +75,21 @@ absl::Status ToStatus(const absl::StatusOr<T>& status_or) {
   return status_or.status();
 }
 
+template <typename T>
+::testing::AssertionResult IsOk(const char* expr_text, const T& status_or) {
+  const absl::Status status = ToStatus(status_or);
+  if (status.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << expr_text << ": " << status;
+}
+
 }  // namespace slotplane::integration
 
 #define SLOTPLANE_IT_CONCAT_INNER(a, b) a##b
 #define SLOTPLANE_IT_CONCAT(a, b) SLOTPLANE_IT_CONCAT_INNER(a, b)
 
-#define ASSERT_OK(expr)                                                                \
-  do {                                                                                 \
-    const absl::Status slotplane_it_status = ::slotplane::integration::ToStatus(expr); \
-    ASSERT_TRUE(slotplane_it_status.ok()) << slotplane_it_status;                      \
-  } while (0)
-
-#define EXPECT_OK(expr)                                                                \
-  do {                                                                                 \
-    const absl::Status slotplane_it_status = ::slotplane::integration::ToStatus(expr); \
-    EXPECT_TRUE(slotplane_it_status.ok()) << slotplane_it_status;                      \
-  } while (0)
+// ASSERT_OK(status_or_statusor) << "context";  EXPECT_OK likewise.
+#define ASSERT_OK(expr) ASSERT_PRED_FORMAT1(::slotplane::integration::IsOk, expr)
+#define EXPECT_OK(expr) EXPECT_PRED_FORMAT1(::slotplane::integration::IsOk, expr)
 
 #define IT_RETURN_IF_ERROR(expr)                               \
   do {                                                         \
