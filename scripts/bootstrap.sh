@@ -12,7 +12,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libhiredis-dev prometheus-cpp-dev libgtest-dev
+  libhiredis-dev prometheus-cpp-dev libgtest-dev libssl-dev
   redis-server redis-tools python3 python3-redis
   clang clang-format libclang-rt-14-dev valgrind procps shellcheck curl
 )
