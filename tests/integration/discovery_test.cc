@@ -225,5 +225,17 @@ TEST(DiscoveryFaultTest, FailoverPromotesTheReplica) {
   ExpectNotServing(*view, cluster->address(old_master));
 }
 
+TEST(DiscoveryAuthTest, PasswordProtectedCluster) {
+  RedisClusterOptions options;
+  options.replicas_per_master = 0;
+  options.password = "discovery-secret";
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<RedisCluster> cluster, RedisCluster::Start(options));
+  DiscoveryOptions discovery = SeedsFor({cluster->address(0)});
+  EXPECT_FALSE(DiscoverTopology(discovery).ok()) << "discovery without the password";
+  discovery.auth_password = options.password;
+  ASSERT_OK_AND_ASSIGN(ClusterViewPtr view, DiscoverTopology(discovery));
+  ExpectViewMatchesCluster(*view, *cluster, 0, /*compare_replicas=*/true);
+}
+
 }  // namespace
 }  // namespace slotplane::integration

@@ -38,16 +38,20 @@ class Terminal {
     return absl::OkStatus();
   }
 
-  // Waits until `text` appears on the screen after what earlier calls consumed.
+  // Waits until `text` appears on the screen after the previous match, and moves past it.
   absl::Status WaitForText(const std::string& text) {
-    absl::StatusOr<ReadResult> read = ReadFdUntil(
-        process_->pty_fd(), [&](absl::string_view data) { return absl::StrContains(data, text); },
-        kScreenTimeout);
+    const auto found = [&](absl::string_view more) {
+      return absl::StrContains(absl::StrCat(absl::string_view(screen_).substr(cursor_), more),
+                               text);
+    };
+    absl::StatusOr<ReadResult> read = ReadFdUntil(process_->pty_fd(), found, kScreenTimeout);
     if (!read.ok()) return read.status();
     screen_ += read->data;
-    if (!absl::StrContains(read->data, text)) {
-      return absl::NotFoundError(absl::StrCat("\"", text, "\" not on screen: ", read->data));
+    const size_t at = screen_.find(text, cursor_);
+    if (at == std::string::npos) {
+      return absl::NotFoundError(absl::StrCat("\"", text, "\" not on screen: ", screen_));
     }
+    cursor_ = at + text.size();
     return absl::OkStatus();
   }
 
@@ -56,7 +60,8 @@ class Terminal {
 
  private:
   std::unique_ptr<ChildProcess> process_;
-  std::string screen_;
+  std::string screen_;  // everything the program wrote
+  size_t cursor_ = 0;   // end of the last match in screen_
 };
 
 class ProxyClientsTest : public SharedClusterTest {
@@ -80,12 +85,15 @@ TEST_F(ProxyClientsTest, InteractiveRedisCli) {
   Terminal terminal(std::move(process));
   const std::string prompt = absl::StrCat("127.0.0.1:", Port(), "> ");
 
+  // redis-cli flushes typed-ahead input when it shows its prompt: type only after it appears.
   ASSERT_OK(terminal.WaitForText(prompt));
   ASSERT_OK(terminal.Type("SET foo bar"));
   // Whole output lines: the typing hints (from COMMAND DOCS) must not count.
   ASSERT_OK(terminal.WaitForText("\nOK\r\n"));
+  ASSERT_OK(terminal.WaitForText(prompt));
   ASSERT_OK(terminal.Type("GET foo"));
   ASSERT_OK(terminal.WaitForText("\n\"bar\"\r\n"));
+  ASSERT_OK(terminal.WaitForText(prompt));
   ASSERT_OK(terminal.Type("quit"));
   const std::optional<int> status = terminal.process().WaitForExit(kScreenTimeout);
   ASSERT_TRUE(status.has_value()) << "redis-cli did not quit; screen:\n" << terminal.screen();

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -136,12 +137,16 @@ TEST_F(ProxyFailoverTest, ReplicaKilledNoClientError) {
   TrafficOptions options;
   options.port = proxy_->port();
   for (int i = 0; i < 600; ++i) options.keys.push_back(absl::StrCat("replica-down:", i));
-  options.keys_per_round = 60;  // every round touches every shard
+  options.keys_per_round = 60;
   options.max_duration = absl::Seconds(60);
+  ASSERT_OK_AND_ASSIGN(const std::vector<int> masters, cluster_->Masters());
+  ASSERT_OK_AND_ASSIGN(const std::vector<int> owners, cluster_->SlotOwners());
+  std::set<int> shards_touched;
+  for (const std::string& key : options.keys) shards_touched.insert(owners[KeyHashSlot(key)]);
+  ASSERT_EQ(shards_touched.size(), masters.size()) << "the traffic must reach every shard";
+
   BackgroundTraffic traffic(options);
   ASSERT_TRUE(traffic.WaitForRounds(10));
-
-  ASSERT_OK_AND_ASSIGN(const std::vector<int> masters, cluster_->Masters());
   ASSERT_OK_AND_ASSIGN(const std::vector<int> replicas, cluster_->ReplicasOf(masters[0]));
   ASSERT_FALSE(replicas.empty());
   const pid_t pid = proxy_->pid();

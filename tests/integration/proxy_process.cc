@@ -48,15 +48,14 @@ absl::Status ProxyProcess::Launch(const std::string& binary, absl::Time deadline
   port_ = *port;
   log_path_ = dir_.File(absl::StrCat("proxy-", port_, ".log"));
   SpawnOptions spawn;
-  spawn.argv = {binary,
-                "--port",
-                absl::StrCat(port_),
-                "--bind",
-                "127.0.0.1",
-                "--threads",
-                absl::StrCat(options_.threads),
-                "--log-level",
-                options_.log_level};
+  const std::pair<std::string, std::string> flags[] = {
+      {"--port", absl::StrCat(port_)},
+      {"--bind", "127.0.0.1"},
+      {"--threads", absl::StrCat(options_.threads)},
+      {"--log-level", options_.log_level},
+  };
+  spawn.argv = {binary};
+  for (const auto& [flag, value] : flags) spawn.argv.insert(spawn.argv.end(), {flag, value});
   for (const NodeAddress& seed : options_.seeds) {
     spawn.argv.insert(spawn.argv.end(), {"--cluster", seed.ToString()});
   }

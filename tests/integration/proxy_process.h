@@ -44,8 +44,8 @@ class ProxyProcess {
   ~ProxyProcess();
 
   uint16_t port() const { return port_; }
-  pid_t pid() const { return process_->pid(); }
-  bool IsAlive() { return process_->IsRunning(); }
+  pid_t pid() const { return process_ != nullptr ? process_->pid() : 0; }
+  bool IsAlive() { return process_ != nullptr && process_->IsRunning(); }
 
   std::string LogText() const { return ReadFileOrEmpty(log_path_); }
   // Prints the log from byte `from` on (at most the last `max_lines` lines) to stderr.

@@ -12,6 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/slot.h"
+#include "tests/integration/proxy_process.h"
+#include "tests/integration/redis_cluster.h"
 #include "tests/integration/shared_cluster.h"
 
 namespace slotplane::integration {
@@ -360,6 +362,33 @@ TEST_F(ProxyRoutingTest, ConcurrentClientsInterleavePipelines) {
     EXPECT_EQ(client->Command({"GET", counter}), Reply::String(absl::StrCat(kClients * kRounds)))
         << counter;
   }
+}
+
+// With --auth the proxy authenticates its backend connections; its clients need no password.
+TEST(ProxyBackendAuthTest, RoutesToPasswordProtectedCluster) {
+  RedisClusterOptions cluster_options;
+  cluster_options.replicas_per_master = 0;
+  cluster_options.password = "backend-secret";
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<RedisCluster> cluster, RedisCluster::Start(cluster_options));
+  ProxyOptions proxy_options;
+  proxy_options.seeds = cluster->addresses();
+  proxy_options.extra_args = {"--auth", cluster_options.password};
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProxyProcess> proxy, ProxyProcess::Start(proxy_options));
+
+  std::vector<Command> sets, gets;
+  std::vector<Reply> oks, values;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string key = absl::StrCat("auth:", i);
+    sets.push_back({"SET", key, absl::StrCat("value ", i)});
+    oks.push_back(Reply::Status("OK"));
+    gets.push_back({"GET", key});
+    values.push_back(Reply::String(absl::StrCat("value ", i)));
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> client, proxy->Connect());
+  EXPECT_EQ(client->Pipeline(sets), oks);
+  EXPECT_EQ(client->Pipeline(gets), values);
+  ASSERT_OK_AND_ASSIGN(const std::vector<Reply> direct, cluster->PipelineOnOwners(gets));
+  EXPECT_EQ(direct, values);
 }
 
 }  // namespace
