@@ -27,6 +27,8 @@ const char* ErrorKindName(ErrorKind kind) {
       return "limit";
     case ErrorKind::kCommand:
       return "command";
+    case ErrorKind::kAuth:
+      return "auth";
     case ErrorKind::kCount:
       break;
   }
@@ -116,6 +118,25 @@ std::string NotYetSupported(std::string_view command) {
 std::string MaxClients() { return Line("ERR max number of clients reached"); }
 
 std::string Generic(std::string_view message) { return Line(Cat({"ERR ", message})); }
+
+std::string NoAuth() { return Line("NOAUTH Authentication required."); }
+
+std::string WrongPass() {
+  return Line("WRONGPASS invalid username-password pair or user is disabled.");
+}
+
+std::string HelloNoAuth() {
+  return Line(
+      "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+      "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
+      "RESP protocol version at the same time");
+}
+
+std::string AuthWithoutPassword() {
+  return Line(
+      "ERR AUTH <password> called without any password configured for the default user. Are you "
+      "sure your configuration is correct?");
+}
 
 }  // namespace errors
 }  // namespace slotplane::dataplane

@@ -20,6 +20,7 @@ enum class ErrorKind {
   kUnsupported,         // no meaning through a proxy, or not implemented yet
   kLimit,               // maxclients and similar
   kCommand,             // a local command's argument errors (SELECT, HELLO, ...)
+  kAuth,                // NOAUTH, WRONGPASS
   kCount
 };
 
@@ -41,6 +42,11 @@ std::string Unsupported(std::string_view command, std::string_view why);
 std::string NotYetSupported(std::string_view command);
 std::string MaxClients();
 std::string Generic(std::string_view message);  // "-ERR <message>"
+// Client authentication, in Redis's words.
+std::string NoAuth();
+std::string WrongPass();
+std::string HelloNoAuth();
+std::string AuthWithoutPassword();
 
 }  // namespace errors
 }  // namespace slotplane::dataplane

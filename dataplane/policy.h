@@ -4,8 +4,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/logging.h"
+#include "dataplane/client_user.h"
 #include "dataplane/proxy_config.h"
 
 namespace slotplane::dataplane {
@@ -34,10 +38,44 @@ struct ProxyPolicy {
   // Credentials the proxy presents to the cluster nodes.
   std::string backend_user;
   std::string backend_password;
+  // The complete set of client users. Empty: the implicit `default` user with no password, so
+  // clients need not authenticate. Otherwise a client must authenticate unless `default` is in
+  // the list, enabled and nopass (Redis's rule for new connections).
+  std::vector<ClientUser> users;
+  bool auth_required = false;  // derived from `users` by FinishPolicy()
+  // Accepted for redis-cluster-proxy compatibility and distributed fleet-wide; no effect yet.
+  int connections_pool_size = 10;
+  int connections_pool_min_size = 10;
+  int connections_pool_spawn_every = 50;
+  int connections_pool_spawn_rate = 2;
+  bool dump_queries = false;
+  bool dump_buffer = false;
+  bool dump_queues = false;
+
+  // The user named `name`, or nullptr.
+  const ClientUser* FindUser(std::string_view name) const;
 };
 
 using ProxyPolicyPtr = std::shared_ptr<const ProxyPolicy>;
 
+// Computes the derived fields (auth_required) after users changed.
+void FinishPolicy(ProxyPolicy* policy);
+
 ProxyPolicy PolicyFromOptions(const ProxyOptions& options);
+
+// The client users that `requirepass` and `user` options describe (requirepass sets the
+// password of `default`, as in Redis).
+std::vector<ClientUser> UsersFromOptions(const ProxyOptions& options);
+
+// True for options that belong to the policy: the ones PROXY CONFIG SET may change at runtime
+// (fleet-wide with a control plane). Every other option is per process.
+bool IsPolicyOption(std::string_view name);
+// Names of the policy options, in table order.
+std::vector<std::string> PolicyOptionNames();
+
+// The value of a policy option as PROXY CONFIG GET shows it (credentials only as "(set)").
+absl::StatusOr<std::string> GetPolicyOption(const ProxyPolicy& policy, std::string_view name);
+// Sets a policy option from its config-file text, validated exactly as the config file is.
+absl::Status SetPolicyOption(ProxyPolicy* policy, std::string_view name, const std::string& value);
 
 }  // namespace slotplane::dataplane

@@ -1,26 +1,81 @@
 #include "dataplane/proxy.h"
 
+#include <unistd.h>
+
 #include <ctime>
 
 #include "common/logging.h"
+#include "dataplane/control/control_client.h"
+#include "dataplane/control/snapshot_convert.h"
 #include "dataplane/net/socket.h"
 
 namespace slotplane::dataplane {
+namespace {
+
+// How long start-up waits for the control plane's first snapshot before serving from the cache or
+// the proxy's own discovery (the stream keeps trying in the background).
+constexpr absl::Duration kFirstSnapshotWait = absl::Seconds(3);
+
+std::string Hostname() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return "localhost";
+  return host;
+}
+
+}  // namespace
 
 Proxy::Proxy(ProxyOptions options) {
   context_.options = std::move(options);
   context_.initial_policy =
       std::make_shared<const ProxyPolicy>(PolicyFromOptions(context_.options));
   context_.start_time_unix = static_cast<int64_t>(time(nullptr));
+  applier_ = std::make_unique<ConfigApplier>(context_.initial_policy, nullptr);
+  context_.applier = applier_.get();
 }
 
 Proxy::~Proxy() { Stop(); }
 
-void Proxy::PublishView(ClusterViewPtr view) {
-  for (auto& worker : workers_) worker->InstallView(view);
+v1::ProxyStats Proxy::CollectStats() const {
+  v1::ProxyStats stats;
+  stats.set_connected_clients(static_cast<uint64_t>(std::max<int64_t>(0, context_.clients.load())));
+  for (const Worker* w : context_.workers) {
+    stats.set_commands_processed(stats.commands_processed() + w->stats().commands_processed.Get());
+    stats.set_moved_redirects(stats.moved_redirects() + w->stats().moved_redirects.Get());
+    stats.set_ask_redirects(stats.ask_redirects() + w->stats().ask_redirects.Get());
+    stats.set_backend_failures(stats.backend_failures() + w->stats().backend_failures.Get());
+  }
+  return stats;
+}
+
+absl::Status Proxy::StartControlClient() {
+  const ProxyOptions& options = context_.options;
+  auto client_options = ControlClientOptionsFrom(options);
+  if (!client_options.ok()) return client_options.status();
+  client_options->proxy_id = options.EffectiveProxyId();
+  client_options->hostname = Hostname();
+  std::string host = options.bind.empty() || options.bind[0] == "0.0.0.0" ? client_options->hostname
+                                                                          : options.bind[0];
+  client_options->listen_address = NodeAddress{host, options.port}.ToString();
+  client_options->build_version = SLOTPLANE_VERSION;
+  client_options->threads = options.EffectiveThreads();
+  control_ = std::make_unique<ControlClient>(*std::move(client_options), options, applier_.get(),
+                                             [this] { return CollectStats(); });
+  context_.control = control_.get();
+  control_->LoadCache();
+  control_->Start();
+  if (control_->WaitForFirstSnapshot(kFirstSnapshotWait)) return absl::OkStatus();
+  ControlStatus status = control_->Status();
+  SP_LOG(kWarning) << "no snapshot from the control plane " << options.control_plane << " yet ("
+                   << (status.last_stream_error.empty() ? "waiting" : status.last_stream_error)
+                   << "); serving from "
+                   << (applier_->view() != nullptr ? "the cached snapshot"
+                                                   : "the proxy's own discovery")
+                   << " meanwhile";
+  return absl::OkStatus();
 }
 
 absl::Status Proxy::Start() {
+  RaiseOpenFilesLimit();
   std::vector<std::string> hosts = context_.options.bind;
   if (hosts.empty()) hosts.push_back("0.0.0.0");
   for (const std::string& host : hosts) {
@@ -29,11 +84,20 @@ absl::Status Proxy::Start() {
     context_.options.port = *port;  // resolves port 0 once for every worker
   }
   const ProxyOptions& options = context_.options;
-  int threads = options.EffectiveThreads();
-  for (int i = 0; i < threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, &context_));
-    context_.workers.push_back(workers_.back().get());
+  if (!options.control_plane.empty()) {
+    if (absl::Status s = StartControlClient(); !s.ok()) return s;
   }
+  int threads = options.EffectiveThreads();
+  applier_->AttachWorkers([&](const ProxyPolicyPtr& policy) {
+    context_.initial_policy = policy;
+    std::vector<Worker*> created;
+    for (int i = 0; i < threads; ++i) {
+      workers_.push_back(std::make_unique<Worker>(i, &context_));
+      context_.workers.push_back(workers_.back().get());
+      created.push_back(workers_.back().get());
+    }
+    return created;
+  });
   for (auto& worker : workers_) {
     if (absl::Status s = worker->Listen(); !s.ok()) return s;
   }
@@ -45,9 +109,10 @@ absl::Status Proxy::Start() {
   discovery.io_timeout = absl::Milliseconds(options.backend_connect_timeout_ms);
   refresher_ = std::make_unique<TopologyRefresher>(
       discovery, options.topology_refresh_interval_ms,
-      [this](ClusterViewPtr view, uint64_t) { PublishView(std::move(view)); });
+      [this](ClusterViewPtr view, uint64_t) { applier_->InstallDiscoveredView(std::move(view)); });
   context_.refresher = refresher_.get();
-  if (!refresher_->RefreshNow()) {
+  applier_->set_refresher(refresher_.get());
+  if (applier_->view() == nullptr && !options.entry_points.empty() && !refresher_->RefreshNow()) {
     SP_LOG(kWarning) << "no cluster entry point answered yet; serving CLUSTERDOWN until one does";
   }
   if (options.metrics_port != 0) {
@@ -60,19 +125,31 @@ absl::Status Proxy::Start() {
   }
   for (auto& worker : workers_) worker->Start();
   refresher_->Start();
+  // A cached topology may be stale: check it against the cluster now, unless the control plane
+  // answered meanwhile.
+  if (applier_->view_source() == TopologySource::kCache && !applier_->control_owns_topology()) {
+    refresher_->RequestRefresh();
+  }
   started_ = true;
   SP_LOG(kSuccess) << "slotplane-proxy " << SLOTPLANE_VERSION << " ready on port " << options.port
-                   << " with " << threads << " worker threads";
+                   << " with " << threads << " worker threads"
+                   << (options.control_plane.empty() ? std::string()
+                                                     : ", control plane " + options.control_plane);
   return absl::OkStatus();
 }
 
 void Proxy::Stop() {
+  // The control client first: its pending replies are handed to workers that still run.
+  if (control_ != nullptr) control_->Stop();
   if (!started_) return;
   started_ = false;
   metrics_server_.reset();
   refresher_->Stop();
   for (auto& worker : workers_) worker->Stop();
   for (auto& worker : workers_) worker->Join();
+  applier_->AttachWorkers([](const ProxyPolicyPtr&) { return std::vector<Worker*>(); });
+  context_.control = nullptr;
+  control_.reset();
   workers_.clear();
   context_.workers.clear();
 }

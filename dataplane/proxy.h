@@ -4,23 +4,30 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "dataplane/control/config_applier.h"
 #include "dataplane/metrics.h"
 #include "dataplane/proxy_config.h"
 #include "dataplane/proxy_context.h"
 #include "dataplane/router/topology_refresher.h"
 #include "dataplane/worker.h"
+#include "slotplane/v1/config.pb.h"
 
 namespace slotplane::dataplane {
 
-// The whole slotplane-proxy process: the workers and the topology refresher that feeds them.
+class ControlClient;
+
+// The whole slotplane-proxy process: the workers, the topology refresher that feeds them when
+// standalone (or while the control plane is away), and the control-plane client.
 class Proxy {
  public:
   explicit Proxy(ProxyOptions options);
   ~Proxy();
 
-  // Discovers the cluster (a failure is logged, not fatal: the refresher keeps trying and clients
-  // get CLUSTERDOWN meanwhile), opens the listeners and starts every thread. Fails when a
-  // listener cannot be opened.
+  // With a control plane: installs the cached snapshot, if any, and waits briefly for the
+  // control plane's first snapshot. Without one (or when neither gave a topology), discovers the
+  // cluster (a failure is logged, not fatal: the refresher keeps trying and clients get
+  // CLUSTERDOWN meanwhile). Opens the listeners and starts every thread. Fails when a listener
+  // cannot be opened or a control-plane file (token, TLS) cannot be read.
   absl::Status Start();
   // Stops and joins every thread.
   void Stop();
@@ -28,9 +35,12 @@ class Proxy {
   ProxyContext& context() { return context_; }
 
  private:
-  void PublishView(ClusterViewPtr view);
+  absl::Status StartControlClient();
+  v1::ProxyStats CollectStats() const;
 
   ProxyContext context_;
+  std::unique_ptr<ConfigApplier> applier_;
+  std::unique_ptr<ControlClient> control_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<TopologyRefresher> refresher_;
   std::shared_ptr<ProxyMetrics> metrics_;  // the exposer holds it weakly

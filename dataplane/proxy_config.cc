@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 
@@ -12,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/config_file.h"
+#include "common/sha256.h"
 #include "common/strings.h"
 
 namespace slotplane::dataplane {
@@ -206,6 +208,112 @@ OptionDef MultiplexingOption() {
           [](const ProxyOptions& o) { return o.disable_multiplexing; }};
 }
 
+bool IsSha256Hex(const std::string& text) {
+  if (text.size() != 64) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// Rules that grant what slotplane users always have (every key, channel and command).
+bool IsFullAccessRule(const std::string& rule) {
+  for (const char* r : {"~*", "allkeys", "&*", "allchannels", "+@all", "allcommands"}) {
+    if (rule == r) return true;
+  }
+  return false;
+}
+
+void RemoveHash(std::vector<std::string>* hashes, const std::string& hash) {
+  hashes->erase(std::remove(hashes->begin(), hashes->end(), hash), hashes->end());
+}
+
+absl::Status ApplyUserRule(ClientUser* user, const std::string& rule) {
+  std::string lower = absl::AsciiStrToLower(rule);
+  if (lower == "on") {
+    user->enabled = true;
+  } else if (lower == "off") {
+    user->enabled = false;
+  } else if (lower == "nopass") {
+    user->nopass = true;
+    user->password_sha256.clear();
+  } else if (lower == "resetpass") {
+    user->nopass = false;
+    user->password_sha256.clear();
+  } else if (lower == "reset") {
+    *user = ClientUser{user->name, {}, /*enabled=*/false, /*nopass=*/false};
+  } else if (!rule.empty() && (rule[0] == '>' || rule[0] == '<')) {
+    std::string hash = Sha256Hex(std::string_view(rule).substr(1));
+    RemoveHash(&user->password_sha256, hash);
+    if (rule[0] == '>') {
+      user->password_sha256.push_back(hash);
+      user->nopass = false;
+    }
+  } else if (!rule.empty() && (rule[0] == '#' || rule[0] == '!')) {
+    std::string hash = absl::AsciiStrToLower(rule.substr(1));
+    if (!IsSha256Hex(hash)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", rule, "': a password hash is 64 hex digits (SHA-256)"));
+    }
+    RemoveHash(&user->password_sha256, hash);
+    if (rule[0] == '#') {
+      user->password_sha256.push_back(hash);
+      user->nopass = false;
+    }
+  } else if (!IsFullAccessRule(lower)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ACL rule '", rule,
+                     "' is not supported: slotplane users have access to every key and command"));
+  }
+  return absl::OkStatus();
+}
+
+OptionDef UserOption() {
+  return {"user",
+          [](ProxyOptions* o, const Values& v) -> absl::Status {
+            // On the command line the whole rule list is one argument (`--user "alice on
+            // >secret"`): split it like a config line.
+            Values words = v;
+            if (v.size() == 1 && !SplitConfigLine(v[0], &words)) {
+              return BadValue("user", v[0], "unbalanced quotes");
+            }
+            auto user = ParseUserRules(words);
+            if (!user.ok()) {
+              return BadValue("user", absl::StrJoin(v, " "), std::string(user.status().message()));
+            }
+            for (const ClientUser& existing : o->users) {
+              if (existing.name == user->name) {
+                return BadValue("user", absl::StrJoin(v, " "),
+                                absl::StrCat("duplicate user '", user->name, "'"));
+              }
+            }
+            o->users.push_back(*std::move(user));
+            return absl::OkStatus();
+          },
+          [](const ProxyOptions& o) {
+            std::vector<std::string> names;
+            for (const ClientUser& u : o.users) names.push_back(u.name);
+            return absl::StrJoin(names, " ");
+          },
+          /*repeatable=*/true};
+}
+
+OptionDef ControlPlaneOption() {
+  return {"control-plane",
+          [](ProxyOptions* o, const Values& v) -> absl::Status {
+            if (auto s = ExpectOne("control-plane", v); !s.ok()) return s;
+            if (!v[0].empty()) {
+              auto address = ParseNodeAddress(v[0]);
+              if (!address.ok()) {
+                return BadValue("control-plane", v[0], std::string(address.status().message()));
+              }
+            }
+            o->control_plane = v[0];
+            return absl::OkStatus();
+          },
+          [](const ProxyOptions& o) { return o.control_plane; }};
+}
+
 const std::vector<OptionDef>& Options() {
   static const auto* options = new std::vector<OptionDef>{
       IntOption("port", &ProxyOptions::port, 0, 65535),
@@ -244,6 +352,15 @@ const std::vector<OptionDef>& Options() {
       IntOption("tryagain-retries", &ProxyOptions::tryagain_retries, 0, 100),
       StringOption("metrics-bind", &ProxyOptions::metrics_bind),
       IntOption("metrics-port", &ProxyOptions::metrics_port, 0, 65535),
+      SecretOption("requirepass", &ProxyOptions::requirepass),
+      UserOption(),
+      ControlPlaneOption(),
+      StringOption("control-plane-token-file", &ProxyOptions::control_plane_token_file),
+      StringOption("control-plane-cache", &ProxyOptions::control_plane_cache),
+      StringOption("control-plane-tls-ca", &ProxyOptions::control_plane_tls_ca),
+      StringOption("control-plane-tls-cert", &ProxyOptions::control_plane_tls_cert),
+      StringOption("control-plane-tls-key", &ProxyOptions::control_plane_tls_key),
+      StringOption("proxy-id", &ProxyOptions::proxy_id),
   };
   return *options;
 }
@@ -267,6 +384,24 @@ int ProxyOptions::EffectiveThreads() const {
   if (threads > 0) return threads;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   return cores > 0 ? static_cast<int>(cores) : 1;
+}
+
+std::string ProxyOptions::EffectiveProxyId() const {
+  if (!proxy_id.empty()) return proxy_id;
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return absl::StrCat(host[0] != '\0' ? host : "localhost", ":", port);
+}
+
+absl::StatusOr<ClientUser> ParseUserRules(const std::vector<std::string>& values) {
+  if (values.empty() || values[0].empty()) {
+    return absl::InvalidArgumentError("a user needs a name, then ACL rules");
+  }
+  ClientUser user{values[0], {}, /*enabled=*/false, /*nopass=*/false};
+  for (size_t i = 1; i < values.size(); ++i) {
+    if (absl::Status s = ApplyUserRule(&user, values[i]); !s.ok()) return s;
+  }
+  return user;
 }
 
 absl::Status ApplyOption(ProxyOptions* options, const std::string& name, const Values& values) {
@@ -353,10 +488,17 @@ absl::StatusOr<ProxyOptions> ParseCommandLine(int argc, const char* const* argv)
     }
     if (auto s = ApplyOption(&options, "cluster", {arg}); !s.ok()) return s;
   }
-  if (options.entry_points.empty()) {
+  if (options.entry_points.empty() && options.control_plane.empty()) {
     return absl::InvalidArgumentError(
         "no cluster entry point: give one with --cluster HOST:PORT (or `cluster HOST:PORT` in the "
-        "config file)");
+        "config file), or a control plane with --control-plane HOST:PORT");
+  }
+  if (options.control_plane_tls_cert.empty() != options.control_plane_tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "control-plane-tls-cert and control-plane-tls-key go together (mutual TLS)");
+  }
+  if (!options.control_plane_tls_cert.empty() && options.control_plane_tls_ca.empty()) {
+    return absl::InvalidArgumentError("control-plane-tls-cert needs control-plane-tls-ca");
   }
   return options;
 }

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "common/cluster_view.h"
 #include "common/logging.h"
+#include "dataplane/client_user.h"
 
 namespace slotplane::dataplane {
 
@@ -47,8 +48,23 @@ struct ProxyOptions {
   int tryagain_retries = 5;
   std::string metrics_bind = "127.0.0.1";  // Prometheus /metrics address
   int metrics_port = 0;                    // 0: no metrics endpoint
+  // slotplane: client authentication. `requirepass` is the password of the `default` user (as in
+  // Redis); `user` lines (a subset of Redis's ACL rules) add users. A control plane's users, when
+  // it has any, replace both.
+  std::string requirepass;
+  std::vector<ClientUser> users;
+  // slotplane: the control plane. Empty `control_plane`: standalone.
+  std::string control_plane;             // host:port of slotplane-control
+  std::string control_plane_token_file;  // bearer token for the admin API (PROXY CONFIG SET, ...)
+  std::string control_plane_cache;       // last good snapshot on disk; empty: no cache
+  std::string control_plane_tls_ca;      // PEM files; a CA turns TLS on
+  std::string control_plane_tls_cert;    // client certificate (mTLS), with the key
+  std::string control_plane_tls_key;
+  std::string proxy_id;  // empty: hostname:port
 
   int EffectiveThreads() const;
+  // proxy_id, or hostname:port when it is empty.
+  std::string EffectiveProxyId() const;
 };
 
 // Applies one option by its config-file name (`port`, `enable-cross-slot`, ...). Repeatable
@@ -61,6 +77,12 @@ absl::StatusOr<std::string> GetOption(const ProxyOptions& options, const std::st
 
 // Names of all options, in table order.
 std::vector<std::string> OptionNames();
+
+// Parses one `user` option: a name then Redis ACL rules (`on`, `off`, `>password`, `<password`,
+// `#sha256`, `!sha256`, `nopass`, `resetpass`, `reset`, and the full-access rules `~*`,
+// `allkeys`, `&*`, `allchannels`, `+@all`, `allcommands`). A new user starts `off` with no
+// password, as in Redis.
+absl::StatusOr<ClientUser> ParseUserRules(const std::vector<std::string>& values);
 
 // Parses the command line: `-c FILE` (read first, then the other flags override it),
 // `-p PORT`, `--name value` for any option, `--name` alone for a yes/no option, and positional

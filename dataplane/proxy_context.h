@@ -10,6 +10,8 @@
 
 namespace slotplane::dataplane {
 
+class ConfigApplier;
+class ControlPlane;
 class TopologyRefresher;
 class Worker;
 
@@ -20,6 +22,10 @@ struct ProxyContext {
   // The policy the workers start with; later ones reach them through Worker::InstallPolicy.
   ProxyPolicyPtr initial_policy;
   TopologyRefresher* refresher = nullptr;
+  // Installs policies and topologies on every worker (standalone CONFIG SET goes through it).
+  ConfigApplier* applier = nullptr;
+  // The control-plane client; null when the proxy runs standalone.
+  ControlPlane* control = nullptr;
   std::vector<Worker*> workers;
   int64_t start_time_unix = 0;
   std::atomic<int64_t> clients{0};

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/logging.h"
+#include "dataplane/control/control_plane.h"
 #include "dataplane/errors.h"
 #include "dataplane/net/socket.h"
 #include "dataplane/router/redirect.h"
@@ -17,6 +18,8 @@ namespace slotplane::dataplane {
 namespace {
 constexpr int kMaxAcceptsPerEvent = 64;
 constexpr int64_t kMinRefreshRequestGapMs = 100;
+// MOVED reports to the control plane: at most one per worker per this gap.
+constexpr int64_t kMinMovedReportGapMs = 100;
 // Flushing can create more output (a resumed client dispatches buffered commands); the loop
 // repeats until nothing is left, bounded so one pass cannot spin forever.
 constexpr int kMaxFlushRounds = 8;
@@ -53,6 +56,7 @@ Worker::~Worker() {
   for (auto& [ptr, client] : clients_) open.push_back(ptr);
   for (ClientSession* client : open) client->Close();
   closed_clients_.clear();
+  for (Request* request : async_requests_) pool_.Release(request);
 }
 
 absl::Status Worker::Listen() {
@@ -83,11 +87,29 @@ void Worker::InstallView(ClusterViewPtr view) {
 
 void Worker::InstallPolicy(ProxyPolicyPtr policy, std::function<void()> applied) {
   loop_.Post([this, policy = std::move(policy), applied = std::move(applied)] {
+    if (policy->backend_user != policy_->backend_user ||
+        policy->backend_password != policy_->backend_password) {
+      router_.set_backend_options(BackendOptions{policy->backend_user, policy->backend_password,
+                                                 options().backend_connect_timeout_ms});
+    }
     policy_ = policy;
     // New clients parse with the new limits; connected ones keep theirs.
     request_limits_.max_bulk_len = policy_->proto_max_bulk_len;
     request_limits_.max_multibulk_len = policy_->max_multibulk_len;
     if (applied) applied();
+  });
+}
+
+Request* Worker::BeginAsync(ClientSession* client) {
+  Request* request = client->NewRequest();
+  async_requests_.insert(request);
+  return request;
+}
+
+void Worker::FinishAsync(Request* request, std::string reply) {
+  loop_.Post([this, request, reply = std::move(reply)] {
+    async_requests_.erase(request);
+    Deliver(request, reply);
   });
 }
 
@@ -220,6 +242,7 @@ void Worker::HandleRedirect(BackendConn* conn, Request* request, std::string_vie
   if (redirect.kind == RedirectKind::kMoved) {
     stats_.moved_redirects.Add();
     RequestTopologyRefresh();
+    ReportMoved(redirect.slot, redirect.address);
     Forward(request, router_.OnMoved(redirect.slot, redirect.address));
   } else {
     stats_.ask_redirects.Add();
@@ -234,6 +257,14 @@ void Worker::FailRequest(Request* request, const std::string& error) {
 }
 
 void Worker::OnBackendDown(BackendConn* conn) { RequestTopologyRefresh(); }
+
+void Worker::ReportMoved(uint16_t slot, const NodeAddress& address) {
+  if (context_->control == nullptr) return;
+  int64_t now = loop_.now_ms();
+  if (now - last_moved_report_ms_ < kMinMovedReportGapMs) return;
+  last_moved_report_ms_ = now;
+  context_->control->ReportMoved(slot, address);
+}
 
 void Worker::RequestTopologyRefresh() {
   if (context_->refresher == nullptr) return;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "dataplane/backend/backend_conn.h"
 #include "dataplane/net/event_loop.h"
@@ -40,6 +41,14 @@ class Worker : public BackendOwner {
   // Thread-safe: installs a new policy; `applied` (may be empty) then runs on this worker's thread.
   void InstallPolicy(ProxyPolicyPtr policy, std::function<void()> applied = nullptr);
 
+  // Replies that come from another thread (PROXY CONFIG SET through the control plane):
+  // BeginAsync (worker thread) queues a Request in the client's reply queue, so replies keep
+  // their order; FinishAsync (thread-safe) completes it on this worker's thread. The reply is
+  // dropped when the client left meanwhile; a request still open when the worker is destroyed is
+  // released then.
+  Request* BeginAsync(ClientSession* client);
+  void FinishAsync(Request* request, std::string reply);
+
   // --- BackendOwner ---
   EventLoop& loop() override { return loop_; }
   RequestPool& pool() override { return pool_; }
@@ -71,6 +80,7 @@ class Worker : public BackendOwner {
   void Accept(int listen_fd);
   void BeforeSleep();
   void HandleRedirect(BackendConn* conn, Request* request, std::string_view reply);
+  void ReportMoved(uint16_t slot, const NodeAddress& address);
   void Deliver(Request* request, std::string_view reply);
 
   const int index_;
@@ -90,6 +100,8 @@ class Worker : public BackendOwner {
   std::vector<BackendConn*> flushing_backends_;
   std::vector<ClientSession*> flushing_clients_;
   int64_t last_refresh_request_ms_ = 0;
+  int64_t last_moved_report_ms_ = 0;
+  absl::flat_hash_set<Request*> async_requests_;
   std::thread thread_;
 };
 

@@ -23,6 +23,8 @@ class SlotRouter {
   // view supersedes). Connections to nodes that left are closed once idle.
   void SetView(ClusterViewPtr view);
   const ClusterViewPtr& view() const { return view_; }
+  // Credentials and timeouts for connections opened from now on (a policy change).
+  void set_backend_options(const BackendOptions& options) { options_ = options; }
 
   // The slot's master connection, or nullptr when no view covers the slot.
   BackendConn* ForSlot(uint16_t slot) const { return slot_owner_[slot]; }

@@ -37,6 +37,17 @@ void TopologyRefresher::RequestRefresh() {
   cv_.notify_all();
 }
 
+void TopologyRefresher::Adopt(ClusterViewPtr view) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (current_ != nullptr && current_->SameTopology(*view)) return;
+    current_ = std::move(view);
+  }
+  version_.fetch_add(1);
+}
+
+void TopologyRefresher::SetPaused(bool paused) { paused_.store(paused); }
+
 ClusterViewPtr TopologyRefresher::current() const {
   std::lock_guard<std::mutex> lock(mu_);
   return current_;
@@ -99,7 +110,7 @@ void TopologyRefresher::Loop() {
       requested_ = false;
     }
     last = std::chrono::steady_clock::now();
-    Discover();
+    if (!paused_.load()) Discover();
   }
 }
 

@@ -13,8 +13,9 @@
 
 namespace slotplane::dataplane {
 
-// Keeps the proxy's view of the cluster current when it runs without a control plane: polls the
-// cluster every `interval_ms`, and sooner when a worker asks (MOVED, a lost node). Publishes a
+// Keeps the proxy's view of the cluster current when it runs without a control plane (or while
+// the control plane is unreachable): polls the cluster every `interval_ms`, and sooner when a
+// worker asks (MOVED, a lost node). Publishes a
 // new version only when the topology really changed. Runs discovery (blocking hiredis calls) on
 // its own thread, never on a worker.
 class TopologyRefresher {
@@ -31,6 +32,15 @@ class TopologyRefresher {
 
   // Thread-safe and cheap: asks for a refresh soon (at most one per kMinGapMs).
   void RequestRefresh();
+
+  // A topology from elsewhere (the control plane, the snapshot cache) becomes the current one:
+  // PROXY INFO shows it and later discoveries ask its nodes. Not published: the caller installed
+  // it. Thread-safe.
+  void Adopt(ClusterViewPtr view);
+  // While paused (the control plane delivers the topology), periodic and requested discoveries
+  // are skipped; RefreshNow() still runs. Thread-safe.
+  void SetPaused(bool paused);
+  bool paused() const { return paused_.load(); }
 
   ClusterViewPtr current() const;
   uint64_t version() const { return version_.load(); }
@@ -53,6 +63,7 @@ class TopologyRefresher {
   std::string last_error_;  // guarded by mu_
   std::atomic<uint64_t> version_{0};
   std::atomic<uint64_t> refreshes_{0};
+  std::atomic<bool> paused_{false};
   std::thread thread_;
 };
 

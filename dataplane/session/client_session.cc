@@ -29,7 +29,8 @@ ClientSession::ClientSession(Worker* worker, int fd, uint64_t id, std::string pe
       id_(id),
       peer_(std::move(peer)),
       created_ms_(worker->loop().now_ms()),
-      parser_(worker->request_limits()) {
+      parser_(worker->request_limits()),
+      authenticated_(!worker->policy().auth_required) {
   registered_events_ = EPOLLIN;
   worker_->loop().Add(fd_, registered_events_, this);
 }

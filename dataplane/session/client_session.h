@@ -46,6 +46,9 @@ class ClientSession : public EventHandler {
   const std::string& peer() const { return peer_; }
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
+  // False until AUTH succeeds when the policy requires a password (see client_auth.h).
+  bool authenticated() const { return authenticated_; }
+  void set_authenticated(bool authenticated) { authenticated_ = authenticated; }
   bool closed() const { return fd_ < 0; }
   size_t pending() const { return pending_; }
   int64_t created_ms() const { return created_ms_; }
@@ -75,6 +78,7 @@ class ClientSession : public EventHandler {
   uint32_t registered_events_ = 0;
   bool closing_ = false;  // no more input; close when the queue and output drain
   bool paused_ = false;   // input paused for backpressure
+  bool authenticated_;
 };
 
 }  // namespace slotplane::dataplane

@@ -71,6 +71,10 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
   worker_->stats().commands_processed.Add();
   const CommandInfo* cmd = Resolve(client, args);
   if (cmd == nullptr) return;
+  if (!client->authenticated() && !(cmd->flags & kCmdNoAuth)) {
+    ReplyError(client, ErrorKind::kAuth, errors::NoAuth());
+    return;
+  }
   switch (cmd->route) {
     case RouteClass::kSlot:
       if (HasBlockOption(args) && (cmd->flags & kCmdBlocking)) {

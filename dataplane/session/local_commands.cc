@@ -8,6 +8,7 @@
 #include "common/strings.h"
 #include "dataplane/errors.h"
 #include "dataplane/resp/reply_writer.h"
+#include "dataplane/session/client_auth.h"
 #include "dataplane/session/client_session.h"
 #include "dataplane/session/proxy_command.h"
 #include "dataplane/worker.h"
@@ -53,6 +54,7 @@ void LocalCommands::Execute(ClientSession* client, const CommandInfo& cmd,
     Auth(client, args);
   } else if (name == "reset") {
     client->set_name("");
+    client->set_authenticated(!worker_->policy().auth_required);
     client->Reply("+RESET\r\n");
   } else if (name == "readonly" || name == "readwrite") {
     client->Reply(resp::kOk);
@@ -109,13 +111,11 @@ void LocalCommands::Hello(ClientSession* client, const std::vector<std::string_v
     }
   }
   std::string name = client->name();
+  const std::string_view* auth = nullptr;  // user, password
   for (size_t i = 2; i < args.size(); ++i) {
     bool more = i + 1 < args.size();
     if (EqualsIgnoreCase(args[i], "AUTH") && i + 2 < args.size()) {
-      if (!EqualsIgnoreCase(args[i + 1], "default")) {
-        client->Reply("-WRONGPASS invalid username-password pair or user is disabled.\r\n");
-        return;
-      }
+      auth = &args[i + 1];
       i += 2;
     } else if (EqualsIgnoreCase(args[i], "SETNAME") && more) {
       name = std::string(args[++i]);
@@ -124,6 +124,12 @@ void LocalCommands::Hello(ClientSession* client, const std::vector<std::string_v
           errors::Generic(absl::StrCat("Syntax error in HELLO option '", AbslView(args[i]), "'")));
       return;
     }
+  }
+  if (auth != nullptr && !AuthenticateForHello(worker_, client, auth[0], auth[1])) return;
+  if (!client->authenticated()) {
+    worker_->stats().CountError(ErrorKind::kAuth);
+    client->Reply(errors::HelloNoAuth());
+    return;
   }
   client->set_name(name);
   reply_.clear();
@@ -145,19 +151,8 @@ void LocalCommands::Hello(ClientSession* client, const std::vector<std::string_v
   client->Reply(reply_);
 }
 
-// The proxy has no client passwords yet: answer as a Redis whose default user has no password.
 void LocalCommands::Auth(ClientSession* client, const std::vector<std::string_view>& args) {
-  if (args.size() == 2) {
-    client->Reply(errors::Generic(
-        "AUTH <password> called without any password configured for the default user. Are you "
-        "sure your configuration is correct?"));
-  } else if (args.size() == 3 && EqualsIgnoreCase(args[1], "default")) {
-    client->Reply(resp::kOk);
-  } else if (args.size() == 3) {
-    client->Reply("-WRONGPASS invalid username-password pair or user is disabled.\r\n");
-  } else {
-    client->Reply(errors::Generic("syntax error"));
-  }
+  ExecuteAuth(worker_, client, args);
 }
 
 void LocalCommands::Client(ClientSession* client, std::string_view sub,

@@ -10,12 +10,13 @@ class ClientSession;
 class Worker;
 
 // The PROXY command (redis-cluster-proxy's administration command): PING, HELP, INFO [section],
-// CONFIG GET, CLIENT ID|THREAD, CLUSTER INFO|UPDATE, SHUTDOWN.
+// CONFIG GET|SET, CLIENT ID|THREAD, CLUSTER INFO|STATUS|CONNECTION|NODES|UPDATE, FLEET,
+// LOG [level] message, SHUTDOWN [ASAP]. The subcommands live in proxy_*.cc files.
 void ExecuteProxyCommand(Worker* worker, ClientSession* client,
                          const std::vector<std::string_view>& args);
 
-// The INFO-style text of PROXY INFO: "# Section" headers and "name:value" lines. `section` empty
-// or "all" gives every section. Safe to call from any worker thread.
+// The INFO-style text of PROXY INFO (proxy_info.cc): "# Section" headers and "name:value" lines.
+// `section` empty or "all" gives every section. Safe to call from any worker thread.
 std::string ProxyInfoText(Worker* worker, std::string_view section);
 
 }  // namespace slotplane::dataplane

@@ -108,5 +108,55 @@ TEST(ProxyConfigTest, GetOptionKnowsEveryOption) {
   EXPECT_FALSE(GetOption(o, "nope").ok());
 }
 
+TEST(ProxyConfigTest, ControlPlaneOptions) {
+  auto o = Parse({"--control-plane", "127.0.0.1:5000", "--control-plane-token-file", "/t",
+                  "--control-plane-cache", "/var/cache/p.snapshot", "--proxy-id", "p1"});
+  ASSERT_TRUE(o.ok()) << o.status() << ": no entry point is needed with a control plane";
+  EXPECT_EQ(o->control_plane, "127.0.0.1:5000");
+  EXPECT_EQ(o->control_plane_token_file, "/t");
+  EXPECT_EQ(o->control_plane_cache, "/var/cache/p.snapshot");
+  EXPECT_EQ(o->EffectiveProxyId(), "p1");
+  EXPECT_TRUE(o->entry_points.empty());
+  EXPECT_EQ(*GetOption(*o, "control-plane"), "127.0.0.1:5000");
+
+  o = Parse({"--control-plane", "127.0.0.1:5000", "-p", "7000"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_NE(o->EffectiveProxyId().find(":7000"), std::string::npos) << o->EffectiveProxyId();
+
+  EXPECT_FALSE(Parse({"--control-plane", "nohostport"}).ok());
+  auto mtls = Parse({"--control-plane", "h:1", "--control-plane-tls-cert", "c.pem"});
+  ASSERT_FALSE(mtls.ok());
+  EXPECT_NE(mtls.status().message().find("control-plane-tls-key"), std::string::npos);
+}
+
+TEST(ProxyConfigTest, ClientAuthOptions) {
+  auto o = Parse({"h:1", "--requirepass", "pw", "--user", "alice on >secret ~* +@all"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->requirepass, "pw");
+  EXPECT_EQ(*GetOption(*o, "requirepass"), "(set)") << "never shown";
+  ASSERT_EQ(o->users.size(), 1u);
+  EXPECT_EQ(o->users[0].name, "alice");
+  EXPECT_TRUE(o->users[0].enabled);
+  EXPECT_EQ(*GetOption(*o, "user"), "alice");
+
+  char path[] = "/tmp/slotplane-proxy-conf-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << "cluster h:1\nuser bob on \">two words\"\nuser carol off\n";
+  o = Parse({"-c", path});
+  ASSERT_TRUE(o.ok()) << o.status();
+  ASSERT_EQ(o->users.size(), 2u);
+  EXPECT_TRUE(o->users[0].enabled);
+  EXPECT_EQ(o->users[0].password_sha256.size(), 1u) << "a quoted password with a space";
+  EXPECT_FALSE(o->users[1].enabled);
+  std::ofstream(path) << "cluster h:1\nuser bob on\nuser bob off\n";
+  o = Parse({"-c", path});
+  std::remove(path);
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("duplicate user 'bob'"), std::string::npos) << o.status();
+  EXPECT_FALSE(Parse({"h:1", "--user", "dave on -@dangerous"}).ok());
+}
+
 }  // namespace
 }  // namespace slotplane::dataplane

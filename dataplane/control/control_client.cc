@@ -1,0 +1,644 @@
+#include "dataplane/control/control_client.h"
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "dataplane/control/snapshot_cache.h"
+#include "dataplane/control/snapshot_convert.h"
+
+namespace slotplane::dataplane {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Keepalive pings no more often than servers accept by default (gRPC's 5 minute minimum), so a
+// silently vanished control plane is noticed without the server ever objecting.
+constexpr int kKeepaliveTimeMs = 300000;
+constexpr int kKeepaliveTimeoutMs = 20000;
+constexpr int kAdminMaxReconnectBackoffMs = 5000;
+constexpr size_t kMaxQueuedMovedReports = 64;
+constexpr auto kStopPollInterval = std::chrono::milliseconds(100);
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+Clock::time_point Later(absl::Duration d) {
+  return Clock::now() + std::chrono::microseconds(absl::ToInt64Microseconds(d));
+}
+
+int64_t NowUnixMs() { return absl::ToUnixMillis(absl::Now()); }
+
+absl::Status FromGrpc(const grpc::Status& status, const std::string& address) {
+  std::string message = status.error_message();
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::UnavailableError(absl::StrCat("slotplane: the control plane at ", address,
+                                                 " is unreachable (", message, ")"));
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return absl::PermissionDeniedError(
+          absl::StrCat("slotplane: the control plane refused this proxy's token (", message,
+                       "); check control-plane-token-file"));
+    case grpc::StatusCode::CANCELLED:
+      return absl::CancelledError("slotplane: the proxy is shutting down");
+    default:
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()), message);
+  }
+}
+
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const ControlClientOptions& options) {
+  if (options.tls_ca.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = options.tls_ca;
+  ssl.pem_cert_chain = options.tls_cert;
+  ssl.pem_private_key = options.tls_key;
+  return grpc::SslCredentials(ssl);
+}
+
+grpc::ChannelArguments BaseChannelArguments() {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
+  // Each channel keeps its own subchannels (and their reconnect backoff): the stream's backoff
+  // is this class's, not inherited from an earlier channel.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return args;
+}
+
+}  // namespace
+
+const char* StreamStateName(StreamState state) {
+  switch (state) {
+    case StreamState::kConnecting:
+      return "connecting";
+    case StreamState::kConnected:
+      return "connected";
+    case StreamState::kDisconnected:
+      return "disconnected";
+  }
+  return "disconnected";
+}
+
+absl::StatusOr<ControlClientOptions> ControlClientOptionsFrom(const ProxyOptions& options) {
+  ControlClientOptions out;
+  out.address = options.control_plane;
+  out.cache_file = options.control_plane_cache;
+  if (!options.control_plane_token_file.empty()) {
+    auto token = ReadFile(options.control_plane_token_file, "control-plane-token-file");
+    if (!token.ok()) return token.status();
+    out.token = std::string(absl::StripAsciiWhitespace(*token));
+    if (out.token.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("control-plane-token-file ", options.control_plane_token_file, " is empty"));
+    }
+  }
+  struct {
+    const std::string& path;
+    std::string* out;
+    const char* what;
+  } files[] = {{options.control_plane_tls_ca, &out.tls_ca, "control-plane-tls-ca"},
+               {options.control_plane_tls_cert, &out.tls_cert, "control-plane-tls-cert"},
+               {options.control_plane_tls_key, &out.tls_key, "control-plane-tls-key"}};
+  for (auto& file : files) {
+    if (file.path.empty()) continue;
+    auto content = ReadFile(file.path, file.what);
+    if (!content.ok()) return content.status();
+    *file.out = *std::move(content);
+  }
+  return out;
+}
+
+ControlClient::ControlClient(ControlClientOptions options, const ProxyOptions& local,
+                             ConfigApplier* applier, StatsSource stats)
+    : options_(std::move(options)), local_(local), applier_(applier), stats_(std::move(stats)) {
+  grpc::ChannelArguments args = BaseChannelArguments();
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kAdminMaxReconnectBackoffMs);
+  channel_ = grpc::CreateCustomChannel(options_.address, Credentials(options_), args);
+  admin_ = v1::Admin::NewStub(channel_);
+  status_.address = options_.address;
+  status_.proxy_id = options_.proxy_id;
+  status_.cache_file = options_.cache_file;
+}
+
+ControlClient::~ControlClient() { Stop(); }
+
+uint64_t ControlClient::LoadCache() {
+  if (options_.cache_file.empty()) return 0;
+  auto snapshot = LoadSnapshotCache(options_.cache_file, options_.address);
+  if (!snapshot.ok()) {
+    if (!absl::IsNotFound(snapshot.status())) {
+      SP_LOG(kWarning) << "ignoring the snapshot cache: " << snapshot.status().message();
+    }
+    return 0;
+  }
+  auto converted = ConvertSnapshot(snapshot->version(), snapshot->config(), local_,
+                                   MaxClientsForOpenFiles(OpenFilesLimit(), options_.threads));
+  if (!converted.ok()) {
+    SP_LOG(kWarning) << "ignoring the snapshot cache " << options_.cache_file << ": "
+                     << converted.status().message();
+    return 0;
+  }
+  applier_->Install(converted->view, TopologySource::kCache, converted->policy, nullptr);
+  std::lock_guard<std::mutex> lock(mu_);
+  applied_version_ = snapshot->version();
+  status_.cached_version = snapshot->version();
+  SP_LOG(kInfo) << "loaded snapshot version " << snapshot->version() << " from "
+                << options_.cache_file;
+  return snapshot->version();
+}
+
+void ControlClient::Start() {
+  stream_thread_ = std::thread([this] { RunStream(); });
+  report_thread_ = std::thread([this] { RunReports(); });
+  admin_thread_ = std::thread([this] { RunAdmin(); });
+}
+
+bool ControlClient::WaitForFirstSnapshot(absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_until(lock, Later(timeout),
+                 [this] { return first_snapshot_applied_ || first_attempt_done_ || stopping_; });
+  return first_snapshot_applied_;
+}
+
+void ControlClient::Stop() {
+  std::vector<VersionWait> waits;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    if (stream_context_ != nullptr) stream_context_->TryCancel();
+    if (admin_context_ != nullptr) admin_context_->TryCancel();
+    waits.swap(waits_);
+  }
+  cv_.notify_all();
+  for (std::thread* t : {&stream_thread_, &report_thread_, &admin_thread_}) {
+    if (t->joinable()) t->join();
+  }
+  for (VersionWait& wait : waits) {
+    wait.done(absl::UnavailableError("slotplane: the proxy is shutting down"));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The watch stream
+// ---------------------------------------------------------------------------------------------
+
+void ControlClient::RunStream() {
+  int attempt = 0;
+  bool first = true;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      status_.state = StreamState::kConnecting;
+      if (!first) ++status_.reconnects;
+    }
+    first = false;
+    uint64_t snapshots_before;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      snapshots_before = status_.snapshots_applied + status_.snapshots_nacked;
+    }
+    grpc::Status result = StreamOnce();
+    bool got_snapshots;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      got_snapshots = status_.snapshots_applied + status_.snapshots_nacked != snapshots_before;
+      status_.state = StreamState::kDisconnected;
+      status_.connected_since_unix_ms = 0;
+      status_.last_stream_error = result.error_message();
+      first_attempt_done_ = true;
+      if (stopping_) return;
+    }
+    cv_.notify_all();
+    // Without the stream, the topology may go stale: the proxy's own discovery takes over.
+    applier_->set_control_owns_topology(false);
+    attempt = got_snapshots ? 0 : attempt + 1;
+    SP_LOG(kWarning) << "control plane " << options_.address
+                     << " stream ended: " << (result.ok() ? "closed" : result.error_message())
+                     << "; reconnecting";
+    SleepBackoff(attempt);
+  }
+}
+
+void ControlClient::SleepBackoff(int attempt) {
+  absl::Duration delay = options_.initial_backoff;
+  for (int i = 1; i < attempt && delay < options_.max_backoff; ++i) delay *= 2;
+  delay = std::min(delay, options_.max_backoff);
+  // ±25% jitter, so a fleet that lost its control plane does not come back in lockstep.
+  thread_local std::mt19937_64 random(std::random_device{}());
+  double factor = std::uniform_real_distribution<double>(0.75, 1.25)(random);
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_until(lock, Later(delay * factor), [this] { return stopping_; });
+}
+
+grpc::Status ControlClient::StreamOnce() {
+  // A fresh channel per stream: it connects at once instead of waiting out the backoff of a
+  // channel that failed before.
+  auto channel =
+      grpc::CreateCustomChannel(options_.address, Credentials(options_), BaseChannelArguments());
+  auto stub = v1::ProxyDiscovery::NewStub(channel);
+  grpc::ClientContext context;
+  AddAuth(&context);
+  uint64_t cached_version;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return grpc::Status::CANCELLED;
+    stream_context_ = &context;
+    cached_version = applied_version_;
+  }
+  std::unique_ptr<grpc::ClientReaderWriter<v1::ProxyMessage, v1::ControlMessage>> stream =
+      stub->Watch(&context);
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    stream_ = stream.get();
+  }
+  v1::ProxyMessage hello;
+  hello.mutable_hello()->set_proxy_id(options_.proxy_id);
+  hello.mutable_hello()->set_hostname(options_.hostname);
+  hello.mutable_hello()->set_listen_address(options_.listen_address);
+  hello.mutable_hello()->set_build_version(options_.build_version);
+  hello.mutable_hello()->set_cached_version(cached_version);
+  WriteMessage(hello);
+  v1::ControlMessage message;
+  bool connected = false;
+  while (stream->Read(&message)) {
+    if (!message.has_snapshot()) continue;
+    if (!connected) {
+      connected = true;
+      std::lock_guard<std::mutex> lock(mu_);
+      status_.state = StreamState::kConnected;
+      status_.connected_since_unix_ms = NowUnixMs();
+      status_.last_stream_error.clear();
+      SP_LOG(kInfo) << "connected to the control plane " << options_.address;
+    }
+    HandleSnapshot(message.snapshot());
+  }
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    stream_ = nullptr;
+  }
+  grpc::Status status = stream->Finish();
+  std::lock_guard<std::mutex> lock(mu_);
+  stream_context_ = nullptr;
+  return status;
+}
+
+bool ControlClient::WriteMessage(const v1::ProxyMessage& message) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return stream_ != nullptr && stream_->Write(message);
+}
+
+void ControlClient::HandleSnapshot(const v1::Snapshot& snapshot) {
+  const uint64_t version = snapshot.version();
+  auto converted = ConvertSnapshot(version, snapshot.config(), local_,
+                                   MaxClientsForOpenFiles(OpenFilesLimit(), options_.threads));
+  if (!converted.ok()) {
+    std::string error(converted.status().message());
+    SP_LOG(kWarning) << "rejecting snapshot version " << version << ": " << error;
+    v1::ProxyMessage nack;
+    nack.mutable_nack()->set_version(version);
+    nack.mutable_nack()->set_nonce(snapshot.nonce());
+    nack.mutable_nack()->set_error(error);
+    WriteMessage(nack);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      status_.last_nack_version = version;
+      status_.last_nack_error = error;
+      ++status_.snapshots_nacked;
+    }
+    CompleteWaits(version, absl::FailedPreconditionError(absl::StrCat(
+                               "slotplane: the control plane accepted the change as version ",
+                               version, " but this proxy rejected that version: ", error)));
+    return;
+  }
+  // Set before installing, so that the fallback refresher cannot overwrite this topology.
+  applier_->set_control_owns_topology(converted->view != nullptr);
+  struct Applied {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+  };
+  auto applied = std::make_shared<Applied>();
+  applier_->Install(converted->view, TopologySource::kControlPlane, converted->policy, [applied] {
+    std::lock_guard<std::mutex> lock(applied->mu);
+    applied->done = true;
+    applied->cv.notify_all();
+  });
+  {
+    // Workers apply within a loop pass; the wait only ends early when the proxy stops.
+    std::unique_lock<std::mutex> lock(applied->mu);
+    while (!applied->cv.wait_for(lock, kStopPollInterval, [&] { return applied->done; })) {
+      std::lock_guard<std::mutex> stop_lock(mu_);
+      if (stopping_) return;
+    }
+  }
+  SaveCache(snapshot);
+  v1::ProxyMessage ack;
+  ack.mutable_ack()->set_version(version);
+  ack.mutable_ack()->set_nonce(snapshot.nonce());
+  WriteMessage(ack);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (version < applied_version_) {
+      SP_LOG(kWarning) << "the control plane went back from version " << applied_version_ << " to "
+                       << version;
+    }
+    applied_version_ = version;
+    status_.acked_version = version;
+    ++status_.snapshots_applied;
+    first_snapshot_applied_ = true;
+  }
+  cv_.notify_all();
+  SP_LOG(kInfo) << "applied snapshot version " << version
+                << (converted->view != nullptr ? "" : " (no topology in it yet)");
+  CompleteWaits(version, absl::OkStatus());
+}
+
+void ControlClient::SaveCache(const v1::Snapshot& snapshot) {
+  if (options_.cache_file.empty()) return;
+  absl::Status s = SaveSnapshotCache(options_.cache_file, options_.address, snapshot);
+  if (!s.ok()) {
+    SP_LOG(kWarning) << "cannot cache snapshot version " << snapshot.version() << ": "
+                     << s.message();
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  status_.cached_version = snapshot.version();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports: MOVED, stats, and the deadlines of PROXY CONFIG SET waits
+// ---------------------------------------------------------------------------------------------
+
+void ControlClient::ReportMoved(uint16_t slot, const NodeAddress& address) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (moved_.size() >= kMaxQueuedMovedReports) return;
+    moved_.emplace_back(slot, address);
+  }
+  cv_.notify_all();
+}
+
+void ControlClient::RunReports() {
+  auto next_stats = Later(options_.stats_interval);
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      auto wake = next_stats;
+      for (const VersionWait& wait : waits_) wake = std::min(wake, wait.deadline);
+      cv_.wait_until(lock, wake, [this] { return stopping_ || !moved_.empty(); });
+      if (stopping_) return;
+    }
+    FlushMovedReports();
+    if (Clock::now() >= next_stats) {
+      SendStats();
+      next_stats = Later(options_.stats_interval);
+    }
+    ExpireWaits();
+  }
+}
+
+void ControlClient::FlushMovedReports() {
+  std::vector<std::pair<uint16_t, NodeAddress>> moved;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    moved.swap(moved_);
+  }
+  for (const auto& [slot, address] : moved) {
+    v1::ProxyMessage message;
+    message.mutable_moved()->set_slot(slot);
+    message.mutable_moved()->set_address(address.ToString());
+    if (!WriteMessage(message)) return;  // no stream: the refresher handles MOVED meanwhile
+    std::lock_guard<std::mutex> lock(mu_);
+    ++status_.moved_reports;
+  }
+}
+
+void ControlClient::SendStats() {
+  if (!stats_) return;
+  v1::ProxyMessage message;
+  *message.mutable_stats() = stats_();
+  WriteMessage(message);
+}
+
+void ControlClient::ExpireWaits() {
+  std::vector<VersionWait> expired;
+  std::string state;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto now = Clock::now();
+    for (auto it = waits_.begin(); it != waits_.end();) {
+      if (it->deadline <= now) {
+        expired.push_back(std::move(*it));
+        it = waits_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    state = StreamStateName(status_.state);
+  }
+  for (VersionWait& wait : expired) {
+    wait.done(absl::DeadlineExceededError(
+        absl::StrCat("slotplane: the control plane accepted the change as version ", wait.version,
+                     " but this proxy has not received it within ",
+                     absl::FormatDuration(options_.apply_wait), " (stream ", state, ")")));
+  }
+}
+
+void ControlClient::CompleteWaits(uint64_t version, const absl::Status& error) {
+  std::vector<VersionWait> done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = waits_.begin(); it != waits_.end();) {
+      if (it->version <= version) {
+        done.push_back(std::move(*it));
+        it = waits_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (VersionWait& wait : done) {
+    if (error.ok()) {
+      wait.done(version);
+    } else {
+      wait.done(error);
+    }
+  }
+}
+
+ControlStatus ControlClient::Status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin API
+// ---------------------------------------------------------------------------------------------
+
+void ControlClient::AddAuth(grpc::ClientContext* context) const {
+  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
+}
+
+void ControlClient::Enqueue(AdminTask task) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      admin_tasks_.push_back(std::move(task));
+      cv_.notify_all();
+      return;
+    }
+  }
+  task(/*cancelled=*/true);
+}
+
+void ControlClient::RunAdmin() {
+  while (true) {
+    AdminTask task;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !admin_tasks_.empty(); });
+      if (stopping_) break;
+      task = std::move(admin_tasks_.front());
+      admin_tasks_.pop_front();
+    }
+    task(/*cancelled=*/false);
+  }
+  std::deque<AdminTask> left;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    left.swap(admin_tasks_);
+  }
+  for (AdminTask& task : left) task(/*cancelled=*/true);
+}
+
+grpc::Status ControlClient::CallAdmin(
+    const std::function<grpc::Status(grpc::ClientContext*)>& call) {
+  grpc::ClientContext context;
+  AddAuth(&context);
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::microseconds(absl::ToInt64Microseconds(options_.rpc_timeout)));
+  // Waits (up to the deadline) for a channel that is still reconnecting instead of failing at
+  // once: right after the control plane restarts the channel may not be ready yet.
+  context.set_wait_for_ready(true);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return grpc::Status::CANCELLED;
+    admin_context_ = &context;
+  }
+  grpc::Status status = call(&context);
+  std::lock_guard<std::mutex> lock(mu_);
+  admin_context_ = nullptr;
+  return status;
+}
+
+void ControlClient::UpdatePolicy(std::map<std::string, std::string> options, std::string origin,
+                                 std::function<void(absl::StatusOr<uint64_t>)> done) {
+  absl::Status not_connected;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (status_.state != StreamState::kConnected) {
+      std::string why = status_.last_stream_error.empty()
+                            ? std::string(StreamStateName(status_.state))
+                            : status_.last_stream_error;
+      not_connected = absl::UnavailableError(
+          absl::StrCat("slotplane: not connected to the control plane at ", options_.address, " (",
+                       why, "); a policy change needs it"));
+    }
+  }
+  if (!not_connected.ok()) {
+    done(not_connected);
+    return;
+  }
+  Enqueue([this, options = std::move(options), origin = std::move(origin),
+           done = std::move(done)](bool cancelled) mutable {
+    if (cancelled) {
+      done(absl::UnavailableError("slotplane: the proxy is shutting down"));
+      return;
+    }
+    v1::UpdatePolicyRequest request;
+    for (const auto& [name, value] : options) (*request.mutable_options())[name] = value;
+    request.set_origin(origin);
+    v1::UpdatePolicyResponse response;
+    grpc::Status status = CallAdmin([&](grpc::ClientContext* context) {
+      return admin_->UpdatePolicy(context, request, &response);
+    });
+    if (!status.ok()) {
+      done(FromGrpc(status, options_.address));
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    if (applied_version_ >= response.version()) {
+      uint64_t applied = applied_version_;
+      lock.unlock();
+      done(applied);
+      return;
+    }
+    waits_.push_back(VersionWait{response.version(), Later(options_.apply_wait), std::move(done)});
+    cv_.notify_all();
+  });
+}
+
+void ControlClient::RefreshTopology(std::function<void(absl::Status)> done) {
+  Enqueue([this, done = std::move(done)](bool cancelled) {
+    if (cancelled) {
+      done(absl::UnavailableError("slotplane: the proxy is shutting down"));
+      return;
+    }
+    v1::RefreshTopologyRequest request;
+    v1::RefreshTopologyResponse response;
+    grpc::Status status = CallAdmin([&](grpc::ClientContext* context) {
+      return admin_->RefreshTopology(context, request, &response);
+    });
+    done(status.ok() ? absl::OkStatus() : FromGrpc(status, options_.address));
+  });
+}
+
+void ControlClient::ListProxies(std::function<void(absl::StatusOr<FleetListing>)> done) {
+  Enqueue([this, done = std::move(done)](bool cancelled) {
+    if (cancelled) {
+      done(absl::UnavailableError("slotplane: the proxy is shutting down"));
+      return;
+    }
+    v1::ListProxiesRequest request;
+    v1::ListProxiesResponse response;
+    grpc::Status status = CallAdmin([&](grpc::ClientContext* context) {
+      return admin_->ListProxies(context, request, &response);
+    });
+    if (!status.ok()) {
+      done(FromGrpc(status, options_.address));
+      return;
+    }
+    FleetListing listing;
+    listing.current_version = response.current_version();
+    for (const v1::ProxyInfo& info : response.proxies()) {
+      FleetMember member;
+      member.proxy_id = info.proxy_id();
+      member.hostname = info.hostname();
+      member.listen_address = info.listen_address();
+      member.build_version = info.build_version();
+      member.connected_since_unix_ms = info.connected_since_unix_ms();
+      member.acked_version = info.acked_version();
+      member.last_nack_version = info.last_nack_version();
+      member.last_nack_error = info.last_nack_error();
+      member.connected_clients = info.stats().connected_clients();
+      member.commands_processed = info.stats().commands_processed();
+      member.moved_redirects = info.stats().moved_redirects();
+      listing.proxies.push_back(std::move(member));
+    }
+    done(std::move(listing));
+  });
+}
+
+}  // namespace slotplane::dataplane

@@ -1,0 +1,74 @@
+#include "dataplane/session/client_auth.h"
+
+#include "common/sha256.h"
+#include "dataplane/errors.h"
+#include "dataplane/resp/reply_writer.h"
+#include "dataplane/session/client_session.h"
+#include "dataplane/worker.h"
+
+namespace slotplane::dataplane {
+namespace {
+
+constexpr std::string_view kDefaultUser = "default";
+
+void Reject(Worker* worker, ClientSession* client) {
+  worker->stats().CountError(ErrorKind::kAuth);
+  client->Reply(errors::WrongPass());
+}
+
+}  // namespace
+
+bool CheckCredentials(const ProxyPolicy& policy, std::string_view user, std::string_view password) {
+  if (policy.users.empty()) {
+    // The implicit default user: enabled, nopass. Nobody else exists.
+    return user == kDefaultUser;
+  }
+  const ClientUser* found = policy.FindUser(user);
+  if (found == nullptr || !found->enabled) return false;
+  if (found->nopass) return true;
+  std::string hash = Sha256Hex(password);
+  bool match = false;
+  // Every hash is compared, so the time does not tell which one matched.
+  for (const std::string& candidate : found->password_sha256) {
+    match = ConstantTimeEquals(hash, candidate) || match;
+  }
+  return match;
+}
+
+void ExecuteAuth(Worker* worker, ClientSession* client, const std::vector<std::string_view>& args) {
+  const ProxyPolicy& policy = worker->policy();
+  if (args.size() > 3) {
+    worker->stats().CountError(ErrorKind::kCommand);
+    client->Reply(errors::Generic("syntax error"));
+    return;
+  }
+  if (args.size() == 2) {
+    // Redis keeps the old error for the one-argument form when the default user has no password.
+    const ClientUser* user = policy.FindUser(kDefaultUser);
+    if (policy.users.empty() || (user != nullptr && user->nopass)) {
+      worker->stats().CountError(ErrorKind::kCommand);
+      client->Reply(errors::AuthWithoutPassword());
+      return;
+    }
+  }
+  std::string_view user = args.size() == 3 ? args[1] : kDefaultUser;
+  std::string_view password = args.back();
+  if (!CheckCredentials(policy, user, password)) {
+    Reject(worker, client);
+    return;
+  }
+  client->set_authenticated(true);
+  client->Reply(resp::kOk);
+}
+
+bool AuthenticateForHello(Worker* worker, ClientSession* client, std::string_view user,
+                          std::string_view password) {
+  if (!CheckCredentials(worker->policy(), user, password)) {
+    Reject(worker, client);
+    return false;
+  }
+  client->set_authenticated(true);
+  return true;
+}
+
+}  // namespace slotplane::dataplane

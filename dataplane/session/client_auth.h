@@ -1,0 +1,31 @@
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "dataplane/policy.h"
+
+namespace slotplane::dataplane {
+
+class ClientSession;
+class Worker;
+
+// Client authentication with Redis's rules and replies: a connection starts authenticated when
+// the policy requires no password (ProxyPolicy::auth_required); otherwise only commands flagged
+// no-auth (AUTH, HELLO, QUIT, RESET) run until AUTH or HELLO ... AUTH succeeds, and the others
+// get `-NOAUTH Authentication required.` (CommandDispatcher checks the session's flag, nothing
+// else, on the request path). A connection keeps its authentication when the policy changes
+// later, as Redis keeps it across CONFIG SET requirepass.
+
+// True when `password` is valid for `user` under `policy`: the user exists and is enabled, and is
+// nopass or one of its SHA-256 hashes matches (compared in constant time).
+bool CheckCredentials(const ProxyPolicy& policy, std::string_view user, std::string_view password);
+
+// AUTH <password> | AUTH <username> <password>. Arity is already checked (at least 2).
+void ExecuteAuth(Worker* worker, ClientSession* client, const std::vector<std::string_view>& args);
+
+// The AUTH part of HELLO: authenticates the client, or replies WRONGPASS and returns false.
+bool AuthenticateForHello(Worker* worker, ClientSession* client, std::string_view user,
+                          std::string_view password);
+
+}  // namespace slotplane::dataplane

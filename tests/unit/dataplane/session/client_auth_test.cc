@@ -1,0 +1,48 @@
+#include "dataplane/session/client_auth.h"
+
+#include "common/sha256.h"
+#include "gtest/gtest.h"
+
+namespace slotplane::dataplane {
+namespace {
+
+ProxyPolicy WithUsers(std::vector<ClientUser> users) {
+  ProxyPolicy policy;
+  policy.users = std::move(users);
+  FinishPolicy(&policy);
+  return policy;
+}
+
+TEST(ClientAuthTest, WithoutUsersOnlyTheDefaultUserExists) {
+  ProxyPolicy policy;
+  EXPECT_TRUE(CheckCredentials(policy, "default", "anything"));
+  EXPECT_FALSE(CheckCredentials(policy, "alice", "anything"));
+}
+
+TEST(ClientAuthTest, PasswordsUsersAndFlags) {
+  ProxyPolicy policy = WithUsers({
+      {"default", {Sha256Hex("main")}, true, false},
+      {"alice", {Sha256Hex("old"), Sha256Hex("new")}, true, false},
+      {"bob", {Sha256Hex("pw")}, false, false},
+      {"guest", {}, true, true},
+  });
+  EXPECT_TRUE(policy.auth_required);
+  EXPECT_TRUE(CheckCredentials(policy, "default", "main"));
+  EXPECT_FALSE(CheckCredentials(policy, "default", "Main"));
+  EXPECT_TRUE(CheckCredentials(policy, "alice", "old")) << "any of the passwords";
+  EXPECT_TRUE(CheckCredentials(policy, "alice", "new"));
+  EXPECT_FALSE(CheckCredentials(policy, "alice", "main"));
+  EXPECT_FALSE(CheckCredentials(policy, "bob", "pw")) << "disabled";
+  EXPECT_TRUE(CheckCredentials(policy, "guest", "whatever")) << "nopass";
+  EXPECT_FALSE(CheckCredentials(policy, "nobody", "main"));
+  EXPECT_FALSE(CheckCredentials(policy, "", ""));
+}
+
+TEST(ClientAuthTest, AUserWithNoPasswordCannotLogIn) {
+  ProxyPolicy policy = WithUsers({{"carol", {}, true, false}});
+  EXPECT_FALSE(CheckCredentials(policy, "carol", ""));
+  EXPECT_FALSE(CheckCredentials(policy, "default", "")) << "no default user in the list";
+}
+
+}  // namespace
+}  // namespace slotplane::dataplane
