@@ -1,0 +1,206 @@
+#include "controlplane/control_server.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "controlplane/policy/policy_options.h"
+#include "controlplane/store/file_store.h"
+#include "controlplane/watch/snapshot.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace slotplane::control {
+namespace {
+
+constexpr absl::Duration kShutdownGrace = absl::Seconds(3);
+// Sync admin handlers run on these; the callback API (watch streams, waits) needs none.
+constexpr int kMaxSyncThreads = 8;
+
+absl::StatusOr<std::string> ReadPem(const std::string& option, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("option '", option, "': cannot read '", path, "': ", std::strerror(errno)));
+  }
+  std::stringstream data;
+  data << in.rdbuf();
+  if (data.str().find("-----BEGIN") == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("option '", option, "': '", path, "' is not a PEM file"));
+  }
+  return data.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
+    const ControlOptions& options) {
+  if (options.tls_cert.empty()) return grpc::InsecureServerCredentials();
+  auto cert = ReadPem("tls-cert", options.tls_cert);
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem("tls-key", options.tls_key);
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!options.tls_client_ca.empty()) {
+    auto ca = ReadPem("tls-client-ca", options.tls_client_ca);
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *ca;
+    // Verified when presented; the watch service insists on one, admin clients use the token.
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+// gRPC only says that a port could not be added; this finds out why, with the errno text.
+absl::Status CheckListenAddress(const std::string& listen) {
+  auto address = ParseNodeAddress(listen);
+  if (!address.ok()) return address.status();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* result = nullptr;
+  const std::string port = std::to_string(address->port);
+  if (int rc = getaddrinfo(address->host.c_str(), port.c_str(), &hints, &result); rc != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot listen on ", listen, ": ", gai_strerror(rc)));
+  }
+  absl::Status status = absl::OkStatus();
+  for (addrinfo* ai = result; ai != nullptr && status.ok(); ai = ai->ai_next) {
+    const int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+      status = absl::UnavailableError(
+          absl::StrCat("cannot listen on ", listen, ": ", std::strerror(errno)));
+    }
+    close(fd);
+  }
+  freeaddrinfo(result);
+  return status;
+}
+
+v1::Policy InitialPolicy(const ControlOptions& options) {
+  v1::Policy policy = DefaultPolicy();
+  for (const auto& [name, value] : options.initial_policy) {
+    SetPolicyOption(&policy, name, value).IgnoreError();  // validated when parsed
+  }
+  return policy;
+}
+
+}  // namespace
+
+absl::Status ControlServer::Start() {
+  absl::StatusOr<AdminAuth> auth = AdminAuth::Load(options_.admin_token_file);
+  if (!auth.ok()) return auth.status();
+  auth_ = std::make_unique<AdminAuth>(*std::move(auth));
+  absl::StatusOr<std::unique_ptr<FileStore>> store = FileStore::Open(options_.data_dir);
+  if (!store.ok()) return store.status();
+  store_ = *std::move(store);
+
+  metrics_ = std::make_unique<ControlMetrics>();
+  hub_ = std::make_unique<WatchHub>(metrics_.get());
+  state_ = std::make_unique<ConfigState>(store_.get(), hub_.get(), metrics_.get(), NewBootId());
+  if (absl::Status s = state_->Load(InitialPolicy(options_)); !s.ok()) return s;
+
+  PollerOptions poll;
+  poll.seeds = options_.cluster;
+  poll.interval = absl::Milliseconds(options_.poll_interval_ms);
+  poll.min_gap = absl::Milliseconds(options_.refresh_min_gap_ms);
+  poll.connect_timeout = absl::Milliseconds(options_.backend_connect_timeout_ms);
+  poll.auth_user = options_.auth_user;
+  poll.auth_password = options_.auth;
+  poller_ = std::make_unique<TopologyPoller>(poll, state_.get(), metrics_.get());
+
+  if (absl::Status s = StartGrpc(); !s.ok()) return s;
+  poller_->Start();
+
+  if (options_.metrics_port != 0) {
+    const std::string address = absl::StrCat(options_.metrics_bind, ":", options_.metrics_port);
+    auto exposer = StartMetricsServer(address, *metrics_);
+    if (!exposer.ok()) return exposer.status();
+    exposer_ = *std::move(exposer);
+    SP_LOG(kInfo) << "metrics on http://" << address << "/metrics, liveness on /healthz";
+  }
+  if (auth_->open()) {
+    SP_LOG(kWarning) << "the admin API is open: anyone who reaches " << options_.listen
+                     << " can change the fleet's policy (set admin-token-file or "
+                        "SLOTPLANE_ADMIN_TOKEN)";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ControlServer::StartGrpc() {
+  auto credentials = ServerCredentials(options_);
+  if (!credentials.ok()) return credentials.status();
+  if (absl::Status s = CheckListenAddress(options_.listen); !s.ok()) return s;
+
+  WatchContext watch;
+  watch.hub = hub_.get();
+  watch.metrics = metrics_.get();
+  watch.on_moved = [poller = poller_.get()] { poller->RequestRefresh(); };
+  watch.boot_id = state_->boot_id();
+  watch_service_ = std::make_unique<WatchService>(watch, !options_.tls_client_ca.empty());
+  admin_service_ = std::make_unique<AdminService>(
+      AdminContext{state_.get(), poller_.get(), hub_.get(), metrics_.get(), auth_.get()});
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(options_.listen, *credentials, &bound_port);
+  builder.RegisterService(watch_service_.get());
+  builder.RegisterService(admin_service_.get());
+  // Never share the port with another process (gRPC sets SO_REUSEPORT by default).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Find dead proxies; accept the proxies' own keepalive pings (every 10 s or more).
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  grpc::ResourceQuota quota("slotplane-control");
+  quota.SetMaxThreads(kMaxSyncThreads);
+  builder.SetResourceQuota(quota);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || bound_port == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
+  }
+  server_->GetHealthCheckService()->SetServingStatus(true);
+  SP_LOG(kInfo) << "slotplane-control " << SLOTPLANE_VERSION << " listening on " << options_.listen
+                << " ("
+                << (options_.tls_cert.empty()        ? "plaintext"
+                    : options_.tls_client_ca.empty() ? "TLS"
+                                                     : "TLS, client certificates for watch streams")
+                << "), store " << store_->Describe();
+  return absl::OkStatus();
+}
+
+void ControlServer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (server_ != nullptr) server_->GetHealthCheckService()->SetServingStatus(false);
+  if (hub_ != nullptr) {
+    hub_->Shutdown(grpc::Status(grpc::StatusCode::UNAVAILABLE, "control plane shutting down"));
+  }
+  if (poller_ != nullptr) poller_->Stop();  // also releases RefreshTopology calls
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      absl::ToChronoMilliseconds(kShutdownGrace));
+    server_->Wait();
+  }
+  exposer_.reset();
+}
+
+}  // namespace slotplane::control

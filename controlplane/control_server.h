@@ -1,0 +1,55 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "controlplane/admin/admin_auth.h"
+#include "controlplane/admin/admin_service.h"
+#include "controlplane/discovery/topology_poller.h"
+#include "controlplane/metrics.h"
+#include "controlplane/options.h"
+#include "controlplane/state/config_state.h"
+#include "controlplane/store/policy_store.h"
+#include "controlplane/watch/watch_hub.h"
+#include "controlplane/watch/watch_service.h"
+#include "grpcpp/server.h"
+#include "prometheus/exposer.h"
+
+namespace slotplane::control {
+
+// slotplane-control: the store, the versioned state, the topology poller, the gRPC server with
+// the ProxyDiscovery and Admin services (plus grpc.health.v1.Health), and /metrics. Start() and
+// Stop() are called from the main thread; everything else runs on gRPC's threads, the poller's
+// thread and the metrics server's.
+class ControlServer {
+ public:
+  explicit ControlServer(ControlOptions options) : options_(std::move(options)) {}
+  ~ControlServer() { Stop(); }
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
+
+  // Fails with a message for the operator (bad TLS files, a port in use, a damaged store, ...).
+  absl::Status Start();
+  // Ends every watch stream (UNAVAILABLE, so proxies reconnect elsewhere or later) and waiting
+  // call, lets running admin calls finish (bounded), stops polling. Idempotent.
+  void Stop();
+
+ private:
+  absl::Status StartGrpc();
+
+  const ControlOptions options_;
+  std::unique_ptr<ControlMetrics> metrics_;
+  std::unique_ptr<AdminAuth> auth_;
+  std::unique_ptr<PolicyStore> store_;
+  std::unique_ptr<WatchHub> hub_;
+  std::unique_ptr<ConfigState> state_;
+  std::unique_ptr<TopologyPoller> poller_;
+  std::unique_ptr<WatchService> watch_service_;
+  std::unique_ptr<AdminService> admin_service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  bool stopped_ = false;
+};
+
+}  // namespace slotplane::control

@@ -1,0 +1,268 @@
+// slotplanectl status, proxies, topology, refresh, wait.
+
+#include <cstdio>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "controlplane/ctl/commands.h"
+#include "controlplane/ctl/json.h"
+#include "controlplane/ctl/table.h"
+
+namespace slotplane::ctl {
+namespace {
+
+constexpr absl::Duration kDefaultWait = absl::Seconds(30);
+// The wait call's deadline leaves the server time to answer with the laggards.
+constexpr absl::Duration kWaitSlack = absl::Seconds(5);
+
+int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+void Print(const std::string& text) { std::fputs(text.c_str(), stdout); }
+
+std::string NodeText(const v1::Node& node) {
+  std::string text = node.host().find(':') != std::string::npos
+                         ? absl::StrCat("[", node.host(), "]:", node.port())
+                         : absl::StrCat(node.host(), ":", node.port());
+  if (node.health() == v1::NODE_HEALTH_FAILED) absl::StrAppend(&text, " (failed)");
+  if (node.health() == v1::NODE_HEALTH_LOADING) absl::StrAppend(&text, " (loading)");
+  return text;
+}
+
+const char* HealthName(v1::NodeHealth health) {
+  switch (health) {
+    case v1::NODE_HEALTH_ONLINE:
+      return "online";
+    case v1::NODE_HEALTH_LOADING:
+      return "loading";
+    case v1::NODE_HEALTH_FAILED:
+      return "failed";
+    default:
+      return "unknown";
+  }
+}
+
+std::string SlotsText(const v1::Shard& shard) {
+  std::vector<std::string> ranges;
+  for (const v1::SlotRange& r : shard.slots()) {
+    ranges.push_back(r.first() == r.last() ? absl::StrCat(r.first())
+                                           : absl::StrCat(r.first(), "-", r.last()));
+  }
+  return ranges.empty() ? "-" : absl::StrJoin(ranges, ",");
+}
+
+int CoveredSlots(const v1::Topology& topology) {
+  int covered = 0;
+  for (const v1::Shard& shard : topology.shards()) {
+    for (const v1::SlotRange& r : shard.slots())
+      covered += static_cast<int>(r.last() - r.first() + 1);
+  }
+  return covered;
+}
+
+std::string NodeJson(const v1::Node& node) {
+  return JsonObject()
+      .Add("id", node.id())
+      .Add("host", node.host())
+      .Add("port", static_cast<int64_t>(node.port()))
+      .Add("health", HealthName(node.health()))
+      .str();
+}
+
+std::string ProxyJson(const v1::ProxyInfo& p) {
+  const v1::ProxyStats& s = p.stats();
+  return JsonObject()
+      .Add("proxy_id", p.proxy_id())
+      .Add("hostname", p.hostname())
+      .Add("listen_address", p.listen_address())
+      .Add("build_version", p.build_version())
+      .Add("connected_since_unix_ms", p.connected_since_unix_ms())
+      .Add("acked_version", p.acked_version())
+      .Add("last_nack_version", p.last_nack_version())
+      .Add("last_nack_error", p.last_nack_error())
+      .AddRaw("stats", JsonObject()
+                           .Add("connected_clients", s.connected_clients())
+                           .Add("commands_processed", s.commands_processed())
+                           .Add("moved_redirects", s.moved_redirects())
+                           .Add("ask_redirects", s.ask_redirects())
+                           .Add("backend_failures", s.backend_failures())
+                           .str())
+      .str();
+}
+
+}  // namespace
+
+int RunStatus(const CommandEnv& env) {
+  if (env.args.words.size() != 1) return UsageError("usage: slotplanectl status");
+  v1::GetConfigResponse config;
+  v1::GetTopologyResponse topology;
+  v1::ListProxiesResponse proxies;
+  grpc::Status s = env.client.stub().GetConfig(env.client.Context(env.timeout).get(), {}, &config);
+  if (s.ok()) {
+    s = env.client.stub().GetTopology(env.client.Context(env.timeout).get(), {}, &topology);
+  }
+  if (s.ok()) {
+    s = env.client.stub().ListProxies(env.client.Context(env.timeout).get(), {}, &proxies);
+  }
+  if (!s.ok()) return ReportError(s, "status", env.client.address());
+  int in_sync = 0, nacked = 0;
+  for (const v1::ProxyInfo& p : proxies.proxies()) {
+    in_sync += p.acked_version() >= proxies.current_version() ? 1 : 0;
+    nacked += p.last_nack_version() > p.acked_version() ? 1 : 0;
+  }
+  const int covered = CoveredSlots(topology.topology());
+  if (env.args.json) {
+    Print(JsonObject()
+              .Add("address", env.client.address())
+              .Add("version", config.version())
+              .AddRaw("topology", JsonObject()
+                                      .Add("version", topology.version())
+                                      .Add("shards", topology.topology().shards_size())
+                                      .Add("slots_covered", covered)
+                                      .Add("refreshed_unix_ms", topology.refreshed_unix_ms())
+                                      .Add("last_error", topology.last_error())
+                                      .str())
+              .AddRaw("proxies", JsonObject()
+                                     .Add("connected", proxies.proxies_size())
+                                     .Add("on_current_version", in_sync)
+                                     .Add("nacked", nacked)
+                                     .str())
+              .str() +
+          "\n");
+    return kExitOk;
+  }
+  Table table({"control plane", env.client.address()});
+  table.AddRow({"version", absl::StrCat(config.version())});
+  table.AddRow({"topology", absl::StrCat(topology.topology().shards_size(), " shards, ", covered,
+                                         "/16384 slots covered, refreshed ",
+                                         Ago(topology.refreshed_unix_ms(), NowMs()))});
+  if (!topology.last_error().empty()) table.AddRow({"last error", topology.last_error()});
+  table.AddRow({"proxies", absl::StrCat(proxies.proxies_size(), " connected, ", in_sync,
+                                        " on version ", proxies.current_version(), ", ", nacked,
+                                        " rejected a newer version")});
+  Print(table.str());
+  return kExitOk;
+}
+
+int RunProxies(const CommandEnv& env) {
+  if (env.args.words.size() != 1) return UsageError("usage: slotplanectl proxies");
+  v1::ListProxiesResponse response;
+  grpc::Status s =
+      env.client.stub().ListProxies(env.client.Context(env.timeout).get(), {}, &response);
+  if (!s.ok()) return ReportError(s, "proxies", env.client.address());
+  if (env.args.json) {
+    JsonArray list;
+    for (const v1::ProxyInfo& p : response.proxies()) list.AddRaw(ProxyJson(p));
+    Print(JsonObject()
+              .Add("current_version", response.current_version())
+              .AddRaw("proxies", list.str())
+              .str() +
+          "\n");
+    return kExitOk;
+  }
+  const int64_t now = NowMs();
+  Table table({"PROXY", "LISTEN", "HOST", "BUILD", "CONNECTED", "ACKED", "LAST NACK", "CLIENTS"});
+  for (const v1::ProxyInfo& p : response.proxies()) {
+    const std::string nack = p.last_nack_version() == 0
+                                 ? "-"
+                                 : absl::StrCat(p.last_nack_version(), ": ", p.last_nack_error());
+    table.AddRow({p.proxy_id(), p.listen_address(), p.hostname(), p.build_version(),
+                  Ago(p.connected_since_unix_ms(), now), absl::StrCat(p.acked_version()), nack,
+                  absl::StrCat(p.stats().connected_clients())});
+  }
+  Print(absl::StrCat("current version ", response.current_version(), ", ", response.proxies_size(),
+                     " proxies\n"));
+  if (response.proxies_size() > 0) Print(table.str());
+  return kExitOk;
+}
+
+int RunTopology(const CommandEnv& env) {
+  if (env.args.words.size() != 1) return UsageError("usage: slotplanectl topology");
+  v1::GetTopologyResponse response;
+  grpc::Status s =
+      env.client.stub().GetTopology(env.client.Context(env.timeout).get(), {}, &response);
+  if (!s.ok()) return ReportError(s, "topology", env.client.address());
+  const v1::Topology& topology = response.topology();
+  if (env.args.json) {
+    JsonArray shards;
+    for (const v1::Shard& shard : topology.shards()) {
+      JsonArray ranges, replicas;
+      for (const v1::SlotRange& r : shard.slots()) {
+        ranges.AddRaw(absl::StrCat("[", r.first(), ",", r.last(), "]"));
+      }
+      for (const v1::Node& replica : shard.replicas()) replicas.AddRaw(NodeJson(replica));
+      shards.AddRaw(JsonObject()
+                        .AddRaw("slots", ranges.str())
+                        .AddRaw("master", NodeJson(shard.master()))
+                        .AddRaw("replicas", replicas.str())
+                        .str());
+    }
+    Print(JsonObject()
+              .Add("version", response.version())
+              .Add("epoch", topology.epoch())
+              .Add("refreshed_unix_ms", response.refreshed_unix_ms())
+              .Add("last_error", response.last_error())
+              .Add("slots_covered", CoveredSlots(topology))
+              .AddRaw("shards", shards.str())
+              .str() +
+          "\n");
+    return kExitOk;
+  }
+  Print(absl::StrCat("version ", response.version(), ", ", topology.shards_size(), " shards, ",
+                     CoveredSlots(topology), "/16384 slots covered, refreshed ",
+                     Ago(response.refreshed_unix_ms(), NowMs()), "\n"));
+  if (!response.last_error().empty()) Print("last error: " + response.last_error() + "\n");
+  Table table({"SLOTS", "MASTER", "MASTER ID", "REPLICAS"});
+  for (const v1::Shard& shard : topology.shards()) {
+    std::vector<std::string> replicas;
+    for (const v1::Node& replica : shard.replicas()) replicas.push_back(NodeText(replica));
+    table.AddRow({SlotsText(shard), NodeText(shard.master()), shard.master().id(),
+                  replicas.empty() ? "-" : absl::StrJoin(replicas, " ")});
+  }
+  if (topology.shards_size() > 0) Print(table.str());
+  return kExitOk;
+}
+
+int RunRefresh(const CommandEnv& env) {
+  if (env.args.words.size() != 1) return UsageError("usage: slotplanectl refresh");
+  v1::RefreshTopologyResponse response;
+  grpc::Status s =
+      env.client.stub().RefreshTopology(env.client.Context(env.timeout).get(), {}, &response);
+  if (!s.ok()) return ReportError(s, "refresh", env.client.address());
+  if (env.args.json) {
+    Print(JsonObject().Add("version", response.version()).Add("changed", response.changed()).str() +
+          "\n");
+  } else if (response.changed()) {
+    Print(absl::StrCat("topology changed: version ", response.version(), "\n"));
+  } else {
+    Print(absl::StrCat("topology unchanged (version ", response.version(), ")\n"));
+  }
+  return kExitOk;
+}
+
+int RunWait(const CommandEnv& env) {
+  uint64_t version = 0;
+  if (env.args.words.size() != 2 || !absl::SimpleAtoi(env.args.words[1], &version) ||
+      version == 0) {
+    return UsageError("usage: slotplanectl wait VERSION [--timeout S] (VERSION > 0)");
+  }
+  const absl::Duration timeout = env.args.timeout.value_or(kDefaultWait);
+  v1::WaitForVersionRequest request;
+  request.set_version(version);
+  request.set_timeout_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(timeout)));
+  v1::WaitForVersionResponse response;
+  grpc::Status s = env.client.stub().WaitForVersion(env.client.Context(timeout + kWaitSlack).get(),
+                                                    request, &response);
+  if (!s.ok()) return ReportError(s, "wait", env.client.address());
+  if (env.args.json) {
+    Print(JsonObject().Add("version", response.version()).Add("proxies", response.proxies()).str() +
+          "\n");
+  } else {
+    Print(absl::StrCat("version ", response.version(), " acked by all ", response.proxies(),
+                       " connected proxies\n"));
+  }
+  return kExitOk;
+}
+
+}  // namespace slotplane::ctl

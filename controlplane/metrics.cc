@@ -1,0 +1,120 @@
+#include "controlplane/metrics.h"
+
+#include <exception>
+
+#include "prometheus/collectable.h"
+#include "prometheus/metric_family.h"
+
+namespace slotplane::control {
+namespace {
+
+prometheus::Counter& MakeCounter(prometheus::Registry& registry, const std::string& name,
+                                 const std::string& help) {
+  return prometheus::BuildCounter()
+      .Name("slotplane_control_" + name + "_total")
+      .Help(help)
+      .Register(registry)
+      .Add({});
+}
+
+prometheus::Gauge& MakeGauge(prometheus::Registry& registry, const std::string& name,
+                             const std::string& help) {
+  return prometheus::BuildGauge()
+      .Name("slotplane_control_" + name)
+      .Help(help)
+      .Register(registry)
+      .Add({});
+}
+
+// GET /healthz: answers while the process serves (liveness); one gauge, always 1.
+class Liveness : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    prometheus::MetricFamily family;
+    family.name = "slotplane_control_up";
+    family.help = "1 while slotplane-control is serving";
+    family.type = prometheus::MetricType::Gauge;
+    prometheus::ClientMetric metric;
+    metric.gauge.value = 1;
+    family.metric.push_back(metric);
+    return {family};
+  }
+};
+
+}  // namespace
+
+ControlMetrics::ControlMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+#define SLOTPLANE_INIT_COUNTER(name, help) name(MakeCounter(*registry_, #name, help)),
+      SLOTPLANE_CONTROL_COUNTERS(SLOTPLANE_INIT_COUNTER)
+#undef SLOTPLANE_INIT_COUNTER
+#define SLOTPLANE_INIT_GAUGE(name, help) name(MakeGauge(*registry_, #name, help)),
+          SLOTPLANE_CONTROL_GAUGES(SLOTPLANE_INIT_GAUGE)
+#undef SLOTPLANE_INIT_GAUGE
+              admin_calls_(&prometheus::BuildCounter()
+                                .Name("slotplane_control_admin_calls_total")
+                                .Help("Admin API calls, by method and gRPC status code")
+                                .Register(*registry_)) {
+}
+
+void ControlMetrics::CountAdminCall(const char* method, grpc::StatusCode code) {
+  admin_calls_->Add({{"method", method}, {"code", StatusCodeName(code)}}).Increment();
+}
+
+absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsServer(
+    const std::string& address, const ControlMetrics& metrics) {
+  static const auto liveness = std::make_shared<Liveness>();
+  try {
+    auto exposer = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/1);
+    exposer->RegisterCollectable(metrics.registry());
+    exposer->RegisterCollectable(liveness, "/healthz");
+    return exposer;
+  } catch (const std::exception& e) {
+    // civetweb reports a port in use by throwing; this is start-up only.
+    return absl::UnavailableError(std::string("cannot serve metrics on ") + address + ": " +
+                                  e.what());
+  }
+}
+
+const char* StatusCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+}  // namespace slotplane::control

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/support/status.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+
+namespace slotplane::control {
+
+// Every plain counter of slotplane-control: name (without the slotplane_control_ prefix and the
+// _total suffix) and help. Declared once so that names and fields cannot drift.
+#define SLOTPLANE_CONTROL_COUNTERS(X)                                                    \
+  X(streams_opened, "Watch streams opened by proxies")                                   \
+  X(versions_published, "Versions (topology and policy) published to the watch streams") \
+  X(snapshots_sent, "Snapshots written to watch streams (one per stream per version)")   \
+  X(acks, "ACKs received from proxies")                                                  \
+  X(nacks, "NACKs received from proxies")                                                \
+  X(moved_reports, "MOVED reports received from proxies")                                \
+  X(topology_refreshes, "Topology discoveries run")                                      \
+  X(topology_refresh_errors, "Topology discoveries that failed (no node answered)")      \
+  X(topology_changes, "Topology changes found (each makes a new version)")               \
+  X(policy_updates, "Policy and user changes accepted (each makes a new version)")       \
+  X(store_writes, "Writes of the state to the store")                                    \
+  X(store_write_errors, "Failed writes of the state to the store")
+
+#define SLOTPLANE_CONTROL_GAUGES(X)                                             \
+  X(streams_connected, "Watch streams open now")                                \
+  X(proxies_connected, "Watch streams whose proxy said Hello, open now")        \
+  X(version, "Current version (topology and policy)")                           \
+  X(topology_shards, "Shards in the current topology")                          \
+  X(topology_slots_covered, "Hash slots with a master in the current topology") \
+  X(snapshot_bytes, "Size of the current serialized snapshot, shared by every stream")
+
+// The metrics, thread-safe (prometheus-cpp counters and gauges are atomics). Label sets are
+// bounded: admin calls are labelled by method (the fixed set of the Admin service) and gRPC
+// status code name.
+class ControlMetrics {
+  // Declared (so constructed) first: the metric references below point into it.
+  std::shared_ptr<prometheus::Registry> registry_;
+
+ public:
+  ControlMetrics();
+
+  const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
+
+#define SLOTPLANE_DECLARE_COUNTER(name, help) prometheus::Counter& name;
+  SLOTPLANE_CONTROL_COUNTERS(SLOTPLANE_DECLARE_COUNTER)
+#undef SLOTPLANE_DECLARE_COUNTER
+#define SLOTPLANE_DECLARE_GAUGE(name, help) prometheus::Gauge& name;
+  SLOTPLANE_CONTROL_GAUGES(SLOTPLANE_DECLARE_GAUGE)
+#undef SLOTPLANE_DECLARE_GAUGE
+
+  // slotplane_control_admin_calls_total{method, code}.
+  void CountAdminCall(const char* method, grpc::StatusCode code);
+
+ private:
+  prometheus::Family<prometheus::Counter>* admin_calls_;
+};
+
+// Serves GET /metrics (the registry) and GET /healthz (a one-line liveness answer) on
+// `address` ("host:port"); the exposer runs its own threads.
+absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsServer(
+    const std::string& address, const ControlMetrics& metrics);
+
+// The gRPC status code's canonical name ("OK", "INVALID_ARGUMENT", ...).
+const char* StatusCodeName(grpc::StatusCode code);
+
+}  // namespace slotplane::control

@@ -1,0 +1,110 @@
+#include "controlplane/policy/users.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/sha256.h"
+
+namespace slotplane::control {
+namespace {
+
+constexpr size_t kMaxNameBytes = 128;
+constexpr int kMaxPasswords = 32;
+
+absl::Status ValidateSpec(const v1::UserSpec& spec) {
+  if (spec.name().empty()) return absl::InvalidArgumentError("a user needs a name");
+  if (spec.name().size() > kMaxNameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("user name is longer than ", kMaxNameBytes, " bytes"));
+  }
+  const bool bad_char = std::any_of(spec.name().begin(), spec.name().end(), [](char c) {
+    return static_cast<unsigned char>(c) <= ' ' || c == 0x7f;
+  });
+  if (bad_char) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("user name '", spec.name(), "' contains a space or a control character"));
+  }
+  if (spec.passwords_size() > kMaxPasswords) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("at most ", kMaxPasswords, " passwords per user"));
+  }
+  for (const std::string& password : spec.passwords()) {
+    if (password.empty()) return absl::InvalidArgumentError("a password must not be empty");
+  }
+  return absl::OkStatus();
+}
+
+v1::ClientUser* FindMutableUser(v1::Policy* policy, const std::string& name) {
+  for (v1::ClientUser& user : *policy->mutable_users()) {
+    if (user.name() == name) return &user;
+  }
+  return nullptr;
+}
+
+void SetPasswords(const v1::UserSpec& spec, v1::ClientUser* user) {
+  user->clear_password_sha256();
+  for (const std::string& password : spec.passwords()) {
+    const std::string digest = Sha256Hex(password);
+    const auto& existing = user->password_sha256();
+    if (std::find(existing.begin(), existing.end(), digest) == existing.end()) {
+      user->add_password_sha256(digest);
+    }
+  }
+}
+
+}  // namespace
+
+absl::Status AddUser(v1::Policy* policy, const v1::UserSpec& spec) {
+  if (absl::Status s = ValidateSpec(spec); !s.ok()) return s;
+  if (FindUser(*policy, spec.name()) != nullptr) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("user '", spec.name(), "' exists (change it with UpdateUser)"));
+  }
+  v1::ClientUser* user = policy->add_users();
+  user->set_name(spec.name());
+  user->set_enabled(spec.enabled());
+  user->set_nopass(spec.nopass());
+  SetPasswords(spec, user);
+  return absl::OkStatus();
+}
+
+absl::Status UpdateUser(v1::Policy* policy, const v1::UserSpec& spec) {
+  if (absl::Status s = ValidateSpec(spec); !s.ok()) return s;
+  v1::ClientUser* user = FindMutableUser(policy, spec.name());
+  if (user == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no user '", spec.name(), "'"));
+  }
+  user->set_enabled(spec.enabled());
+  user->set_nopass(spec.nopass());
+  if (spec.passwords_size() > 0) SetPasswords(spec, user);
+  return absl::OkStatus();
+}
+
+absl::Status RemoveUser(v1::Policy* policy, const std::string& name) {
+  auto* users = policy->mutable_users();
+  for (int i = 0; i < users->size(); ++i) {
+    if (users->Get(i).name() == name) {
+      users->erase(users->begin() + i);
+      return absl::OkStatus();
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("no user '", name, "'"));
+}
+
+v1::UserInfo UserInfoOf(const v1::ClientUser& user) {
+  v1::UserInfo info;
+  info.set_name(user.name());
+  info.set_enabled(user.enabled());
+  info.set_nopass(user.nopass());
+  info.set_password_count(user.password_sha256_size());
+  return info;
+}
+
+const v1::ClientUser* FindUser(const v1::Policy& policy, const std::string& name) {
+  for (const v1::ClientUser& user : policy.users()) {
+    if (user.name() == name) return &user;
+  }
+  return nullptr;
+}
+
+}  // namespace slotplane::control

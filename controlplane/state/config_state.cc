@@ -1,0 +1,140 @@
+#include "controlplane/state/config_state.h"
+
+#include "common/cluster_view_proto.h"
+#include "common/logging.h"
+#include "controlplane/watch/snapshot.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace slotplane::control {
+namespace {
+
+std::string Describe(const ClusterView& view) {
+  return std::to_string(view.shards().size()) + " shards, " +
+         std::to_string(view.CoveredSlotCount()) + " slots covered";
+}
+
+}  // namespace
+
+absl::Status ConfigState::Load(const v1::Policy& initial_policy) {
+  absl::StatusOr<std::optional<v1::ProxyConfig>> stored = store_->Load();
+  if (!stored.ok()) return stored.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!stored->has_value()) {
+    policy_ = initial_policy;
+    SP_LOG(kInfo) << "store " << store_->Describe() << " is empty: starting a new policy";
+    return absl::OkStatus();
+  }
+  const v1::ProxyConfig& config = **stored;
+  version_ = config.version();
+  policy_ = config.policy();
+  if (config.has_topology()) {
+    absl::StatusOr<ClusterViewPtr> view = ClusterViewFromProto(config.topology());
+    if (view.ok()) {
+      topology_ = *view;
+    } else {
+      SP_LOG(kWarning) << "ignoring the stored topology: " << view.status().message();
+    }
+  }
+  metrics_->version.Set(static_cast<double>(version_));
+  SP_LOG(kInfo) << "loaded version " << version_ << " from " << store_->Describe()
+                << (topology_ ? " (with its topology: " + Describe(*topology_) + ")" : "");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> ConfigState::EditPolicy(const PolicyEdit& edit, uint64_t expected_version,
+                                                 const std::string& what) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (expected_version != 0 && expected_version != version_) {
+    return absl::AbortedError("the current version is " + std::to_string(version_) + ", not " +
+                              std::to_string(expected_version) +
+                              ": the configuration changed meanwhile; read it again and retry");
+  }
+  v1::Policy policy = policy_;
+  if (absl::Status s = edit(&policy); !s.ok()) return s;
+  if (google::protobuf::util::MessageDifferencer::Equals(policy, policy_)) return version_;
+  if (absl::Status s = CommitLocked(version_ + 1, policy, topology_); !s.ok()) return s;
+  metrics_->policy_updates.Increment();
+  SP_LOG(kInfo) << "version " << version_ << ": " << what;
+  return version_;
+}
+
+absl::StatusOr<bool> ConfigState::SetTopology(ClusterViewPtr view) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (topology_ != nullptr && topology_->SameTopology(*view)) {
+    if (!published_) PublishLocked();  // the stored version still describes the cluster
+    return false;
+  }
+  if (absl::Status s = CommitLocked(version_ + 1, policy_, view); !s.ok()) return s;
+  metrics_->topology_changes.Increment();
+  SP_LOG(kInfo) << "version " << version_ << ": topology changed (" << Describe(*view) << ")";
+  return true;
+}
+
+void ConfigState::PublishStored() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (topology_ != nullptr && !published_) {
+    SP_LOG(kWarning) << "serving the stored topology of version " << version_
+                     << " until the cluster answers";
+    PublishLocked();
+  }
+}
+
+StateView ConfigState::Current() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  StateView view;
+  view.version = version_;
+  view.policy = policy_;
+  view.topology = topology_;
+  view.published = published_;
+  return view;
+}
+
+ClusterViewPtr ConfigState::Topology() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return topology_;
+}
+
+v1::BackendCredentials ConfigState::BackendCredentials() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return policy_.backend();
+}
+
+absl::Status ConfigState::CommitLocked(uint64_t version, const v1::Policy& policy,
+                                       ClusterViewPtr topology) {
+  v1::ProxyConfig config;
+  config.set_version(version);
+  *config.mutable_policy() = policy;
+  if (topology != nullptr) TopologyToProto(*topology, config.mutable_topology());
+  metrics_->store_writes.Increment();
+  if (absl::Status s = store_->Save(config, version_); !s.ok()) {
+    metrics_->store_write_errors.Increment();
+    SP_LOG(kError) << "cannot save version " << version << " to " << store_->Describe() << ": "
+                   << s.message();
+    return absl::UnavailableError("cannot save the change: " + std::string(s.message()));
+  }
+  version_ = version;
+  policy_ = policy;
+  topology_ = std::move(topology);
+  published_ = false;
+  metrics_->version.Set(static_cast<double>(version_));
+  if (topology_ != nullptr) PublishLocked();
+  return absl::OkStatus();
+}
+
+void ConfigState::PublishLocked() {
+  if (topology_ == nullptr) return;
+  metrics_->topology_shards.Set(static_cast<double>(topology_->shards().size()));
+  metrics_->topology_slots_covered.Set(topology_->CoveredSlotCount());
+  hub_->Publish(BuildSnapshot(ConfigLocked(), NonceFor(boot_id_, version_)));
+  published_ = true;
+}
+
+v1::ProxyConfig ConfigState::ConfigLocked() const {
+  v1::ProxyConfig config;
+  config.set_version(version_);
+  *config.mutable_policy() = policy_;
+  if (topology_ != nullptr) TopologyToProto(*topology_, config.mutable_topology());
+  return config;
+}
+
+}  // namespace slotplane::control
