@@ -1,0 +1,131 @@
+#include "controlplane/options.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace slotplane::control {
+namespace {
+
+absl::StatusOr<ControlOptions> Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "slotplane-control");
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  return ParseControlCommandLine(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string Error(const absl::StatusOr<ControlOptions>& options) {
+  return options.ok() ? "" : std::string(options.status().message());
+}
+
+TEST(ControlOptionsTest, Minimal) {
+  auto options = Parse({"--cluster", "127.0.0.1:7001", "--data-dir", "/tmp/x"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->listen, "127.0.0.1:7700");
+  EXPECT_EQ(options->poll_interval_ms, 1000);
+  ASSERT_EQ(options->cluster.size(), 1u);
+  EXPECT_EQ(options->cluster[0].port, 7001);
+  EXPECT_TRUE(options->initial_policy.empty());
+}
+
+TEST(ControlOptionsTest, EveryFlag) {
+  auto options = Parse({"--listen",
+                        "0.0.0.0:7800",
+                        "--cluster",
+                        "a:1,b:2",
+                        "c:3",
+                        "--data-dir",
+                        "/d",
+                        "--poll-interval",
+                        "250",
+                        "--admin-token-file",
+                        "/t",
+                        "--metrics-port",
+                        "9100",
+                        "--log-level",
+                        "debug",
+                        "--tls-cert",
+                        "/c",
+                        "--tls-key",
+                        "/k",
+                        "--tls-client-ca",
+                        "/ca",
+                        "--auth",
+                        "pw",
+                        "--auth-user",
+                        "u",
+                        "--enable-cross-slot",
+                        "--maxclients",
+                        "50"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->listen, "0.0.0.0:7800");
+  EXPECT_EQ(options->cluster.size(), 3u);
+  EXPECT_EQ(options->poll_interval_ms, 250);
+  EXPECT_EQ(options->metrics_port, 9100);
+  EXPECT_EQ(options->log_level, LogLevel::kDebug);
+  EXPECT_EQ(options->auth, "pw");
+  EXPECT_EQ(options->initial_policy.at("auth"), "pw");
+  EXPECT_EQ(options->initial_policy.at("auth-user"), "u");
+  EXPECT_EQ(options->initial_policy.at("enable-cross-slot"), "yes");
+  EXPECT_EQ(options->initial_policy.at("maxclients"), "50");
+}
+
+TEST(ControlOptionsTest, ErrorsNameTheOption) {
+  EXPECT_NE(Error(Parse({"--data-dir", "/d"})).find("--cluster"), std::string::npos);
+  EXPECT_NE(Error(Parse({"--cluster", "a:1"})).find("--data-dir"), std::string::npos);
+  EXPECT_EQ(Error(Parse({"--cluster", "a:1", "--data-dir", "/d", "--poll-interval", "fast"})),
+            "invalid value 'fast' for option 'poll-interval': not an integer");
+  EXPECT_EQ(Error(Parse({"--cluster", "a:1", "--data-dir", "/d", "--listen", "nowhere"})),
+            "invalid value 'nowhere' for option 'listen': invalid address \"nowhere\": expected "
+            "\"host:port\"");
+  EXPECT_NE(Error(Parse({"--cluster", "a:99999", "--data-dir", "/d"})).find("option 'cluster'"),
+            std::string::npos);
+  EXPECT_EQ(Error(Parse({"--cluster", "a:1", "--data-dir", "/d", "--port", "1"})),
+            "unknown option --port");
+  EXPECT_EQ(Error(Parse({"--cluster", "a:1", "--data-dir", "/d", "--bogus", "1"})),
+            "unknown option --bogus");
+  EXPECT_EQ(Error(Parse({"--cluster", "a:1", "--data-dir", "/d", "--tls-cert", "/c"})),
+            "options 'tls-cert' and 'tls-key' go together");
+  EXPECT_NE(Error(Parse({"--cluster", "a:1", "--data-dir", "/d", "--tls-client-ca", "/c"}))
+                .find("needs TLS"),
+            std::string::npos);
+  EXPECT_EQ(Error(Parse({"--cluster", "a:1", "--data-dir", "/d", "--maxclients"})),
+            "option --maxclients needs a value");
+}
+
+TEST(ControlOptionsTest, ConfigFileThenFlags) {
+  char path[] = "/tmp/slotplane-control-conf.XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    std::ofstream out(path);
+    out << "# control plane\ncluster 127.0.0.1:7001\ndata-dir /var/lib/sp\npoll-interval 500\n"
+           "read-policy replica\n";
+  }
+  auto options = Parse({"-c", path, "--poll-interval", "700"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->poll_interval_ms, 700) << "flags override the file";
+  EXPECT_EQ(options->data_dir, "/var/lib/sp");
+  EXPECT_EQ(options->initial_policy.at("read-policy"), "replica");
+  {
+    std::ofstream out(path);
+    out << "cluster 127.0.0.1:7001\ndata-dir /d\nmetrics-port lots\n";
+  }
+  const std::string error = Error(Parse({"-c", path}));
+  EXPECT_NE(error.find(std::string(path) + ":3: invalid value 'lots' for option 'metrics-port'"),
+            std::string::npos)
+      << error;
+  unlink(path);
+}
+
+TEST(ControlOptionsTest, HelpAndVersion) {
+  auto help = Parse({"--help"});
+  ASSERT_TRUE(absl::IsCancelled(help.status()));
+  EXPECT_NE(std::string(help.status().message()).find("--poll-interval"), std::string::npos);
+  EXPECT_TRUE(absl::IsCancelled(Parse({"--version"}).status()));
+}
+
+}  // namespace
+}  // namespace slotplane::control
