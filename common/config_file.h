@@ -26,7 +26,8 @@ absl::StatusOr<std::vector<ConfigDirective>> ReadConfigFile(const std::string& p
 absl::StatusOr<std::vector<ConfigDirective>> ParseConfigText(const std::string& text,
                                                              const std::string& file);
 
-// Splits one line the way Redis's sdssplitargs does. Returns false on unbalanced quotes.
+// Splits one line the way Redis's sdssplitargs does (common/split_args.h). Returns false on
+// unbalanced quotes.
 bool SplitConfigLine(const std::string& line, std::vector<std::string>* out);
 
 }  // namespace slotplane
