@@ -102,6 +102,12 @@ absl::StatusOr<bool> TopologyPoller::PollOnce() {
     if (Status().completed == 0) state_->PublishStored();
     return view.status();
   }
+  // A cluster that answers with no slot at all is being created or reset; proxies keep what
+  // they have rather than get an empty slot map.
+  if ((*view)->CoveredSlotCount() == 0) {
+    metrics_->topology_refresh_errors.Increment();
+    return absl::UnavailableError("the cluster reports no slots assigned");
+  }
   return state_->SetTopology(*view);
 }
 

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# How long a policy change takes to reach 1,000 proxies: starts a Redis Cluster and
+# slotplane-control on their own ports, runs control_fanout (simulated proxy watch streams on
+# gRPC's callback client API) against it, prints the latencies and the control plane's RSS,
+# threads and CPU, and always stops what it started. Measures; never passes or fails on timing.
+# See README.md.
+set -euo pipefail
+
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=deploy/local/cluster_lib.sh
+source "$here/../../deploy/local/cluster_lib.sh"
+
+usage() {
+  cat <<'EOF2'
+usage: tests/bench/control_fanout.sh [--streams N] [--channels N] [--rounds N]
+
+  --streams N    simulated proxies, one watch stream each (default 1000; BENCH_STREAMS)
+  --channels N   TCP connections the streams share (default 8; BENCH_CHANNELS)
+  --rounds N     policy changes to time (default 20; BENCH_ROUNDS)
+
+Other environment: BENCH_BASE_PORT (7301; nodes use BASE..BASE+5), BENCH_CONTROL_PORT (7370),
+BENCH_RUN_TIMEOUT (seconds for the client, 300), SLOTPLANE_BUILD_DIR (default build; needs
+bin/slotplane-control, bin/slotplanectl, bin/control_fanout), BENCH_RUN_DIR (.run/bench-control).
+EOF2
+}
+
+streams=${BENCH_STREAMS:-1000}
+channels=${BENCH_CHANNELS:-8}
+rounds=${BENCH_ROUNDS:-20}
+base_port=${BENCH_BASE_PORT:-7301}
+control_port=${BENCH_CONTROL_PORT:-7370}
+run_timeout=${BENCH_RUN_TIMEOUT:-300}
+build_dir=${SLOTPLANE_BUILD_DIR:-$SP_ROOT/build}
+
+while (($#)); do
+  case $1 in
+    --streams) streams=${2:?--streams needs a number}; shift 2 ;;
+    --channels) channels=${2:?--channels needs a number}; shift 2 ;;
+    --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; sp_die "unknown argument: $1" ;;
+  esac
+done
+for var in streams channels rounds control_port run_timeout; do
+  [[ ${!var} =~ ^[1-9][0-9]*$ ]] || sp_die "$var must be a positive integer, got '${!var}'"
+done
+sp_require_cmds redis-server redis-cli timeout setsid nohup
+for bin in slotplane-control slotplanectl control_fanout; do
+  [[ -x $build_dir/bin/$bin ]] || sp_die "$build_dir/bin/$bin is missing (build it: scripts/build.sh)"
+done
+sp_port_busy "$control_port" && sp_die "port $control_port is in use (BENCH_CONTROL_PORT)"
+
+run_dir=${BENCH_RUN_DIR:-$SP_ROOT/.run/bench-control}
+node_count=6
+control_pid=
+
+finish() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n $control_pid ]]; then
+    kill -TERM "$control_pid" 2>/dev/null || true
+    sp_wait_gone "$control_pid" 10 || sp_kill_pid "$control_pid" slotplane-control 5 || true
+  fi
+  if [[ -d $run_dir ]]; then
+    sp_log "stopping the benchmark's cluster"
+    sp_cluster_stop "$run_dir" || true
+    if ((rc == 0)); then
+      rm -rf -- "$run_dir"
+    else
+      sp_warn "failed (exit $rc); logs kept in ${run_dir#"$SP_ROOT"/}/"
+    fi
+  fi
+  exit "$rc"
+}
+
+if [[ -d $run_dir ]]; then
+  if [[ -n $(sp_cluster_pids "$run_dir" 2>/dev/null) ]]; then
+    sp_die "another benchmark is running in ${run_dir#"$SP_ROOT"/}/; if it is a leftover, stop it with: SLOTPLANE_RUN_DIR=$run_dir deploy/local/down.sh"
+  fi
+  rm -rf -- "$run_dir"
+fi
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+sp_log "starting a cluster on 127.0.0.1:$base_port-$((base_port + node_count - 1))"
+sp_cluster_up "$run_dir" "$base_port" "$node_count" || sp_die "the cluster did not come up"
+mapfile -t ports < <(sp_cluster_ports "$run_dir")
+
+sp_log "starting slotplane-control on 127.0.0.1:$control_port"
+setsid nohup "$build_dir/bin/slotplane-control" --listen "$SP_HOST:$control_port" \
+  --cluster "$SP_HOST:${ports[0]}" --data-dir "$run_dir/control-data" --log-level warning \
+  --logfile "$run_dir/control.log" </dev/null >"$run_dir/control.out" 2>&1 &
+control_pid=$!
+ready=0
+for _ in $(seq 1 100); do
+  if "$build_dir/bin/slotplanectl" --addr "$SP_HOST:$control_port" --timeout 2 status >/dev/null 2>&1; then
+    ready=1
+    break
+  fi
+  kill -0 "$control_pid" 2>/dev/null || sp_die "slotplane-control exited; see ${run_dir#"$SP_ROOT"/}/control.out"
+  sleep 0.1
+done
+((ready)) || sp_die "slotplane-control did not answer within 10 s"
+
+cores=$(nproc)
+commit=$(git -C "$SP_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+echo "slotplane benchmark: control-plane fan-out, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "host: $cores cores, slotplane $commit; cluster: 3 masters + 3 replicas; client and control plane share the cores"
+echo
+timeout -k 5 "$run_timeout" "$build_dir/bin/control_fanout" --addr "$SP_HOST:$control_port" \
+  --streams "$streams" --channels "$channels" --rounds "$rounds" --control-pid "$control_pid"
