@@ -106,6 +106,21 @@ std::string TooManyRedirects(int slot) {
                    "; the cluster is being resharded, try again"}));
 }
 
+std::string UnexpectedReply(std::string_view command) {
+  return Line(
+      Cat({"ERR slotplane: unexpected reply type from a cluster node for '", Cut(command), "'"}));
+}
+
+std::string FromNode(std::string_view error_frame, std::string_view address, size_t succeeded,
+                     size_t total) {
+  std::string_view text = error_frame.substr(error_frame.empty() ? 0 : 1);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  return Line(Cat({text, " (cluster node ", address, "; ", std::to_string(succeeded), " of ",
+                   std::to_string(total), " nodes succeeded)"}));
+}
+
+std::string InvalidCursor() { return Line("ERR invalid cursor"); }
+
 std::string Unsupported(std::string_view command, std::string_view why) {
   return Line(Cat({"ERR slotplane does not support '", Cut(command), "': ", why}));
 }

@@ -38,6 +38,13 @@ std::string NoTopology();
 std::string NodeUnreachable(std::string_view address, std::string_view reason);
 std::string ConnectionLost(std::string_view address);
 std::string TooManyRedirects(int slot);
+// A part of a split or fanned-out command got a reply of a type the merge cannot use.
+std::string UnexpectedReply(std::string_view command);
+// The error frame a cluster node answered to a command sent to every node, naming the node and
+// how many of the `total` nodes succeeded.
+std::string FromNode(std::string_view error_frame, std::string_view address, size_t succeeded,
+                     size_t total);
+std::string InvalidCursor();  // SCAN with a cursor the proxy did not hand out
 std::string Unsupported(std::string_view command, std::string_view why);
 std::string NotYetSupported(std::string_view command);
 std::string MaxClients();

@@ -11,8 +11,10 @@
 #include "dataplane/control/control_plane.h"
 #include "dataplane/errors.h"
 #include "dataplane/net/socket.h"
+#include "dataplane/resp/reply_writer.h"
 #include "dataplane/router/redirect.h"
 #include "dataplane/router/topology_refresher.h"
+#include "dataplane/session/multi_request.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -23,6 +25,12 @@ constexpr int64_t kMinMovedReportGapMs = 100;
 // Flushing can create more output (a resumed client dispatches buffered commands); the loop
 // repeats until nothing is left, bounded so one pass cannot spin forever.
 constexpr int kMaxFlushRounds = 8;
+
+// Whether someone still waits for `request`'s reply: its client, or the command it is a part of.
+bool Wanted(const Request* request) {
+  return request->multi != nullptr ? request->multi->wanted() : request->client != nullptr;
+}
+
 }  // namespace
 
 class Worker::Acceptor : public EventHandler {
@@ -199,6 +207,10 @@ void Worker::OnBackendReply(BackendConn* conn, Request* request, std::string_vie
 }
 
 void Worker::Deliver(Request* request, std::string_view reply) {
+  if (request->multi != nullptr) {
+    MultiRequest::OnPartReply(request, reply);
+    return;
+  }
   if (request->client == nullptr) {
     pool_.Release(request);
     return;
@@ -212,8 +224,8 @@ void Worker::HandleRedirect(BackendConn* conn, Request* request, std::string_vie
     Deliver(request, reply);
     return;
   }
-  if (request->client == nullptr) {  // nobody is waiting: don't chase it
-    pool_.Release(request);
+  if (!Wanted(request) || (request->multi != nullptr && request->multi->pinned())) {
+    Deliver(request, reply);  // nobody is waiting, or only this node may answer: don't chase it
     return;
   }
   if (redirect.kind == RedirectKind::kTryAgain) {
@@ -224,8 +236,8 @@ void Worker::HandleRedirect(BackendConn* conn, Request* request, std::string_vie
     stats_.tryagain_retries.Add();
     int delay_ms = 10 << std::min<int>(request->tryagain_attempts++, 5);
     loop_.RunAfter(delay_ms, [this, request] {
-      if (request->client == nullptr) {
-        pool_.Release(request);
+      if (!Wanted(request)) {
+        Deliver(request, resp::kOk);  // dropped (a part only counts as answered)
       } else {
         Forward(request, router_.ForSlot(request->slot));
       }
@@ -252,6 +264,12 @@ void Worker::HandleRedirect(BackendConn* conn, Request* request, std::string_vie
 }
 
 void Worker::FailRequest(Request* request, const std::string& error) {
+  if (request->replica_read && Wanted(request)) {
+    // A read-only command: safe to run again, on the master this time.
+    request->replica_read = false;
+    Forward(request, router_.ForSlot(request->slot));
+    return;
+  }
   stats_.CountError(ErrorKind::kBackendUnavailable);
   Deliver(request, error);
 }

@@ -74,6 +74,13 @@ class Worker : public BackendOwner {
   SlotRouter& router() { return router_; }
   CommandDispatcher& dispatcher() { return dispatcher_; }
   const WorkerStats& stats() const { return stats_; }
+  // Calls fn(ClientSession&) for every open client of this worker (worker thread only).
+  template <typename Fn>
+  void ForEachClient(Fn fn) {
+    for (auto& [ptr, client] : clients_) {
+      if (!client->closed()) fn(*client);
+    }
+  }
 
  private:
   class Acceptor;

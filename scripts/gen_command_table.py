@@ -3,12 +3,18 @@
 
 Starts a throwaway redis-server on a free 127.0.0.1 port (no persistence, in a temporary
 directory), reads COMMAND and COMMAND DOCS over a plain RESP2 socket, stops the server (always,
-even on error) and writes a deterministic C++ fragment with every command and subcommand: name,
-arity, flags, legacy key range, key specs and group. Routing policy is not part of the data: it
-lives in dataplane/command/routing.cc and is applied when the table is built.
+even on error) and writes two deterministic C++ fragments:
 
-Usage: scripts/gen_command_table.py [--redis-server PATH] [--out PATH]
-Standard library only. Rerunning against the same server version yields an identical file.
+- command_table_data.inc: every command and subcommand: name, arity, flags, legacy key range, key
+  specs and group. Routing policy is not part of the data: it lives in
+  dataplane/command/routing.cc and is applied when the table is built.
+- command_replies_data.inc: for every command and subcommand, its COMMAND INFO entry and its
+  COMMAND DOCS value as raw RESP2 bytes, plus its ACL categories, so that the proxy answers the
+  COMMAND family itself. Redis lists subcommands in hash-table order, which changes from run to
+  run; they are sorted by name here.
+
+Usage: scripts/gen_command_table.py [--redis-server PATH] [--out PATH] [--replies-out PATH]
+Standard library only. Rerunning against the same server version yields identical files.
 """
 
 import argparse
@@ -23,6 +29,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "dataplane" / "command" / "command_table_data.inc"
+DEFAULT_REPLIES_OUT = REPO_ROOT / "dataplane" / "command" / "command_replies_data.inc"
 SCRIPT_NAME = "scripts/gen_command_table.py"
 MAX_COLUMNS = 100
 
@@ -74,6 +81,14 @@ class RespConnection:
             raise reply
         return reply
 
+    def call_typed(self, *args):
+        """The reply as a Resp tree that keeps every RESP2 type, for re-encoding."""
+        self._sock.sendall(self._encode(args))
+        reply = self._read_typed()
+        if reply.kind == b"-":
+            raise RedisError(reply.value.decode())
+        return reply
+
     @staticmethod
     def _encode(args):
         out = [b"*%d\r\n" % len(args)]
@@ -109,6 +124,48 @@ class RespConnection:
             size = int(rest)
             return None if size < 0 else [self._read() for _ in range(size)]
         raise RedisError("unexpected RESP type byte %r" % kind)
+
+    def _read_typed(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind in (b"+", b"-"):
+            return Resp(kind, rest)
+        if kind == b":":
+            return Resp(kind, int(rest))
+        if kind == b"$":
+            size = int(rest)
+            if size < 0:
+                return Resp(kind, None)
+            data = self._reader.read(size + 2)
+            if len(data) != size + 2:
+                raise RedisError("connection closed mid-reply")
+            return Resp(kind, data[:-2])
+        if kind == b"*":
+            size = int(rest)
+            return Resp(kind, None if size < 0 else [self._read_typed() for _ in range(size)])
+        raise RedisError("unexpected RESP type byte %r" % kind)
+
+
+class Resp:
+    """One RESP2 value with its type byte, re-encoded byte for byte by encode()."""
+
+    def __init__(self, kind, value):
+        self.kind = kind
+        self.value = value
+
+    def text(self):
+        return self.value.decode()
+
+    def encode(self):
+        if self.kind in (b"+", b"-"):
+            return self.kind + self.value + b"\r\n"
+        if self.kind == b":":
+            return b":%d\r\n" % self.value
+        if self.value is None:
+            return self.kind + b"-1\r\n"
+        if self.kind == b"$":
+            return b"$%d\r\n%s\r\n" % (len(self.value), self.value)
+        return b"*%d\r\n" % len(self.value) + b"".join(v.encode() for v in self.value)
 
 
 # --- Throwaway server ------------------------------------------------------------------------
@@ -285,9 +342,69 @@ def fetch(binary):
                            if line.startswith("redis_version:"))
             commands = [decode_command(c) for c in conn.call("COMMAND")]
             groups = groups_from_docs(conn.call("COMMAND", "DOCS"))
+            replies = replies_from(conn.call_typed("COMMAND"), conn.call_typed("COMMAND", "DOCS"))
         finally:
             conn.close()
-    return version, sorted(commands, key=lambda c: c["name"]), groups
+    return version, sorted(commands, key=lambda c: c["name"]), groups, replies
+
+
+# --- Raw COMMAND INFO / COMMAND DOCS replies -------------------------------------------------
+
+INFO_ACL_CATEGORIES = 6  # positions in a COMMAND INFO entry
+INFO_SUBCOMMANDS = 9
+DOCS_SUBCOMMANDS = b"subcommands"
+
+
+def sorted_info(entry):
+    """A COMMAND INFO entry with its subcommand entries (recursively) sorted by name."""
+    fields = list(entry.value)
+    subs = fields[INFO_SUBCOMMANDS].value
+    fields[INFO_SUBCOMMANDS] = Resp(b"*", sorted((sorted_info(sub) for sub in subs),
+                                                 key=lambda e: e.value[0].value))
+    return Resp(b"*", fields)
+
+
+def sorted_docs(doc):
+    """A COMMAND DOCS value with its "subcommands" map (recursively) sorted by name."""
+    fields = list(doc.value)
+    for i in range(0, len(fields), 2):
+        if fields[i].value == DOCS_SUBCOMMANDS:
+            flat = fields[i + 1].value
+            pairs_ = sorted(zip(flat[0::2], flat[1::2]), key=lambda p: p[0].value)
+            fields[i + 1] = Resp(b"*", [x for name, sub in pairs_ for x in (name, sorted_docs(sub))])
+    return Resp(b"*", fields)
+
+
+def replies_from(command_reply, docs_reply):
+    """{name: (info bytes, docs bytes, acl categories)} for every command and subcommand."""
+    docs = {}
+
+    def visit_docs(name, doc):
+        docs[name.lower()] = doc
+        for i in range(0, len(doc.value), 2):
+            if doc.value[i].value == DOCS_SUBCOMMANDS:
+                flat = doc.value[i + 1].value
+                for sub_name, sub_doc in zip(flat[0::2], flat[1::2]):
+                    visit_docs(sub_name.text(), sub_doc)
+
+    flat = docs_reply.value
+    for name, doc in zip(flat[0::2], flat[1::2]):
+        visit_docs(name.text(), doc)
+
+    replies = {}
+
+    def visit_info(entry):
+        name = entry.value[0].text().lower()
+        if name not in docs:
+            raise RedisError("%s: in COMMAND but not in COMMAND DOCS" % name)
+        categories = " ".join(c.text() for c in entry.value[INFO_ACL_CATEGORIES].value)
+        replies[name] = (sorted_info(entry).encode(), sorted_docs(docs[name]).encode(), categories)
+        for sub in entry.value[INFO_SUBCOMMANDS].value:
+            visit_info(sub)
+
+    for entry in command_reply.value:
+        visit_info(entry)
+    return replies
 
 
 # --- C++ emission ----------------------------------------------------------------------------
@@ -408,6 +525,64 @@ def render(version, commands, groups):
     return "\n".join(out) + "\n"
 
 
+def cpp_bytes(data, indent):
+    """A C++ string literal of arbitrary bytes, split into adjacent literals at MAX_COLUMNS.
+
+    Printable ASCII stays readable; every other byte is a three-digit octal escape (which never
+    swallows a following digit); '?' is escaped so that no trigraph can form.
+    """
+    pieces = []
+    for byte in data:
+        ch = chr(byte)
+        if ch in "\\\"?":
+            pieces.append("\\" + ch)
+        elif ch == "\r":
+            pieces.append("\\r")
+        elif ch == "\n":
+            pieces.append("\\n")
+        elif 32 <= byte < 127:
+            pieces.append(ch)
+        else:
+            pieces.append("\\%03o" % byte)
+    lines, line = [], indent + '"'
+    for piece in pieces:
+        if len(line) + len(piece) + 1 > MAX_COLUMNS:
+            lines.append(line + '"')
+            line = indent + '"'
+        line += piece
+    if line != indent + '"' or not lines:
+        lines.append(line + '"')
+    return lines
+
+
+def render_replies(version, replies):
+    out = [
+        "// Generated by %s from redis-server %s. DO NOT EDIT." % (SCRIPT_NAME, version),
+        "// Regenerate with: python3 %s [--redis-server PATH] [--replies-out PATH]" % SCRIPT_NAME,
+        "//",
+        "// Included only by command_replies.cc, which defines CommandReplyData. For every command",
+        "// and subcommand, sorted by name: its COMMAND INFO entry and its COMMAND DOCS value as raw",
+        "// RESP2 (subcommands sorted by name), and its ACL categories. Fields: name, info,",
+        "// info_size, docs, docs_size, acl_categories.",
+        "",
+        "// clang-format off",
+        "",
+        "constexpr CommandReplyData kGeneratedCommandReplies[] = {",
+    ]
+    for name in sorted(replies):
+        info, docs, categories = replies[name]
+        out.append("    {%s," % cpp_string(name))
+        out.extend(cpp_bytes(info, "     "))
+        out[-1] += ", %d," % len(info)
+        out.extend(cpp_bytes(docs, "     "))
+        out[-1] += ", %d," % len(docs)
+        out.append("     %s}," % cpp_string(categories))
+    out.append("};")
+    out.append("")
+    out.append("// clang-format on")
+    return "\n".join(out) + "\n"
+
+
 def write_if_changed(path, text):
     path = Path(path)
     if path.exists() and path.read_text(encoding="utf-8") == text:
@@ -422,16 +597,21 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis-server", default=shutil.which("redis-server") or "redis-server",
                         help="redis-server binary to read the command table from")
-    parser.add_argument("--out", default=str(DEFAULT_OUT), help="the .inc file to write")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="the table .inc file to write")
+    parser.add_argument("--replies-out", default=str(DEFAULT_REPLIES_OUT),
+                        help="the COMMAND INFO/DOCS replies .inc file to write")
     args = parser.parse_args(argv)
     try:
-        version, commands, groups = fetch(args.redis_server)
+        version, commands, groups, replies = fetch(args.redis_server)
     except (OSError, RedisError) as err:
         print("gen_command_table: %s" % err, file=sys.stderr)
         return 1
     changed = write_if_changed(args.out, render(version, commands, groups))
     print("%s %s: %d commands from redis %s" % ("wrote" if changed else "unchanged", args.out,
                                                  len(commands), version))
+    changed = write_if_changed(args.replies_out, render_replies(version, replies))
+    print("%s %s: %d commands and subcommands" % ("wrote" if changed else "unchanged",
+                                                  args.replies_out, len(replies)))
     return 0
 
 

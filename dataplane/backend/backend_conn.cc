@@ -23,6 +23,7 @@ constexpr int kMaxBackoffMs = 2000;
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kMaxReadsPerEvent = 16;
 constexpr std::string_view kAsking = "*1\r\n$6\r\nASKING\r\n";
+constexpr std::string_view kReadonly = "*1\r\n$8\r\nREADONLY\r\n";
 
 std::string Bulk(std::string_view s) {
   return absl::StrCat("$", s.size(), "\r\n", AbslView(s), "\r\n");
@@ -128,7 +129,8 @@ void BackendConn::Connect() {
   fd_ = *fd;
   state_ = State::kConnecting;
   owner_->stats().backend_connects.Add();
-  // Everything queued is unsent on a fresh connection; AUTH must precede it.
+  // Everything queued is unsent on a fresh connection; AUTH, then READONLY, must precede it.
+  if (options_.readonly) PushFront(NewInternal(kReadonly));
   if (!options_.auth_password.empty()) PushFront(NewInternal(AuthCommand(options_)));
   unsent_ = head_;
   unsent_offset_ = 0;
@@ -220,6 +222,15 @@ void BackendConn::Shutdown() {
   FailAll(errors::ConnectionLost(address_text_));
 }
 
+void BackendConn::EnsureReadonly() {
+  if (options_.readonly) return;
+  options_.readonly = true;
+  if (state_ == State::kConnecting || state_ == State::kConnected) {
+    Enqueue(NewInternal(kReadonly));
+    if (state_ == State::kConnected && !flush_scheduled) owner_->ScheduleFlush(this);
+  }
+}
+
 void BackendConn::CloseSocket() {
   if (fd_ < 0) return;
   owner_->loop().Remove(fd_);
@@ -300,7 +311,7 @@ bool BackendConn::HandleFrame(std::string_view frame) {
   }
   if (frame[0] == '-') {
     SP_LOG(kWarning) << "cluster node " << address_text_ << " answered " << ErrorText(frame)
-                     << " to ASKING";
+                     << " to a command of the proxy's own (ASKING or READONLY)";
   }
   return true;
 }

@@ -37,6 +37,8 @@ struct BackendOptions {
   std::string auth_user;
   std::string auth_password;
   int connect_timeout_ms = 1000;
+  // Send READONLY first on every (re)connect: a replica connection that serves reads.
+  bool readonly = false;
 };
 
 // One pipelined connection from a worker to one cluster node, shared by all the worker's clients.
@@ -62,6 +64,9 @@ class BackendConn : public EventHandler {
   void Flush();
   // Closes the socket now, failing whatever is in flight. Used when the node left the topology.
   void Shutdown();
+  // Makes this a READONLY connection from now on (a node that became a replica serves reads):
+  // READONLY is queued at once when connected, and sent on every reconnect.
+  void EnsureReadonly();
 
   void OnEvents(uint32_t events) override;
 
@@ -71,6 +76,7 @@ class BackendConn : public EventHandler {
   bool connected() const { return state_ == State::kConnected; }
   bool down() const { return state_ == State::kBackoff; }
   const std::string& last_error() const { return last_error_; }
+  bool readonly() const { return options_.readonly; }
   size_t in_flight() const { return in_flight_; }
 
   // Whether the current slot table points at this node; an unreferenced node stops reconnecting.

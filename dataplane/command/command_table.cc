@@ -38,6 +38,14 @@ constexpr CommandData kSlotplaneCommands[] = {
      "server"},
 };
 
+// Subcommands newer than the generated table that slotplane answers itself: Redis 7.2's CLIENT
+// SETINFO, which client libraries send at connect. Findable by FindSubcommand(); not listed in
+// their parent's `subcommands`.
+constexpr CommandData kSlotplaneSubcommands[] = {
+    {"client|setinfo", -4, kCmdNoscript | kCmdLoading | kCmdStale, 0, 0, 0, nullptr, 0, nullptr, 0,
+     "connection"},
+};
+
 // Lookups copy the lower-cased name into a stack buffer of this size; longer names are unknown
 // anyway.
 constexpr size_t kMaxNameLength = std::max(kMaxGeneratedNameLength, sizeof("proxy") - 1);
@@ -74,7 +82,7 @@ size_t CountSubcommands() {
   size_t count = 0;
   for (const CommandData& data : kGeneratedCommands) count += data.num_subcommands;
   for (const CommandData& data : kSlotplaneCommands) count += data.num_subcommands;
-  return count;
+  return count + std::size(kSlotplaneSubcommands);
 }
 
 // Writes the lower-case form of `name` at `out`; returns the end of what it wrote.
@@ -102,6 +110,11 @@ CommandTable::CommandTable() {
   subcommands_.reserve(CountSubcommands());
   for (const CommandData& data : kGeneratedCommands) Add(data);
   for (const CommandData& data : kSlotplaneCommands) Add(data);
+  for (const CommandData& sub : kSlotplaneSubcommands) {
+    subcommands_.push_back(MakeInfo(sub, nullptr));
+    CheckTable(subcommand_by_name_.emplace(sub.name, &subcommands_.back()).second);
+    max_subcommand_name_length_ = std::max(max_subcommand_name_length_, std::strlen(sub.name));
+  }
 
   all_.reserve(commands_.size());
   for (const CommandInfo& info : commands_) all_.push_back(&info);

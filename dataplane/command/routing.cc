@@ -48,6 +48,10 @@ constexpr RouteOverride kOverrides[] = {
     {"cluster|nodes", kLocal},
     {"cluster|shards", kLocal},
     {"cluster|slots", kLocal},
+    // Answered from the proxy's command table; GETKEYSANDFLAGS and HELP by any master.
+    {"command", kLocal},
+    {"command|getkeysandflags", kAnyNode},
+    {"command|help", kAnyNode},
     // CONFIG REWRITE persists what CONFIG SET changed, so it goes to the same nodes. A node whose
     // config file is read-only answers with an error, which the reply carries.
     {"config|resetstat", kAllNodes},

@@ -146,10 +146,9 @@ uint16_t LocalPort(int fd) {
   return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
 }
 
-std::string PeerAddress(int fd) {
-  sockaddr_storage addr;
-  socklen_t len = sizeof(addr);
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
+namespace {
+
+std::string FormatAddress(sockaddr_storage& addr) {
   char host[INET6_ADDRSTRLEN] = "?";
   if (addr.ss_family == AF_INET) {
     auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
@@ -159,6 +158,22 @@ std::string PeerAddress(int fd) {
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
   inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof(host));
   return absl::StrCat("[", host, "]:", ntohs(v6->sin6_port));
+}
+
+}  // namespace
+
+std::string PeerAddress(int fd) {
+  sockaddr_storage addr;
+  socklen_t len = sizeof(addr);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
+  return FormatAddress(addr);
+}
+
+std::string LocalAddress(int fd) {
+  sockaddr_storage addr;
+  socklen_t len = sizeof(addr);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
+  return FormatAddress(addr);
 }
 
 }  // namespace slotplane::dataplane

@@ -31,6 +31,8 @@ void SetNonBlocking(int fd);
 
 // The port a socket is bound to (for listeners on port 0).
 uint16_t LocalPort(int fd);
+// "ip:port" ("[v6]:port") of a connected socket's peer / of its own end.
 std::string PeerAddress(int fd);
+std::string LocalAddress(int fd);
 
 }  // namespace slotplane::dataplane

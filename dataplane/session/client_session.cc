@@ -103,7 +103,8 @@ void ClientSession::ProcessInput() {
 }
 
 bool ClientSession::Overloaded() const {
-  return pending_ >= kMaxPendingRequests || output_.size() >= kMaxBufferedOutput;
+  return pending_ + static_cast<size_t>(in_flight_parts_) >= kMaxPendingRequests ||
+         output_.size() >= kMaxBufferedOutput;
 }
 
 Request* ClientSession::NewRequest() {

@@ -55,6 +55,23 @@ class ClientSession : public EventHandler {
 
   bool flush_scheduled = false;  // owned by the worker's flush list
 
+  // Parts of this client's split and fan-out commands still in flight (see multi_request.h):
+  // they count towards the backpressure limit like queued requests.
+  void AddInFlightParts(int64_t delta) { in_flight_parts_ += delta; }
+
+  // What CLIENT LIST / CLIENT INFO show (see client_command.h).
+  struct Attributes {
+    std::string lib_name;
+    std::string lib_ver;
+    const char* last_command = "NULL";  // full name of the last command ("client|list")
+    int64_t last_active_ms = 0;         // loop time of the last command
+    bool no_evict = false;
+  };
+  Attributes& attributes() { return attributes_; }
+  int fd() const { return fd_; }
+  size_t input_buffered() const { return input_.size(); }
+  size_t output_buffered() const { return output_.size(); }
+
  private:
   void ReadInput();
   void ProcessInput();
@@ -72,6 +89,8 @@ class ClientSession : public EventHandler {
   Buffer input_;
   Buffer output_;
   RequestParser parser_;
+  Attributes attributes_;
+  int64_t in_flight_parts_ = 0;
   Request* head_ = nullptr;  // reply queue, oldest first
   Request* tail_ = nullptr;
   size_t pending_ = 0;

@@ -6,6 +6,7 @@
 #include "common/slot.h"
 #include "common/strings.h"
 #include "dataplane/command/key_extractor.h"
+#include "dataplane/command/unsupported_reasons.h"
 #include "dataplane/errors.h"
 #include "dataplane/session/client_session.h"
 #include "dataplane/worker.h"
@@ -33,7 +34,8 @@ bool HasBlockOption(const std::vector<std::string_view>& args) {
   return false;
 }
 
-CommandDispatcher::CommandDispatcher(Worker* worker) : worker_(worker), local_(worker) {}
+CommandDispatcher::CommandDispatcher(Worker* worker)
+    : worker_(worker), local_(worker), fan_out_(worker), splitter_(worker) {}
 
 void CommandDispatcher::ReplyError(ClientSession* client, ErrorKind kind,
                                    const std::string& error) {
@@ -71,6 +73,9 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
   worker_->stats().commands_processed.Add();
   const CommandInfo* cmd = Resolve(client, args);
   if (cmd == nullptr) return;
+  ClientSession::Attributes& attributes = client->attributes();
+  attributes.last_command = cmd->name;
+  attributes.last_active_ms = worker_->loop().now_ms();
   if (!client->authenticated() && !(cmd->flags & kCmdNoAuth)) {
     ReplyError(client, ErrorKind::kAuth, errors::NoAuth());
     return;
@@ -92,10 +97,12 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
       return;
     case RouteClass::kUnsupported:
       ReplyError(client, ErrorKind::kUnsupported,
-                 errors::Unsupported(cmd->name, "it has no meaning through a proxy"));
+                 errors::Unsupported(cmd->name, UnsupportedReason(*cmd)));
       return;
     case RouteClass::kAllMasters:
     case RouteClass::kAllNodes:
+      fan_out_.Execute(client, *cmd, args, raw);
+      return;
     case RouteClass::kPrivate:
       ReplyError(client, ErrorKind::kUnsupported, errors::NotYetSupported(cmd->name));
       return;
@@ -111,8 +118,7 @@ void CommandDispatcher::RouteByKeys(ClientSession* client, const CommandInfo& cm
                                     const std::vector<std::string_view>& args,
                                     std::string_view raw) {
   if (cmd.fixed_key > 0 && args.size() > static_cast<size_t>(cmd.fixed_key)) {
-    uint16_t slot = KeyHashSlot(args[cmd.fixed_key]);
-    ForwardTo(client, worker_->router().ForSlot(slot), slot, args, raw);
+    ForwardToSlot(client, cmd, KeyHashSlot(args[cmd.fixed_key]), args, raw);
     return;
   }
   if (!ExtractKeyPositions(cmd, args, &key_positions_) || key_positions_.empty()) {
@@ -124,17 +130,36 @@ void CommandDispatcher::RouteByKeys(ClientSession* client, const CommandInfo& cm
   uint16_t slot = KeyHashSlot(args[key_positions_[0]]);
   for (size_t i = 1; i < key_positions_.size(); ++i) {
     if (KeyHashSlot(args[key_positions_[i]]) != slot) {
+      if (worker_->policy().enable_cross_slot &&
+          splitter_.Split(client, cmd, args, key_positions_)) {
+        return;
+      }
       ReplyError(client, ErrorKind::kCrossSlot, errors::CrossSlot());
       return;
     }
   }
-  ForwardTo(client, worker_->router().ForSlot(slot), slot, args, raw);
+  ForwardToSlot(client, cmd, slot, args, raw);
+}
+
+void CommandDispatcher::ForwardToSlot(ClientSession* client, const CommandInfo& cmd, uint16_t slot,
+                                      const std::vector<std::string_view>& args,
+                                      std::string_view raw) {
+  BackendConn* conn = worker_->router().ForSlot(slot);
+  const ReadPolicy read_policy = worker_->policy().read_policy;
+  if ((cmd.flags & kCmdReadonly) && read_policy != ReadPolicy::kMaster && conn != nullptr) {
+    BackendConn* read = worker_->router().ForRead(slot, read_policy);
+    ForwardTo(client, read, slot, args, raw, /*replica_read=*/read != conn);
+    return;
+  }
+  ForwardTo(client, conn, slot, args, raw);
 }
 
 void CommandDispatcher::ForwardTo(ClientSession* client, BackendConn* conn, uint16_t slot,
-                                  const std::vector<std::string_view>& args, std::string_view raw) {
+                                  const std::vector<std::string_view>& args, std::string_view raw,
+                                  bool replica_read) {
   Request* request = client->NewRequest();
   request->slot = slot;
+  request->replica_read = replica_read;
   if (raw.empty()) {
     EncodeCommand(args, &request->command);
   } else {

@@ -6,6 +6,8 @@
 
 #include "dataplane/command/command_table.h"
 #include "dataplane/errors.h"
+#include "dataplane/session/cross_slot.h"
+#include "dataplane/session/fan_out.h"
 #include "dataplane/session/local_commands.h"
 
 namespace slotplane::dataplane {
@@ -34,11 +36,18 @@ class CommandDispatcher {
   void RouteByKeys(ClientSession* client, const CommandInfo& cmd,
                    const std::vector<std::string_view>& args, std::string_view raw);
   void ForwardTo(ClientSession* client, BackendConn* conn, uint16_t slot,
-                 const std::vector<std::string_view>& args, std::string_view raw);
+                 const std::vector<std::string_view>& args, std::string_view raw,
+                 bool replica_read = false);
+  // Forwards a command on `slot` to the slot's master, or to a replica when it is read-only and
+  // the read policy allows.
+  void ForwardToSlot(ClientSession* client, const CommandInfo& cmd, uint16_t slot,
+                     const std::vector<std::string_view>& args, std::string_view raw);
   void ReplyError(ClientSession* client, ErrorKind kind, const std::string& error);
 
   Worker* worker_;
   LocalCommands local_;
+  FanOut fan_out_;
+  CrossSlotSplitter splitter_;
   std::vector<int> key_positions_;
 };
 

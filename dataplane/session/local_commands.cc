@@ -9,7 +9,9 @@
 #include "dataplane/errors.h"
 #include "dataplane/resp/reply_writer.h"
 #include "dataplane/session/client_auth.h"
+#include "dataplane/session/client_command.h"
 #include "dataplane/session/client_session.h"
+#include "dataplane/session/command_info_replies.h"
 #include "dataplane/session/proxy_command.h"
 #include "dataplane/worker.h"
 
@@ -59,7 +61,9 @@ void LocalCommands::Execute(ClientSession* client, const CommandInfo& cmd,
   } else if (name == "readonly" || name == "readwrite") {
     client->Reply(resp::kOk);
   } else if (name == "client") {
-    Client(client, SubcommandOf(cmd.name), args);
+    ExecuteClientCommand(worker_, client, SubcommandOf(cmd.name), args);
+  } else if (name == "command") {
+    ExecuteCommandCommand(worker_, client, SubcommandOf(cmd.name), args);
   } else if (name == "cluster") {
     Cluster(client, SubcommandOf(cmd.name), args);
   } else if (name == "proxy") {
@@ -153,35 +157,6 @@ void LocalCommands::Hello(ClientSession* client, const std::vector<std::string_v
 
 void LocalCommands::Auth(ClientSession* client, const std::vector<std::string_view>& args) {
   ExecuteAuth(worker_, client, args);
-}
-
-void LocalCommands::Client(ClientSession* client, std::string_view sub,
-                           const std::vector<std::string_view>& args) {
-  reply_.clear();
-  if (sub == "id") {
-    resp::AppendInteger(&reply_, static_cast<int64_t>(client->id()));
-  } else if (sub == "getname") {
-    if (client->name().empty()) {
-      resp::AppendNullBulk(&reply_);
-    } else {
-      resp::AppendBulk(&reply_, client->name());
-    }
-  } else if (sub == "setname") {
-    for (char c : args[2]) {
-      if (c < '!' || c > '~') {
-        client->Reply(
-            errors::Generic("Client names cannot contain spaces, newlines or special characters."));
-        return;
-      }
-    }
-    client->set_name(std::string(args[2]));
-    reply_ = resp::kOk;
-  } else {
-    worker_->stats().CountError(ErrorKind::kUnsupported);
-    client->Reply(errors::NotYetSupported(absl::StrCat("client|", AbslView(sub))));
-    return;
-  }
-  client->Reply(reply_);
 }
 
 void LocalCommands::Cluster(ClientSession* client, std::string_view sub,

@@ -12,7 +12,8 @@ class ClientSession;
 class Worker;
 
 // Commands the proxy answers itself (RouteClass::kLocal): connection commands (PING, ECHO, QUIT,
-// SELECT, HELLO, AUTH, RESET, READONLY, READWRITE), CLIENT for the proxy's own clients, the
+// SELECT, HELLO, AUTH, RESET, READONLY, READWRITE), CLIENT for the proxy's own clients
+// (client_command.h), COMMAND from the proxy's table (command_info_replies.h), the
 // cluster-introspection subcommands of CLUSTER, and PROXY.
 class LocalCommands {
  public:
@@ -27,8 +28,6 @@ class LocalCommands {
   void Select(ClientSession* client, const std::vector<std::string_view>& args);
   void Hello(ClientSession* client, const std::vector<std::string_view>& args);
   void Auth(ClientSession* client, const std::vector<std::string_view>& args);
-  void Client(ClientSession* client, std::string_view sub,
-              const std::vector<std::string_view>& args);
   void Cluster(ClientSession* client, std::string_view sub,
                const std::vector<std::string_view>& args);
 

@@ -8,6 +8,7 @@
 #include "dataplane/errors.h"
 #include "dataplane/resp/reply_writer.h"
 #include "dataplane/session/client_session.h"
+#include "dataplane/session/proxy_command_table.h"
 #include "dataplane/session/proxy_subcommands.h"
 #include "dataplane/worker.h"
 
@@ -27,6 +28,10 @@ constexpr const char* kHelpLines[] = {
     "    this proxy when it runs standalone. Replies once the change is in force here.",
     "CLIENT ID|THREAD",
     "    This client's id, or the index of the worker thread serving it.",
+    "COMMAND [UNSUPPORTED|CROSSSLOTS-UNSUPPORTED]",
+    "    The command table: name, arity, first key, last key, key step, handling. UNSUPPORTED:",
+    "    the commands slotplane refuses, and why; CROSSSLOTS-UNSUPPORTED: the multi-key",
+    "    commands whose keys must share a slot even with enable-cross-slot.",
     "CLUSTER [INFO|STATUS|CONNECTION|NODES|UPDATE]",
     "    The topology this proxy routes by; UPDATE refreshes it (via the control plane if any).",
     "FLEET",
@@ -130,6 +135,13 @@ void ExecuteProxyCommand(Worker* worker, ClientSession* client,
     ProxyClusterCommand(worker, client, args);
   } else if (sub == "fleet") {
     ProxyFleetCommand(worker, client, args);
+  } else if (sub == "command" && args.size() <= 3) {
+    std::string reply;
+    if (!ProxyCommandTableReply(args.size() == 3 ? absl::AsciiStrToLower(AbslView(args[2])) : "",
+                                &reply)) {
+      reply = errors::Generic("PROXY COMMAND takes UNSUPPORTED or CROSSSLOTS-UNSUPPORTED");
+    }
+    client->Reply(reply);
   } else if (sub == "log") {
     LogSubcommand(client, args);
   } else if (sub == "shutdown") {

@@ -39,6 +39,9 @@ void RequestPool::Release(Request* r) {
   r->tryagain_attempts = 0;
   r->done = false;
   r->internal = false;
+  r->replica_read = false;
+  r->multi = nullptr;
+  r->part = 0;
   free_.push_back(r);
 }
 

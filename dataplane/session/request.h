@@ -7,6 +7,7 @@
 namespace slotplane::dataplane {
 
 class ClientSession;
+class MultiRequest;
 
 // One command on its way through the proxy. Owned by its worker's RequestPool and linked into at
 // most two intrusive FIFOs at a time: the client's reply queue (replies leave in request order)
@@ -26,6 +27,13 @@ struct Request {
   bool done = false;
   // Sent by the proxy itself (ASKING, AUTH): the backend connection consumes its reply.
   bool internal = false;
+  // Sent to a replica under the read policy: a connection failure resends it to the master
+  // (read-only commands are safe to repeat).
+  bool replica_read = false;
+  // Set on the parts of a command that needs several backend replies: their replies go to
+  // `multi` (as part number `part`), never to a client. See multi_request.h.
+  MultiRequest* multi = nullptr;
+  uint32_t part = 0;
 };
 
 // Per-worker free list of Requests. Not thread-safe: one per worker.

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slotplane::dataplane {
+
+class ClientSession;
+class Worker;
+
+// CLIENT, answered by the proxy about its own client connections (never forwarded: a node only
+// knows the proxy's shared connections):
+//   ID, GETNAME, SETNAME, INFO, NO-EVICT, SETINFO (Redis 7.2's), REPLY ON, HELP;
+//   LIST [TYPE t | ID id ...] and KILL (old and filter forms) over every worker of this proxy,
+//   through each worker's task queue (cross_worker.h), so no lock is taken;
+//   TRACKING, CACHING, GETREDIR, TRACKINGINFO, PAUSE, UNPAUSE, REPLY OFF|SKIP: refused with the
+//   reason.
+// `sub` is the lower-case subcommand. Worker thread.
+void ExecuteClientCommand(Worker* worker, ClientSession* client, std::string_view sub,
+                          const std::vector<std::string_view>& args);
+
+// One CLIENT LIST line (with its '\n') for `client`, Redis's fields in Redis's order.
+std::string ClientListLine(Worker& worker, ClientSession& client);
+
+}  // namespace slotplane::dataplane

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <random>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/command/command_table.h"
+
+namespace slotplane::dataplane {
+
+class ClientSession;
+class Worker;
+
+// Commands for the whole keyspace or the whole cluster (RouteClass::kAllMasters, kAllNodes): sent
+// to every master (or every node) as one MultiRequest and reduced to one reply (reducers.h):
+//
+//   DBSIZE sum · KEYS concatenated · RANDOMKEY a random non-nil answer · LASTSAVE the oldest ·
+//   SCRIPT EXISTS element-wise AND · SCRIPT KILL, FUNCTION KILL OK when any master was running
+//   it · INFO merged (info_reply.h) · FLUSHALL, FLUSHDB, SCRIPT LOAD/FLUSH, FUNCTION
+//   LOAD/DELETE/FLUSH/RESTORE, SAVE, BGSAVE, BGREWRITEAOF the first reply unless one failed ·
+//   CONFIG SET/RESETSTAT/REWRITE, LATENCY RESET, MEMORY PURGE, SLOWLOG RESET on masters and
+//   replicas: OK (or the summed integers) only if every node succeeded, else the first error
+//   naming the node.
+//
+// SCAN is the exception: one master per call, walked in a fixed order (scan_cursor.h).
+// One per worker; worker thread only.
+class FanOut {
+ public:
+  explicit FanOut(Worker* worker);
+
+  // `cmd` is the resolved command (the subcommand for containers); `raw` as in Dispatch().
+  void Execute(ClientSession* client, const CommandInfo& cmd,
+               const std::vector<std::string_view>& args, std::string_view raw);
+
+ private:
+  void Scan(ClientSession* client, const std::vector<std::string_view>& args);
+
+  Worker* worker_;
+  std::mt19937_64 random_;
+};
+
+}  // namespace slotplane::dataplane
