@@ -5,7 +5,7 @@
 #include <limits>
 
 // Mirrors Redis 7.0 networking.c (processMultibulkBuffer, processInlineBuffer) and sds.c
-// (sdssplitargs). Deliberate differences, all on inputs Redis itself handles badly:
+// (sdssplitargs, shared with config files in common/split_args.h). Deliberate differences, all on inputs Redis itself handles badly:
 //  - Redis finds line ends with strchr, so a NUL before the terminator hides it and Redis waits
 //    until the "too big" limit. We use memchr: the line is found and then judged like Redis would
 //    judge a C string (a count with a NUL is invalid; an inline line ends at its first NUL).
@@ -83,130 +83,6 @@ bool ReadShortHeader(const char* data, size_t size, size_t pos, size_t max_line,
   return true;
 }
 
-// isspace() in the C locale, which Redis runs with for LC_CTYPE.
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-bool IsHexDigit(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c - 'A' + 10;
-}
-
-char UnescapeInDoubleQuotes(char c) {
-  switch (c) {
-    case 'n':
-      return '\n';
-    case 'r':
-      return '\r';
-    case 't':
-      return '\t';
-    case 'b':
-      return '\b';
-    case 'a':
-      return '\a';
-    default:
-      return c;  // covers \\ and \" as well as unknown escapes
-  }
-}
-
-// One sdssplitargs token, decoded into `out`. The line reads as a C string: `At(n)` is '\0'.
-class InlineTokenizer {
- public:
-  InlineTokenizer(const char* line, size_t length, std::string* out)
-      : line_(line), length_(length), out_(out) {}
-
-  // Skips blanks; false when the line has no more tokens.
-  bool SkipBlanks() {
-    while (i_ < length_ && IsSpace(line_[i_])) ++i_;
-    return i_ < length_;
-  }
-
-  // Reads the token at the cursor; false on unbalanced quotes. A quote inside a token opens a
-  // quoted part of the same token (foo"bar baz" is one argument), as in sdssplitargs.
-  bool ReadToken() {
-    for (;;) {
-      const char c = At(i_);
-      switch (c) {
-        case ' ':
-        case '\n':
-        case '\r':
-        case '\t':
-          ++i_;
-          return true;
-        case '\0':
-          return true;
-        case '"':
-          ++i_;
-          return ReadDoubleQuoted();
-        case '\'':
-          ++i_;
-          return ReadSingleQuoted();
-        default:
-          out_->push_back(c);
-          ++i_;
-      }
-    }
-  }
-
- private:
-  char At(size_t i) const { return i < length_ ? line_[i] : '\0'; }
-
-  // A closing quote must be followed by a blank or by the end of the line.
-  bool CloseQuote() {
-    const char next = At(i_ + 1);
-    if (next != '\0' && !IsSpace(next)) return false;
-    ++i_;
-    return true;
-  }
-
-  bool ReadDoubleQuoted() {
-    for (;;) {
-      const char c = At(i_);
-      if (c == '\\' && At(i_ + 1) == 'x' && IsHexDigit(At(i_ + 2)) && IsHexDigit(At(i_ + 3))) {
-        out_->push_back(static_cast<char>(HexValue(At(i_ + 2)) * 16 + HexValue(At(i_ + 3))));
-        i_ += 4;
-      } else if (c == '\\' && At(i_ + 1) != '\0') {
-        out_->push_back(UnescapeInDoubleQuotes(At(i_ + 1)));
-        i_ += 2;
-      } else if (c == '"') {
-        return CloseQuote();
-      } else if (c == '\0') {
-        return false;
-      } else {
-        out_->push_back(c);
-        ++i_;
-      }
-    }
-  }
-
-  bool ReadSingleQuoted() {
-    for (;;) {
-      const char c = At(i_);
-      if (c == '\\' && At(i_ + 1) == '\'') {
-        out_->push_back('\'');
-        i_ += 2;
-      } else if (c == '\'') {
-        return CloseQuote();
-      } else if (c == '\0') {
-        return false;
-      } else {
-        out_->push_back(c);
-        ++i_;
-      }
-    }
-  }
-
-  const char* line_;
-  size_t length_;
-  std::string* out_;
-  size_t i_ = 0;
-};
 
 }  // namespace
 
@@ -259,7 +135,7 @@ void RequestParser::BeginCommand(bool multibulk) {
   pos_ = 0;
   scan_pos_ = 0;
   if (offsets_.capacity() > kRetainedArgCapacity) {
-    std::vector<ArgOffset>().swap(offsets_);
+    std::vector<ArgSpan>().swap(offsets_);
     std::vector<std::string_view>().swap(args_);
   }
   offsets_.clear();
@@ -396,24 +272,15 @@ RequestParser::LineStatus RequestParser::FindLineEnd(const char* data, size_t si
   return too_long ? LineStatus::kTooLong : LineStatus::kNeedMore;
 }
 
-// sdssplitargs on the line read as a C string (it ends at its first NUL). Returns false on
-// unbalanced quotes. Tokens are decoded into inline_scratch_ and recorded in offsets_.
+// sdssplitargs on the line; tokens are decoded into inline_scratch_ and recorded in offsets_.
 bool RequestParser::SplitInlineArgs(const char* line, size_t length) {
-  const void* nul = std::memchr(line, '\0', length);
-  if (nul != nullptr) length = static_cast<size_t>(static_cast<const char*>(nul) - line);
-  InlineTokenizer tokenizer(line, length, &inline_scratch_);
-  while (tokenizer.SkipBlanks()) {
-    const size_t start = inline_scratch_.size();
-    if (!tokenizer.ReadToken()) return false;
-    offsets_.push_back({start, inline_scratch_.size() - start});
-  }
-  return true;
+  return SplitArgs(std::string_view(line, length), &inline_scratch_, &offsets_);
 }
 
 void RequestParser::MaterializeArgs(const char* data) {
   const char* base = is_inline_ ? inline_scratch_.data() : data;
   args_.reserve(offsets_.size());
-  for (const ArgOffset& arg : offsets_) args_.emplace_back(base + arg.offset, arg.length);
+  for (const ArgSpan& arg : offsets_) args_.emplace_back(base + arg.offset, arg.length);
 }
 
 ParseStatus RequestParser::StatusOf(Step step) {

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/split_args.h"
+
 namespace slotplane::dataplane {
 
 // Limits with Redis's defaults; a request past one is a protocol error.
@@ -67,10 +69,6 @@ class RequestParser {
  private:
   // Where an argument lies: relative to the command start for multibulk, to inline_scratch_ for
   // inline. Offsets, not pointers, because the caller's buffer may move between calls.
-  struct ArgOffset {
-    size_t offset;
-    size_t length;
-  };
   enum class Mode : uint8_t { kIdle, kMultibulk, kInline, kFailed };
   enum class LineStatus : uint8_t { kFound, kNeedMore, kTooLong };
   // Outcome of one parsing step inside a command; kFailed has already set error_.
@@ -94,7 +92,7 @@ class RequestParser {
 
   RequestLimits limits_;
   std::vector<std::string_view> args_;
-  std::vector<ArgOffset> offsets_;
+  std::vector<ArgSpan> offsets_;
   std::string inline_scratch_;
   std::string error_;
   size_t command_size_ = 0;
