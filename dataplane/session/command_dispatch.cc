@@ -82,7 +82,7 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
   }
   switch (cmd->route) {
     case RouteClass::kSlot:
-      if (HasBlockOption(args) && (cmd->flags & kCmdBlocking)) {
+      if ((cmd->flags & kCmdBlocking) && HasBlockOption(args)) {
         ReplyError(client, ErrorKind::kUnsupported, errors::NotYetSupported(cmd->name));
         return;
       }
