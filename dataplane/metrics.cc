@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include "dataplane/control/config_applier.h"
+#include "dataplane/control/control_plane.h"
 #include "dataplane/router/topology_refresher.h"
 #include "dataplane/worker.h"
 #include "prometheus/client_metric.h"
@@ -39,6 +41,47 @@ void AddGauge(std::vector<prometheus::MetricFamily>* out, const std::string& nam
   auto family = Family(name, help, prometheus::MetricType::Gauge);
   family.metric.push_back(GaugeValue(value));
   out->push_back(std::move(family));
+}
+
+void AddCounter(std::vector<prometheus::MetricFamily>* out, const std::string& name,
+                const std::string& help, double value) {
+  auto family = Family(name, help, prometheus::MetricType::Counter);
+  family.metric.push_back(CounterValue(value));
+  out->push_back(std::move(family));
+}
+
+// The control-plane stream, when there is one. The state is one gauge per state (1 for the current
+// one), so the label set is fixed.
+void CollectControl(const ControlPlane& control, std::vector<prometheus::MetricFamily>* out) {
+  ControlStatus status = control.Status();
+  auto state = Family("slotplane_proxy_control_stream_state",
+                      "State of the watch stream to the control plane (1 for the current state)",
+                      prometheus::MetricType::Gauge);
+  for (StreamState s :
+       {StreamState::kConnecting, StreamState::kConnected, StreamState::kDisconnected}) {
+    prometheus::ClientMetric metric = GaugeValue(s == status.state ? 1 : 0);
+    metric.label = {{"state", StreamStateName(s)}};
+    state.metric.push_back(std::move(metric));
+  }
+  out->push_back(std::move(state));
+  AddGauge(out, "slotplane_proxy_control_acked_version",
+           "Last snapshot version acknowledged to the control plane",
+           static_cast<double>(status.acked_version));
+  AddGauge(out, "slotplane_proxy_control_last_nack_version",
+           "Last snapshot version this proxy rejected (0: none)",
+           static_cast<double>(status.last_nack_version));
+  AddCounter(out, "slotplane_proxy_control_snapshots_applied_total",
+             "Snapshots from the control plane applied and acknowledged",
+             static_cast<double>(status.snapshots_applied));
+  AddCounter(out, "slotplane_proxy_control_snapshots_nacked_total",
+             "Snapshots from the control plane rejected (NACK)",
+             static_cast<double>(status.snapshots_nacked));
+  AddCounter(out, "slotplane_proxy_control_reconnects_total",
+             "Watch streams opened again after the previous one ended",
+             static_cast<double>(status.reconnects));
+  AddCounter(out, "slotplane_proxy_control_moved_reports_total",
+             "MOVED redirects reported to the control plane",
+             static_cast<double>(status.moved_reports));
 }
 
 }  // namespace
@@ -86,6 +129,13 @@ std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
              "Hash slots with a master in the topology in use",
              view ? static_cast<double>(view->CoveredSlotCount()) : 0.0);
   }
+  if (context_->applier != nullptr) {
+    AddGauge(&out, "slotplane_proxy_policy_version",
+             "Version of the policy in force (the control plane's snapshot version, or the count "
+             "of standalone PROXY CONFIG SET changes)",
+             static_cast<double>(context_->applier->policy()->version));
+  }
+  if (context_->control != nullptr) CollectControl(*context_->control, &out);
   return out;
 }
 

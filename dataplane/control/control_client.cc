@@ -529,13 +529,14 @@ grpc::Status ControlClient::CallAdmin(
   AddAuth(&context);
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::microseconds(absl::ToInt64Microseconds(options_.rpc_timeout)));
-  // Waits (up to the deadline) for a channel that is still reconnecting instead of failing at
-  // once: right after the control plane restarts the channel may not be ready yet.
-  context.set_wait_for_ready(true);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return grpc::Status::CANCELLED;
     admin_context_ = &context;
+    // While the stream is up the control plane is there: wait (up to the deadline) for an admin
+    // channel that is still reconnecting, as it may be right after a control-plane restart.
+    // Otherwise fail fast rather than keep the client waiting for a control plane that is away.
+    context.set_wait_for_ready(status_.state == StreamState::kConnected);
   }
   grpc::Status status = call(&context);
   std::lock_guard<std::mutex> lock(mu_);

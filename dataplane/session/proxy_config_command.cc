@@ -65,6 +65,11 @@ std::string CheckConfigSet(Worker* worker,
                                           "' is per proxy process and cannot be changed at "
                                           "runtime (restart the proxy with the new value)"));
     }
+    if (name == "requirepass" && worker->context().control != nullptr) {
+      return errors::Generic(
+          "with a control plane, client passwords are the fleet's users: change them with "
+          "slotplanectl users");
+    }
     if (absl::Status s = SetPolicyOption(&scratch, name, value); !s.ok()) {
       return errors::Generic(StdView(s.message()));
     }

@@ -82,6 +82,8 @@ absl::Status ProxyProcess::WaitUntilAnswering(absl::Time deadline) {
     last = client.ok() ? (*client)->Command({"PING"})
                        : Reply::TransportError(std::string(client.status().message()));
     if (last == Reply::Status("PONG")) return absl::OkStatus();
+    // A proxy whose clients must authenticate (requirepass, users) answers too.
+    if (last == Reply::Error("NOAUTH Authentication required.")) return absl::OkStatus();
     if (absl::Now() > deadline) break;
     absl::SleepFor(kPollInterval);
   }

@@ -1,0 +1,434 @@
+// A fleet: two slotplane-proxy processes on one slotplane-control, over real gRPC, in front of a
+// real cluster. A change made once (slotplanectl, or PROXY CONFIG SET on either proxy) reaches
+// both proxies and is acknowledged; client users come from the policy; the proxies keep serving
+// while the control plane is away and converge when it is back; a restarted control plane keeps
+// policy and version; a proxy starts from its snapshot cache when the control plane is down.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "tests/integration/control_process.h"
+#include "tests/integration/proxy_process.h"
+#include "tests/integration/redis_cluster.h"
+#include "tests/integration/shared_cluster.h"
+#include "tests/integration/traffic.h"
+
+namespace slotplane::integration {
+namespace {
+
+const auto* const kEnv = [] {
+  SharedClusterEnvironment::Options options;
+  options.with_proxy = false;
+  return SharedClusterEnvironment::Register(options);
+}();
+
+constexpr absl::Duration kConverge = absl::Seconds(20);
+constexpr char kToken[] = "fleet-test-token";
+
+// One proxy as `slotplanectl --json proxies` reports it.
+struct ProxyEntry {
+  std::string id;
+  uint64_t acked_version = 0;
+  uint64_t last_nack_version = 0;
+};
+
+struct ProxiesListing {
+  uint64_t current_version = 0;
+  std::map<std::string, ProxyEntry> proxies;  // by listen address
+};
+
+absl::StatusOr<ProxiesListing> ListProxies(const ControlProcess& control) {
+  absl::StatusOr<CommandResult> result = control.Ctl({"--json", "proxies"});
+  if (!result.ok()) return result.status();
+  if (!result->Succeeded()) {
+    return absl::UnavailableError(absl::StrCat("slotplanectl proxies: ", result->output));
+  }
+  ProxiesListing listing;
+  std::smatch m;
+  if (std::regex_search(result->output, m, std::regex(R"("current_version":(\d+))"))) {
+    listing.current_version = std::stoull(m[1]);
+  }
+  const std::regex entry(
+      R"re("proxy_id":"([^"]*)".*?"listen_address":"([^"]*)".*?"acked_version":(\d+),"last_nack_version":(\d+))re");
+  for (auto it = std::sregex_iterator(result->output.begin(), result->output.end(), entry);
+       it != std::sregex_iterator(); ++it) {
+    ProxyEntry e{(*it)[1], std::stoull((*it)[3]), std::stoull((*it)[4])};
+    listing.proxies[(*it)[2]] = e;
+  }
+  return listing;
+}
+
+std::string Address(const ProxyProcess& proxy) { return absl::StrCat("127.0.0.1:", proxy.port()); }
+
+Reply ConfigPair(const std::string& name, const std::string& value) {
+  return Reply::Array({Reply::String(name), Reply::String(value)});
+}
+
+class ProxyFleetTest : public SharedClusterTest {
+ protected:
+  void SetUp() override {
+    SharedClusterTest::SetUp();
+    ControlOptions control_options;
+    control_options.cluster = cluster().addresses();
+    control_options.admin_token = kToken;
+    ASSERT_OK_AND_ASSIGN(control_, ControlProcess::Start(control_options));
+    absl::StatusOr<TempDir> dir = TempDir::Create("slotplane-fleet");
+    ASSERT_OK(dir);
+    dir_.emplace(*std::move(dir));
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_OK_AND_ASSIGN(auto proxy, StartProxy(absl::StrCat("proxy-", i), /*seeds=*/true));
+      proxies_.push_back(std::move(proxy));
+    }
+    ASSERT_OK(WaitForFleet(2));
+  }
+
+  void TearDown() override {
+    proxies_.clear();
+    control_.reset();
+    SharedClusterTest::TearDown();
+  }
+
+  absl::StatusOr<std::unique_ptr<ProxyProcess>> StartProxy(const std::string& name, bool seeds,
+                                                           std::vector<std::string> extra = {}) {
+    ProxyOptions options;
+    if (seeds) options.seeds = cluster().addresses();
+    options.extra_args = {"--control-plane",
+                          control_->address(),
+                          "--control-plane-token-file",
+                          control_->token_file(),
+                          "--control-plane-cache",
+                          dir_->File(name + ".snapshot"),
+                          "--proxy-id",
+                          name};
+    options.extra_args.insert(options.extra_args.end(), extra.begin(), extra.end());
+    return ProxyProcess::Start(options);
+  }
+
+  std::unique_ptr<TestClient> Connect(const ProxyProcess& proxy,
+                                      const ClientOptions& options = {}) {
+    absl::StatusOr<std::unique_ptr<TestClient>> client = proxy.Connect(options);
+    EXPECT_TRUE(client.ok()) << client.status();
+    return client.ok() ? *std::move(client) : nullptr;
+  }
+
+  // The fleet section of PROXY INFO.
+  absl::StatusOr<std::map<std::string, std::string>> Fleet(const ProxyProcess& proxy,
+                                                           const ClientOptions& options = {}) {
+    absl::StatusOr<std::unique_ptr<TestClient>> client = proxy.Connect(options);
+    if (!client.ok()) return client.status();
+    const Reply reply = (*client)->Command({"PROXY", "INFO", "fleet"});
+    if (reply.type != Reply::Type::kString) {
+      return absl::InternalError(absl::StrCat("PROXY INFO fleet: ", reply.DebugString()));
+    }
+    return ParseInfoText(reply.str);
+  }
+
+  // Until the control plane lists `count` proxies, every one acked the current version, and each
+  // proxy says it is connected with that version.
+  absl::Status WaitForFleet(size_t count) {
+    return WaitForOk(
+        [&]() -> absl::Status {
+          absl::StatusOr<ProxiesListing> listing = ListProxies(*control_);
+          if (!listing.ok()) return listing.status();
+          if (listing->proxies.size() != count) {
+            return absl::UnavailableError(
+                absl::StrCat(listing->proxies.size(), " proxies connected, want ", count));
+          }
+          for (const auto& [address, entry] : listing->proxies) {
+            if (entry.acked_version != listing->current_version) {
+              return absl::UnavailableError(absl::StrCat(entry.id, " acked ", entry.acked_version,
+                                                         ", current ", listing->current_version));
+            }
+          }
+          for (const auto& proxy : proxies_) {
+            absl::StatusOr<std::map<std::string, std::string>> fleet = Fleet(*proxy);
+            if (!fleet.ok()) return fleet.status();
+            if ((*fleet)["stream_state"] != "connected") {
+              return absl::UnavailableError(
+                  absl::StrCat(Address(*proxy), " stream ", (*fleet)["stream_state"]));
+            }
+          }
+          return absl::OkStatus();
+        },
+        kConverge, absl::Milliseconds(100));
+  }
+
+  absl::Status WaitForOption(const ProxyProcess& proxy, const std::string& name,
+                             const std::string& value) {
+    return WaitForOk(
+        [&]() -> absl::Status {
+          absl::StatusOr<std::unique_ptr<TestClient>> client = proxy.Connect();
+          if (!client.ok()) return client.status();
+          const Reply reply = (*client)->Command({"PROXY", "CONFIG", "GET", name});
+          if (reply == ConfigPair(name, value)) return absl::OkStatus();
+          return absl::UnavailableError(absl::StrCat(Address(proxy), ": ", reply.DebugString()));
+        },
+        kConverge, absl::Milliseconds(50));
+  }
+
+  uint64_t CurrentVersion() {
+    absl::StatusOr<ProxiesListing> listing = ListProxies(*control_);
+    EXPECT_TRUE(listing.ok()) << listing.status();
+    return listing.ok() ? listing->current_version : 0;
+  }
+
+  std::unique_ptr<ControlProcess> control_;
+  std::optional<TempDir> dir_;  // snapshot caches
+  std::vector<std::unique_ptr<ProxyProcess>> proxies_;
+};
+
+TEST_F(ProxyFleetTest, SlotplanectlConfigSetReachesBothProxiesAndIsAcked) {
+  for (const auto& proxy : proxies_) {
+    std::unique_ptr<TestClient> client = Connect(*proxy);
+    EXPECT_EQ(client->Command({"PROXY", "CONFIG", "GET", "enable-cross-slot"}),
+              ConfigPair("enable-cross-slot", "no"));
+  }
+  ASSERT_OK_AND_ASSIGN(CommandResult set,
+                       control_->Ctl({"config", "set", "enable-cross-slot", "yes"}));
+  ASSERT_TRUE(set.Succeeded()) << set.output;
+  const absl::Time start = absl::Now();
+  for (const auto& proxy : proxies_) {
+    EXPECT_OK(WaitForOption(*proxy, "enable-cross-slot", "yes"));
+  }
+  std::cerr << "both proxies saw the change after " << absl::Now() - start << "\n";
+  ASSERT_OK(WaitForFleet(2));
+  ASSERT_OK_AND_ASSIGN(ProxiesListing listing, ListProxies(*control_));
+  for (const auto& proxy : proxies_) {
+    ASSERT_TRUE(listing.proxies.count(Address(*proxy))) << Address(*proxy);
+    EXPECT_EQ(listing.proxies[Address(*proxy)].acked_version, listing.current_version);
+    ASSERT_OK_AND_ASSIGN(auto fleet, Fleet(*proxy));
+    EXPECT_EQ(fleet["acked_version"], absl::StrCat(listing.current_version));
+    EXPECT_EQ(fleet["policy_version"], absl::StrCat(listing.current_version));
+    EXPECT_EQ(fleet["topology_source"], "control-plane");
+  }
+}
+
+TEST_F(ProxyFleetTest, ProxyConfigSetOnOneProxyReachesTheOther) {
+  std::unique_ptr<TestClient> client = Connect(*proxies_[0]);
+  const uint64_t before = CurrentVersion();
+  // The reply comes once the control plane accepted the change and this proxy applied it.
+  EXPECT_EQ(
+      client->Command({"PROXY", "CONFIG", "SET", "max-redirects", "7", "tryagain-retries", "3"}),
+      Reply::Status("OK"));
+  EXPECT_EQ(client->Command({"PROXY", "CONFIG", "GET", "max-redirects"}),
+            ConfigPair("max-redirects", "7"));
+  ASSERT_OK_AND_ASSIGN(auto fleet, Fleet(*proxies_[0]));
+  uint64_t applied = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(fleet["policy_version"], &applied));
+  EXPECT_GT(applied, before);
+  EXPECT_OK(WaitForOption(*proxies_[1], "max-redirects", "7"));
+  EXPECT_OK(WaitForOption(*proxies_[1], "tryagain-retries", "3"));
+  ASSERT_OK_AND_ASSIGN(CommandResult get, control_->Ctl({"config", "get", "max-redirects"}));
+  EXPECT_EQ(get.output, "7\n");
+  ASSERT_OK(WaitForFleet(2));
+
+  // Refusals: per-process options, bad values (the control plane's own validation), users.
+  EXPECT_TRUE(absl::StrContains(client->Command({"PROXY", "CONFIG", "SET", "threads", "3"}).str,
+                                "per proxy process"));
+  EXPECT_TRUE(absl::StrContains(
+      client->Command({"PROXY", "CONFIG", "SET", "max-redirects", "0"}).str, "'max-redirects'"));
+  EXPECT_TRUE(absl::StrContains(client->Command({"PROXY", "CONFIG", "SET", "requirepass", "x"}).str,
+                                "slotplanectl users"));
+  EXPECT_EQ(CurrentVersion(), applied) << "refused changes make no version";
+}
+
+TEST_F(ProxyFleetTest, ClientUsersComeFromThePolicy) {
+  ASSERT_OK_AND_ASSIGN(CommandResult add,
+                       control_->Ctl({"users", "add", "alice", "--password", "alice-pw"}));
+  ASSERT_TRUE(add.Succeeded()) << add.output;
+  const Reply noauth = Reply::Error("NOAUTH Authentication required.");
+  for (const auto& proxy : proxies_) {
+    ASSERT_OK(WaitForOk(
+        [&]() -> absl::Status {
+          absl::StatusOr<std::unique_ptr<TestClient>> client = proxy->Connect();
+          if (!client.ok()) return client.status();
+          const Reply reply = (*client)->Command({"GET", "users:k"});
+          return reply == noauth ? absl::OkStatus() : absl::UnavailableError(reply.DebugString());
+        },
+        kConverge));
+    std::unique_ptr<TestClient> client = Connect(*proxy);
+    EXPECT_EQ(client->Command({"AUTH", "alice", "wrong"}),
+              Reply::Error("WRONGPASS invalid username-password pair or user is disabled."));
+    EXPECT_EQ(client->Command({"AUTH", "alice", "alice-pw"}), Reply::Status("OK"));
+    EXPECT_EQ(client->Command({"SET", "users:k", "v"}), Reply::Status("OK"));
+    std::unique_ptr<TestClient> hello = Connect(*proxy);
+    EXPECT_EQ(hello->Command({"HELLO", "2", "AUTH", "alice", "alice-pw"}).type,
+              Reply::Type::kArray);
+  }
+  ASSERT_OK_AND_ASSIGN(CommandResult disable,
+                       control_->Ctl({"users", "set", "alice", "--disable"}));
+  ASSERT_TRUE(disable.Succeeded()) << disable.output;
+  EXPECT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        std::unique_ptr<TestClient> client = Connect(*proxies_[1]);
+        const Reply reply = client->Command({"AUTH", "alice", "alice-pw"});
+        return reply.IsError() ? absl::OkStatus() : absl::UnavailableError(reply.DebugString());
+      },
+      kConverge));
+  ASSERT_OK_AND_ASSIGN(CommandResult rm, control_->Ctl({"users", "rm", "alice"}));
+  ASSERT_TRUE(rm.Succeeded()) << rm.output;
+  for (const auto& proxy : proxies_) {
+    EXPECT_OK(WaitForOk(
+        [&]() -> absl::Status {
+          std::unique_ptr<TestClient> client = Connect(*proxy);
+          const Reply reply = client->Command({"GET", "users:k"});
+          return reply == Reply::String("v") ? absl::OkStatus()
+                                             : absl::UnavailableError(reply.DebugString());
+        },
+        kConverge))
+        << "no users: no password needed again";
+  }
+}
+
+TEST_F(ProxyFleetTest, ControlPlaneKilledWhileClientsRunThenRestarted) {
+  ASSERT_OK_AND_ASSIGN(CommandResult set,
+                       control_->Ctl({"config", "set", "enable-cross-slot", "yes"}));
+  ASSERT_TRUE(set.Succeeded()) << set.output;
+  ASSERT_OK(WaitForFleet(2));
+  const uint64_t version = CurrentVersion();
+  std::vector<std::unique_ptr<BackgroundTraffic>> traffic;
+  for (size_t i = 0; i < proxies_.size(); ++i) {
+    TrafficOptions options;
+    options.port = proxies_[i]->port();
+    for (int k = 0; k < 300; ++k) options.keys.push_back(absl::StrCat("fleet-kill:", i, ":", k));
+    options.keys_per_round = 30;
+    options.max_duration = absl::Seconds(120);
+    traffic.push_back(std::make_unique<BackgroundTraffic>(options));
+  }
+  for (auto& t : traffic) ASSERT_TRUE(t->WaitForRounds(10));
+
+  control_->Kill();
+  for (const auto& proxy : proxies_) {
+    EXPECT_OK(WaitForOk(
+        [&]() -> absl::Status {
+          absl::StatusOr<std::map<std::string, std::string>> fleet = Fleet(*proxy);
+          if (!fleet.ok()) return fleet.status();
+          return (*fleet)["stream_state"] != "connected"
+                     ? absl::OkStatus()
+                     : absl::UnavailableError("still connected");
+        },
+        kConverge));
+  }
+  // Clients notice nothing while the control plane is away.
+  for (auto& t : traffic) ASSERT_TRUE(t->WaitForRounds(30));
+  std::unique_ptr<TestClient> client = Connect(*proxies_[0]);
+  EXPECT_EQ(client->Command({"PROXY", "CONFIG", "GET", "enable-cross-slot"}),
+            ConfigPair("enable-cross-slot", "yes"));
+  EXPECT_TRUE(
+      absl::StrContains(client->Command({"PROXY", "CONFIG", "SET", "max-redirects", "6"}).str,
+                        "not connected to the control plane"));
+
+  ASSERT_OK(control_->Restart());
+  ASSERT_OK(WaitForFleet(2));
+  EXPECT_EQ(CurrentVersion(), version) << "the restarted control plane kept its version";
+  ASSERT_OK_AND_ASSIGN(CommandResult get, control_->Ctl({"config", "get", "enable-cross-slot"}));
+  EXPECT_EQ(get.output, "yes\n") << "and its policy";
+  for (auto& t : traffic) ASSERT_TRUE(t->WaitForRounds(10));
+  for (auto& t : traffic) {
+    t->Stop();
+    EXPECT_EQ(t->failures(), 0);
+    for (const std::string& failure : t->FailureSamples()) ADD_FAILURE() << failure;
+  }
+  for (const auto& proxy : proxies_) {
+    ASSERT_OK_AND_ASSIGN(auto fleet, Fleet(*proxy));
+    EXPECT_EQ(fleet["acked_version"], absl::StrCat(version));
+    EXPECT_NE(fleet["stream_reconnects"], "0");
+  }
+}
+
+TEST_F(ProxyFleetTest, ProxyStartsFromItsCacheWhenTheControlPlaneIsDown) {
+  ASSERT_OK_AND_ASSIGN(CommandResult set,
+                       control_->Ctl({"config", "set", "enable-cross-slot", "yes"}));
+  ASSERT_TRUE(set.Succeeded()) << set.output;
+  ASSERT_OK(WaitForFleet(2));
+  const uint64_t version = CurrentVersion();
+  ASSERT_OK(proxies_[1]->Stop());  // its cache now holds `version`
+  proxies_.pop_back();
+  ASSERT_OK(control_->Stop());
+
+  // No --cluster: the topology can only come from the cache.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProxyProcess> restarted,
+                       StartProxy("proxy-1", /*seeds=*/false));
+  ASSERT_OK_AND_ASSIGN(auto fleet, Fleet(*restarted));
+  EXPECT_EQ(fleet["policy_version"], absl::StrCat(version));
+  EXPECT_EQ(fleet["cached_version"], absl::StrCat(version));
+  EXPECT_NE(fleet["stream_state"], "connected");
+  std::unique_ptr<TestClient> client = Connect(*restarted);
+  EXPECT_EQ(client->Command({"PROXY", "CONFIG", "GET", "enable-cross-slot"}),
+            ConfigPair("enable-cross-slot", "yes"));
+  EXPECT_EQ(client->Command({"SET", "cache:b", "2"}), Reply::Status("OK"));
+  EXPECT_EQ(client->Command({"GET", "cache:b"}), Reply::String("2"));
+  ASSERT_OK_AND_ASSIGN(fleet, Fleet(*restarted));
+  EXPECT_NE(fleet["topology_source"], "none");
+
+  ASSERT_OK(control_->Restart());
+  proxies_.push_back(std::move(restarted));
+  ASSERT_OK(WaitForFleet(2));
+}
+
+TEST_F(ProxyFleetTest, FleetClusterUpdateAndEverySubcommandInAnyOrder) {
+  std::unique_ptr<TestClient> client = Connect(*proxies_[0]);
+  const Reply fleet = client->Command({"PROXY", "FLEET"});
+  ASSERT_EQ(fleet.type, Reply::Type::kArray) << fleet;
+  ASSERT_EQ(fleet.elements.size(), 2u);
+  int self = 0;
+  for (const Reply& member : fleet.elements) {
+    ASSERT_EQ(member.elements.size(), 26u) << member;
+    EXPECT_EQ(member.elements[0], Reply::String("proxy-id"));
+    self += static_cast<int>(member.elements[25].integer);
+  }
+  EXPECT_EQ(self, 1) << "exactly one entry is the proxy that answered";
+  EXPECT_EQ(client->Command({"PROXY", "CLUSTER", "UPDATE"}), Reply::Status("OK"));
+  EXPECT_EQ(client->Command({"PROXY", "CLUSTER", "STATUS"}), Reply::Status("ok"));
+
+  const std::vector<std::vector<std::string>> all = {
+      {"PROXY", "PING"},
+      {"PROXY", "HELP"},
+      {"PROXY", "INFO"},
+      {"PROXY", "INFO", "fleet"},
+      {"PROXY", "CONFIG", "GET", "*"},
+      {"PROXY", "CONFIG", "SET", "max-redirects", "5"},
+      {"PROXY", "CONFIG", "SET", "max-redirects", "0"},
+      {"PROXY", "CONFIG", "SET", "bind", "0.0.0.0"},
+      {"PROXY", "CLIENT", "ID"},
+      {"PROXY", "CLIENT", "THREAD"},
+      {"PROXY", "CLUSTER"},
+      {"PROXY", "CLUSTER", "INFO"},
+      {"PROXY", "CLUSTER", "STATUS"},
+      {"PROXY", "CLUSTER", "CONNECTION"},
+      {"PROXY", "CLUSTER", "NODES"},
+      {"PROXY", "CLUSTER", "UPDATE"},
+      {"PROXY", "COMMAND"},
+      {"PROXY", "MULTIPLEXING", "STATUS"},
+      {"PROXY", "FLEET"},
+      {"PROXY", "LOG", "fleet order test"},
+      {"PROXY", "NOSUCH"},
+  };
+  std::mt19937 random(7);
+  for (int round = 0; round < 10; ++round) {
+    std::vector<std::vector<std::string>> order = all;
+    std::shuffle(order.begin(), order.end(), random);
+    for (const auto& command : order) client->Append(command);
+    for (size_t i = 0; i < order.size(); ++i) {
+      const Reply reply = client->GetReply();
+      ASSERT_NE(reply.type, Reply::Type::kTransportError) << "round " << round;
+    }
+  }
+  for (const auto& proxy : proxies_) EXPECT_TRUE(proxy->IsAlive());
+  EXPECT_EQ(client->Command({"SET", "order:k", "v"}), Reply::Status("OK"));
+  ASSERT_OK(WaitForFleet(2));
+}
+
+}  // namespace
+}  // namespace slotplane::integration
