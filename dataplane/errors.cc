@@ -153,5 +153,25 @@ std::string AuthWithoutPassword() {
       "sure your configuration is correct?");
 }
 
+std::string MultiNested() { return Line("ERR MULTI calls can not be nested"); }
+
+std::string ExecWithoutMulti() { return Line("ERR EXEC without MULTI"); }
+
+std::string DiscardWithoutMulti() { return Line("ERR DISCARD without MULTI"); }
+
+std::string WatchInsideMulti() { return Line("ERR WATCH inside MULTI is not allowed"); }
+
+std::string ExecAbort() {
+  return Line("EXECABORT Transaction discarded because of previous errors.");
+}
+
+std::string NotAllowedInMulti() { return Line("ERR Command not allowed inside a transaction"); }
+
+std::string NotAllowedSubscribed(std::string_view full_name) {
+  return Line(Cat({"ERR Can't execute '", full_name,
+                   "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed "
+                   "in this context"}));
+}
+
 }  // namespace errors
 }  // namespace slotplane::dataplane

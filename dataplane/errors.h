@@ -55,5 +55,15 @@ std::string WrongPass();
 std::string HelloNoAuth();
 std::string AuthWithoutPassword();
 
+// Transactions and subscribed mode (connection state), in Redis's words.
+std::string MultiNested();
+std::string ExecWithoutMulti();
+std::string DiscardWithoutMulti();
+std::string WatchInsideMulti();
+std::string ExecAbort();
+std::string NotAllowedInMulti();
+// A command other than (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT or RESET while subscribed.
+std::string NotAllowedSubscribed(std::string_view full_name);
+
 }  // namespace errors
 }  // namespace slotplane::dataplane

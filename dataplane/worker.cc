@@ -15,6 +15,7 @@
 #include "dataplane/router/redirect.h"
 #include "dataplane/router/topology_refresher.h"
 #include "dataplane/session/multi_request.h"
+#include "dataplane/session/session_state.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -51,6 +52,10 @@ Worker::Worker(int index, ProxyContext* context)
       policy_(context->initial_policy),
       router_(this, BackendOptions{policy_->backend_user, policy_->backend_password,
                                    context->options.backend_connect_timeout_ms}),
+      private_pool_(&loop_, &stats_,
+                    BackendOptions{policy_->backend_user, policy_->backend_password,
+                                   context->options.backend_connect_timeout_ms},
+                    context->options.connections_pool_size),
       dispatcher_(this) {
   request_limits_.max_bulk_len = policy_->proto_max_bulk_len;
   request_limits_.max_multibulk_len = policy_->max_multibulk_len;
@@ -99,6 +104,8 @@ void Worker::InstallPolicy(ProxyPolicyPtr policy, std::function<void()> applied)
         policy->backend_password != policy_->backend_password) {
       router_.set_backend_options(BackendOptions{policy->backend_user, policy->backend_password,
                                                  options().backend_connect_timeout_ms});
+      private_pool_.set_options(BackendOptions{policy->backend_user, policy->backend_password,
+                                               options().backend_connect_timeout_ms});
     }
     policy_ = policy;
     // New clients parse with the new limits; connected ones keep theirs.
@@ -146,6 +153,7 @@ void Worker::Accept(int listen_fd) {
     uint64_t id = context_->next_client_id.fetch_add(1);
     auto client = std::make_unique<ClientSession>(this, fd, id, PeerAddress(fd));
     ClientSession* raw = client.get();
+    if (options().disable_multiplexing == "always") raw->EnsureState()->DisableMultiplexing();
     clients_.emplace(raw, std::move(client));
   }
 }
@@ -171,7 +179,10 @@ void Worker::ScheduleFlush(ClientSession* client) {
 
 void Worker::BeforeSleep() {
   for (int round = 0; round < kMaxFlushRounds; ++round) {
-    if (backends_to_flush_.empty() && clients_to_flush_.empty()) break;
+    if (backends_to_flush_.empty() && clients_to_flush_.empty() && !private_pool_.flush_pending()) {
+      break;
+    }
+    private_pool_.FlushScheduled();
     flushing_backends_.swap(backends_to_flush_);
     for (BackendConn* conn : flushing_backends_) {
       if (conn->flush_scheduled) conn->Flush();
@@ -185,6 +196,7 @@ void Worker::BeforeSleep() {
   }
   router_.CollectGarbage();
   closed_clients_.clear();
+  private_pool_.CollectGarbage();
 }
 
 void Worker::Forward(Request* request, BackendConn* conn) {

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "dataplane/backend/backend_conn.h"
+#include "dataplane/backend/private_pool.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/proxy_context.h"
 #include "dataplane/resp/request_parser.h"
@@ -72,6 +73,8 @@ class Worker : public BackendOwner {
   const RequestLimits& request_limits() const { return request_limits_; }
   ProxyContext& context() { return *context_; }
   SlotRouter& router() { return router_; }
+  // Connections for clients with connection state (transactions, blocking, pub/sub).
+  PrivatePool& private_pool() { return private_pool_; }
   CommandDispatcher& dispatcher() { return dispatcher_; }
   const WorkerStats& stats() const { return stats_; }
   // Calls fn(ClientSession&) for every open client of this worker (worker thread only).
@@ -98,6 +101,7 @@ class Worker : public BackendOwner {
   WorkerStats stats_;
   RequestPool pool_;
   SlotRouter router_;
+  PrivatePool private_pool_;  // before clients_: their states hand connections back on close
   CommandDispatcher dispatcher_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   absl::flat_hash_map<ClientSession*, std::unique_ptr<ClientSession>> clients_;

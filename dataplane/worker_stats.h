@@ -10,19 +10,23 @@ namespace slotplane::dataplane {
 
 // Every per-worker counter, declared once so PROXY INFO and metrics cannot drift apart.
 // X(name, help)
-#define SLOTPLANE_WORKER_COUNTERS(X)                                                   \
-  X(connections_received, "Client connections accepted")                               \
-  X(connections_rejected, "Client connections refused because maxclients was reached") \
-  X(commands_processed, "Commands received from clients")                              \
-  X(commands_forwarded, "Commands sent to cluster nodes on behalf of clients")         \
-  X(commands_local, "Commands answered by the proxy itself")                           \
-  X(moved_redirects, "MOVED replies followed")                                         \
-  X(ask_redirects, "ASK replies followed (with ASKING)")                               \
-  X(tryagain_retries, "Commands retried after a TRYAGAIN reply")                       \
-  X(backend_connects, "Connections opened to cluster nodes")                           \
-  X(backend_reconnects, "Connections to cluster nodes reopened after a failure")       \
-  X(backend_failures, "Connections to cluster nodes that failed or were lost")         \
-  X(topology_refresh_requests, "Topology refreshes asked for after MOVED or a failure")
+#define SLOTPLANE_WORKER_COUNTERS(X)                                                    \
+  X(connections_received, "Client connections accepted")                                \
+  X(connections_rejected, "Client connections refused because maxclients was reached")  \
+  X(commands_processed, "Commands received from clients")                               \
+  X(commands_forwarded, "Commands sent to cluster nodes on behalf of clients")          \
+  X(commands_local, "Commands answered by the proxy itself")                            \
+  X(moved_redirects, "MOVED replies followed")                                          \
+  X(ask_redirects, "ASK replies followed (with ASKING)")                                \
+  X(tryagain_retries, "Commands retried after a TRYAGAIN reply")                        \
+  X(backend_connects, "Connections opened to cluster nodes")                            \
+  X(backend_reconnects, "Connections to cluster nodes reopened after a failure")        \
+  X(backend_failures, "Connections to cluster nodes that failed or were lost")          \
+  X(topology_refresh_requests, "Topology refreshes asked for after MOVED or a failure") \
+  X(private_connects, "Private connections opened (connection state)")                  \
+  X(transactions, "Transactions sent to a cluster node (EXEC)")                         \
+  X(blocking_commands, "Blocking commands run on private connections")                  \
+  X(pubsub_messages, "Pub/sub messages delivered to subscribed clients")
 
 // A counter written by its worker thread only and read by any thread. Relaxed load+store rather
 // than fetch_add: one writer needs no read-modify-write, so it costs what a plain integer costs.

@@ -88,6 +88,10 @@ constexpr RouteOverride kOverrides[] = {
     {"proxy", kLocal},  // slotplane's own command
     {"psubscribe", kPrivate},
     {"psync", kUnsupported},
+    // To the channel's slot owner, where slotplane keeps the channel's subscribers.
+    {"publish", kPrivate},
+    // Subscriptions are node-local: NUMSUB and NUMPAT add up, CHANNELS joins, over the masters.
+    {"pubsub", kPrivate},
     {"punsubscribe", kPrivate},
     {"quit", kLocal},
     {"randomkey", kAllMasters},  // first non-nil answer

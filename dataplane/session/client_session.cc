@@ -8,6 +8,7 @@
 
 #include "common/logging.h"
 #include "dataplane/errors.h"
+#include "dataplane/session/session_state.h"
 #include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
@@ -73,7 +74,7 @@ void ClientSession::ReadInput() {
 }
 
 void ClientSession::ProcessInput() {
-  while (!input_.empty() && !closing_ && !closed()) {
+  while (!input_.empty() && !closing_ && !closed() && !held_) {
     if (Overloaded()) {
       paused_ = true;
       UpdateInterest();
@@ -137,7 +138,30 @@ void ClientSession::Complete(Request* request, std::string_view reply) {
     if (head_ == nullptr || !head_->done) break;
     output_.Append(head_->reply);
   }
+  if (barrier_ != nullptr && head_ == barrier_) {
+    barrier_ = nullptr;
+    state_storage_->OnBarrier();
+  }
   ScheduleFlush();
+}
+
+SessionState* ClientSession::EnsureState() {
+  if (state_storage_ == nullptr) state_storage_ = std::make_unique<SessionState>(worker_, this);
+  return state_storage_.get();
+}
+
+void ClientSession::SetStateActive(bool active) {
+  state_ = active && !closed() ? state_storage_.get() : nullptr;
+}
+
+void ClientSession::Resume() {
+  held_ = false;
+  // Never parse from inside the call that resumes (it may run inside a dispatch): the flush
+  // before the loop sleeps picks the input up.
+  if (!input_.empty()) {
+    resume_input_ = true;
+    ScheduleFlush();
+  }
 }
 
 void ClientSession::ScheduleFlush() {
@@ -168,6 +192,11 @@ void ClientSession::Flush() {
       Close();
       return;
     }
+  }
+  if (state_ != nullptr) state_->OnClientFlushed();
+  if (resume_input_ && !held_ && !paused_) {
+    resume_input_ = false;
+    ProcessInput();
   }
   if (paused_ && !Overloaded()) {
     paused_ = false;
@@ -203,6 +232,9 @@ void ClientSession::Close() {
   }
   head_ = tail_ = nullptr;
   pending_ = 0;
+  barrier_ = nullptr;
+  state_ = nullptr;
+  if (state_storage_ != nullptr) state_storage_->OnClientClosed();
   worker_->OnClientClosed(this);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,7 @@
 
 namespace slotplane::dataplane {
 
+class SessionState;
 class Worker;
 
 // One client connection: reads and parses its commands, hands each to the worker's dispatcher,
@@ -55,6 +57,21 @@ class ClientSession : public EventHandler {
 
   bool flush_scheduled = false;  // owned by the worker's flush list
 
+  // --- connection state (session_state.h) ---
+  // Non-null while the client is in a mode (inside MULTI, watching, subscribed, multiplexing
+  // off): the dispatcher hands it every command first. Null on shared connections.
+  SessionState* state() const { return state_; }
+  // The client's SessionState, created on first use; active or not.
+  SessionState* EnsureState();
+  void SetStateActive(bool active);
+  // Stops dispatching this client's commands (a private call is in flight) until Resume(); its
+  // input is still read, so a disconnect is seen.
+  void Hold() { held_ = true; }
+  void Resume();
+  bool IsHead(const Request* request) const { return head_ == request; }
+  // Calls the SessionState's OnBarrier() once `request` reaches the head of the reply queue.
+  void NotifyWhenHead(Request* request) { barrier_ = request; }
+
   // Parts of this client's split and fan-out commands still in flight (see multi_request.h):
   // they count towards the backpressure limit like queued requests.
   void AddInFlightParts(int64_t delta) { in_flight_parts_ += delta; }
@@ -97,6 +114,11 @@ class ClientSession : public EventHandler {
   uint32_t registered_events_ = 0;
   bool closing_ = false;  // no more input; close when the queue and output drain
   bool paused_ = false;   // input paused for backpressure
+  bool held_ = false;     // dispatching held for a private call
+  bool resume_input_ = false;
+  SessionState* state_ = nullptr;  // the active state, or null
+  Request* barrier_ = nullptr;
+  std::unique_ptr<SessionState> state_storage_;
   bool authenticated_;
 };
 

@@ -9,6 +9,7 @@
 #include "dataplane/command/unsupported_reasons.h"
 #include "dataplane/errors.h"
 #include "dataplane/session/client_session.h"
+#include "dataplane/session/session_state.h"
 #include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
@@ -72,7 +73,10 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
                                  std::string_view raw) {
   worker_->stats().commands_processed.Add();
   const CommandInfo* cmd = Resolve(client, args);
-  if (cmd == nullptr) return;
+  if (cmd == nullptr) {
+    if (SessionState* state = client->state()) state->OnRejected();  // EXEC will abort
+    return;
+  }
   ClientSession::Attributes& attributes = client->attributes();
   attributes.last_command = cmd->name;
   attributes.last_active_ms = worker_->loop().now_ms();
@@ -80,10 +84,15 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
     ReplyError(client, ErrorKind::kAuth, errors::NoAuth());
     return;
   }
+  // The one branch shared-connection clients pay: a client inside MULTI, watching, subscribed
+  // or with multiplexing off is handled by its connection state first.
+  if (SessionState* state = client->state()) {
+    if (state->Intercept(*cmd, args, raw)) return;
+  }
   switch (cmd->route) {
     case RouteClass::kSlot:
       if ((cmd->flags & kCmdBlocking) && HasBlockOption(args)) {
-        ReplyError(client, ErrorKind::kUnsupported, errors::NotYetSupported(cmd->name));
+        client->EnsureState()->DispatchPrivate(*cmd, args, raw);  // XREAD ... BLOCK
         return;
       }
       RouteByKeys(client, *cmd, args, raw);
@@ -104,7 +113,7 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
       fan_out_.Execute(client, *cmd, args, raw);
       return;
     case RouteClass::kPrivate:
-      ReplyError(client, ErrorKind::kUnsupported, errors::NotYetSupported(cmd->name));
+      client->EnsureState()->DispatchPrivate(*cmd, args, raw);
       return;
   }
 }

@@ -10,6 +10,7 @@
 #include "dataplane/session/client_session.h"
 #include "dataplane/session/proxy_command_table.h"
 #include "dataplane/session/proxy_subcommands.h"
+#include "dataplane/session/session_state.h"
 #include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
@@ -36,6 +37,9 @@ constexpr const char* kHelpLines[] = {
     "    The topology this proxy routes by; UPDATE refreshes it (via the control plane if any).",
     "FLEET",
     "    The proxies the control plane sees, with the versions they acknowledged.",
+    "MULTIPLEXING STATUS|OFF",
+    "    Whether this client uses shared connections (on) or connections of its own (off);",
+    "    OFF gives it connections of its own for good.",
     "LOG [<level>] <message>",
     "    Write a line to the proxy's log (level debug|info|success|warning|error; info).",
     "SHUTDOWN [ASAP]",
@@ -142,6 +146,8 @@ void ExecuteProxyCommand(Worker* worker, ClientSession* client,
       reply = errors::Generic("PROXY COMMAND takes UNSUPPORTED or CROSSSLOTS-UNSUPPORTED");
     }
     client->Reply(reply);
+  } else if (sub == "multiplexing") {
+    ExecuteProxyMultiplexing(client, args);
   } else if (sub == "log") {
     LogSubcommand(client, args);
   } else if (sub == "shutdown") {

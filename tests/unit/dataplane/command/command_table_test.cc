@@ -167,7 +167,8 @@ TEST(CommandTableTest, RouteClasses) {
       {"xread", RouteClass::kSlot},
       {"object|encoding", RouteClass::kSlot},
       {"time", RouteClass::kAnyNode},
-      {"publish", RouteClass::kAnyNode},
+      {"publish", RouteClass::kPrivate},  // by channel slot; see session_state.h
+      {"pubsub|numsub", RouteClass::kPrivate},
       {"command", RouteClass::kLocal},
       {"command|docs", RouteClass::kLocal},
       {"command|getkeysandflags", RouteClass::kAnyNode},
