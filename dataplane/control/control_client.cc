@@ -76,6 +76,13 @@ grpc::ChannelArguments BaseChannelArguments() {
   return args;
 }
 
+// A PROXY CONFIG SET whose version this proxy NACKed.
+absl::Status RejectedError(uint64_t version, const std::string& error) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("slotplane: the control plane accepted the change as version ", version,
+                   " but this proxy rejected that version: ", error));
+}
+
 }  // namespace
 
 const char* StreamStateName(StreamState state) {
@@ -317,9 +324,7 @@ void ControlClient::HandleSnapshot(const v1::Snapshot& snapshot) {
       status_.last_nack_error = error;
       ++status_.snapshots_nacked;
     }
-    CompleteWaits(version, absl::FailedPreconditionError(absl::StrCat(
-                               "slotplane: the control plane accepted the change as version ",
-                               version, " but this proxy rejected that version: ", error)));
+    CompleteWaits(version, RejectedError(version, error));
     return;
   }
   // Set before installing, so that the fallback refresher cannot overwrite this topology.
@@ -580,10 +585,17 @@ void ControlClient::UpdatePolicy(std::map<std::string, std::string> options, std
       return;
     }
     std::unique_lock<std::mutex> lock(mu_);
+    // The stream may have delivered the new version before this reply: it is applied, or NACKed.
     if (applied_version_ >= response.version()) {
       uint64_t applied = applied_version_;
       lock.unlock();
       done(applied);
+      return;
+    }
+    if (status_.last_nack_version >= response.version()) {
+      absl::Status rejected = RejectedError(status_.last_nack_version, status_.last_nack_error);
+      lock.unlock();
+      done(rejected);
       return;
     }
     waits_.push_back(VersionWait{response.version(), Later(options_.apply_wait), std::move(done)});

@@ -13,6 +13,7 @@
 #include "dataplane/session/client_session.h"
 #include "dataplane/session/proxy_command.h"
 #include "dataplane/session/proxy_subcommands.h"
+#include "dataplane/session/session_state.h"
 #include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
@@ -149,8 +150,11 @@ void ProxyClusterCommand(Worker* worker, ClientSession* client,
     resp::AppendSimple(&reply, ClusterStatus(worker->router().view()));
     client->Reply(reply);
   } else if (sub == "connection") {
+    // redis-cluster-proxy's answer: whether this client's commands go over the worker's shared
+    // connections or over connections of its own (PROXY MULTIPLEXING OFF, connection state).
+    const SessionState* state = client->state();
     std::string reply;
-    resp::AppendSimple(&reply, "shared");
+    resp::AppendSimple(&reply, state != nullptr && !state->multiplexed() ? "private" : "shared");
     client->Reply(reply);
   } else if (sub == "nodes") {
     ReplyNodes(worker, client);

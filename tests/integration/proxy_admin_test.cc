@@ -157,6 +157,8 @@ TEST_F(ProxyAdminTest, ClusterSubcommandsDescribeTheTopology) {
   EXPECT_EQ(client->Command({"PROXY", "CLUSTER", "UPDATE"}), Reply::Status("OK"));
   EXPECT_EQ(client->Command({"PROXY", "CLUSTER", "STATUS"}), Reply::Status("ok"));
   EXPECT_EQ(client->Command({"PROXY", "CLUSTER", "CONNECTION"}), Reply::Status("shared"));
+  EXPECT_EQ(client->Command({"PROXY", "MULTIPLEXING", "OFF"}), Reply::Status("OK"));
+  EXPECT_EQ(client->Command({"PROXY", "CLUSTER", "CONNECTION"}), Reply::Status("private"));
   const Reply info = client->Command({"PROXY", "CLUSTER", "INFO"});
   ASSERT_EQ(info.type, Reply::Type::kString) << info;
   EXPECT_EQ(ParseInfoText(info.str)["cluster_slots_covered"], "16384");

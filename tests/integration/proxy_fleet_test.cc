@@ -11,7 +11,6 @@
 #include <memory>
 #include <optional>
 #include <random>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -19,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tests/integration/control_process.h"
+#include "tests/integration/fleet.h"
 #include "tests/integration/proxy_process.h"
 #include "tests/integration/redis_cluster.h"
 #include "tests/integration/shared_cluster.h"
@@ -35,41 +35,6 @@ const auto* const kEnv = [] {
 
 constexpr absl::Duration kConverge = absl::Seconds(20);
 constexpr char kToken[] = "fleet-test-token";
-
-// One proxy as `slotplanectl --json proxies` reports it.
-struct ProxyEntry {
-  std::string id;
-  uint64_t acked_version = 0;
-  uint64_t last_nack_version = 0;
-};
-
-struct ProxiesListing {
-  uint64_t current_version = 0;
-  std::map<std::string, ProxyEntry> proxies;  // by listen address
-};
-
-absl::StatusOr<ProxiesListing> ListProxies(const ControlProcess& control) {
-  absl::StatusOr<CommandResult> result = control.Ctl({"--json", "proxies"});
-  if (!result.ok()) return result.status();
-  if (!result->Succeeded()) {
-    return absl::UnavailableError(absl::StrCat("slotplanectl proxies: ", result->output));
-  }
-  ProxiesListing listing;
-  std::smatch m;
-  if (std::regex_search(result->output, m, std::regex(R"("current_version":(\d+))"))) {
-    listing.current_version = std::stoull(m[1]);
-  }
-  const std::regex entry(
-      R"re("proxy_id":"([^"]*)".*?"listen_address":"([^"]*)".*?"acked_version":(\d+),"last_nack_version":(\d+))re");
-  for (auto it = std::sregex_iterator(result->output.begin(), result->output.end(), entry);
-       it != std::sregex_iterator(); ++it) {
-    ProxyEntry e{(*it)[1], std::stoull((*it)[3]), std::stoull((*it)[4])};
-    listing.proxies[(*it)[2]] = e;
-  }
-  return listing;
-}
-
-std::string Address(const ProxyProcess& proxy) { return absl::StrCat("127.0.0.1:", proxy.port()); }
 
 Reply ConfigPair(const std::string& name, const std::string& value) {
   return Reply::Array({Reply::String(name), Reply::String(value)});
@@ -99,20 +64,10 @@ class ProxyFleetTest : public SharedClusterTest {
     SharedClusterTest::TearDown();
   }
 
-  absl::StatusOr<std::unique_ptr<ProxyProcess>> StartProxy(const std::string& name, bool seeds,
-                                                           std::vector<std::string> extra = {}) {
-    ProxyOptions options;
-    if (seeds) options.seeds = cluster().addresses();
-    options.extra_args = {"--control-plane",
-                          control_->address(),
-                          "--control-plane-token-file",
-                          control_->token_file(),
-                          "--control-plane-cache",
-                          dir_->File(name + ".snapshot"),
-                          "--proxy-id",
-                          name};
-    options.extra_args.insert(options.extra_args.end(), extra.begin(), extra.end());
-    return ProxyProcess::Start(options);
+  absl::StatusOr<std::unique_ptr<ProxyProcess>> StartProxy(const std::string& name, bool seeds) {
+    return ProxyProcess::Start(
+        FleetProxyOptions(*control_, name, dir_->File(name + ".snapshot"),
+                          seeds ? cluster().addresses() : std::vector<NodeAddress>()));
   }
 
   std::unique_ptr<TestClient> Connect(const ProxyProcess& proxy,
@@ -122,63 +77,19 @@ class ProxyFleetTest : public SharedClusterTest {
     return client.ok() ? *std::move(client) : nullptr;
   }
 
-  // The fleet section of PROXY INFO.
-  absl::StatusOr<std::map<std::string, std::string>> Fleet(const ProxyProcess& proxy,
-                                                           const ClientOptions& options = {}) {
-    absl::StatusOr<std::unique_ptr<TestClient>> client = proxy.Connect(options);
-    if (!client.ok()) return client.status();
-    const Reply reply = (*client)->Command({"PROXY", "INFO", "fleet"});
-    if (reply.type != Reply::Type::kString) {
-      return absl::InternalError(absl::StrCat("PROXY INFO fleet: ", reply.DebugString()));
-    }
-    return ParseInfoText(reply.str);
+  absl::StatusOr<std::map<std::string, std::string>> Fleet(const ProxyProcess& proxy) {
+    return FleetInfo(proxy);
   }
 
-  // Until the control plane lists `count` proxies, every one acked the current version, and each
-  // proxy says it is connected with that version.
   absl::Status WaitForFleet(size_t count) {
-    return WaitForOk(
-        [&]() -> absl::Status {
-          absl::StatusOr<ProxiesListing> listing = ListProxies(*control_);
-          if (!listing.ok()) return listing.status();
-          if (listing->proxies.size() != count) {
-            return absl::UnavailableError(
-                absl::StrCat(listing->proxies.size(), " proxies connected, want ", count));
-          }
-          for (const auto& [address, entry] : listing->proxies) {
-            if (entry.acked_version != listing->current_version) {
-              return absl::UnavailableError(absl::StrCat(entry.id, " acked ", entry.acked_version,
-                                                         ", current ", listing->current_version));
-            }
-          }
-          for (const auto& proxy : proxies_) {
-            absl::StatusOr<std::map<std::string, std::string>> fleet = Fleet(*proxy);
-            if (!fleet.ok()) return fleet.status();
-            if ((*fleet)["stream_state"] != "connected") {
-              return absl::UnavailableError(
-                  absl::StrCat(Address(*proxy), " stream ", (*fleet)["stream_state"]));
-            }
-          }
-          return absl::OkStatus();
-        },
-        kConverge, absl::Milliseconds(100));
-  }
-
-  absl::Status WaitForOption(const ProxyProcess& proxy, const std::string& name,
-                             const std::string& value) {
-    return WaitForOk(
-        [&]() -> absl::Status {
-          absl::StatusOr<std::unique_ptr<TestClient>> client = proxy.Connect();
-          if (!client.ok()) return client.status();
-          const Reply reply = (*client)->Command({"PROXY", "CONFIG", "GET", name});
-          if (reply == ConfigPair(name, value)) return absl::OkStatus();
-          return absl::UnavailableError(absl::StrCat(Address(proxy), ": ", reply.DebugString()));
-        },
-        kConverge, absl::Milliseconds(50));
+    std::vector<ProxyProcess*> proxies;
+    for (const auto& proxy : proxies_) proxies.push_back(proxy.get());
+    if (proxies.size() != count) return absl::InternalError("the test lost track of its proxies");
+    return integration::WaitForFleet(*control_, proxies, kConverge);
   }
 
   uint64_t CurrentVersion() {
-    absl::StatusOr<ProxiesListing> listing = ListProxies(*control_);
+    absl::StatusOr<FleetListing> listing = ListFleet(*control_);
     EXPECT_TRUE(listing.ok()) << listing.status();
     return listing.ok() ? listing->current_version : 0;
   }
@@ -203,10 +114,10 @@ TEST_F(ProxyFleetTest, SlotplanectlConfigSetReachesBothProxiesAndIsAcked) {
   }
   std::cerr << "both proxies saw the change after " << absl::Now() - start << "\n";
   ASSERT_OK(WaitForFleet(2));
-  ASSERT_OK_AND_ASSIGN(ProxiesListing listing, ListProxies(*control_));
+  ASSERT_OK_AND_ASSIGN(FleetListing listing, ListFleet(*control_));
   for (const auto& proxy : proxies_) {
-    ASSERT_TRUE(listing.proxies.count(Address(*proxy))) << Address(*proxy);
-    EXPECT_EQ(listing.proxies[Address(*proxy)].acked_version, listing.current_version);
+    ASSERT_TRUE(listing.proxies.count(ListenAddress(*proxy))) << ListenAddress(*proxy);
+    EXPECT_EQ(listing.proxies[ListenAddress(*proxy)].acked_version, listing.current_version);
     ASSERT_OK_AND_ASSIGN(auto fleet, Fleet(*proxy));
     EXPECT_EQ(fleet["acked_version"], absl::StrCat(listing.current_version));
     EXPECT_EQ(fleet["policy_version"], absl::StrCat(listing.current_version));
