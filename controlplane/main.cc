@@ -11,6 +11,7 @@
 #include "common/logging.h"
 #include "controlplane/control_server.h"
 #include "controlplane/options.h"
+#include "grpc/grpc.h"
 
 namespace {
 
@@ -61,6 +62,8 @@ int main(int argc, char** argv) {
   if (!ApplyProcessOptions(*options)) return 1;
   sigset_t stop_signals = BlockStopSignals();
 
+  // Shut gRPC down blocking at the end, so no background thread of it outlives main.
+  grpc_init();
   int exit_code = 0;
   {
     slotplane::control::ControlServer server(*options);
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
       server.Stop();
     }
   }
+  grpc_shutdown_blocking();
   if (!options->pidfile.empty()) unlink(options->pidfile.c_str());
   if (exit_code == 0) {
     SP_LOG(kInfo) << "bye";

@@ -5,6 +5,7 @@
 
 #include "controlplane/ctl/commands.h"
 #include "controlplane/ctl/ctl_args.h"
+#include "grpc/grpc.h"
 
 int main(int argc, char** argv) {
   auto args = slotplane::ctl::ParseCtlArgs(argc, argv);
@@ -15,5 +16,10 @@ int main(int argc, char** argv) {
     }
     return slotplane::ctl::UsageError(std::string(args.status().message()));
   }
-  return slotplane::ctl::RunCommand(*args);
+  // gRPC's own shutdown is asynchronous: without a blocking one at the end, TLS state a
+  // background thread still holds may outlive main (and show up as a leak under sanitizers).
+  grpc_init();
+  const int exit_code = slotplane::ctl::RunCommand(*args);
+  grpc_shutdown_blocking();
+  return exit_code;
 }

@@ -1,0 +1,448 @@
+// slotplane-control as a real process over real gRPC against a real Redis Cluster: watch streams
+// (snapshots, ACK/NACK, no resends), policy changes through slotplanectl, persistence across a
+// restart, admin authentication and optimistic concurrency, metrics. Proxies are stood in for by
+// WatchClient; the tests with real proxies live with the proxy's tests.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/sha256.h"
+#include "tests/integration/control_process.h"
+#include "tests/integration/shared_cluster.h"
+#include "tests/integration/watch_client.h"
+
+namespace slotplane::integration {
+namespace {
+
+constexpr absl::Duration kSnapshotTimeout = absl::Seconds(10);
+
+SharedClusterEnvironment::Options EnvironmentOptions() {
+  SharedClusterEnvironment::Options options;
+  options.with_proxy = false;
+  return options;
+}
+
+const auto* const kEnv = SharedClusterEnvironment::Register(EnvironmentOptions());
+const auto* const kGrpc = ::testing::AddGlobalTestEnvironment(new GrpcEnvironment);
+
+int ExitCode(const CommandResult& result) {
+  return WIFEXITED(result.wait_status) ? WEXITSTATUS(result.wait_status) : -1;
+}
+
+class ControlPlaneTest : public SharedClusterTest {
+ protected:
+  void StartControl(ControlOptions options = {}) {
+    options.cluster = cluster().addresses();
+    ASSERT_OK_AND_ASSIGN(control_, ControlProcess::Start(options));
+  }
+
+  absl::StatusOr<std::unique_ptr<WatchClient>> Watch(const std::string& id = "proxy-1") {
+    WatchClientOptions options;
+    options.address = control_->address();
+    options.proxy_id = id;
+    options.listen_address = "127.0.0.1:17777";
+    options.build_version = "1.2.3";
+    return WatchClient::Open(options);
+  }
+
+  // Runs slotplanectl and returns its output, asserting the exit code.
+  std::string Ctl(const std::vector<std::string>& args, int expected_exit = 0) {
+    absl::StatusOr<CommandResult> result = control_->Ctl(args);
+    EXPECT_TRUE(result.ok()) << result.status();
+    if (!result.ok()) return "";
+    EXPECT_EQ(ExitCode(*result), expected_exit)
+        << "slotplanectl " << absl::StrJoin(args, " ") << ":\n"
+        << result->output;
+    return result->output;
+  }
+
+  void TearDown() override {
+    if (HasFailure() && control_ != nullptr) control_->PrintLog(80);
+    control_.reset();
+    SharedClusterTest::TearDown();
+  }
+
+  std::unique_ptr<ControlProcess> control_;
+};
+
+// slot -> master port, as the cluster says and as a snapshot says.
+std::map<int, int> ClusterSlotMasters(RedisCluster& cluster) {
+  std::map<int, int> owners;
+  auto slot_owners = cluster.SlotOwners();
+  EXPECT_TRUE(slot_owners.ok()) << slot_owners.status();
+  if (!slot_owners.ok()) return owners;
+  for (int slot = 0; slot < kSlotCount; ++slot) {
+    const int node = (*slot_owners)[slot];
+    owners[slot] = node < 0 ? -1 : cluster.port(node);
+  }
+  return owners;
+}
+
+std::map<int, int> SnapshotSlotMasters(const v1::Snapshot& snapshot) {
+  std::map<int, int> owners;
+  for (int slot = 0; slot < kSlotCount; ++slot) owners[slot] = -1;
+  for (const v1::Shard& shard : snapshot.config().topology().shards()) {
+    for (const v1::SlotRange& range : shard.slots()) {
+      for (uint32_t slot = range.first(); slot <= range.last(); ++slot) {
+        owners[static_cast<int>(slot)] = static_cast<int>(shard.master().port());
+      }
+    }
+  }
+  return owners;
+}
+
+TEST_F(ControlPlaneTest, WatchGetsTheRealTopologyAndAckShowsInProxies) {
+  StartControl();
+  ASSERT_OK_AND_ASSIGN(auto watch, Watch());
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot snapshot, watch->Next(kSnapshotTimeout));
+  EXPECT_GE(snapshot.version(), 1u);
+  EXPECT_EQ(snapshot.config().version(), snapshot.version());
+  EXPECT_FALSE(snapshot.nonce().empty());
+  EXPECT_EQ(SnapshotSlotMasters(snapshot), ClusterSlotMasters(cluster()));
+  int replicas = 0;
+  for (const v1::Shard& shard : snapshot.config().topology().shards()) {
+    EXPECT_EQ(shard.master().health(), v1::NODE_HEALTH_ONLINE);
+    EXPECT_EQ(shard.master().id().size(), 40u);
+    replicas += shard.replicas_size();
+  }
+  EXPECT_EQ(replicas, 3);
+  EXPECT_EQ(snapshot.config().policy().limits().maxclients(), 10000);
+
+  ASSERT_OK(watch->Ack(snapshot));
+  v1::ProxyStats stats;
+  stats.set_connected_clients(7);
+  stats.set_commands_processed(99);
+  ASSERT_OK(watch->SendStats(stats));
+  const std::string acked = absl::StrCat("\"acked_version\":", snapshot.version());
+  ASSERT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        const std::string out = Ctl({"proxies", "--json"});
+        if (absl::StrContains(out, acked)) return absl::OkStatus();
+        return absl::NotFoundError(out);
+      },
+      absl::Seconds(10)));
+  const std::string json = Ctl({"proxies", "--json"});
+  EXPECT_TRUE(absl::StrContains(json, "\"proxy_id\":\"proxy-1\"")) << json;
+  EXPECT_TRUE(absl::StrContains(json, "\"listen_address\":\"127.0.0.1:17777\"")) << json;
+  EXPECT_TRUE(absl::StrContains(json, "\"build_version\":\"1.2.3\"")) << json;
+  EXPECT_TRUE(absl::StrContains(json, "\"hostname\":\"test-host\"")) << json;
+  ASSERT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        const std::string out = Ctl({"proxies", "--json"});
+        if (absl::StrContains(out, "\"connected_clients\":7,\"commands_processed\":99")) {
+          return absl::OkStatus();
+        }
+        return absl::NotFoundError(out);
+      },
+      absl::Seconds(10)));
+  const std::string table = Ctl({"proxies"});
+  EXPECT_TRUE(absl::StrContains(table, "proxy-1")) << table;
+  EXPECT_TRUE(absl::StrContains(Ctl({"status"}), "1 connected, 1 on version"));
+}
+
+TEST_F(ControlPlaneTest, PolicyChangeReachesTheStreamAndWaitSeesTheAck) {
+  StartControl();
+  ASSERT_OK_AND_ASSIGN(auto watch, Watch());
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot first, watch->Next(kSnapshotTimeout));
+  ASSERT_OK(watch->Ack(first));
+  EXPECT_FALSE(first.config().policy().enable_cross_slot());
+
+  const std::string out = Ctl({"config", "set", "enable-cross-slot", "yes", "read-policy", "any"});
+  const std::string expected_version = absl::StrCat("version ", first.version() + 1, "\n");
+  EXPECT_EQ(out, expected_version);
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot second, watch->Next(kSnapshotTimeout));
+  EXPECT_EQ(second.version(), first.version() + 1);
+  EXPECT_TRUE(second.config().policy().enable_cross_slot());
+  EXPECT_EQ(second.config().policy().read_policy(), v1::READ_POLICY_ANY);
+  EXPECT_EQ(SnapshotSlotMasters(second), SnapshotSlotMasters(first)) << "topology unchanged";
+
+  // `wait` blocks until the ACK comes.
+  const std::string version = absl::StrCat(second.version());
+  EXPECT_TRUE(
+      absl::StrContains(Ctl({"wait", version, "--timeout", "0.5"}, 3), "waiting for: proxy-1"));
+  ASSERT_OK(watch->Ack(second));
+  EXPECT_EQ(Ctl({"wait", version, "--timeout", "10"}),
+            absl::StrCat("version ", version, " acked by all 1 connected proxies\n"));
+  EXPECT_EQ(Ctl({"config", "get", "enable-cross-slot"}), "yes\n");
+}
+
+TEST_F(ControlPlaneTest, NackIsRecordedAndVisible) {
+  StartControl();
+  ASSERT_OK_AND_ASSIGN(auto watch, Watch("nacker"));
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot first, watch->Next(kSnapshotTimeout));
+  ASSERT_OK(watch->Ack(first));
+  Ctl({"config", "set", "maxclients", "123"});
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot second, watch->Next(kSnapshotTimeout));
+  ASSERT_OK(watch->Nack(second, "maxclients 123 is too low for this proxy"));
+  const std::string nack = absl::StrCat("\"last_nack_version\":", second.version(),
+                                        ",\"last_nack_error\":\"maxclients 123 is too low for "
+                                        "this proxy\"");
+  ASSERT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        const std::string out = Ctl({"proxies", "--json"});
+        if (absl::StrContains(out, nack)) return absl::OkStatus();
+        return absl::NotFoundError(out);
+      },
+      absl::Seconds(10)));
+  const std::string json = Ctl({"proxies", "--json"});
+  EXPECT_TRUE(absl::StrContains(json, absl::StrCat("\"acked_version\":", first.version())))
+      << "the proxy stays on its old version: " << json;
+  const std::string wait = Ctl({"wait", absl::StrCat(second.version()), "--timeout", "0.5"}, 3);
+  EXPECT_TRUE(absl::StrContains(wait, "NACKed")) << wait;
+  EXPECT_TRUE(absl::StrContains(Ctl({"status"}), "1 rejected a newer version"));
+}
+
+TEST_F(ControlPlaneTest, UnchangedVersionsAreNeverResent) {
+  ControlOptions options;
+  options.poll_interval_ms = 100;  // many polls of an unchanged cluster
+  StartControl(options);
+  ASSERT_OK_AND_ASSIGN(auto a, Watch("a"));
+  ASSERT_OK_AND_ASSIGN(auto b, Watch("b"));
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot first, a->Next(kSnapshotTimeout));
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot first_b, b->Next(kSnapshotTimeout));
+  EXPECT_EQ(first_b.version(), first.version());
+  ASSERT_OK(a->Ack(first));
+  // No-op changes: the same value again, an explicit refresh of an unchanged cluster.
+  EXPECT_EQ(Ctl({"config", "set", "maxclients", "10000"}),
+            absl::StrCat("version ", first.version(), "\n"));
+  EXPECT_EQ(Ctl({"refresh"}), absl::StrCat("topology unchanged (version ", first.version(), ")\n"));
+  // An ACK with a foreign nonce or for a version never sent is ignored, and resends nothing.
+  v1::ProxyMessage bogus;
+  bogus.mutable_ack()->set_version(first.version() + 5);
+  bogus.mutable_ack()->set_nonce("someone-else");
+  ASSERT_OK(a->Send(bogus));
+  absl::SleepFor(absl::Seconds(1.5));  // 15 polls: none may produce a message
+  EXPECT_EQ(a->Queued(), 0u);
+  EXPECT_EQ(b->Queued(), 0u);
+  // A burst of real changes: each stream sees strictly increasing versions, never one twice,
+  // ending with the last.
+  uint64_t last = 0;
+  for (int i = 1; i <= 5; ++i) {
+    const std::string out = Ctl({"config", "set", "tryagain-retries", absl::StrCat(i)});
+    ASSERT_TRUE(absl::SimpleAtoi(out.substr(8, out.size() - 9), &last)) << out;
+  }
+  for (WatchClient* client : {a.get(), b.get()}) {
+    uint64_t seen = first.version();
+    while (seen < last) {
+      ASSERT_OK_AND_ASSIGN(v1::Snapshot s, client->Next(kSnapshotTimeout));
+      EXPECT_GT(s.version(), seen);
+      seen = s.version();
+    }
+    EXPECT_EQ(seen, last);
+  }
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(a->Queued() + b->Queued(), 0u);
+}
+
+TEST_F(ControlPlaneTest, RestartKeepsPolicyUsersAndVersion) {
+  StartControl();
+  Ctl({"config", "set", "enable-cross-slot", "yes", "maxclients", "4242", "auth", "backend-pw"});
+  Ctl({"users", "add", "alice", "--password", "wonderland"});
+  const std::string before = Ctl({"config", "get", "--json"});
+  const std::string users_before = Ctl({"users", "ls", "--json"});
+  EXPECT_TRUE(absl::StrContains(before, "\"auth\":\"(set)\"")) << before;
+  EXPECT_FALSE(absl::StrContains(before, "backend-pw"));
+  EXPECT_FALSE(absl::StrContains(before, Sha256Hex("wonderland")));
+
+  ASSERT_OK(control_->Stop());
+  ASSERT_OK(control_->Restart());
+  EXPECT_EQ(Ctl({"config", "get", "--json"}), before);
+  EXPECT_EQ(Ctl({"users", "ls", "--json"}), users_before);
+
+  // A proxy connecting now gets that same version, with the user's hash.
+  ASSERT_OK_AND_ASSIGN(auto watch, Watch());
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot snapshot, watch->Next(kSnapshotTimeout));
+  EXPECT_TRUE(absl::StrContains(before, absl::StrCat("\"version\":", snapshot.version())));
+  EXPECT_EQ(snapshot.config().policy().limits().maxclients(), 4242);
+  EXPECT_EQ(snapshot.config().policy().backend().password(), "backend-pw");
+  ASSERT_EQ(snapshot.config().policy().users_size(), 1);
+  EXPECT_EQ(snapshot.config().policy().users(0).password_sha256(0), Sha256Hex("wonderland"));
+
+  // A crash (SIGKILL) loses nothing acknowledged either; the next change continues the count.
+  control_->Kill();
+  ASSERT_OK(control_->Restart());
+  EXPECT_EQ(Ctl({"config", "get", "--json"}), before);
+  EXPECT_EQ(Ctl({"config", "set", "maxclients", "4243"}),
+            absl::StrCat("version ", snapshot.version() + 1, "\n"));
+}
+
+TEST_F(ControlPlaneTest, AdminNeedsTheTokenWatchDoesNot) {
+  ControlOptions options;
+  options.admin_token = "correct horse battery staple";
+  StartControl(options);
+  // Without a token and with a wrong one: UNAUTHENTICATED, exit code 2.
+  const std::vector<std::string> base = {std::string(SLOTPLANE_BIN_DIR) + "/slotplanectl", "--addr",
+                                         control_->address()};
+  auto no_token = RunCommand({base[0], base[1], base[2], "config", "set", "maxclients", "5"},
+                             cluster().work_dir(), absl::Seconds(30));
+  ASSERT_OK(no_token);
+  EXPECT_EQ(ExitCode(*no_token), 2) << no_token->output;
+  EXPECT_TRUE(absl::StrContains(no_token->output, "UNAUTHENTICATED")) << no_token->output;
+  const std::string wrong_file = cluster().work_dir() + "/wrong.token";
+  { std::ofstream(wrong_file) << "tr0ub4dor&3\n"; }
+  auto wrong = RunCommand({base[0], base[1], base[2], "--token-file", wrong_file, "status"},
+                          cluster().work_dir(), absl::Seconds(30));
+  ASSERT_OK(wrong);
+  EXPECT_EQ(ExitCode(*wrong), 2) << wrong->output;
+  EXPECT_TRUE(absl::StrContains(wrong->output, "wrong admin token")) << wrong->output;
+  EXPECT_FALSE(absl::StrContains(control_->LogText(), "correct horse")) << "never logged";
+  EXPECT_EQ(Ctl({"config", "get", "maxclients"}), "10000\n") << "nothing changed";
+  // The token is not needed for watch streams.
+  ASSERT_OK_AND_ASSIGN(auto watch, Watch());
+  EXPECT_OK(watch->Next(kSnapshotTimeout));
+}
+
+TEST_F(ControlPlaneTest, StaleExpectedVersionIsAbortedAndBadOptionsRefused) {
+  StartControl();
+  const std::string json = Ctl({"config", "get", "--json"});
+  uint64_t version = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(json.substr(11, json.find(',') - 11), &version)) << json;
+  Ctl({"config", "set", "maxclients", "500", "--expected-version", absl::StrCat(version)});
+  const std::string stale =
+      Ctl({"config", "set", "maxclients", "600", "--expected-version", absl::StrCat(version)}, 2);
+  EXPECT_TRUE(absl::StrContains(stale, "ABORTED")) << stale;
+  EXPECT_EQ(Ctl({"config", "get", "maxclients"}), "500\n");
+  const std::string per_process = Ctl({"config", "set", "port", "7000"}, 2);
+  EXPECT_TRUE(
+      absl::StrContains(per_process,
+                        "INVALID_ARGUMENT: option 'port' is per proxy process and cannot be set "
+                        "fleet-wide"))
+      << per_process;
+  const std::string bad = Ctl({"config", "set", "read-policy", "nearest"}, 2);
+  EXPECT_TRUE(absl::StrContains(bad, "option 'read-policy'")) << bad;
+  EXPECT_EQ(Ctl({"users", "rm", "nobody"}, 2).find("NOT_FOUND") != std::string::npos, true);
+  EXPECT_EQ(ExitCode(*control_->Ctl({"config", "frobnicate"})), 1) << "usage error";
+}
+
+TEST_F(ControlPlaneTest, UsersReachProxiesAsHashesOnly) {
+  StartControl();
+  ASSERT_OK_AND_ASSIGN(auto watch, Watch());
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot first, watch->Next(kSnapshotTimeout));
+  Ctl({"users", "add", "bob", "--password", "one", "--password", "two"});
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot added, watch->Next(kSnapshotTimeout));
+  ASSERT_EQ(added.config().policy().users_size(), 1);
+  const v1::ClientUser& bob = added.config().policy().users(0);
+  EXPECT_EQ(bob.name(), "bob");
+  EXPECT_TRUE(bob.enabled());
+  EXPECT_EQ(std::set<std::string>(bob.password_sha256().begin(), bob.password_sha256().end()),
+            (std::set<std::string>{Sha256Hex("one"), Sha256Hex("two")}));
+  EXPECT_EQ(added.SerializeAsString().find("two"), std::string::npos);
+  // set: disable, keep the passwords.
+  Ctl({"users", "set", "bob", "--disable"});
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot disabled, watch->Next(kSnapshotTimeout));
+  EXPECT_FALSE(disabled.config().policy().users(0).enabled());
+  EXPECT_EQ(disabled.config().policy().users(0).password_sha256_size(), 2);
+  EXPECT_TRUE(absl::StrContains(Ctl({"users", "ls"}), "bob   no       no      2"));
+  // Passwords from stdin replace the old ones.
+  const std::string input = cluster().work_dir() + "/passwords";
+  { std::ofstream(input) << "three\n"; }
+  auto from_stdin = RunCommand({std::string(SLOTPLANE_BIN_DIR) + "/slotplanectl", "--addr",
+                                control_->address(), "users", "set", "bob", "--password-stdin"},
+                               cluster().work_dir(), absl::Seconds(30), input);
+  ASSERT_OK(from_stdin);
+  EXPECT_EQ(ExitCode(*from_stdin), 0) << from_stdin->output;
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot replaced, watch->Next(kSnapshotTimeout));
+  ASSERT_EQ(replaced.config().policy().users(0).password_sha256_size(), 1);
+  EXPECT_EQ(replaced.config().policy().users(0).password_sha256(0), Sha256Hex("three"));
+  Ctl({"users", "rm", "bob"});
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot removed, watch->Next(kSnapshotTimeout));
+  EXPECT_EQ(removed.config().policy().users_size(), 0);
+  EXPECT_TRUE(absl::StrContains(Ctl({"users", "add", "carol"}, 1), "--nopass"));
+}
+
+TEST_F(ControlPlaneTest, MovedReportRefreshesAtOnce) {
+  ControlOptions options;
+  options.poll_interval_ms = 600000;  // only the report can cause a refresh during the test
+  StartControl(options);
+  ASSERT_OK_AND_ASSIGN(auto watch, Watch());
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot first, watch->Next(kSnapshotTimeout));
+  auto refreshed = [&]() -> std::string {
+    const std::string json = Ctl({"topology", "--json"});
+    const size_t at = json.find("\"refreshed_unix_ms\":");
+    return at == std::string::npos ? "" : json.substr(at, json.find(',', at) - at);
+  };
+  const std::string before = refreshed();
+  ASSERT_FALSE(before.empty());
+  absl::SleepFor(absl::Milliseconds(20));  // a later refresh has a later timestamp
+  ASSERT_OK(watch->ReportMoved(0, cluster().address(0).ToString()));
+  ASSERT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        const std::string now = refreshed();
+        return now != before ? absl::OkStatus() : absl::NotFoundError(now);
+      },
+      absl::Seconds(5)));
+  EXPECT_EQ(watch->Queued(), 0u) << "the cluster did not change: no new version";
+}
+
+TEST_F(ControlPlaneTest, MetricsAndHealth) {
+  ASSERT_OK_AND_ASSIGN(const uint16_t metrics_port, PickFreePort(false));
+  ControlOptions options;
+  options.extra_args = {"--metrics-port", absl::StrCat(metrics_port)};
+  StartControl(options);
+  ASSERT_OK_AND_ASSIGN(auto watch, Watch());
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot snapshot, watch->Next(kSnapshotTimeout));
+  ASSERT_OK(watch->Ack(snapshot));
+  Ctl({"config", "set", "port", "1"}, 2);
+  auto get = [&](const std::string& path) -> std::string {
+    auto conn = RawConnection::Connect(metrics_port);
+    if (!conn.ok()) return "";
+    if (!conn->Send("GET " + path + " HTTP/1.0\r\n\r\n").ok()) return "";
+    auto reply = conn->ReadUntilClosed(absl::Seconds(5));
+    return reply.ok() ? reply->data : "";
+  };
+  ASSERT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        const std::string m = get("/metrics");
+        return absl::StrContains(m, "slotplane_control_acks_total 1") ? absl::OkStatus()
+                                                                      : absl::NotFoundError(m);
+      },
+      absl::Seconds(10)));
+  const std::string metrics = get("/metrics");
+  for (const char* line :
+       {"slotplane_control_streams_connected 1", "slotplane_control_proxies_connected 1",
+        "slotplane_control_snapshots_sent_total 1", "slotplane_control_topology_changes_total 1",
+        "slotplane_control_admin_calls_total{code=\"INVALID_ARGUMENT\",method=\"UpdatePolicy\"} 1",
+        "slotplane_control_version "}) {
+    EXPECT_TRUE(absl::StrContains(metrics, line)) << line << "\n" << metrics;
+  }
+  EXPECT_TRUE(absl::StrContains(get("/healthz"), "slotplane_control_up 1"));
+}
+
+TEST_F(ControlPlaneTest, ShutdownEndsStreamsWithUnavailable) {
+  StartControl();
+  ASSERT_OK_AND_ASSIGN(auto watch, Watch());
+  ASSERT_OK(watch->Next(kSnapshotTimeout));
+  ASSERT_OK(control_->Stop());  // exit code 0 within the stop timeout
+  ASSERT_OK_AND_ASSIGN(grpc::Status end, watch->WaitForEnd(absl::Seconds(10)));
+  EXPECT_EQ(end.error_code(), grpc::StatusCode::UNAVAILABLE) << end.error_message();
+}
+
+TEST_F(ControlPlaneTest, ProxyClosingItsSideEndsTheStreamCleanly) {
+  StartControl();
+  ASSERT_OK_AND_ASSIGN(auto watch, Watch());
+  ASSERT_OK(watch->Next(kSnapshotTimeout));
+  watch->CloseSend();
+  ASSERT_OK_AND_ASSIGN(grpc::Status end, watch->WaitForEnd(absl::Seconds(10)));
+  EXPECT_TRUE(end.ok()) << end.error_message();
+  ASSERT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        const std::string out = Ctl({"proxies", "--json"});
+        return absl::StrContains(out, "\"proxies\":[]") ? absl::OkStatus()
+                                                        : absl::NotFoundError(out);
+      },
+      absl::Seconds(10)));
+}
+
+}  // namespace
+}  // namespace slotplane::integration
