@@ -18,6 +18,28 @@ namespace slotplane::dataplane {
 namespace {
 
 constexpr std::string_view kKeyspacePrefix = "__keyspace@";
+constexpr std::string_view kKeyeventPrefix = "__keyevent@";
+
+// Keyspace notifications that may come from any master: keyevent channels and "__key" patterns.
+bool OnEveryMaster(SubscriptionType type, std::string_view name) {
+  if (type == SubscriptionType::kPattern) return absl::StartsWith(AbslView(name), "__key");
+  return type == SubscriptionType::kChannel &&
+         absl::StartsWith(AbslView(name), AbslView(kKeyeventPrefix));
+}
+
+template <typename List, typename T>
+bool Has(const List& list, T* item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+template <typename Node>
+void AddTo(std::vector<std::pair<Node*, std::vector<std::string>>>* to_send, Node* node,
+           std::string_view name) {
+  auto it = std::find_if(to_send->begin(), to_send->end(),
+                         [node](const auto& entry) { return entry.first == node; });
+  if (it == to_send->end()) it = to_send->insert(to_send->end(), {node, {}});
+  it->second.emplace_back(name);
+}
 
 // The slot a subscription lives in: its name's, except that a keyspace-notification channel
 // "__keyspace@<db>__:<key>" lives where <key> does, since only that node publishes its events.
@@ -62,15 +84,27 @@ PubSubSession::Node* PubSubSession::NodeAt(const NodeAddress& address) {
   return raw;
 }
 
-PubSubSession::Node* PubSubSession::NodeFor(SubscriptionType type, std::string_view name) {
+PubSubSession::Nodes PubSubSession::NodesFor(SubscriptionType type, std::string_view name) {
+  Nodes nodes;
+  if (OnEveryMaster(type, name)) {
+    const ClusterViewPtr& view = worker_->router().view();
+    if (view == nullptr) return nodes;
+    for (const Shard& shard : view->shards()) {
+      if (!shard.slots.empty()) nodes.push_back(NodeAt(shard.master.address));
+    }
+    return nodes;
+  }
   BackendConn* owner = worker_->router().ForSlot(SubscriptionSlot(type, name));
-  return owner == nullptr ? nullptr : NodeAt(owner->address());
+  if (owner != nullptr) nodes.push_back(NodeAt(owner->address()));
+  return nodes;
 }
 
 void PubSubSession::Subscribe(SubscriptionType type, const std::vector<std::string_view>& names) {
   // Every name needs a master before anything changes: a command is answered whole.
   for (std::string_view name : names) {
-    if (worker_->router().ForSlot(SubscriptionSlot(type, name)) == nullptr) {
+    if (worker_->router().view() == nullptr ||
+        (!OnEveryMaster(type, name) &&
+         worker_->router().ForSlot(SubscriptionSlot(type, name)) == nullptr)) {
       worker_->stats().CountError(ErrorKind::kClusterDown);
       client_->Reply(worker_->router().view() == nullptr ? errors::NoTopology()
                                                          : errors::SlotNotServed());
@@ -79,17 +113,16 @@ void PubSubSession::Subscribe(SubscriptionType type, const std::vector<std::stri
   }
   const bool was_subscribed = subscribed();
   NameMap& map = names_[Index(type)];
-  std::vector<std::pair<Node*, std::vector<std::string>>> to_send;
+  SendList to_send;
   reply_.clear();
   for (std::string_view name : names) {
     if (map.find(AbslView(name)) == map.end()) {
-      Node* node = NodeFor(type, name);
-      map.emplace(std::string(name), node);
-      ++node->subscriptions;
-      auto it = std::find_if(to_send.begin(), to_send.end(),
-                             [node](const auto& entry) { return entry.first == node; });
-      if (it == to_send.end()) it = to_send.insert(to_send.end(), {node, {}});
-      it->second.emplace_back(name);
+      Nodes nodes = NodesFor(type, name);
+      for (Node* node : nodes) {
+        ++node->subscriptions;
+        AddTo(&to_send, node, name);
+      }
+      map.emplace(std::string(name), std::move(nodes));
     }
     AppendSubscriptionReply(&reply_, type, true, name, false, ReportedCount(type));
   }
@@ -97,9 +130,8 @@ void PubSubSession::Subscribe(SubscriptionType type, const std::vector<std::stri
   ModeMaybeChanged(was_subscribed);
 }
 
-void PubSubSession::ReplyWhenConfirmed(
-    std::string reply, std::vector<std::pair<Node*, std::vector<std::string>>>& to_send,
-    SubscriptionType type, bool subscribe) {
+void PubSubSession::ReplyWhenConfirmed(std::string reply, SendList& to_send, SubscriptionType type,
+                                       bool subscribe) {
   if (to_send.empty()) {
     client_->Reply(reply);
     return;
@@ -139,17 +171,15 @@ void PubSubSession::Unsubscribe(SubscriptionType type, const std::vector<std::st
     client_->Reply(reply_);
     return;
   }
-  std::vector<std::pair<Node*, std::vector<std::string>>> to_send;
+  SendList to_send;
   for (const std::string& name : targets) {
     auto found = map.find(name);
     if (found != map.end()) {
-      Node* node = found->second;
+      for (Node* node : found->second) {
+        --node->subscriptions;
+        AddTo(&to_send, node, name);
+      }
       map.erase(found);
-      --node->subscriptions;
-      auto it = std::find_if(to_send.begin(), to_send.end(),
-                             [node](const auto& entry) { return entry.first == node; });
-      if (it == to_send.end()) it = to_send.insert(to_send.end(), {node, {}});
-      it->second.push_back(name);
     }
     AppendSubscriptionReply(&reply_, type, false, name, false, ReportedCount(type));
   }
@@ -170,9 +200,11 @@ void PubSubSession::UnsubscribeAll() {
        {SubscriptionType::kChannel, SubscriptionType::kPattern, SubscriptionType::kShard}) {
     NameMap& map = names_[Index(type)];
     absl::flat_hash_map<Node*, std::vector<std::string>> by_node;
-    for (auto& [name, node] : map) {
-      --node->subscriptions;
-      by_node[node].push_back(name);
+    for (auto& [name, nodes] : map) {
+      for (Node* node : nodes) {
+        --node->subscriptions;
+        by_node[node].push_back(name);
+      }
     }
     map.clear();
     for (auto& [node, list] : by_node) SendGrouped(node, type, false, list, nullptr);
@@ -263,7 +295,7 @@ void PubSubSession::OnPrivateFrame(PrivateConn* conn, std::string_view frame) {
       const NameMap& map = names_[Index(parsed.type)];
       auto found = map.find(AbslView(parsed.name));
       // A message for a name unsubscribed meanwhile (or living elsewhere) is not the client's.
-      if (found == map.end() || found->second != node) return;
+      if (found == map.end() || !Has(found->second, node)) return;
       worker_->stats().pubsub_messages.Add();
       client_->Reply(frame);
       OverOutputLimit();
@@ -299,8 +331,8 @@ void PubSubSession::HandleConfirmation(Node* node, const PubSubFrame& frame) {
   if (!subscribe && frame.type == SubscriptionType::kShard) {
     // Not an answer to us: the node dropped the shard channel because its slot moved away.
     auto found = names_[Index(frame.type)].find(AbslView(frame.name));
-    if (found != names_[Index(frame.type)].end() && found->second == node) {
-      DropAndTell(node, frame.type, std::string(frame.name));
+    if (found != names_[Index(frame.type)].end() && Has(found->second, node)) {
+      DropAndTell(frame.type, std::string(frame.name));
     }
     return;
   }
@@ -330,8 +362,8 @@ void PubSubSession::HandleError(Node* node, std::string_view frame) {
     std::vector<std::string> moved;
     for (const std::string& name : sent.names) {
       auto found = map.find(name);
-      if (found == map.end() || found->second != node) continue;
-      found->second = target;
+      if (found == map.end() || !Has(found->second, node)) continue;
+      found->second = {target};  // a shard channel lives on one master
       --node->subscriptions;
       ++target->subscriptions;
       moved.push_back(name);
@@ -351,10 +383,11 @@ void PubSubSession::HandleError(Node* node, std::string_view frame) {
   const bool was_subscribed = subscribed();
   for (const std::string& name : sent.names) {
     auto found = map.find(name);
-    if (found != map.end() && found->second == node) {
-      map.erase(found);
-      --node->subscriptions;
-    }
+    if (found == map.end() || !Has(found->second, node)) continue;
+    Nodes& nodes = found->second;
+    nodes.erase(std::find(nodes.begin(), nodes.end(), node));
+    --node->subscriptions;
+    if (nodes.empty()) map.erase(found);
   }
   if (sent.pending != nullptr) {
     SentDone(sent.pending, frame);
@@ -369,10 +402,13 @@ void PubSubSession::HandleError(Node* node, std::string_view frame) {
   ModeMaybeChanged(was_subscribed);
 }
 
-void PubSubSession::DropAndTell(Node* node, SubscriptionType type, const std::string& name) {
+void PubSubSession::DropAndTell(SubscriptionType type, const std::string& name) {
   const bool was_subscribed = subscribed();
-  names_[Index(type)].erase(name);
-  --node->subscriptions;
+  NameMap& map = names_[Index(type)];
+  auto found = map.find(name);
+  if (found == map.end()) return;
+  for (Node* node : found->second) --node->subscriptions;
+  map.erase(found);
   reply_.clear();
   AppendSubscriptionReply(&reply_, type, false, name, false, ReportedCount(type));
   client_->Reply(reply_);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "common/cluster_view.h"
 #include "dataplane/backend/private_conn.h"
 #include "dataplane/session/pubsub_frames.h"
@@ -25,6 +26,8 @@ class Worker;
 //
 // Placement: every subscription lives on the master of its name's hash slot (a keyspace channel
 // "__keyspace@<db>__:<key>" on the master of <key>'s slot, where the key's events happen).
+// Keyspace notifications are node-local (never sent over the cluster bus), so keyevent channels
+// ("__keyevent@<db>__:<event>") and patterns starting with "__key" live on every master.
 // Classic messages reach every node through the cluster bus, so any node would do; using the
 // channel's slot makes every slotplane proxy subscribe a channel on the node where PUBLISH
 // (routed the same way) runs, so PUBLISH counts the subscribers behind slotplane. Shard
@@ -104,14 +107,16 @@ class PubSubSession : public PrivateConnUser {
     std::deque<Sent> sent;
     size_t subscriptions = 0;  // names of any type that live on this node
   };
-  using NameMap = absl::flat_hash_map<std::string, Node*>;
+  using Nodes = absl::InlinedVector<Node*, 1>;  // where a name lives: one master, or all
+  using NameMap = absl::flat_hash_map<std::string, Nodes>;
+  using SendList = std::vector<std::pair<Node*, std::vector<std::string>>>;
 
   static size_t Index(SubscriptionType type) { return static_cast<size_t>(type); }
   size_t total() const { return names_[0].size() + names_[1].size() + names_[2].size(); }
   // The count Redis reports in a confirmation of `type`.
   int64_t ReportedCount(SubscriptionType type) const;
-  // The master for `name`, or nullptr without a topology.
-  Node* NodeFor(SubscriptionType type, std::string_view name);
+  // The masters `name` lives on; empty without a topology (or its slot not served).
+  Nodes NodesFor(SubscriptionType type, std::string_view name);
   Node* NodeAt(const NodeAddress& address);
   void Send(Node* node, SubscriptionType type, bool subscribe, std::vector<std::string> names,
             Pending* pending);
@@ -121,16 +126,14 @@ class PubSubSession : public PrivateConnUser {
   size_t SendGrouped(Node* node, SubscriptionType type, bool subscribe,
                      const std::vector<std::string>& names, Pending* pending);
   // Replies `reply` now, or once `sends` commands are confirmed.
-  void ReplyWhenConfirmed(std::string reply,
-                          std::vector<std::pair<Node*, std::vector<std::string>>>& to_send,
-                          SubscriptionType type, bool subscribe);
+  void ReplyWhenConfirmed(std::string reply, SendList& to_send, SubscriptionType type,
+                          bool subscribe);
   // A command sent for `pending` was answered (confirmed, or refused with `error`).
   void SentDone(Pending* pending, std::string_view error);
   void HandleConfirmation(Node* node, const PubSubFrame& frame);
   void HandleError(Node* node, std::string_view frame);
-  // Drops `name` (living on `node`) and tells the client with a spontaneous unsubscribe frame.
-  void DropAndTell(Node* node, SubscriptionType type, const std::string& name);
-  void Forget(SubscriptionType type, const std::string& name);
+  // Drops `name` and tells the client with a spontaneous unsubscribe frame.
+  void DropAndTell(SubscriptionType type, const std::string& name);
   // Gives back the connections of nodes without subscriptions once their confirmations are in.
   void ReleaseIdleNodes();
   // Closes the client when its unsent output is over the limits; true when it did.

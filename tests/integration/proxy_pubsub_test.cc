@@ -252,6 +252,43 @@ TEST_F(ProxyPubSubTest, LeavingSubscribedModeReturnsToSharedConnections) {
   EXPECT_EQ(client->Command({"GET", "{leave}:k"}), Str("v"));
 }
 
+TEST_F(ProxyPubSubTest, KeyspaceNotificationsFromEveryMaster) {
+  // Keyspace notifications never cross the cluster bus: keyevent channels and "__key" patterns
+  // are subscribed on every master, a keyspace channel of one key on that key's master.
+  for (int node = 0; node < cluster().node_count(); ++node) {
+    ASSERT_OK_AND_ASSIGN(auto direct, cluster().Connect(node));
+    ASSERT_EQ(direct->Command({"CONFIG", "SET", "notify-keyspace-events", "KEA"}),
+              Reply::Status("OK"));
+  }
+  ASSERT_OK_AND_ASSIGN(const std::vector<std::string> keys, NamePerMaster(cluster(), "kev:"));
+  auto events = Proxy();
+  auto writer = Proxy();
+  ASSERT_NE(events, nullptr);
+  ASSERT_NE(writer, nullptr);
+  EXPECT_EQ(events->Command({"SUBSCRIBE", "__keyevent@0__:set", "__keyspace@0__:" + keys[1]}),
+            Arr({Str("subscribe"), Str("__keyevent@0__:set"), Int(1)}));
+  EXPECT_EQ(events->GetReply(), Arr({Str("subscribe"), Str("__keyspace@0__:" + keys[1]), Int(2)}));
+  EXPECT_EQ(events->Command({"PSUBSCRIBE", "__keyspace@0__:kev:*"}),
+            Arr({Str("psubscribe"), Str("__keyspace@0__:kev:*"), Int(3)}));
+  for (const std::string& key : keys) {
+    EXPECT_EQ(writer->Command({"SET", key, "v"}), Reply::Status("OK"));
+    // A node publishes the keyspace event, then the keyevent one, on one connection.
+    if (key == keys[1]) {
+      EXPECT_EQ(events->GetReply(),
+                Arr({Str("message"), Str("__keyspace@0__:" + key), Str("set")}));
+    }
+    EXPECT_EQ(events->GetReply(), Arr({Str("pmessage"), Str("__keyspace@0__:kev:*"),
+                                       Str("__keyspace@0__:" + key), Str("set")}));
+    EXPECT_EQ(events->GetReply(), Arr({Str("message"), Str("__keyevent@0__:set"), Str(key)}));
+  }
+  EXPECT_EQ(events->Command({"RESET"}), Reply::Status("RESET"));
+  for (int node = 0; node < cluster().node_count(); ++node) {
+    ASSERT_OK_AND_ASSIGN(auto direct, cluster().Connect(node));
+    EXPECT_EQ(direct->Command({"CONFIG", "SET", "notify-keyspace-events", ""}),
+              Reply::Status("OK"));
+  }
+}
+
 TEST_F(ProxyPubSubTest, RedisPyPubSub) {
   const std::string script = absl::StrCat(R"PY(
 import time
@@ -321,8 +358,11 @@ TEST_F(ProxyPubSubTest, SubscriberThatDoesNotReadIsDisconnectedWithBoundedMemory
       },
       absl::Seconds(20)))
       << "the client should have been closed at 32 MB of unread messages";
-  // The proxy held at most Redis's hard limit (32 MB) of messages for that client.
+  // The proxy held at most Redis's hard limit (32 MB) of messages for that client. (Not under
+  // AddressSanitizer, whose quarantine keeps freed memory resident on purpose.)
+#if !defined(__SANITIZE_ADDRESS__)
   EXPECT_LT(peak - rss_before, 64 * 1024) << "kB; before " << rss_before;
+#endif
   // The client sees its connection closed after what was buffered.
   absl::StatusOr<ReadResult> rest = lazy.ReadUntilClosed(absl::Seconds(30));
   EXPECT_OK(rest);
