@@ -251,5 +251,43 @@ TEST_F(ProxyBlockingTest, MultiplexingOffGivesTheClientConnectionsOfItsOwn) {
   EXPECT_EQ(client->Command({"PROXY", "MULTIPLEXING", "STATUS"}), Reply::Status("off"));
 }
 
+// A cluster of its own with requirepass: private connections authenticate like shared ones, and
+// `disable-multiplexing always` gives every client connections of its own.
+TEST(ProxyPrivateConnectionsTest, AuthenticateWithTheBackendCredentials) {
+  RedisClusterOptions options;
+  options.replicas_per_master = 0;
+  options.password = "backend-secret";
+  ASSERT_OK_AND_ASSIGN(auto cluster, RedisCluster::Start(options));
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--auth", "backend-secret"},
+        std::vector<std::string>{"--auth", "backend-secret", "--disable-multiplexing", "always"}}) {
+    ProxyOptions proxy_options;
+    proxy_options.seeds = cluster->addresses();
+    proxy_options.extra_args = extra;
+    ASSERT_OK_AND_ASSIGN(auto proxy, ProxyProcess::Start(proxy_options));
+    ASSERT_OK_AND_ASSIGN(auto client, proxy->Connect());
+    ASSERT_OK_AND_ASSIGN(auto other, proxy->Connect());
+    const bool always = extra.size() > 2;
+    EXPECT_EQ(client->Command({"PROXY", "MULTIPLEXING", "STATUS"}),
+              Reply::Status(always ? "off" : "on"));
+    EXPECT_EQ(client->Command({"SET", "{auth}:k", "1"}), Ok());
+    EXPECT_EQ(
+        client->Pipeline({{"WATCH", "{auth}:k"}, {"MULTI"}, {"INCR", "{auth}:k"}, {"EXEC"}})[3],
+        Arr({Reply::Integer(2)}));
+    EXPECT_EQ(client->Command({"BLPOP", "{auth}:q", "0.1"}), Reply::Nil());
+    EXPECT_EQ(client->Command({"WAIT", "0", "100"}), Reply::Integer(0));
+    EXPECT_EQ(client->Command({"SUBSCRIBE", "auth-channel"}),
+              Arr({Str("subscribe"), Str("auth-channel"), Reply::Integer(1)}));
+    EXPECT_EQ(other->Command({"PUBLISH", "auth-channel", "hi"}), Reply::Integer(1));
+    EXPECT_EQ(client->GetReply(), Arr({Str("message"), Str("auth-channel"), Str("hi")}));
+    EXPECT_EQ(client->Command({"UNSUBSCRIBE"}),
+              Arr({Str("unsubscribe"), Str("auth-channel"), Reply::Integer(0)}));
+    EXPECT_EQ(client->Command({"GET", "{auth}:k"}), Str("2"));
+    EXPECT_EQ(client->Command({"PROXY", "MULTIPLEXING", "STATUS"}),
+              Reply::Status(always ? "off" : "on"));
+    ASSERT_OK(proxy->Stop());
+  }
+}
+
 }  // namespace
 }  // namespace slotplane::integration
