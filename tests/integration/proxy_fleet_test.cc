@@ -341,5 +341,37 @@ TEST_F(ProxyFleetTest, FleetClusterUpdateAndEverySubcommandInAnyOrder) {
   ASSERT_OK(WaitForFleet(2));
 }
 
+TEST_F(ProxyFleetTest, MetricsShowTheStream) {
+  ASSERT_OK_AND_ASSIGN(const uint16_t metrics_port, PickFreePort(/*with_cluster_bus=*/false));
+  ProxyOptions options = FleetProxyOptions(*control_, "with-metrics", "", cluster().addresses());
+  options.extra_args.insert(options.extra_args.end(),
+                            {"--metrics-port", absl::StrCat(metrics_port)});
+  ASSERT_OK_AND_ASSIGN(auto proxy, ProxyProcess::Start(options));
+  const uint64_t version = CurrentVersion();
+  std::string metrics;
+  EXPECT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        absl::StatusOr<RawConnection> conn = RawConnection::Connect(metrics_port);
+        if (!conn.ok()) return conn.status();
+        IT_RETURN_IF_ERROR(conn->Send("GET /metrics HTTP/1.0\r\n\r\n"));
+        absl::StatusOr<ReadResult> read = conn->ReadUntilClosed(absl::Seconds(5));
+        if (!read.ok()) return read.status();
+        metrics = read->data;
+        for (const std::string& line :
+             {std::string("slotplane_proxy_control_stream_state{state=\"connected\"} 1"),
+              absl::StrCat("slotplane_proxy_control_acked_version ", version),
+              absl::StrCat("slotplane_proxy_policy_version ", version),
+              std::string("slotplane_proxy_control_snapshots_applied_total "),
+              std::string("slotplane_proxy_control_snapshots_nacked_total 0")}) {
+          if (!absl::StrContains(metrics, line)) {
+            return absl::UnavailableError(absl::StrCat("no line '", line, "'"));
+          }
+        }
+        return absl::OkStatus();
+      },
+      kConverge, absl::Milliseconds(100)))
+      << metrics;
+}
+
 }  // namespace
 }  // namespace slotplane::integration
