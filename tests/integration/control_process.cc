@@ -145,6 +145,7 @@ absl::StatusOr<CommandResult> ControlProcess::Ctl(const std::vector<std::string>
                                                   absl::Duration timeout) const {
   std::vector<std::string> argv = {Binary("slotplanectl"), "--addr", address()};
   if (!token_file_.empty()) argv.insert(argv.end(), {"--token-file", token_file_});
+  argv.insert(argv.end(), options_.ctl_args.begin(), options_.ctl_args.end());
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, dir_.path(), timeout);
 }

@@ -24,8 +24,10 @@ struct ControlOptions {
   std::string admin_token;
   int poll_interval_ms = 500;
   std::string log_level = "info";
-  // Appended as given, e.g. {"--enable-cross-slot", "yes"}.
+  // Appended as given, e.g. {"--enable-cross-slot", "yes"} or TLS options.
   std::vector<std::string> extra_args;
+  // Global flags for every slotplanectl call, e.g. {"--tls-ca", "ca.pem"} with TLS.
+  std::vector<std::string> ctl_args;
   absl::Duration start_timeout = absl::Seconds(30);
   absl::Duration stop_timeout = absl::Seconds(10);
 };

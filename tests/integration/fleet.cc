@@ -1,5 +1,6 @@
 #include "tests/integration/fleet.h"
 
+#include <fstream>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
@@ -103,6 +104,55 @@ absl::Status WaitForOption(const ProxyProcess& proxy, const std::string& name,
             absl::StrCat(ListenAddress(proxy), ": ", reply.DebugString()));
       },
       timeout, absl::Milliseconds(50));
+}
+
+absl::Status MakeTestCertificates(const std::string& dir) {
+  std::ofstream(dir + "/server.ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                                        "extendedKeyUsage=serverAuth\n";
+  std::ofstream(dir + "/client.ext") << "extendedKeyUsage=clientAuth\n";
+  const std::vector<std::string> new_key = {"-newkey", "ec", "-pkeyopt",
+                                            "ec_paramgen_curve:prime256v1", "-nodes"};
+  auto req = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"openssl", "req"});
+    args.insert(args.begin() + 2, new_key.begin(), new_key.end());
+    return args;
+  };
+  auto sign = [&](const std::string& name) {
+    return std::vector<std::string>{"openssl",
+                                    "x509",
+                                    "-req",
+                                    "-days",
+                                    "2",
+                                    "-in",
+                                    dir + "/" + name + ".csr",
+                                    "-CA",
+                                    dir + "/ca.pem",
+                                    "-CAkey",
+                                    dir + "/ca.key",
+                                    "-CAcreateserial",
+                                    "-extfile",
+                                    dir + "/" + name + ".ext",
+                                    "-out",
+                                    dir + "/" + name + ".pem"};
+  };
+  const std::vector<std::vector<std::string>> steps = {
+      req({"-x509", "-days", "2", "-subj", "/CN=slotplane test CA", "-keyout", dir + "/ca.key",
+           "-out", dir + "/ca.pem"}),
+      req({"-new", "-subj", "/CN=localhost", "-keyout", dir + "/server.key", "-out",
+           dir + "/server.csr"}),
+      sign("server"),
+      req({"-new", "-subj", "/CN=proxy", "-keyout", dir + "/client.key", "-out",
+           dir + "/client.csr"}),
+      sign("client"),
+  };
+  for (const auto& step : steps) {
+    absl::StatusOr<CommandResult> result = RunCommand(step, dir, absl::Seconds(30));
+    if (!result.ok()) return result.status();
+    if (!result->Succeeded()) {
+      return absl::InternalError(absl::StrCat("openssl failed: ", result->output));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace slotplane::integration

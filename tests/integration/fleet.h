@@ -52,4 +52,9 @@ absl::Status WaitForFleet(const ControlProcess& control, const std::vector<Proxy
 absl::Status WaitForOption(const ProxyProcess& proxy, const std::string& name,
                            const std::string& value, absl::Duration timeout = absl::Seconds(20));
 
+// A test CA (ca.pem, ca.key), a server certificate for localhost and 127.0.0.1 (server.pem,
+// server.key) and a client certificate (client.pem, client.key) in `dir`, made with the openssl
+// command-line tool.
+absl::Status MakeTestCertificates(const std::string& dir);
+
 }  // namespace slotplane::integration
