@@ -373,5 +373,44 @@ TEST_F(ProxyFleetTest, MetricsShowTheStream) {
       << metrics;
 }
 
+// A MOVED a proxy follows is reported at once: the control plane refreshes the topology long
+// before its next poll, and every proxy gets the new version.
+TEST_F(ProxyFleetTest, MovedReportsRefreshTheTopologyAtOnce) {
+  ControlOptions slow_poll;
+  slow_poll.cluster = cluster().addresses();
+  slow_poll.poll_interval_ms = 600000;
+  ASSERT_OK_AND_ASSIGN(auto control, ControlProcess::Start(slow_poll));
+  ASSERT_OK_AND_ASSIGN(auto proxy, ProxyProcess::Start(FleetProxyOptions(*control, "moved", "",
+                                                                         cluster().addresses())));
+  ASSERT_OK(integration::WaitForFleet(*control, {proxy.get()}, kConverge));
+  ASSERT_OK_AND_ASSIGN(FleetListing before, ListFleet(*control));
+
+  const uint16_t slot = 4242;
+  const std::string key = KeyInSlot(slot, "moved");
+  ASSERT_OK_AND_ASSIGN(const int source, cluster().SlotOwner(slot));
+  ASSERT_OK_AND_ASSIGN(const std::vector<int> masters, cluster().Masters());
+  const int target = masters[0] != source ? masters[0] : masters[1];
+  ASSERT_OK(SlotMigration(cluster(), slot, source, target).Run());
+
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> client, proxy->Connect());
+  EXPECT_EQ(client->Command({"SET", key, "v"}), Reply::Status("OK")) << "MOVED followed";
+  EXPECT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        absl::StatusOr<FleetListing> listing = ListFleet(*control);
+        if (!listing.ok()) return listing.status();
+        const FleetEntry& entry = listing->proxies[ListenAddress(*proxy)];
+        if (listing->current_version > before.current_version &&
+            entry.acked_version == listing->current_version) {
+          return absl::OkStatus();
+        }
+        return absl::UnavailableError(absl::StrCat("version ", listing->current_version));
+      },
+      kConverge, absl::Milliseconds(100)));
+  ASSERT_OK_AND_ASSIGN(auto info, FleetInfo(*proxy));
+  EXPECT_NE(info["moved_reports"], "0");
+  // Give the slot back, so that the shared cluster looks as it did.
+  ASSERT_OK(SlotMigration(cluster(), slot, target, source).Run());
+}
+
 }  // namespace
 }  // namespace slotplane::integration
