@@ -355,7 +355,7 @@ void BackendConn::Flush() {
 }
 
 void BackendConn::UpdateInterest() {
-  uint32_t wanted = EPOLLIN | (unsent_ != nullptr ? EPOLLOUT : 0);
+  uint32_t wanted = EPOLLIN | (unsent_ != nullptr ? uint32_t{EPOLLOUT} : 0u);
   if (fd_ < 0 || wanted == registered_events_) return;
   registered_events_ = wanted;
   owner_->loop().Modify(fd_, wanted, this);
