@@ -207,7 +207,8 @@ void ClientSession::Flush() {
 
 void ClientSession::UpdateInterest() {
   if (closed()) return;
-  uint32_t wanted = (closing_ || paused_ ? 0 : EPOLLIN) | (output_.empty() ? 0 : EPOLLOUT);
+  uint32_t wanted =
+      (closing_ || paused_ ? 0u : uint32_t{EPOLLIN}) | (output_.empty() ? 0u : uint32_t{EPOLLOUT});
   if (wanted == registered_events_) return;
   registered_events_ = wanted;
   worker_->loop().Modify(fd_, wanted, this);
