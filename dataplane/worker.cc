@@ -14,6 +14,7 @@
 #include "dataplane/resp/reply_writer.h"
 #include "dataplane/router/redirect.h"
 #include "dataplane/router/topology_refresher.h"
+#include "dataplane/session/client_auth.h"
 #include "dataplane/session/multi_request.h"
 #include "dataplane/session/session_state.h"
 
@@ -107,7 +108,9 @@ void Worker::InstallPolicy(ProxyPolicyPtr policy, std::function<void()> applied)
       private_pool_.set_options(BackendOptions{policy->backend_user, policy->backend_password,
                                                options().backend_connect_timeout_ms});
     }
+    ProxyPolicyPtr before = std::move(policy_);
     policy_ = policy;
+    CloseClientsOfRemovedUsers(this, *before, *policy_);
     // New clients parse with the new limits; connected ones keep theirs.
     request_limits_.max_bulk_len = policy_->proto_max_bulk_len;
     request_limits_.max_multibulk_len = policy_->max_multibulk_len;

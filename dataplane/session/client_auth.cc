@@ -1,5 +1,6 @@
 #include "dataplane/session/client_auth.h"
 
+#include "common/logging.h"
 #include "common/sha256.h"
 #include "dataplane/errors.h"
 #include "dataplane/resp/reply_writer.h"
@@ -58,6 +59,7 @@ void ExecuteAuth(Worker* worker, ClientSession* client, const std::vector<std::s
     return;
   }
   client->set_authenticated(true);
+  client->set_user(std::string(user));
   client->Reply(resp::kOk);
 }
 
@@ -68,7 +70,30 @@ bool AuthenticateForHello(Worker* worker, ClientSession* client, std::string_vie
     return false;
   }
   client->set_authenticated(true);
+  client->set_user(std::string(user));
   return true;
+}
+
+void CloseClientsOfRemovedUsers(Worker* worker, const ProxyPolicy& before,
+                                const ProxyPolicy& after) {
+  std::vector<std::string_view> removed;
+  for (const ClientUser& user : before.users) {
+    if (user.name != kDefaultUser && after.FindUser(user.name) == nullptr) {
+      removed.push_back(user.name);
+    }
+  }
+  if (removed.empty()) return;
+  std::vector<ClientSession*> doomed;  // closed after the walk: Close() edits the client map
+  worker->ForEachClient([&](ClientSession& client) {
+    for (std::string_view name : removed) {
+      if (client.user() == name) doomed.push_back(&client);
+    }
+  });
+  for (ClientSession* client : doomed) {
+    SP_LOG(kInfo) << "closing client " << client->peer() << ": its user '" << client->user()
+                  << "' was removed";
+    client->Close();
+  }
 }
 
 }  // namespace slotplane::dataplane

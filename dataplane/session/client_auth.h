@@ -15,7 +15,8 @@ class Worker;
 // no-auth (AUTH, HELLO, QUIT, RESET) run until AUTH or HELLO ... AUTH succeeds, and the others
 // get `-NOAUTH Authentication required.` (CommandDispatcher checks the session's flag, nothing
 // else, on the request path). A connection keeps its authentication when the policy changes
-// later, as Redis keeps it across CONFIG SET requirepass.
+// later (a new password, a disabled user), as Redis does; when its user is removed from the
+// policy the connection is closed, as Redis's ACL DELUSER does.
 
 // True when `password` is valid for `user` under `policy`: the user exists and is enabled, and is
 // nopass or one of its SHA-256 hashes matches (compared in constant time).
@@ -27,5 +28,11 @@ void ExecuteAuth(Worker* worker, ClientSession* client, const std::vector<std::s
 // The AUTH part of HELLO: authenticates the client, or replies WRONGPASS and returns false.
 bool AuthenticateForHello(Worker* worker, ClientSession* client, std::string_view user,
                           std::string_view password);
+
+// After a policy change on `worker` (its thread): closes the connections that authenticated as a
+// user `after` no longer has. The implicit default user is never removed (as in Redis, it can
+// only be given a password or disabled). Cheap when the user names did not change.
+void CloseClientsOfRemovedUsers(Worker* worker, const ProxyPolicy& before,
+                                const ProxyPolicy& after);
 
 }  // namespace slotplane::dataplane

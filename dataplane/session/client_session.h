@@ -51,6 +51,9 @@ class ClientSession : public EventHandler {
   // False until AUTH succeeds when the policy requires a password (see client_auth.h).
   bool authenticated() const { return authenticated_; }
   void set_authenticated(bool authenticated) { authenticated_ = authenticated; }
+  // The user this connection authenticated as (empty: none, or the implicit default user).
+  const std::string& user() const { return user_; }
+  void set_user(std::string user) { user_ = std::move(user); }
   bool closed() const { return fd_ < 0; }
   size_t pending() const { return pending_; }
   int64_t created_ms() const { return created_ms_; }
@@ -101,6 +104,7 @@ class ClientSession : public EventHandler {
   const uint64_t id_;
   const std::string peer_;
   std::string name_;
+  std::string user_;
   int64_t created_ms_;
 
   Buffer input_;

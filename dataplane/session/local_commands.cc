@@ -57,6 +57,7 @@ void LocalCommands::Execute(ClientSession* client, const CommandInfo& cmd,
   } else if (name == "reset") {
     client->set_name("");
     client->set_authenticated(!worker_->policy().auth_required);
+    client->set_user("");
     client->Reply("+RESET\r\n");
   } else if (name == "readonly" || name == "readwrite") {
     client->Reply(resp::kOk);

@@ -177,6 +177,13 @@ TEST_F(ProxyFleetTest, ClientUsersComeFromThePolicy) {
     EXPECT_EQ(hello->Command({"HELLO", "2", "AUTH", "alice", "alice-pw"}).type,
               Reply::Type::kArray);
   }
+  // Connections authenticated as alice: disabling her keeps them (as in Redis), removing her
+  // closes them (as Redis's ACL DELUSER does).
+  std::vector<std::unique_ptr<TestClient>> sessions;
+  for (const auto& proxy : proxies_) {
+    sessions.push_back(Connect(*proxy));
+    ASSERT_EQ(sessions.back()->Command({"AUTH", "alice", "alice-pw"}), Reply::Status("OK"));
+  }
   ASSERT_OK_AND_ASSIGN(CommandResult disable,
                        control_->Ctl({"users", "set", "alice", "--disable"}));
   ASSERT_TRUE(disable.Succeeded()) << disable.output;
@@ -187,8 +194,22 @@ TEST_F(ProxyFleetTest, ClientUsersComeFromThePolicy) {
         return reply.IsError() ? absl::OkStatus() : absl::UnavailableError(reply.DebugString());
       },
       kConverge));
+  for (auto& session : sessions) {
+    EXPECT_EQ(session->Command({"GET", "users:k"}), Reply::String("v"));
+  }
   ASSERT_OK_AND_ASSIGN(CommandResult rm, control_->Ctl({"users", "rm", "alice"}));
   ASSERT_TRUE(rm.Succeeded()) << rm.output;
+  for (auto& session : sessions) {
+    EXPECT_OK(WaitForOk(
+        [&]() -> absl::Status {
+          const Reply reply = session->Command({"PING"});
+          return reply.type == Reply::Type::kTransportError
+                     ? absl::OkStatus()
+                     : absl::UnavailableError(reply.DebugString());
+        },
+        kConverge))
+        << "the connection of a removed user is closed";
+  }
   for (const auto& proxy : proxies_) {
     EXPECT_OK(WaitForOk(
         [&]() -> absl::Status {
