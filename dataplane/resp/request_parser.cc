@@ -5,7 +5,8 @@
 #include <limits>
 
 // Mirrors Redis 7.0 networking.c (processMultibulkBuffer, processInlineBuffer) and sds.c
-// (sdssplitargs, shared with config files in common/split_args.h). Deliberate differences, all on inputs Redis itself handles badly:
+// (sdssplitargs, shared with config files in common/split_args.h). Deliberate differences, all on
+// inputs Redis itself handles badly:
 //  - Redis finds line ends with strchr, so a NUL before the terminator hides it and Redis waits
 //    until the "too big" limit. We use memchr: the line is found and then judged like Redis would
 //    judge a C string (a count with a NUL is invalid; an inline line ends at its first NUL).
@@ -82,7 +83,6 @@ bool ReadShortHeader(const char* data, size_t size, size_t pos, size_t max_line,
   *cr = i;
   return true;
 }
-
 
 }  // namespace
 

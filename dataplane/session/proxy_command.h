@@ -11,8 +11,8 @@ class Worker;
 
 // The PROXY command (redis-cluster-proxy's administration command): PING, HELP, INFO [section],
 // CONFIG GET|SET, CLIENT ID|THREAD, CLUSTER INFO|STATUS|CONNECTION|NODES|UPDATE, COMMAND
-// [UNSUPPORTED|CROSSSLOTS-UNSUPPORTED], FLEET, LOG [level] message, SHUTDOWN [ASAP]. The
-// subcommands live in proxy_*.cc files.
+// [UNSUPPORTED|CROSSSLOTS-UNSUPPORTED], MULTIPLEXING STATUS|OFF, FLEET, LOG [level] message,
+// SHUTDOWN [ASAP]. The subcommands live in proxy_*.cc files.
 void ExecuteProxyCommand(Worker* worker, ClientSession* client,
                          const std::vector<std::string_view>& args);
 
