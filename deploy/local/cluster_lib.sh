@@ -281,6 +281,60 @@ sp_cluster_stop() {
   return "$rc"
 }
 
+# Extra arguments sp_proxy_start passes to slotplane-proxy (e.g. --control-plane ...).
+SP_PROXY_EXTRA_ARGS=()
+
+# sp_control_pid RUN : pid of the run's slotplane-control when it is running.
+sp_control_pid() { sp_pid_from_file "$1/control.pid" slotplane-control; }
+
+# sp_control_start RUN BINARY PORT SEED... : starts slotplane-control in the background, its
+# durable state in RUN/control/.
+sp_control_start() {
+  local run=$1 bin=$2 port=$3 seed args
+  shift 3
+  if sp_control_pid "$run" >/dev/null; then
+    return 0
+  fi
+  [[ -x $bin ]] || sp_die "control plane binary not found: $bin (build it with scripts/build.sh)"
+  sp_port_busy "$port" && sp_die "control plane port $port is already in use (set another one)"
+  args=(--listen "$SP_HOST:$port" --data-dir "$run/control" --logfile "$run/control.log")
+  for seed in "$@"; do
+    args+=(--cluster "$seed")
+  done
+  mkdir -p "$run/control"
+  rm -f "$run/control.pid"
+  printf '%s\n' "$port" >"$run/control.port"
+  # shellcheck disable=SC2016  # $0 and $@ belong to the inner shell
+  nohup setsid bash -c 'echo "$$" >"$0" && exec "$@"' "$run/control.pid" "$bin" "${args[@]}" \
+    >"$run/control.out" 2>&1 </dev/null &
+}
+
+# sp_control_wait RUN CTL_BINARY SECONDS : waits until `slotplanectl status` answers.
+sp_control_wait() {
+  local run=$1 ctl=$2 deadline=$((SECONDS + $3)) port
+  read -r port <"$run/control.port"
+  until "$ctl" --addr "$SP_HOST:$port" --timeout 2 status >/dev/null 2>&1; do
+    if ((SECONDS > deadline)) || ! sp_control_pid "$run" >/dev/null; then
+      sp_warn "slotplane-control did not answer on port $port; last lines of its output and log:"
+      tail -n 20 "$run/control.out" "$run/control.log" >&2 2>/dev/null || true
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# sp_control_stop RUN : SIGTERM, then SIGKILL after 10s.
+sp_control_stop() {
+  local run=$1 pid
+  if pid=$(sp_control_pid "$run"); then
+    sp_kill_pid "$pid" slotplane-control 10 || {
+      sp_warn "could not stop slotplane-control (pid $pid)"
+      return 1
+    }
+  fi
+  rm -f "$run/control.pid"
+}
+
 # sp_proxy_pid RUN : pid of the run's slotplane-proxy when it is running.
 sp_proxy_pid() { sp_pid_from_file "$1/proxy.pid" slotplane-proxy; }
 
@@ -299,6 +353,7 @@ sp_proxy_start() {
   for seed in "$@"; do
     args+=(--cluster "$seed")
   done
+  args+=("${SP_PROXY_EXTRA_ARGS[@]}")
   mkdir -p "$run"
   rm -f "$run/proxy.pid"
   printf '%s\n' "$port" >"$run/proxy.port"

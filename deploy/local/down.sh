@@ -22,6 +22,8 @@ sp_require_cmds redis-cli timeout
 failed=0
 sp_log "stopping slotplane-proxy"
 sp_proxy_stop "$run_dir" || failed=1
+sp_log "stopping slotplane-control"
+sp_control_stop "$run_dir" || failed=1
 sp_log "stopping the cluster nodes"
 sp_cluster_stop "$run_dir" || failed=1
 

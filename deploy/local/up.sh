@@ -5,6 +5,7 @@
 # Environment:
 #   SLOTPLANE_BASE_PORT       first node port (default 7001; nodes use BASE..BASE+5)
 #   SLOTPLANE_PROXY_PORT      proxy port (default 7777)
+#   SLOTPLANE_CONTROL_PORT    slotplane-control port (default 7700)
 #   SLOTPLANE_PROXY_THREADS   proxy worker threads (default: the proxy's own, one per core)
 #   SLOTPLANE_PROXY_LOG_LEVEL proxy log level (default info)
 #   SLOTPLANE_BUILD_DIR       build directory (default build/)
@@ -20,6 +21,7 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/cluster_lib.sh"
 run_dir=${SLOTPLANE_RUN_DIR:-$SP_ROOT/.run/local}
 base_port=${SLOTPLANE_BASE_PORT:-7001}
 proxy_port=${SLOTPLANE_PROXY_PORT:-7777}
+control_port=${SLOTPLANE_CONTROL_PORT:-7700}
 proxy_threads=${SLOTPLANE_PROXY_THREADS:-}
 proxy_level=${SLOTPLANE_PROXY_LOG_LEVEL:-info}
 build_dir=${SLOTPLANE_BUILD_DIR:-$SP_ROOT/build}
@@ -40,6 +42,10 @@ print_info() {
     echo "  proxy:    127.0.0.1:$port, log $(rel "$run_dir")/proxy.log"
   else
     echo "  proxy:    not running ($(rel "$proxy_bin") is not built yet)"
+  fi
+  if sp_control_pid "$run_dir" >/dev/null; then
+    read -r port <"$run_dir/control.port"
+    echo "  control:  $(rel "$build_dir")/bin/slotplanectl --addr 127.0.0.1:$port status   (log $(rel "$run_dir")/control.log)"
   fi
   echo "  cluster:  redis-cli -c -p $first   (nodes 127.0.0.1:$first-$last, 3 masters + 3 replicas)"
   echo "  logs:     $(rel "$run_dir")/nodes/<port>/redis.log"
@@ -78,6 +84,21 @@ if ! sp_cluster_up "$run_dir" "$base_port" "$node_count"; then
 fi
 mapfile -t ports < <(sp_cluster_ports "$run_dir")
 sp_log "cluster ok on ${ports[*]}"
+
+control_bin=$build_dir/bin/slotplane-control
+ctl_bin=$build_dir/bin/slotplanectl
+if [[ -x $control_bin && -x $ctl_bin ]]; then
+  if ! sp_control_pid "$run_dir" >/dev/null; then
+    sp_log "starting slotplane-control on 127.0.0.1:$control_port"
+    sp_control_start "$run_dir" "$control_bin" "$control_port" "$SP_HOST:${ports[0]}" \
+      "$SP_HOST:${ports[1]}"
+  fi
+  if ! sp_control_wait "$run_dir" "$ctl_bin" 30; then
+    sp_die "slotplane-control did not come up; see $(rel "$run_dir")/control.log. Clean up with deploy/local/down.sh"
+  fi
+  SP_PROXY_EXTRA_ARGS=(--control-plane "$SP_HOST:$control_port"
+    --control-plane-cache "$run_dir/proxy.snapshot")
+fi
 
 if proxy_wanted; then
   if ! sp_proxy_pid "$run_dir" >/dev/null; then
