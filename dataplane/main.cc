@@ -11,7 +11,7 @@
 
 #include "common/logging.h"
 #include "dataplane/proxy.h"
-#include "dataplane/proxy_config.h"
+#include "dataplane/core/proxy_config.h"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "dataplane/proxy_context.h"
+#include "dataplane/core/proxy_context.h"
 #include "prometheus/collectable.h"
 #include "prometheus/exposer.h"
 

@@ -9,14 +9,14 @@
 
 #include "common/logging.h"
 #include "dataplane/control/control_plane.h"
-#include "dataplane/errors.h"
+#include "dataplane/core/errors.h"
 #include "dataplane/net/socket.h"
 #include "dataplane/resp/reply_writer.h"
 #include "dataplane/router/redirect.h"
 #include "dataplane/router/topology_refresher.h"
 #include "dataplane/session/client_auth.h"
-#include "dataplane/session/multi_request.h"
-#include "dataplane/session/session_state.h"
+#include "dataplane/scatter/multi_request.h"
+#include "dataplane/stateful/session_state.h"
 
 namespace slotplane::dataplane {
 namespace {

@@ -12,13 +12,13 @@
 #include "dataplane/backend/backend_conn.h"
 #include "dataplane/backend/private_pool.h"
 #include "dataplane/net/event_loop.h"
-#include "dataplane/proxy_context.h"
+#include "dataplane/core/proxy_context.h"
 #include "dataplane/resp/request_parser.h"
 #include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_session.h"
-#include "dataplane/session/command_dispatch.h"
-#include "dataplane/session/request.h"
-#include "dataplane/worker_stats.h"
+#include "dataplane/dispatch/command_dispatch.h"
+#include "dataplane/request/request.h"
+#include "dataplane/core/worker_stats.h"
 
 namespace slotplane::dataplane {
 

@@ -7,7 +7,7 @@
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/resp/reply_scanner.h"
-#include "dataplane/session/request.h"
+#include "dataplane/request/request.h"
 
 namespace slotplane::dataplane {
 

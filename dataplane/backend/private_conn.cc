@@ -10,9 +10,9 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "dataplane/backend/private_pool.h"
-#include "dataplane/errors.h"
+#include "dataplane/core/errors.h"
 #include "dataplane/net/socket.h"
-#include "dataplane/worker_stats.h"
+#include "dataplane/core/worker_stats.h"
 
 namespace slotplane::dataplane {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "common/cluster_view.h"
-#include "dataplane/policy.h"
+#include "dataplane/core/policy.h"
 
 namespace slotplane::dataplane {
 

@@ -17,7 +17,7 @@
 #include "absl/time/time.h"
 #include "dataplane/control/config_applier.h"
 #include "dataplane/control/control_plane.h"
-#include "dataplane/proxy_config.h"
+#include "dataplane/core/proxy_config.h"
 #include "grpcpp/grpcpp.h"
 #include "slotplane/v1/admin.grpc.pb.h"
 #include "slotplane/v1/discovery.grpc.pb.h"

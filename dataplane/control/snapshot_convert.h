@@ -4,8 +4,8 @@
 
 #include "absl/status/statusor.h"
 #include "common/cluster_view.h"
-#include "dataplane/policy.h"
-#include "dataplane/proxy_config.h"
+#include "dataplane/core/policy.h"
+#include "dataplane/core/proxy_config.h"
 #include "slotplane/v1/config.pb.h"
 
 namespace slotplane::dataplane {

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "dataplane/policy.h"
+#include "dataplane/core/policy.h"
 
 namespace slotplane::dataplane {
 

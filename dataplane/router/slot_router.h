@@ -8,7 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/cluster_view.h"
 #include "dataplane/backend/backend_conn.h"
-#include "dataplane/policy.h"
+#include "dataplane/core/policy.h"
 #include "dataplane/router/replica_selection.h"
 
 namespace slotplane::dataplane {

@@ -2,7 +2,7 @@
 
 #include "common/logging.h"
 #include "common/sha256.h"
-#include "dataplane/errors.h"
+#include "dataplane/core/errors.h"
 #include "dataplane/resp/reply_writer.h"
 #include "dataplane/session/client_session.h"
 #include "dataplane/worker.h"

@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "common/logging.h"
-#include "dataplane/errors.h"
-#include "dataplane/session/session_state.h"
+#include "dataplane/core/errors.h"
+#include "dataplane/stateful/session_state.h"
 #include "dataplane/worker.h"
 
 namespace slotplane::dataplane {

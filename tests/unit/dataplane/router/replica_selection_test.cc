@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "dataplane/backend/backend_conn.h"
-#include "dataplane/worker_stats.h"
+#include "dataplane/core/worker_stats.h"
 
 namespace slotplane::dataplane {
 namespace {

@@ -1,0 +1,180 @@
+#include "dataplane/dispatch/command_dispatch.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "common/slot.h"
+#include "common/strings.h"
+#include "dataplane/command/key_extractor.h"
+#include "dataplane/command/unsupported_reasons.h"
+#include "dataplane/core/errors.h"
+#include "dataplane/session/client_session.h"
+#include "dataplane/stateful/session_state.h"
+#include "dataplane/worker.h"
+
+namespace slotplane::dataplane {
+
+void EncodeCommand(const std::vector<std::string_view>& args, std::string* out) {
+  out->clear();
+  char header[32];
+  int n = snprintf(header, sizeof(header), "*%zu\r\n", args.size());
+  out->append(header, n);
+  for (std::string_view arg : args) {
+    n = snprintf(header, sizeof(header), "$%zu\r\n", arg.size());
+    out->append(header, n);
+    out->append(arg.data(), arg.size());
+    out->append("\r\n", 2);
+  }
+}
+
+bool HasBlockOption(const std::vector<std::string_view>& args) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (EqualsIgnoreCase(args[i], "STREAMS")) return false;  // keys and ids follow
+    if (EqualsIgnoreCase(args[i], "BLOCK")) return true;
+  }
+  return false;
+}
+
+CommandDispatcher::CommandDispatcher(Worker* worker)
+    : worker_(worker), local_(worker), fan_out_(worker), splitter_(worker) {}
+
+void CommandDispatcher::ReplyError(ClientSession* client, ErrorKind kind,
+                                   const std::string& error) {
+  worker_->stats().CountError(kind);
+  client->Reply(error);
+}
+
+const CommandInfo* CommandDispatcher::Resolve(ClientSession* client,
+                                              const std::vector<std::string_view>& args) {
+  const CommandTable& table = CommandTable::Get();
+  const CommandInfo* cmd = table.Find(args[0]);
+  if (cmd == nullptr) {
+    ReplyError(client, ErrorKind::kUnknownCommand, errors::UnknownCommand(args));
+    return nullptr;
+  }
+  if (!ArityOk(*cmd, args.size())) {
+    ReplyError(client, ErrorKind::kWrongArity, errors::WrongArity(cmd->name));
+    return nullptr;
+  }
+  if (cmd->num_subcommands == 0 || args.size() < 2) return cmd;
+  const CommandInfo* sub = table.FindSubcommand(*cmd, args[1]);
+  if (sub == nullptr) {
+    ReplyError(client, ErrorKind::kUnknownCommand, errors::UnknownSubcommand(args[0], args[1]));
+    return nullptr;
+  }
+  if (!ArityOk(*sub, args.size())) {
+    ReplyError(client, ErrorKind::kWrongArity, errors::WrongArity(sub->name));
+    return nullptr;
+  }
+  return sub;
+}
+
+void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::string_view>& args,
+                                 std::string_view raw) {
+  worker_->stats().commands_processed.Add();
+  const CommandInfo* cmd = Resolve(client, args);
+  if (cmd == nullptr) {
+    if (SessionState* state = client->state()) state->OnRejected();  // EXEC will abort
+    return;
+  }
+  ClientSession::Attributes& attributes = client->attributes();
+  attributes.last_command = cmd->name;
+  attributes.last_active_ms = worker_->loop().now_ms();
+  if (!client->authenticated() && !(cmd->flags & kCmdNoAuth)) {
+    ReplyError(client, ErrorKind::kAuth, errors::NoAuth());
+    return;
+  }
+  // The one branch shared-connection clients pay: a client inside MULTI, watching, subscribed
+  // or with multiplexing off is handled by its connection state first.
+  if (SessionState* state = client->state()) {
+    if (state->Intercept(*cmd, args, raw)) return;
+  }
+  switch (cmd->route) {
+    case RouteClass::kSlot:
+      if ((cmd->flags & kCmdBlocking) && HasBlockOption(args)) {
+        client->EnsureState()->DispatchPrivate(*cmd, args, raw);  // XREAD ... BLOCK
+        return;
+      }
+      RouteByKeys(client, *cmd, args, raw);
+      return;
+    case RouteClass::kAnyNode:
+      ForwardTo(client, worker_->router().AnyMaster(), 0, args, raw);
+      return;
+    case RouteClass::kLocal:
+      worker_->stats().commands_local.Add();
+      local_.Execute(client, *cmd, args);
+      return;
+    case RouteClass::kUnsupported:
+      ReplyError(client, ErrorKind::kUnsupported,
+                 errors::Unsupported(cmd->name, UnsupportedReason(*cmd)));
+      return;
+    case RouteClass::kAllMasters:
+    case RouteClass::kAllNodes:
+      fan_out_.Execute(client, *cmd, args, raw);
+      return;
+    case RouteClass::kPrivate:
+      client->EnsureState()->DispatchPrivate(*cmd, args, raw);
+      return;
+  }
+}
+
+void CommandDispatcher::ForwardToAnyMaster(ClientSession* client,
+                                           const std::vector<std::string_view>& args) {
+  ForwardTo(client, worker_->router().AnyMaster(), 0, args, std::string_view());
+}
+
+void CommandDispatcher::RouteByKeys(ClientSession* client, const CommandInfo& cmd,
+                                    const std::vector<std::string_view>& args,
+                                    std::string_view raw) {
+  if (cmd.fixed_key > 0 && args.size() > static_cast<size_t>(cmd.fixed_key)) {
+    ForwardToSlot(client, cmd, KeyHashSlot(args[cmd.fixed_key]), args, raw);
+    return;
+  }
+  if (!ExtractKeyPositions(cmd, args, &key_positions_) || key_positions_.empty()) {
+    // No readable keys (e.g. EVAL with numkeys 0, or a malformed key count): any master runs it,
+    // and Redis answers its own precise error for malformed calls.
+    ForwardTo(client, worker_->router().AnyMaster(), 0, args, raw);
+    return;
+  }
+  uint16_t slot = KeyHashSlot(args[key_positions_[0]]);
+  for (size_t i = 1; i < key_positions_.size(); ++i) {
+    if (KeyHashSlot(args[key_positions_[i]]) != slot) {
+      if (worker_->policy().enable_cross_slot &&
+          splitter_.Split(client, cmd, args, key_positions_)) {
+        return;
+      }
+      ReplyError(client, ErrorKind::kCrossSlot, errors::CrossSlot());
+      return;
+    }
+  }
+  ForwardToSlot(client, cmd, slot, args, raw);
+}
+
+void CommandDispatcher::ForwardToSlot(ClientSession* client, const CommandInfo& cmd, uint16_t slot,
+                                      const std::vector<std::string_view>& args,
+                                      std::string_view raw) {
+  BackendConn* conn = worker_->router().ForSlot(slot);
+  const ReadPolicy read_policy = worker_->policy().read_policy;
+  if ((cmd.flags & kCmdReadonly) && read_policy != ReadPolicy::kMaster && conn != nullptr) {
+    BackendConn* read = worker_->router().ForRead(slot, read_policy);
+    ForwardTo(client, read, slot, args, raw, /*replica_read=*/read != conn);
+    return;
+  }
+  ForwardTo(client, conn, slot, args, raw);
+}
+
+void CommandDispatcher::ForwardTo(ClientSession* client, BackendConn* conn, uint16_t slot,
+                                  const std::vector<std::string_view>& args, std::string_view raw,
+                                  bool replica_read) {
+  Request* request = client->NewRequest();
+  request->slot = slot;
+  request->replica_read = replica_read;
+  if (raw.empty()) {
+    EncodeCommand(args, &request->command);
+  } else {
+    request->command.assign(raw.data(), raw.size());
+  }
+  worker_->Forward(request, conn);
+}
+
+}  // namespace slotplane::dataplane

@@ -1,0 +1,340 @@
+#include "dataplane/local/client_command.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/strings.h"
+#include "dataplane/core/errors.h"
+#include "dataplane/net/socket.h"
+#include "dataplane/resp/reply_writer.h"
+#include "dataplane/session/client_session.h"
+#include "dataplane/local/cross_worker.h"
+#include "dataplane/worker.h"
+
+namespace slotplane::dataplane {
+namespace {
+
+constexpr const char* kHelpLines[] = {
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "SETINFO <LIB-NAME|LIB-VER> <value>",
+    "    Set client library name or version of the current connection.",
+    "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> [<id> ...]]",
+    "    Return information about the client connections of this slotplane proxy.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections of this proxy. Options: ID, TYPE, USER, ADDR, LADDR, SKIPME.",
+    "NO-EVICT (ON|OFF)",
+    "    Accepted for compatibility (the proxy evicts nothing).",
+    "REPLY ON",
+    "    Replies are always on through slotplane.",
+    "HELP",
+    "    Print this help.",
+};
+
+// Redis's client attribute rule (CLIENT SETNAME, SETINFO): printable, no spaces.
+bool ValidAttribute(std::string_view value) {
+  for (char c : value) {
+    if (c < '!' || c > '~') return false;
+  }
+  return true;
+}
+
+// What CLIENT KILL (filter form) and CLIENT LIST select. Plain values: copied to every worker.
+struct ClientFilter {
+  bool old_style = false;     // CLIENT KILL <addr>
+  uint64_t id = 0;            // 0: any
+  std::vector<uint64_t> ids;  // CLIENT LIST ID ...
+  std::string addr, laddr;
+  bool has_addr = false, has_laddr = false;
+  bool only_special = false;  // TYPE master/replica/pubsub: no client of the proxy is one
+  bool match_none_user = false;
+  bool skipme = true;
+  uint64_t caller = 0;  // the client that asked
+
+  bool Matches(ClientSession& client) const {
+    if (only_special || match_none_user) return false;
+    if (skipme && client.id() == caller && !old_style) return false;
+    if (id != 0 && client.id() != id) return false;
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), client.id()) == ids.end()) return false;
+    if (has_addr && client.peer() != addr) return false;
+    if (has_laddr && LocalAddress(client.fd()) != laddr) return false;
+    return true;
+  }
+};
+
+// TYPE's value: false for a name Redis does not know; *special for types no proxy client has.
+bool ParseType(std::string_view type, bool* special) {
+  if (EqualsIgnoreCase(type, "normal")) {
+    *special = false;
+    return true;
+  }
+  for (const char* name : {"master", "replica", "slave", "pubsub"}) {
+    if (EqualsIgnoreCase(type, name)) {
+      *special = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Takes the place of the reply in `client`'s queue; `done` completes it later (see Finish).
+Request* Defer(ClientSession* client) { return client->NewRequest(); }
+
+void Finish(Worker* worker, Request* parent, std::string_view reply) {
+  if (parent->client == nullptr) {
+    worker->pool().Release(parent);  // the client left meanwhile
+  } else {
+    parent->client->Complete(parent, reply);
+  }
+}
+
+void List(Worker* worker, ClientSession* client, const std::vector<std::string_view>& args) {
+  ClientFilter filter;
+  filter.skipme = false;
+  if (args.size() == 4 && EqualsIgnoreCase(args[2], "TYPE")) {
+    if (!ParseType(args[3], &filter.only_special)) {
+      client->Reply(errors::Generic(absl::StrCat("Unknown client type '", AbslView(args[3]), "'")));
+      return;
+    }
+  } else if (args.size() >= 4 && EqualsIgnoreCase(args[2], "ID")) {
+    for (size_t i = 3; i < args.size(); ++i) {
+      uint64_t id;
+      if (!absl::SimpleAtoi(AbslView(args[i]), &id) || id == 0) {
+        client->Reply(errors::Generic("Invalid client ID"));
+        return;
+      }
+      filter.ids.push_back(id);
+    }
+  } else if (args.size() != 2) {
+    client->Reply(errors::Generic("syntax error"));
+    return;
+  }
+  Request* parent = Defer(client);
+  RunOnAllWorkers(
+      worker,
+      [filter](Worker& w) {
+        std::string lines;
+        w.ForEachClient([&](ClientSession& c) {
+          if (filter.Matches(c)) lines += ClientListLine(w, c);
+        });
+        return lines;
+      },
+      [worker, parent](std::vector<std::string> parts) {
+        std::string text;
+        for (const std::string& part : parts) text += part;
+        std::string reply;
+        resp::AppendBulk(&reply, text);
+        Finish(worker, parent, reply);
+      });
+}
+
+// Parses CLIENT KILL's arguments into `filter`; false after replying with the error.
+bool ParseKill(ClientSession* client, const std::vector<std::string_view>& args,
+               ClientFilter* filter) {
+  if (args.size() == 3) {
+    filter->old_style = true;
+    filter->has_addr = true;
+    filter->addr = std::string(args[2]);
+    return true;
+  }
+  for (size_t i = 2; i < args.size(); i += 2) {
+    const bool more = i + 1 < args.size();
+    const std::string_view option = args[i];
+    const std::string_view value = more ? args[i + 1] : std::string_view();
+    if (more && EqualsIgnoreCase(option, "ID")) {
+      int64_t id;
+      if (!absl::SimpleAtoi(AbslView(value), &id) || id < 1) {
+        client->Reply(errors::Generic("client-id should be greater than 0"));
+        return false;
+      }
+      filter->id = static_cast<uint64_t>(id);
+    } else if (more && EqualsIgnoreCase(option, "TYPE")) {
+      if (!ParseType(value, &filter->only_special)) {
+        client->Reply(errors::Generic(absl::StrCat("Unknown client type '", AbslView(value), "'")));
+        return false;
+      }
+    } else if (more && EqualsIgnoreCase(option, "ADDR")) {
+      filter->has_addr = true;
+      filter->addr = std::string(value);
+    } else if (more && EqualsIgnoreCase(option, "LADDR")) {
+      filter->has_laddr = true;
+      filter->laddr = std::string(value);
+    } else if (more && EqualsIgnoreCase(option, "USER")) {
+      // Every client of the proxy is the default user as far as CLIENT KILL is concerned.
+      filter->match_none_user = !EqualsIgnoreCase(value, "default");
+    } else if (more && EqualsIgnoreCase(option, "SKIPME")) {
+      if (EqualsIgnoreCase(value, "yes")) {
+        filter->skipme = true;
+      } else if (EqualsIgnoreCase(value, "no")) {
+        filter->skipme = false;
+      } else {
+        client->Reply(errors::Generic("syntax error"));
+        return false;
+      }
+    } else {
+      client->Reply(errors::Generic("syntax error"));
+      return false;
+    }
+  }
+  return true;
+}
+
+void Kill(Worker* worker, ClientSession* client, const std::vector<std::string_view>& args) {
+  ClientFilter filter;
+  filter.caller = client->id();
+  if (!ParseKill(client, args, &filter)) return;
+  Request* parent = Defer(client);
+  RunOnAllWorkers(
+      worker,
+      [filter](Worker& w) {
+        std::vector<ClientSession*> victims;
+        w.ForEachClient([&](ClientSession& c) {
+          if (filter.Matches(c)) victims.push_back(&c);
+        });
+        for (ClientSession* victim : victims) {
+          if (victim->id() == filter.caller) {
+            victim->CloseAfterReplies();  // its own reply still goes out
+          } else {
+            victim->Close();
+          }
+        }
+        return std::to_string(victims.size());
+      },
+      [worker, parent, old_style = filter.old_style](std::vector<std::string> parts) {
+        int64_t killed = 0;
+        for (const std::string& part : parts) killed += std::stoll(part);
+        std::string reply;
+        if (old_style) {
+          reply = killed > 0 ? std::string(resp::kOk) : errors::Generic("No such client");
+        } else {
+          resp::AppendInteger(&reply, killed);
+        }
+        Finish(worker, parent, reply);
+      });
+}
+
+void SetInfo(ClientSession* client, const std::vector<std::string_view>& args) {
+  if (args.size() != 4) {
+    client->Reply(errors::WrongArity("client|setinfo"));
+    return;
+  }
+  std::string* destination;
+  if (EqualsIgnoreCase(args[2], "lib-name")) {
+    destination = &client->attributes().lib_name;
+  } else if (EqualsIgnoreCase(args[2], "lib-ver")) {
+    destination = &client->attributes().lib_ver;
+  } else {
+    client->Reply(errors::Generic(absl::StrCat("Unrecognized option '", AbslView(args[2]), "'")));
+    return;
+  }
+  if (!ValidAttribute(args[3])) {
+    client->Reply(errors::Generic(absl::StrCat(
+        AbslView(args[2]), " cannot contain spaces, newlines or special characters.")));
+    return;
+  }
+  *destination = std::string(args[3]);
+  client->Reply(resp::kOk);
+}
+
+void ReplyHelp(ClientSession* client) {
+  std::string reply;
+  resp::AppendArrayHeader(&reply, std::size(kHelpLines));
+  for (const char* line : kHelpLines) resp::AppendSimple(&reply, line);
+  client->Reply(reply);
+}
+
+void Refuse(Worker* worker, ClientSession* client, std::string_view sub, std::string_view why) {
+  worker->stats().CountError(ErrorKind::kUnsupported);
+  client->Reply(errors::Unsupported(absl::StrCat("client|", AbslView(sub)), why));
+}
+
+}  // namespace
+
+std::string ClientListLine(Worker& worker, ClientSession& client) {
+  const int64_t now = worker.loop().now_ms();
+  const ClientSession::Attributes& a = client.attributes();
+  const int64_t last = a.last_active_ms != 0 ? a.last_active_ms : client.created_ms();
+  return absl::StrCat(
+      "id=", client.id(), " addr=", client.peer(), " laddr=", LocalAddress(client.fd()),
+      " fd=", client.fd(), " name=", client.name(), " age=", (now - client.created_ms()) / 1000,
+      " idle=", (now - last) / 1000, " flags=", a.no_evict ? "e" : "N",
+      " db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=", client.input_buffered(),
+      " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=", client.pending(),
+      " omem=", client.output_buffered(),
+      " tot-mem=", client.input_buffered() + client.output_buffered(),
+      " events=r cmd=", a.last_command, " user=default redir=-1 resp=2 lib-name=", a.lib_name,
+      " lib-ver=", a.lib_ver, "\n");
+}
+
+void ExecuteClientCommand(Worker* worker, ClientSession* client, std::string_view sub,
+                          const std::vector<std::string_view>& args) {
+  std::string reply;
+  if (sub == "id") {
+    resp::AppendInteger(&reply, static_cast<int64_t>(client->id()));
+  } else if (sub == "getname") {
+    if (client->name().empty()) {
+      resp::AppendNullBulk(&reply);
+    } else {
+      resp::AppendBulk(&reply, client->name());
+    }
+  } else if (sub == "setname") {
+    if (!ValidAttribute(args[2])) {
+      client->Reply(
+          errors::Generic("Client names cannot contain spaces, newlines or special characters."));
+      return;
+    }
+    client->set_name(std::string(args[2]));
+    reply = resp::kOk;
+  } else if (sub == "info") {
+    resp::AppendBulk(&reply, ClientListLine(*worker, *client));
+  } else if (sub == "list") {
+    return List(worker, client, args);
+  } else if (sub == "kill") {
+    return Kill(worker, client, args);
+  } else if (sub == "setinfo") {
+    return SetInfo(client, args);
+  } else if (sub == "no-evict") {
+    if (EqualsIgnoreCase(args[2], "on") || EqualsIgnoreCase(args[2], "off")) {
+      client->attributes().no_evict = EqualsIgnoreCase(args[2], "on");
+      reply = resp::kOk;
+    } else {
+      reply = errors::Generic("syntax error");
+    }
+  } else if (sub == "reply") {
+    if (EqualsIgnoreCase(args[2], "on")) {
+      reply = resp::kOk;
+    } else if (EqualsIgnoreCase(args[2], "off") || EqualsIgnoreCase(args[2], "skip")) {
+      return Refuse(worker, client, sub,
+                    "slotplane always sends replies (clients pipeline instead)");
+    } else {
+      reply = errors::Generic("syntax error");
+    }
+  } else if (sub == "help") {
+    return ReplyHelp(client);
+  } else if (sub == "tracking" || sub == "caching" || sub == "getredir" || sub == "trackinginfo") {
+    return Refuse(worker, client, sub,
+                  "client-side caching needs the invalidation messages of every cluster node, "
+                  "which the proxy does not relay");
+  } else if (sub == "pause" || sub == "unpause") {
+    return Refuse(worker, client, sub,
+                  "pausing clients is done on each cluster node (the proxy's clients would "
+                  "still reach the other nodes)");
+  } else {
+    worker->stats().CountError(ErrorKind::kUnsupported);
+    reply = errors::NotYetSupported(absl::StrCat("client|", AbslView(sub)));
+  }
+  client->Reply(reply);
+}
+
+}  // namespace slotplane::dataplane

@@ -1,0 +1,181 @@
+#include "dataplane/local/local_commands.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/slot.h"
+#include "common/strings.h"
+#include "dataplane/core/errors.h"
+#include "dataplane/resp/reply_writer.h"
+#include "dataplane/session/client_auth.h"
+#include "dataplane/local/client_command.h"
+#include "dataplane/session/client_session.h"
+#include "dataplane/local/command_info_replies.h"
+#include "dataplane/local/proxy_command.h"
+#include "dataplane/worker.h"
+
+namespace slotplane::dataplane {
+namespace {
+
+// What HELLO reports as the server version: the Redis release whose command table slotplane
+// carries, so client libraries enable the features that release has.
+constexpr std::string_view kAdvertisedRedisVersion = "7.0.0";
+
+// The part after "|" of a subcommand's full name ("client|setname" → "setname").
+std::string_view SubcommandOf(const char* full_name) {
+  std::string_view name(full_name);
+  size_t bar = name.find('|');
+  return bar == std::string_view::npos ? std::string_view() : name.substr(bar + 1);
+}
+
+std::string_view ParentOf(const char* full_name) {
+  std::string_view name(full_name);
+  return name.substr(0, name.find('|'));
+}
+
+}  // namespace
+
+void LocalCommands::Execute(ClientSession* client, const CommandInfo& cmd,
+                            const std::vector<std::string_view>& args) {
+  std::string_view name = ParentOf(cmd.name);
+  if (name == "ping") {
+    Ping(client, args);
+  } else if (name == "echo") {
+    reply_.clear();
+    resp::AppendBulk(&reply_, args[1]);
+    client->Reply(reply_);
+  } else if (name == "quit") {
+    client->Reply(resp::kOk);
+    client->CloseAfterReplies();
+  } else if (name == "select") {
+    Select(client, args);
+  } else if (name == "hello") {
+    Hello(client, args);
+  } else if (name == "auth") {
+    Auth(client, args);
+  } else if (name == "reset") {
+    client->set_name("");
+    client->set_authenticated(!worker_->policy().auth_required);
+    client->set_user("");
+    client->Reply("+RESET\r\n");
+  } else if (name == "readonly" || name == "readwrite") {
+    client->Reply(resp::kOk);
+  } else if (name == "client") {
+    ExecuteClientCommand(worker_, client, SubcommandOf(cmd.name), args);
+  } else if (name == "command") {
+    ExecuteCommandCommand(worker_, client, SubcommandOf(cmd.name), args);
+  } else if (name == "cluster") {
+    Cluster(client, SubcommandOf(cmd.name), args);
+  } else if (name == "proxy") {
+    ExecuteProxyCommand(worker_, client, args);
+  } else {
+    worker_->stats().CountError(ErrorKind::kUnsupported);
+    client->Reply(errors::NotYetSupported(cmd.name));
+  }
+}
+
+void LocalCommands::Ping(ClientSession* client, const std::vector<std::string_view>& args) {
+  if (args.size() > 2) {
+    client->Reply(errors::WrongArity("ping"));
+    return;
+  }
+  if (args.size() == 1) {
+    client->Reply(resp::kPong);
+    return;
+  }
+  reply_.clear();
+  resp::AppendBulk(&reply_, args[1]);
+  client->Reply(reply_);
+}
+
+void LocalCommands::Select(ClientSession* client, const std::vector<std::string_view>& args) {
+  int64_t db;
+  if (!absl::SimpleAtoi(AbslView(args[1]), &db)) {
+    client->Reply(errors::Generic("value is not an integer or out of range"));
+  } else if (db != 0) {
+    // What every cluster node answers: a cluster has database 0 only.
+    client->Reply(errors::Generic("SELECT is not allowed in cluster mode"));
+  } else {
+    client->Reply(resp::kOk);
+  }
+}
+
+// HELLO [protover [AUTH username password] [SETNAME clientname]]. RESP2 only for now.
+void LocalCommands::Hello(ClientSession* client, const std::vector<std::string_view>& args) {
+  if (args.size() >= 2) {
+    int64_t version;
+    if (!absl::SimpleAtoi(AbslView(args[1]), &version)) {
+      client->Reply(errors::Generic("Protocol version is not an integer or out of range"));
+      return;
+    }
+    if (version != 2) {
+      worker_->stats().CountError(ErrorKind::kCommand);
+      client->Reply("-NOPROTO unsupported protocol version\r\n");
+      return;
+    }
+  }
+  std::string name = client->name();
+  const std::string_view* auth = nullptr;  // user, password
+  for (size_t i = 2; i < args.size(); ++i) {
+    bool more = i + 1 < args.size();
+    if (EqualsIgnoreCase(args[i], "AUTH") && i + 2 < args.size()) {
+      auth = &args[i + 1];
+      i += 2;
+    } else if (EqualsIgnoreCase(args[i], "SETNAME") && more) {
+      name = std::string(args[++i]);
+    } else {
+      client->Reply(
+          errors::Generic(absl::StrCat("Syntax error in HELLO option '", AbslView(args[i]), "'")));
+      return;
+    }
+  }
+  if (auth != nullptr && !AuthenticateForHello(worker_, client, auth[0], auth[1])) return;
+  if (!client->authenticated()) {
+    worker_->stats().CountError(ErrorKind::kAuth);
+    client->Reply(errors::HelloNoAuth());
+    return;
+  }
+  client->set_name(name);
+  reply_.clear();
+  resp::AppendArrayHeader(&reply_, 14);
+  resp::AppendBulk(&reply_, "server");
+  resp::AppendBulk(&reply_, "redis");
+  resp::AppendBulk(&reply_, "version");
+  resp::AppendBulk(&reply_, kAdvertisedRedisVersion);
+  resp::AppendBulk(&reply_, "proto");
+  resp::AppendInteger(&reply_, 2);
+  resp::AppendBulk(&reply_, "id");
+  resp::AppendInteger(&reply_, static_cast<int64_t>(client->id()));
+  resp::AppendBulk(&reply_, "mode");
+  resp::AppendBulk(&reply_, "standalone");
+  resp::AppendBulk(&reply_, "role");
+  resp::AppendBulk(&reply_, "master");
+  resp::AppendBulk(&reply_, "modules");
+  resp::AppendArrayHeader(&reply_, 0);
+  client->Reply(reply_);
+}
+
+void LocalCommands::Auth(ClientSession* client, const std::vector<std::string_view>& args) {
+  ExecuteAuth(worker_, client, args);
+}
+
+void LocalCommands::Cluster(ClientSession* client, std::string_view sub,
+                            const std::vector<std::string_view>& args) {
+  if (sub == "keyslot") {
+    reply_.clear();
+    resp::AppendInteger(&reply_, KeyHashSlot(args[2]));
+    client->Reply(reply_);
+    return;
+  }
+  if (sub == "info" || sub == "slots" || sub == "shards" || sub == "nodes") {
+    // The cluster's own answer describes the real topology; cluster-aware tools read it.
+    worker_->dispatcher().ForwardToAnyMaster(client, args);
+    return;
+  }
+  worker_->stats().CountError(ErrorKind::kUnsupported);
+  client->Reply(errors::Unsupported(absl::StrCat("cluster|", AbslView(sub)),
+                                    "the proxy hides the cluster's administration"));
+}
+
+}  // namespace slotplane::dataplane

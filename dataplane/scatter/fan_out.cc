@@ -1,0 +1,237 @@
+#include "dataplane/scatter/fan_out.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <ctime>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "dataplane/core/errors.h"
+#include "dataplane/resp/reply_reader.h"
+#include "dataplane/resp/reply_writer.h"
+#include "dataplane/session/client_session.h"
+#include "dataplane/dispatch/command_dispatch.h"
+#include "dataplane/scatter/info_reply.h"
+#include "dataplane/scatter/multi_request.h"
+#include "dataplane/local/proxy_command.h"
+#include "dataplane/scatter/reducers.h"
+#include "dataplane/scatter/scan_cursor.h"
+#include "dataplane/worker.h"
+
+namespace slotplane::dataplane {
+namespace {
+
+enum class Reduction {
+  kSum,
+  kMin,
+  kConcat,
+  kFirstUnlessError,
+  kAnySuccess,
+  kAndArrays,
+  kRandomNonNil,
+  kAllNodes,
+  kInfo,
+};
+
+struct NamedReduction {
+  const char* name;
+  Reduction reduction;
+};
+
+// Every kAllMasters/kAllNodes command that is not "first reply unless an error" (the default).
+constexpr NamedReduction kReductions[] = {
+    {"dbsize", Reduction::kSum},
+    {"function|kill", Reduction::kAnySuccess},
+    {"info", Reduction::kInfo},
+    {"keys", Reduction::kConcat},
+    {"lastsave", Reduction::kMin},
+    {"randomkey", Reduction::kRandomNonNil},
+    {"script|exists", Reduction::kAndArrays},
+    {"script|kill", Reduction::kAnySuccess},
+};
+
+Reduction ReductionFor(const CommandInfo& cmd) {
+  if (cmd.route == RouteClass::kAllNodes) return Reduction::kAllNodes;
+  for (const NamedReduction& entry : kReductions) {
+    if (std::string_view(entry.name) == cmd.name) return entry.reduction;
+  }
+  return Reduction::kFirstUnlessError;
+}
+
+// The parts of one fanned-out command, one per node, pinned to their node.
+class FanOutRequest : public MultiRequest {
+ public:
+  FanOutRequest(Worker* worker, Reduction reduction, const char* command)
+      : MultiRequest(worker, /*pinned=*/true), reduction_(reduction), command_(command) {}
+
+  std::vector<std::string> nodes;  // kAllNodes: each part's node, to name it in errors
+  uint64_t random = 0;             // kRandomNonNil
+  InfoOverrides info;              // kInfo
+
+ private:
+  void Reduce(const std::vector<std::string>& replies, std::string* out) override {
+    switch (reduction_) {
+      case Reduction::kSum:
+        return reduce::SumIntegers(replies, command_, out);
+      case Reduction::kMin:
+        return reduce::MinInteger(replies, command_, out);
+      case Reduction::kConcat:
+        return reduce::ConcatArrays(replies, command_, out);
+      case Reduction::kFirstUnlessError:
+        return reduce::FirstUnlessError(replies, out);
+      case Reduction::kAnySuccess:
+        return reduce::AnySuccess(replies, out);
+      case Reduction::kAndArrays:
+        return reduce::AndIntegerArrays(replies, command_, out);
+      case Reduction::kRandomNonNil:
+        return reduce::RandomNonNil(replies, command_, random, out);
+      case Reduction::kAllNodes:
+        return reduce::AllNodes(replies, nodes, out);
+      case Reduction::kInfo:
+        return ReduceInfo(replies, out);
+    }
+  }
+
+  void ReduceInfo(const std::vector<std::string>& replies, std::string* out) {
+    std::vector<std::string_view> texts;
+    for (const std::string& reply : replies) {
+      std::string_view text;
+      bool is_null;
+      if (resp::IsError(reply)) {
+        out->append(reply);
+        return;
+      }
+      if (!resp::ReadBulk(reply, &text, &is_null)) {
+        out->append(errors::UnexpectedReply(command_));
+        return;
+      }
+      texts.push_back(text);
+    }
+    resp::AppendBulk(out, MergeInfo(texts, info));
+  }
+
+  const Reduction reduction_;
+  const char* command_;
+};
+
+// One step of SCAN: one master, its cursor rewritten into the client's.
+class ScanRequest : public MultiRequest {
+ public:
+  ScanRequest(Worker* worker, uint32_t node, uint32_t node_count)
+      : MultiRequest(worker, /*pinned=*/true), node_(node), node_count_(node_count) {}
+
+ private:
+  void Reduce(const std::vector<std::string>& replies, std::string* out) override {
+    const std::string& reply = replies[0];
+    if (resp::IsError(reply)) {
+      out->append(reply);
+      return;
+    }
+    std::vector<std::string_view> parts;
+    std::string_view text;
+    bool is_null = false;
+    uint64_t node_cursor = 0, cursor = 0;
+    if (!resp::ReadArray(reply, &parts) || parts.size() != 2 ||
+        !resp::ReadBulk(parts[0], &text, &is_null) || is_null ||
+        std::from_chars(text.data(), text.data() + text.size(), node_cursor).ptr !=
+            text.data() + text.size()) {
+      out->append(errors::UnexpectedReply("scan"));
+      return;
+    }
+    if (!NextScanCursor(node_, node_cursor, node_count_, &cursor)) {
+      out->append(errors::Generic("slotplane: a cluster node's SCAN cursor is too large"));
+      return;
+    }
+    resp::AppendArrayHeader(out, 2);
+    resp::AppendBulk(out, std::to_string(cursor));
+    out->append(parts[1]);
+  }
+
+  const uint32_t node_;
+  const uint32_t node_count_;
+};
+
+std::string OsName() {
+  struct utsname name;
+  if (uname(&name) != 0) return "";
+  return absl::StrCat(name.sysname, " ", name.release, " ", name.machine);
+}
+
+}  // namespace
+
+FanOut::FanOut(Worker* worker) : worker_(worker), random_(std::random_device{}()) {}
+
+void FanOut::Execute(ClientSession* client, const CommandInfo& cmd,
+                     const std::vector<std::string_view>& args, std::string_view raw) {
+  if (std::string_view(cmd.name) == "scan") {
+    Scan(client, args);
+    return;
+  }
+  std::vector<BackendConn*> nodes;
+  if (cmd.route == RouteClass::kAllNodes) {
+    nodes = worker_->router().AllNodes();
+  } else {
+    nodes = worker_->router().masters();
+  }
+  if (nodes.empty()) {
+    worker_->stats().CountError(ErrorKind::kClusterDown);
+    client->Reply(errors::NoTopology());
+    return;
+  }
+  const Reduction reduction = ReductionFor(cmd);
+  auto* multi = new FanOutRequest(worker_, reduction, cmd.name);
+  if (reduction == Reduction::kAllNodes) {
+    for (BackendConn* conn : nodes) multi->nodes.push_back(conn->address_text());
+  } else if (reduction == Reduction::kRandomNonNil) {
+    multi->random = random_();
+  } else if (reduction == Reduction::kInfo) {
+    const ProxyContext& ctx = worker_->context();
+    if (InfoWantsProxySection(args)) multi->info.proxy_section = ProxyInfoText(worker_, "proxy");
+    multi->info.connected_clients = ctx.clients.load();
+    multi->info.maxclients = worker_->policy().maxclients;
+    multi->info.process_id = getpid();
+    multi->info.tcp_port = ctx.options.port;
+    multi->info.uptime_seconds = static_cast<int64_t>(time(nullptr)) - ctx.start_time_unix;
+    multi->info.os = OsName();
+  }
+  multi->Begin(client, nodes.size());
+  for (BackendConn* conn : nodes) {
+    Request* part = multi->AddPart(0);
+    if (raw.empty()) {
+      EncodeCommand(args, &part->command);
+    } else {
+      part->command.assign(raw.data(), raw.size());
+    }
+    multi->Send(part, conn);
+  }
+  multi->Launch();
+}
+
+void FanOut::Scan(ClientSession* client, const std::vector<std::string_view>& args) {
+  const std::vector<BackendConn*>& masters = worker_->router().masters();
+  if (masters.empty()) {
+    worker_->stats().CountError(ErrorKind::kClusterDown);
+    client->Reply(errors::NoTopology());
+    return;
+  }
+  ScanPosition position;
+  if (!ParseScanCursor(args[1], &position) || position.node >= masters.size() ||
+      masters.size() > kMaxScanNodes) {
+    worker_->stats().CountError(ErrorKind::kCommand);
+    client->Reply(errors::InvalidCursor());
+    return;
+  }
+  auto* multi = new ScanRequest(worker_, position.node, static_cast<uint32_t>(masters.size()));
+  multi->Begin(client, 1);
+  Request* part = multi->AddPart(0);
+  const std::string node_cursor = std::to_string(position.node_cursor);
+  std::vector<std::string_view> node_args = args;
+  node_args[1] = node_cursor;
+  EncodeCommand(node_args, &part->command);
+  multi->Send(part, masters[position.node]);
+  multi->Launch();
+}
+
+}  // namespace slotplane::dataplane

@@ -1,0 +1,51 @@
+#include "dataplane/scatter/multi_request.h"
+
+#include "dataplane/session/client_session.h"
+#include "dataplane/worker.h"
+
+namespace slotplane::dataplane {
+
+void MultiRequest::Begin(ClientSession* client, size_t expected_parts) {
+  parent_ = client->NewRequest();
+  replies_.reserve(expected_parts);
+  parts_charged_ = expected_parts;
+  client->AddInFlightParts(static_cast<int64_t>(parts_charged_));
+  outstanding_ = 1;  // the launch hold
+}
+
+Request* MultiRequest::AddPart(uint16_t slot) {
+  Request* part = worker_->pool().Acquire();
+  part->multi = this;
+  part->part = static_cast<uint32_t>(replies_.size());
+  part->slot = slot;
+  replies_.emplace_back();
+  ++outstanding_;
+  return part;
+}
+
+void MultiRequest::Send(Request* part, BackendConn* conn) { worker_->Forward(part, conn); }
+
+void MultiRequest::Launch() { PartDone(); }
+
+void MultiRequest::OnPartReply(Request* part, std::string_view reply) {
+  MultiRequest* self = part->multi;
+  self->replies_[part->part].assign(reply.data(), reply.size());
+  self->worker_->pool().Release(part);
+  self->PartDone();
+}
+
+void MultiRequest::PartDone() {
+  if (--outstanding_ > 0) return;
+  Request* parent = parent_;
+  if (ClientSession* client = parent->client) {
+    client->AddInFlightParts(-static_cast<int64_t>(parts_charged_));
+    std::string reply;
+    Reduce(replies_, &reply);
+    client->Complete(parent, reply);
+  } else {
+    worker_->pool().Release(parent);
+  }
+  delete this;
+}
+
+}  // namespace slotplane::dataplane

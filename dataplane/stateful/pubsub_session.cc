@@ -1,0 +1,458 @@
+#include "dataplane/stateful/pubsub_session.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "common/logging.h"
+#include "common/slot.h"
+#include "common/strings.h"
+#include "dataplane/backend/private_pool.h"
+#include "dataplane/core/errors.h"
+#include "dataplane/resp/reply_writer.h"
+#include "dataplane/router/redirect.h"
+#include "dataplane/session/client_session.h"
+#include "dataplane/worker.h"
+
+namespace slotplane::dataplane {
+namespace {
+
+constexpr std::string_view kKeyspacePrefix = "__keyspace@";
+constexpr std::string_view kKeyeventPrefix = "__keyevent@";
+
+// Keyspace notifications that may come from any master: keyevent channels and "__key" patterns.
+bool OnEveryMaster(SubscriptionType type, std::string_view name) {
+  if (type == SubscriptionType::kPattern) return absl::StartsWith(AbslView(name), "__key");
+  return type == SubscriptionType::kChannel &&
+         absl::StartsWith(AbslView(name), AbslView(kKeyeventPrefix));
+}
+
+template <typename List, typename T>
+bool Has(const List& list, T* item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+template <typename Node>
+void AddTo(std::vector<std::pair<Node*, std::vector<std::string>>>* to_send, Node* node,
+           std::string_view name) {
+  auto it = std::find_if(to_send->begin(), to_send->end(),
+                         [node](const auto& entry) { return entry.first == node; });
+  if (it == to_send->end()) it = to_send->insert(to_send->end(), {node, {}});
+  it->second.emplace_back(name);
+}
+
+// The slot a subscription lives in: its name's, except that a keyspace-notification channel
+// "__keyspace@<db>__:<key>" lives where <key> does, since only that node publishes its events.
+uint16_t SubscriptionSlot(SubscriptionType type, std::string_view name) {
+  if (type == SubscriptionType::kChannel &&
+      absl::StartsWith(AbslView(name), AbslView(kKeyspacePrefix))) {
+    size_t separator = name.find("__:", kKeyspacePrefix.size());
+    if (separator != std::string_view::npos) return KeyHashSlot(name.substr(separator + 3));
+  }
+  return KeyHashSlot(name);
+}
+
+std::string_view ErrorText(std::string_view frame) {
+  frame.remove_prefix(1);
+  while (!frame.empty() && (frame.back() == '\n' || frame.back() == '\r')) frame.remove_suffix(1);
+  return frame;
+}
+
+}  // namespace
+
+PubSubSession::PubSubSession(Worker* worker, ClientSession* client, std::function<void()> on_change)
+    : worker_(worker), client_(client), on_change_(std::move(on_change)) {}
+
+PubSubSession::~PubSubSession() { OnClientClosed(); }
+
+int64_t PubSubSession::ReportedCount(SubscriptionType type) const {
+  // Redis 7.0: shard channels are counted apart from channels and patterns.
+  if (type == SubscriptionType::kShard) return static_cast<int64_t>(count(type));
+  return static_cast<int64_t>(count(SubscriptionType::kChannel) +
+                              count(SubscriptionType::kPattern));
+}
+
+PubSubSession::Node* PubSubSession::NodeAt(const NodeAddress& address) {
+  std::string key = address.ToString();
+  auto it = nodes_by_address_.find(key);
+  if (it != nodes_by_address_.end()) return it->second;
+  auto node = std::make_unique<Node>();
+  node->conn = worker_->private_pool().Acquire(address, this);
+  Node* raw = node.get();
+  nodes_.emplace(raw->conn, std::move(node));
+  nodes_by_address_.emplace(std::move(key), raw);
+  return raw;
+}
+
+PubSubSession::Nodes PubSubSession::NodesFor(SubscriptionType type, std::string_view name) {
+  Nodes nodes;
+  if (OnEveryMaster(type, name)) {
+    const ClusterViewPtr& view = worker_->router().view();
+    if (view == nullptr) return nodes;
+    for (const Shard& shard : view->shards()) {
+      if (!shard.slots.empty()) nodes.push_back(NodeAt(shard.master.address));
+    }
+    return nodes;
+  }
+  BackendConn* owner = worker_->router().ForSlot(SubscriptionSlot(type, name));
+  if (owner != nullptr) nodes.push_back(NodeAt(owner->address()));
+  return nodes;
+}
+
+void PubSubSession::Subscribe(SubscriptionType type, const std::vector<std::string_view>& names) {
+  // Every name needs a master before anything changes: a command is answered whole.
+  for (std::string_view name : names) {
+    if (worker_->router().view() == nullptr ||
+        (!OnEveryMaster(type, name) &&
+         worker_->router().ForSlot(SubscriptionSlot(type, name)) == nullptr)) {
+      worker_->stats().CountError(ErrorKind::kClusterDown);
+      client_->Reply(worker_->router().view() == nullptr ? errors::NoTopology()
+                                                         : errors::SlotNotServed());
+      return;
+    }
+  }
+  const bool was_subscribed = subscribed();
+  NameMap& map = names_[Index(type)];
+  SendList to_send;
+  reply_.clear();
+  for (std::string_view name : names) {
+    if (map.find(AbslView(name)) == map.end()) {
+      Nodes nodes = NodesFor(type, name);
+      for (Node* node : nodes) {
+        ++node->subscriptions;
+        AddTo(&to_send, node, name);
+      }
+      map.emplace(std::string(name), std::move(nodes));
+    }
+    AppendSubscriptionReply(&reply_, type, true, name, false, ReportedCount(type));
+  }
+  ReplyWhenConfirmed(reply_, to_send, type, true);
+  ModeMaybeChanged(was_subscribed);
+}
+
+void PubSubSession::ReplyWhenConfirmed(std::string reply, SendList& to_send, SubscriptionType type,
+                                       bool subscribe) {
+  if (to_send.empty()) {
+    client_->Reply(reply);
+    return;
+  }
+  auto owned = std::make_unique<Pending>();
+  Pending* pending = owned.get();
+  pending->request = client_->NewRequest();
+  pending->reply = std::move(reply);
+  pending_.emplace(pending, std::move(owned));
+  for (auto& [node, list] : to_send) {
+    pending->outstanding += SendGrouped(node, type, subscribe, list, pending);
+  }
+}
+
+void PubSubSession::SentDone(Pending* pending, std::string_view error) {
+  if (pending == nullptr) return;
+  // A node's refusal replaces the confirmations: the client sees the error, as from Redis.
+  if (!error.empty()) pending->reply.assign(error.data(), error.size());
+  if (--pending->outstanding > 0) return;
+  std::unique_ptr<Pending> owned = std::move(pending_[pending]);
+  pending_.erase(pending);
+  client_->Complete(owned->request, owned->reply);
+}
+
+void PubSubSession::Unsubscribe(SubscriptionType type, const std::vector<std::string_view>& names) {
+  const bool was_subscribed = subscribed();
+  NameMap& map = names_[Index(type)];
+  std::vector<std::string> targets;
+  if (names.empty()) {
+    for (const auto& [name, node] : map) targets.push_back(name);
+  } else {
+    targets.assign(names.begin(), names.end());
+  }
+  reply_.clear();
+  if (targets.empty()) {
+    AppendSubscriptionReply(&reply_, type, false, "", true, ReportedCount(type));
+    client_->Reply(reply_);
+    return;
+  }
+  SendList to_send;
+  for (const std::string& name : targets) {
+    auto found = map.find(name);
+    if (found != map.end()) {
+      for (Node* node : found->second) {
+        --node->subscriptions;
+        AddTo(&to_send, node, name);
+      }
+      map.erase(found);
+    }
+    AppendSubscriptionReply(&reply_, type, false, name, false, ReportedCount(type));
+  }
+  ReplyWhenConfirmed(reply_, to_send, type, false);
+  ReleaseIdleNodes();
+  ModeMaybeChanged(was_subscribed);
+}
+
+void PubSubSession::Ping(const std::vector<std::string_view>& args) {
+  reply_.clear();
+  AppendSubscribedPong(&reply_, args.size() > 1 ? args[1] : std::string_view());
+  client_->Reply(reply_);
+}
+
+void PubSubSession::UnsubscribeAll() {
+  const bool was_subscribed = subscribed();
+  for (SubscriptionType type :
+       {SubscriptionType::kChannel, SubscriptionType::kPattern, SubscriptionType::kShard}) {
+    NameMap& map = names_[Index(type)];
+    absl::flat_hash_map<Node*, std::vector<std::string>> by_node;
+    for (auto& [name, nodes] : map) {
+      for (Node* node : nodes) {
+        --node->subscriptions;
+        by_node[node].push_back(name);
+      }
+    }
+    map.clear();
+    for (auto& [node, list] : by_node) SendGrouped(node, type, false, list, nullptr);
+  }
+  ReleaseIdleNodes();
+  ModeMaybeChanged(was_subscribed);
+}
+
+void PubSubSession::OnClientClosed() {
+  // The client's Close() detached the pending requests from its queue; they are ours to free.
+  for (auto& [raw, pending] : pending_) worker_->pool().Release(pending->request);
+  pending_.clear();
+  for (auto& [conn, node] : nodes_) worker_->private_pool().Discard(conn);
+  nodes_.clear();
+  nodes_by_address_.clear();
+  for (NameMap& map : names_) map.clear();
+}
+
+void PubSubSession::OnClientFlushed() {
+  if (soft_limit_since_ms_ >= 0 && client_->output_buffered() < kSoftLimitBytes) {
+    soft_limit_since_ms_ = -1;
+  }
+}
+
+bool PubSubSession::OverOutputLimit() {
+  const size_t unsent = client_->output_buffered();
+  if (unsent < kSoftLimitBytes) {
+    soft_limit_since_ms_ = -1;
+    return false;
+  }
+  const int64_t now = worker_->loop().now_ms();
+  if (soft_limit_since_ms_ < 0) soft_limit_since_ms_ = now;
+  const char* which = nullptr;
+  if (unsent >= kHardLimitBytes) {
+    which = "hard limit 32mb";
+  } else if (now - soft_limit_since_ms_ >= kSoftLimitSeconds * 1000) {
+    which = "soft limit 8mb for 60 seconds";
+  }
+  if (which == nullptr) return false;
+  SP_LOG(kWarning) << "closing subscribed client " << client_->peer() << " (id " << client_->id()
+                   << "): " << unsent << " bytes of messages unread, over the pubsub output buffer "
+                   << which;
+  worker_->stats().CountError(ErrorKind::kLimit);
+  client_->Close();  // the client's SessionState discards every subscription connection
+  return true;
+}
+
+size_t PubSubSession::SendGrouped(Node* node, SubscriptionType type, bool subscribe,
+                                  const std::vector<std::string>& names, Pending* pending) {
+  if (type != SubscriptionType::kShard) {
+    Send(node, type, subscribe, names, pending);
+    return 1;
+  }
+  std::vector<std::pair<uint16_t, std::vector<std::string>>> by_slot;
+  for (const std::string& name : names) {
+    uint16_t slot = KeyHashSlot(name);
+    auto it = std::find_if(by_slot.begin(), by_slot.end(),
+                           [slot](const auto& entry) { return entry.first == slot; });
+    if (it == by_slot.end()) it = by_slot.insert(by_slot.end(), {slot, {}});
+    it->second.push_back(name);
+  }
+  for (auto& [slot, list] : by_slot) Send(node, type, subscribe, std::move(list), pending);
+  return by_slot.size();
+}
+
+void PubSubSession::Send(Node* node, SubscriptionType type, bool subscribe,
+                         std::vector<std::string> names, Pending* pending) {
+  std::string command;
+  resp::AppendArrayHeader(&command, names.size() + 1);
+  resp::AppendBulk(&command, SubscriptionCommand(type, subscribe));
+  for (const std::string& name : names) resp::AppendBulk(&command, name);
+  node->conn->Write(command);
+  const size_t frames = names.size();
+  node->sent.push_back(Node::Sent{type, subscribe, std::move(names), frames, pending});
+}
+
+void PubSubSession::OnPrivateFrame(PrivateConn* conn, std::string_view frame) {
+  auto it = nodes_.find(conn);
+  if (it == nodes_.end()) return;
+  Node* node = it->second.get();
+  if (frame[0] == '-') {
+    HandleError(node, frame);
+    return;
+  }
+  PubSubFrame parsed = ParsePubSubFrame(frame);
+  switch (parsed.kind) {
+    case PubSubFrameKind::kMessage: {
+      const NameMap& map = names_[Index(parsed.type)];
+      auto found = map.find(AbslView(parsed.name));
+      // A message for a name unsubscribed meanwhile (or living elsewhere) is not the client's.
+      if (found == map.end() || !Has(found->second, node)) return;
+      worker_->stats().pubsub_messages.Add();
+      client_->Reply(frame);
+      OverOutputLimit();
+      return;
+    }
+    case PubSubFrameKind::kSubscribed:
+    case PubSubFrameKind::kUnsubscribed:
+      HandleConfirmation(node, parsed);
+      ReleaseIdleNodes();
+      return;
+    case PubSubFrameKind::kOther:
+      SP_LOG(kDebug) << "cluster node " << conn->address_text()
+                     << " sent an unexpected frame on a subscription connection";
+      return;
+  }
+}
+
+void PubSubSession::HandleConfirmation(Node* node, const PubSubFrame& frame) {
+  const bool subscribe = frame.kind == PubSubFrameKind::kSubscribed;
+  if (!node->sent.empty()) {
+    Node::Sent& sent = node->sent.front();
+    // Redis confirms the names of a command one by one, in order.
+    if (sent.type == frame.type && sent.subscribe == subscribe &&
+        sent.names[sent.names.size() - sent.frames_left] == frame.name) {
+      if (--sent.frames_left == 0) {
+        Pending* pending = sent.pending;
+        node->sent.pop_front();
+        SentDone(pending, {});
+      }
+      return;
+    }
+  }
+  if (!subscribe && frame.type == SubscriptionType::kShard) {
+    // Not an answer to us: the node dropped the shard channel because its slot moved away.
+    auto found = names_[Index(frame.type)].find(AbslView(frame.name));
+    if (found != names_[Index(frame.type)].end() && Has(found->second, node)) {
+      DropAndTell(frame.type, std::string(frame.name));
+    }
+    return;
+  }
+  SP_LOG(kDebug) << "unexpected subscription confirmation from cluster node "
+                 << node->conn->address_text();
+}
+
+void PubSubSession::HandleError(Node* node, std::string_view frame) {
+  if (node->sent.empty()) {
+    SP_LOG(kDebug) << "cluster node " << node->conn->address_text()
+                   << " sent an error on a subscription connection: " << ErrorText(frame);
+    return;
+  }
+  Node::Sent sent = std::move(node->sent.front());
+  node->sent.pop_front();
+  if (!sent.subscribe) {  // the names are gone from the client's sets already
+    SentDone(sent.pending, {});
+    return;
+  }
+  NameMap& map = names_[Index(sent.type)];
+  Redirect redirect = ParseRedirect(frame);
+  if (redirect.kind == RedirectKind::kMoved && sent.type == SubscriptionType::kShard) {
+    if (redirect.address.host.empty()) redirect.address.host = node->conn->address().host;
+    worker_->router().OnMoved(redirect.slot, redirect.address);
+    worker_->RequestTopologyRefresh();
+    Node* target = NodeAt(redirect.address);
+    std::vector<std::string> moved;
+    for (const std::string& name : sent.names) {
+      auto found = map.find(name);
+      if (found == map.end() || !Has(found->second, node)) continue;
+      found->second = {target};  // a shard channel lives on one master
+      --node->subscriptions;
+      ++target->subscriptions;
+      moved.push_back(name);
+    }
+    if (!moved.empty() && sent.pending != nullptr) {
+      sent.pending->outstanding += SendGrouped(target, sent.type, true, moved, sent.pending);
+    } else if (!moved.empty()) {
+      SendGrouped(target, sent.type, true, moved, nullptr);
+    }
+    SentDone(sent.pending, {});
+    ReleaseIdleNodes();
+    return;
+  }
+  SP_LOG(kWarning) << "cluster node " << node->conn->address_text() << " refused "
+                   << SubscriptionCommand(sent.type, true) << " for client " << client_->peer()
+                   << ": " << ErrorText(frame);
+  const bool was_subscribed = subscribed();
+  for (const std::string& name : sent.names) {
+    auto found = map.find(name);
+    if (found == map.end() || !Has(found->second, node)) continue;
+    Nodes& nodes = found->second;
+    nodes.erase(std::find(nodes.begin(), nodes.end(), node));
+    --node->subscriptions;
+    if (nodes.empty()) map.erase(found);
+  }
+  if (sent.pending != nullptr) {
+    SentDone(sent.pending, frame);
+  } else {
+    for (const std::string& name : sent.names) {
+      reply_.clear();
+      AppendSubscriptionReply(&reply_, sent.type, false, name, false, ReportedCount(sent.type));
+      client_->Reply(reply_);
+    }
+  }
+  ReleaseIdleNodes();
+  ModeMaybeChanged(was_subscribed);
+}
+
+void PubSubSession::DropAndTell(SubscriptionType type, const std::string& name) {
+  const bool was_subscribed = subscribed();
+  NameMap& map = names_[Index(type)];
+  auto found = map.find(name);
+  if (found == map.end()) return;
+  for (Node* node : found->second) --node->subscriptions;
+  map.erase(found);
+  reply_.clear();
+  AppendSubscriptionReply(&reply_, type, false, name, false, ReportedCount(type));
+  client_->Reply(reply_);
+  ReleaseIdleNodes();
+  ModeMaybeChanged(was_subscribed);
+}
+
+void PubSubSession::OnPrivateConnLost(PrivateConn* conn, const std::string& error) {
+  auto it = nodes_.find(conn);
+  if (it == nodes_.end()) {
+    worker_->private_pool().Discard(conn);
+    return;
+  }
+  if (it->second->subscriptions == 0) {  // only UNSUBSCRIBE confirmations were still due
+    std::unique_ptr<Node> node = std::move(it->second);
+    nodes_by_address_.erase(conn->address_text());
+    nodes_.erase(it);
+    worker_->private_pool().Discard(conn);
+    // With the connection gone the names are unsubscribed indeed: confirm.
+    for (const Node::Sent& sent : node->sent) SentDone(sent.pending, {});
+    return;
+  }
+  SP_LOG(kWarning) << "closing subscribed client " << client_->peer() << " (id " << client_->id()
+                   << "): its subscription connection to cluster node " << conn->address_text()
+                   << " was lost (" << ErrorText(error) << ")";
+  client_->Close();  // the client's SessionState discards every subscription connection
+}
+
+void PubSubSession::ReleaseIdleNodes() {
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    Node& node = *it->second;
+    if (node.subscriptions > 0 || !node.sent.empty()) {
+      ++it;
+      continue;
+    }
+    PrivateConn* conn = it->first;
+    nodes_by_address_.erase(conn->address_text());
+    worker_->private_pool().Release(conn);
+    nodes_.erase(it++);
+  }
+}
+
+void PubSubSession::ModeMaybeChanged(bool was_subscribed) {
+  if (was_subscribed != subscribed() && on_change_) on_change_();
+}
+
+}  // namespace slotplane::dataplane

@@ -1,0 +1,162 @@
+#include "dataplane/core/proxy_config.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "gtest/gtest.h"
+
+namespace slotplane::dataplane {
+namespace {
+
+absl::StatusOr<ProxyOptions> Parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "slotplane-proxy");
+  return ParseCommandLine(static_cast<int>(args.size()), args.data());
+}
+
+TEST(ProxyConfigTest, DefaultsMatchRedisClusterProxy) {
+  auto o = Parse({"127.0.0.1:7000"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->port, 7777);
+  EXPECT_EQ(o->maxclients, 10000);
+  EXPECT_EQ(o->tcpkeepalive, 300);
+  EXPECT_EQ(o->tcp_backlog, 511);
+  EXPECT_FALSE(o->enable_cross_slot);
+  EXPECT_EQ(o->log_level, LogLevel::kInfo);
+  EXPECT_EQ(o->proto_max_bulk_len, 512LL * 1024 * 1024);
+  ASSERT_EQ(o->entry_points.size(), 1u);
+  EXPECT_EQ(o->entry_points[0].ToString(), "127.0.0.1:7000");
+}
+
+TEST(ProxyConfigTest, CommandLineOptions) {
+  auto o = Parse({"-p", "9000", "--threads", "3", "--cluster", "10.0.0.1:7000,10.0.0.2:7000",
+                  "--entry-point", "h:1", "--enable-cross-slot", "--log-level", "debug",
+                  "--proto-max-bulk-len", "2mb", "--auth", "secret"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->port, 9000);
+  EXPECT_EQ(o->threads, 3);
+  EXPECT_EQ(o->entry_points.size(), 3u);
+  EXPECT_TRUE(o->enable_cross_slot);
+  EXPECT_EQ(o->log_level, LogLevel::kDebug);
+  EXPECT_EQ(o->proto_max_bulk_len, 2 * 1024 * 1024);
+  EXPECT_EQ(o->auth, "secret");
+  EXPECT_EQ(*GetOption(*o, "auth"), "(set)") << "credentials are never shown";
+}
+
+TEST(ProxyConfigTest, ConfigFileThenFlagsOverride) {
+  char path[] = "/tmp/slotplane-proxy-conf-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << "port 8000\nthreads 4\ncluster 127.0.0.1:7000\nenable-cross-slot yes\n";
+  auto o = Parse({"-c", path, "--threads", "2"});
+  std::remove(path);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->port, 8000);
+  EXPECT_EQ(o->threads, 2);
+  EXPECT_TRUE(o->enable_cross_slot);
+}
+
+TEST(ProxyConfigTest, BadValuesNameTheOption) {
+  struct Case {
+    std::vector<const char*> args;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {{"--port", "99999", "h:1"}, "'port'"},
+      {{"--threads", "abc", "h:1"}, "'threads'"},
+      {{"--enable-cross-slot", "maybe", "h:1"}, "'enable-cross-slot'"},
+      {{"--log-level", "loud", "h:1"}, "'log-level'"},
+      {{"--cluster", "nohostport"}, "'cluster'"},
+      {{"--no-such-option", "1", "h:1"}, "--no-such-option"},
+      {{"--port"}, "needs a value"},
+      {{}, "no cluster entry point"},
+  };
+  for (const Case& c : cases) {
+    auto o = Parse(c.args);
+    ASSERT_FALSE(o.ok()) << c.expected;
+    EXPECT_NE(o.status().message().find(c.expected), std::string::npos) << o.status();
+  }
+}
+
+TEST(ProxyConfigTest, ConfigFileErrorsNameFileAndLine) {
+  char path[] = "/tmp/slotplane-proxy-conf-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << "port 8000\nmaxclients -5\n";
+  auto o = Parse({"-c", path});
+  std::remove(path);
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find(std::string(path) + ":2"), std::string::npos) << o.status();
+  EXPECT_NE(o.status().message().find("'maxclients'"), std::string::npos) << o.status();
+}
+
+TEST(ProxyConfigTest, HelpAndVersionAreNotErrors) {
+  auto help = Parse({"--help"});
+  ASSERT_TRUE(absl::IsCancelled(help.status()));
+  EXPECT_NE(help.status().message().find("Usage"), std::string::npos);
+  EXPECT_TRUE(absl::IsCancelled(Parse({"--version"}).status()));
+}
+
+TEST(ProxyConfigTest, GetOptionKnowsEveryOption) {
+  ProxyOptions o;
+  for (const std::string& name : OptionNames()) {
+    EXPECT_TRUE(GetOption(o, name).ok()) << name;
+  }
+  EXPECT_FALSE(GetOption(o, "nope").ok());
+}
+
+TEST(ProxyConfigTest, ControlPlaneOptions) {
+  auto o = Parse({"--control-plane", "127.0.0.1:5000", "--control-plane-token-file", "/t",
+                  "--control-plane-cache", "/var/cache/p.snapshot", "--proxy-id", "p1"});
+  ASSERT_TRUE(o.ok()) << o.status() << ": no entry point is needed with a control plane";
+  EXPECT_EQ(o->control_plane, "127.0.0.1:5000");
+  EXPECT_EQ(o->control_plane_token_file, "/t");
+  EXPECT_EQ(o->control_plane_cache, "/var/cache/p.snapshot");
+  EXPECT_EQ(o->EffectiveProxyId(), "p1");
+  EXPECT_TRUE(o->entry_points.empty());
+  EXPECT_EQ(*GetOption(*o, "control-plane"), "127.0.0.1:5000");
+
+  o = Parse({"--control-plane", "127.0.0.1:5000", "-p", "7000"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_NE(o->EffectiveProxyId().find(":7000"), std::string::npos) << o->EffectiveProxyId();
+
+  EXPECT_FALSE(Parse({"--control-plane", "nohostport"}).ok());
+  auto mtls = Parse({"--control-plane", "h:1", "--control-plane-tls-cert", "c.pem"});
+  ASSERT_FALSE(mtls.ok());
+  EXPECT_NE(mtls.status().message().find("control-plane-tls-key"), std::string::npos);
+}
+
+TEST(ProxyConfigTest, ClientAuthOptions) {
+  auto o = Parse({"h:1", "--requirepass", "pw", "--user", "alice on >secret ~* +@all"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->requirepass, "pw");
+  EXPECT_EQ(*GetOption(*o, "requirepass"), "(set)") << "never shown";
+  ASSERT_EQ(o->users.size(), 1u);
+  EXPECT_EQ(o->users[0].name, "alice");
+  EXPECT_TRUE(o->users[0].enabled);
+  EXPECT_EQ(*GetOption(*o, "user"), "alice");
+
+  char path[] = "/tmp/slotplane-proxy-conf-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << "cluster h:1\nuser bob on \">two words\"\nuser carol off\n";
+  o = Parse({"-c", path});
+  ASSERT_TRUE(o.ok()) << o.status();
+  ASSERT_EQ(o->users.size(), 2u);
+  EXPECT_TRUE(o->users[0].enabled);
+  EXPECT_EQ(o->users[0].password_sha256.size(), 1u) << "a quoted password with a space";
+  EXPECT_FALSE(o->users[1].enabled);
+  std::ofstream(path) << "cluster h:1\nuser bob on\nuser bob off\n";
+  o = Parse({"-c", path});
+  std::remove(path);
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("duplicate user 'bob'"), std::string::npos) << o.status();
+  EXPECT_FALSE(Parse({"h:1", "--user", "dave on -@dangerous"}).ok());
+}
+
+}  // namespace
+}  // namespace slotplane::dataplane

@@ -1,0 +1,124 @@
+#include "dataplane/scatter/reducers.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace slotplane::dataplane::reduce {
+namespace {
+
+using R = std::vector<std::string>;
+
+std::string Sum(const R& replies) {
+  std::string out;
+  SumIntegers(replies, "dbsize", &out);
+  return out;
+}
+
+TEST(ReducersTest, SumIntegers) {
+  EXPECT_EQ(Sum({":1\r\n", ":2\r\n", ":39\r\n"}), ":42\r\n");
+  EXPECT_EQ(Sum({":0\r\n"}), ":0\r\n");
+  EXPECT_EQ(Sum({":-5\r\n", ":7\r\n"}), ":2\r\n");
+  // The first error in part order wins.
+  EXPECT_EQ(Sum({":1\r\n", "-ERR first\r\n", "-ERR second\r\n"}), "-ERR first\r\n");
+  EXPECT_EQ(Sum({":1\r\n", "$1\r\nx\r\n"}),
+            "-ERR slotplane: unexpected reply type from a cluster node for 'dbsize'\r\n");
+}
+
+TEST(ReducersTest, MinInteger) {
+  std::string out;
+  MinInteger({":300\r\n", ":100\r\n", ":200\r\n"}, "lastsave", &out);
+  EXPECT_EQ(out, ":100\r\n");
+}
+
+TEST(ReducersTest, ConcatArrays) {
+  std::string out;
+  ConcatArrays({"*2\r\n$1\r\na\r\n$1\r\nb\r\n", "*0\r\n", "*1\r\n$3\r\nc\r\n\r\n"}, "keys", &out);
+  EXPECT_EQ(out, "*3\r\n$1\r\na\r\n$1\r\nb\r\n$3\r\nc\r\n\r\n");
+  out.clear();
+  ConcatArrays({"*0\r\n", "*0\r\n"}, "keys", &out);
+  EXPECT_EQ(out, "*0\r\n");
+  out.clear();
+  ConcatArrays({"*0\r\n", "-ERR lost\r\n"}, "keys", &out);
+  EXPECT_EQ(out, "-ERR lost\r\n");
+}
+
+TEST(ReducersTest, FirstUnlessError) {
+  std::string out;
+  FirstUnlessError(
+      {"$40\r\n" + std::string(40, 'a') + "\r\n", "$40\r\n" + std::string(40, 'a') + "\r\n"}, &out);
+  EXPECT_EQ(out, "$40\r\n" + std::string(40, 'a') + "\r\n");
+  out.clear();
+  FirstUnlessError({"+OK\r\n", "-ERR no\r\n", "+OK\r\n"}, &out);
+  EXPECT_EQ(out, "-ERR no\r\n");
+}
+
+TEST(ReducersTest, AnySuccess) {
+  std::string out;
+  AnySuccess({"-NOTBUSY No scripts\r\n", "+OK\r\n", "-NOTBUSY No scripts\r\n"}, &out);
+  EXPECT_EQ(out, "+OK\r\n");
+  out.clear();
+  AnySuccess({"-NOTBUSY a\r\n", "-NOTBUSY b\r\n"}, &out);
+  EXPECT_EQ(out, "-NOTBUSY a\r\n");
+}
+
+TEST(ReducersTest, AndIntegerArrays) {
+  std::string out;
+  AndIntegerArrays({"*3\r\n:1\r\n:1\r\n:0\r\n", "*3\r\n:1\r\n:0\r\n:0\r\n"}, "script|exists", &out);
+  EXPECT_EQ(out, "*3\r\n:1\r\n:0\r\n:0\r\n");
+  out.clear();
+  AndIntegerArrays({"*1\r\n:1\r\n", "*2\r\n:1\r\n:1\r\n"}, "script|exists", &out);
+  EXPECT_EQ(out[0], '-');
+}
+
+TEST(ReducersTest, RandomNonNil) {
+  const R replies{"$-1\r\n", "$1\r\na\r\n", "$-1\r\n", "$1\r\nb\r\n"};
+  std::string out;
+  RandomNonNil(replies, "randomkey", 0, &out);
+  EXPECT_EQ(out, "$1\r\na\r\n");
+  out.clear();
+  RandomNonNil(replies, "randomkey", 1, &out);
+  EXPECT_EQ(out, "$1\r\nb\r\n");
+  out.clear();
+  RandomNonNil({"$-1\r\n", "$-1\r\n"}, "randomkey", 7, &out);
+  EXPECT_EQ(out, "$-1\r\n");  // nil only when every master is empty
+  out.clear();
+  RandomNonNil({"-ERR down\r\n", "$1\r\nk\r\n"}, "randomkey", 3, &out);
+  EXPECT_EQ(out, "$1\r\nk\r\n");  // a live master with keys beats a lost one
+  out.clear();
+  RandomNonNil({"-ERR down\r\n", "$-1\r\n"}, "randomkey", 3, &out);
+  EXPECT_EQ(out, "-ERR down\r\n");  // cannot say "empty" when a master did not answer
+}
+
+TEST(ReducersTest, AllNodesNamesTheFailingNode) {
+  const std::vector<std::string> nodes{"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"};
+  std::string out;
+  AllNodes({"+OK\r\n", "+OK\r\n", "+OK\r\n"}, nodes, &out);
+  EXPECT_EQ(out, "+OK\r\n");
+  out.clear();
+  AllNodes({"+OK\r\n", "-ERR bad option\r\n", "-ERR other\r\n"}, nodes, &out);
+  EXPECT_EQ(out, "-ERR bad option (cluster node 10.0.0.2:6379; 1 of 3 nodes succeeded)\r\n");
+  out.clear();
+  AllNodes({":1\r\n", ":2\r\n", ":0\r\n"}, nodes, &out);
+  EXPECT_EQ(out, ":3\r\n");
+}
+
+TEST(ReducersTest, MergeByKeyOrder) {
+  // Keys k0..k4; k0, k2 and k4 went to part 0, k1 to part 1, k3 to part 2.
+  const R replies{"*3\r\n$2\r\nv0\r\n$-1\r\n$2\r\nv4\r\n", "*1\r\n$2\r\nv1\r\n",
+                  "*1\r\n$5\r\nv3\r\n!\r\n"};
+  std::string out;
+  MergeByKeyOrder(replies, {0, 1, 0, 2, 0}, "mget", &out);
+  EXPECT_EQ(out, "*5\r\n$2\r\nv0\r\n$2\r\nv1\r\n$-1\r\n$5\r\nv3\r\n!\r\n$2\r\nv4\r\n");
+  out.clear();
+  MergeByKeyOrder({"*1\r\n$1\r\na\r\n", "-ERR slotplane: lost\r\n"}, {0, 1}, "mget", &out);
+  EXPECT_EQ(out, "-ERR slotplane: lost\r\n");
+  out.clear();
+  // A part that answered a different number of elements than it was sent keys.
+  MergeByKeyOrder({"*2\r\n$1\r\na\r\n$1\r\nb\r\n"}, {0}, "mget", &out);
+  EXPECT_EQ(out, "-ERR slotplane: unexpected reply type from a cluster node for 'mget'\r\n");
+}
+
+}  // namespace
+}  // namespace slotplane::dataplane::reduce
