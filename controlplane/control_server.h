@@ -7,7 +7,7 @@
 #include "controlplane/admin/admin_auth.h"
 #include "controlplane/admin/admin_service.h"
 #include "controlplane/discovery/topology_poller.h"
-#include "controlplane/metrics.h"
+#include "controlplane/metrics/metrics.h"
 #include "controlplane/options.h"
 #include "controlplane/state/config_state.h"
 #include "controlplane/store/policy_store.h"

@@ -10,8 +10,8 @@
 #include <fstream>
 
 #include "common/logging.h"
-#include "dataplane/proxy.h"
 #include "dataplane/core/proxy_config.h"
+#include "dataplane/proxy.h"
 
 namespace {
 

@@ -4,8 +4,8 @@
 
 #include "dataplane/control/config_applier.h"
 #include "dataplane/control/control_plane.h"
-#include "dataplane/router/topology_refresher.h"
-#include "dataplane/worker.h"
+#include "dataplane/control/topology_refresher.h"
+#include "dataplane/core/worker_context.h"
 #include "prometheus/client_metric.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/metric_type.h"
@@ -92,7 +92,7 @@ std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
 #define SLOTPLANE_COLLECT_COUNTER(name, help)                                             \
   {                                                                                       \
     uint64_t total = 0;                                                                   \
-    for (const Worker* w : workers) total += w->stats().name.Get();                       \
+    for (const WorkerContext* w : workers) total += w->stats().name.Get();                \
     auto family =                                                                         \
         Family("slotplane_proxy_" #name "_total", help, prometheus::MetricType::Counter); \
     family.metric.push_back(CounterValue(static_cast<double>(total)));                    \
@@ -106,14 +106,14 @@ std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
              prometheus::MetricType::Counter);
   for (size_t kind = 0; kind < static_cast<size_t>(ErrorKind::kCount); ++kind) {
     uint64_t total = 0;
-    for (const Worker* w : workers) total += w->stats().errors[kind].Get();
+    for (const WorkerContext* w : workers) total += w->stats().errors[kind].Get();
     errors.metric.push_back(CounterValue(static_cast<double>(total),
                                          {{"kind", ErrorKindName(static_cast<ErrorKind>(kind))}}));
   }
   out.push_back(std::move(errors));
 
   int64_t backends = 0;
-  for (const Worker* w : workers) backends += w->stats().backend_connections.load();
+  for (const WorkerContext* w : workers) backends += w->stats().backend_connections.load();
   AddGauge(&out, "slotplane_proxy_connected_clients", "Client connections open now",
            static_cast<double>(context_->clients.load()));
   AddGauge(&out, "slotplane_proxy_backend_connections",

@@ -38,7 +38,7 @@ Proxy::~Proxy() { Stop(); }
 v1::ProxyStats Proxy::CollectStats() const {
   v1::ProxyStats stats;
   stats.set_connected_clients(static_cast<uint64_t>(std::max<int64_t>(0, context_.clients.load())));
-  for (const Worker* w : context_.workers) {
+  for (const WorkerContext* w : context_.workers) {
     stats.set_commands_processed(stats.commands_processed() + w->stats().commands_processed.Get());
     stats.set_moved_redirects(stats.moved_redirects() + w->stats().moved_redirects.Get());
     stats.set_ask_redirects(stats.ask_redirects() + w->stats().ask_redirects.Get());
@@ -90,10 +90,10 @@ absl::Status Proxy::Start() {
   int threads = options.EffectiveThreads();
   applier_->AttachWorkers([&](const ProxyPolicyPtr& policy) {
     context_.initial_policy = policy;
-    std::vector<Worker*> created;
+    std::vector<ConfigTarget*> created;
     for (int i = 0; i < threads; ++i) {
       workers_.push_back(std::make_unique<Worker>(i, &context_));
-      context_.workers.push_back(workers_.back().get());
+      context_.workers.push_back(&workers_.back()->context());
       created.push_back(workers_.back().get());
     }
     return created;
@@ -147,7 +147,7 @@ void Proxy::Stop() {
   refresher_->Stop();
   for (auto& worker : workers_) worker->Stop();
   for (auto& worker : workers_) worker->Join();
-  applier_->AttachWorkers([](const ProxyPolicyPtr&) { return std::vector<Worker*>(); });
+  applier_->AttachWorkers([](const ProxyPolicyPtr&) { return std::vector<ConfigTarget*>(); });
   context_.control = nullptr;
   control_.reset();
   workers_.clear();

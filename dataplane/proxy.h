@@ -5,10 +5,10 @@
 
 #include "absl/status/status.h"
 #include "dataplane/control/config_applier.h"
-#include "dataplane/metrics.h"
+#include "dataplane/control/topology_refresher.h"
 #include "dataplane/core/proxy_config.h"
 #include "dataplane/core/proxy_context.h"
-#include "dataplane/router/topology_refresher.h"
+#include "dataplane/metrics.h"
 #include "dataplane/worker.h"
 #include "slotplane/v1/config.pb.h"
 

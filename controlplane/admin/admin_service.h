@@ -2,7 +2,7 @@
 
 #include "controlplane/admin/admin_auth.h"
 #include "controlplane/discovery/topology_poller.h"
-#include "controlplane/metrics.h"
+#include "controlplane/metrics/metrics.h"
 #include "controlplane/state/config_state.h"
 #include "controlplane/watch/watch_hub.h"
 #include "slotplane/v1/admin.grpc.pb.h"

@@ -2,7 +2,7 @@
 
 #include <atomic>
 
-#include "controlplane/metrics.h"
+#include "controlplane/metrics/metrics.h"
 #include "controlplane/watch/watch_hub.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/support/server_callback.h"

@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/cluster_view.h"
-#include "controlplane/metrics.h"
+#include "controlplane/metrics/metrics.h"
 #include "controlplane/state/config_state.h"
 
 namespace slotplane::control {

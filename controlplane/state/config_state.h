@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/cluster_view.h"
-#include "controlplane/metrics.h"
+#include "controlplane/metrics/metrics.h"
 #include "controlplane/store/policy_store.h"
 #include "controlplane/watch/watch_hub.h"
 #include "slotplane/v1/config.pb.h"

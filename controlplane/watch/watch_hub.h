@@ -8,7 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "controlplane/metrics.h"
+#include "controlplane/metrics/metrics.h"
 #include "controlplane/watch/snapshot.h"
 #include "grpcpp/support/status.h"
 #include "slotplane/v1/admin.pb.h"

@@ -11,8 +11,8 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "dataplane/core/errors.h"
-#include "dataplane/net/socket.h"
 #include "dataplane/core/worker_stats.h"
+#include "dataplane/net/socket.h"
 
 namespace slotplane::dataplane {
 namespace {

@@ -6,8 +6,8 @@
 #include "common/cluster_view.h"
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/event_loop.h"
-#include "dataplane/resp/reply_scanner.h"
 #include "dataplane/request/request.h"
+#include "dataplane/resp/reply_scanner.h"
 
 namespace slotplane::dataplane {
 

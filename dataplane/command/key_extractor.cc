@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
+#include "common/strings.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -194,6 +195,14 @@ bool ExtractKeyPositions(const CommandInfo& cmd, const std::vector<std::string_v
     }
   }
   return true;
+}
+
+bool HasBlockOption(const std::vector<std::string_view>& args) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (EqualsIgnoreCase(args[i], "STREAMS")) return false;  // keys and ids follow
+    if (EqualsIgnoreCase(args[i], "BLOCK")) return true;
+  }
+  return false;
 }
 
 }  // namespace slotplane::dataplane

@@ -24,4 +24,7 @@ namespace slotplane::dataplane {
 bool ExtractKeyPositions(const CommandInfo& cmd, const std::vector<std::string_view>& args,
                          std::vector<int>* positions);
 
+// True when an XREAD/XREADGROUP call has a BLOCK option (it would then block its connection).
+bool HasBlockOption(const std::vector<std::string_view>& args);
+
 }  // namespace slotplane::dataplane

@@ -4,8 +4,7 @@
 #include <memory>
 
 #include "common/logging.h"
-#include "dataplane/router/topology_refresher.h"
-#include "dataplane/worker.h"
+#include "dataplane/control/topology_refresher.h"
 
 namespace slotplane::dataplane {
 
@@ -29,11 +28,11 @@ ConfigApplier::ConfigApplier(ProxyPolicyPtr initial_policy, TopologyRefresher* r
 }
 
 void ConfigApplier::AttachWorkers(
-    const std::function<std::vector<Worker*>(const ProxyPolicyPtr&)>& create) {
+    const std::function<std::vector<ConfigTarget*>(const ProxyPolicyPtr&)>& create) {
   std::lock_guard<std::mutex> lock(mu_);
   workers_ = create(policy_);
   if (view_ == nullptr) return;
-  for (Worker* worker : workers_) worker->InstallView(view_);
+  for (ConfigTarget* worker : workers_) worker->InstallView(view_);
 }
 
 void ConfigApplier::set_refresher(TopologyRefresher* refresher) {
@@ -75,7 +74,7 @@ void ConfigApplier::InstallLocked(ClusterViewPtr view, TopologySource source, Pr
   // Each worker counts down once it applied; the last one runs `done`.
   auto remaining = std::make_shared<std::atomic<size_t>>(workers_.size());
   auto finished = std::make_shared<std::function<void()>>(std::move(done));
-  for (Worker* worker : workers_) {
+  for (ConfigTarget* worker : workers_) {
     if (view != nullptr) worker->InstallView(view);
     // The policy goes even when unchanged: its `applied` callback is the worker's receipt.
     worker->InstallPolicy(policy_, [remaining, finished] {

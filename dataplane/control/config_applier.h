@@ -14,7 +14,19 @@
 namespace slotplane::dataplane {
 
 class TopologyRefresher;
-class Worker;
+
+// What the applier needs of a worker: installs that reach it through its task queue and are
+// applied on its own thread. Implemented by Worker.
+class ConfigTarget {
+ public:
+  // Thread-safe: installs a new topology (in-flight requests keep their route).
+  virtual void InstallView(ClusterViewPtr view) = 0;
+  // Thread-safe: installs a new policy; `applied` (may be empty) then runs on the worker's thread.
+  virtual void InstallPolicy(ProxyPolicyPtr policy, std::function<void()> applied) = 0;
+
+ protected:
+  ~ConfigTarget() = default;
+};
 
 // Where the topology in use came from.
 enum class TopologySource { kNone, kCluster, kCache, kControlPlane };
@@ -23,7 +35,7 @@ const char* TopologySourceName(TopologySource source);
 // The one writer of the workers' policy and topology. The control-plane client, the fallback
 // topology refresher and standalone PROXY CONFIG SET all install through it, under one mutex, so
 // every worker receives installs in the same order and two sources never interleave. Installs
-// reach a worker through its task queue (Worker::InstallView / InstallPolicy); a worker never
+// reach a worker through its task queue (ConfigTarget::InstallView / InstallPolicy); a worker never
 // waits for this class. Thread-safe; never called on the request path.
 class ConfigApplier {
  public:
@@ -32,7 +44,8 @@ class ConfigApplier {
   // Creates the workers under the lock, so no install can fall between their construction (with
   // the policy in force, passed to `create`) and their registration here. The topology in force,
   // if any, is then installed in each.
-  void AttachWorkers(const std::function<std::vector<Worker*>(const ProxyPolicyPtr&)>& create);
+  void AttachWorkers(
+      const std::function<std::vector<ConfigTarget*>(const ProxyPolicyPtr&)>& create);
   void set_refresher(TopologyRefresher* refresher);
 
   // Installs `view` (null: keep the current one; skipped when it equals the current topology)
@@ -67,7 +80,7 @@ class ConfigApplier {
   ClusterViewPtr view_;                                 // guarded by mu_
   TopologySource view_source_ = TopologySource::kNone;  // guarded by mu_
   bool control_owns_topology_ = false;                  // guarded by mu_
-  std::vector<Worker*> workers_;                        // guarded by mu_
+  std::vector<ConfigTarget*> workers_;                  // guarded by mu_
   TopologyRefresher* refresher_;                        // guarded by mu_
 };
 

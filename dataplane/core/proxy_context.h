@@ -13,20 +13,20 @@ namespace slotplane::dataplane {
 class ConfigApplier;
 class ControlPlane;
 class TopologyRefresher;
-class Worker;
+class WorkerContext;
 
 // What all workers share. Set up before the workers start and read-only afterwards, except the
 // atomics. Workers never write each other's state; they read it only for PROXY INFO.
 struct ProxyContext {
   ProxyOptions options;
-  // The policy the workers start with; later ones reach them through Worker::InstallPolicy.
+  // The policy the workers start with; later ones reach them through the ConfigApplier.
   ProxyPolicyPtr initial_policy;
   TopologyRefresher* refresher = nullptr;
   // Installs policies and topologies on every worker (standalone CONFIG SET goes through it).
   ConfigApplier* applier = nullptr;
   // The control-plane client; null when the proxy runs standalone.
   ControlPlane* control = nullptr;
-  std::vector<Worker*> workers;
+  std::vector<WorkerContext*> workers;  // every worker's context, in worker order
   int64_t start_time_unix = 0;
   std::atomic<int64_t> clients{0};
   std::atomic<uint64_t> next_client_id{1};

@@ -5,38 +5,23 @@
 #include "absl/strings/numbers.h"
 #include "common/slot.h"
 #include "common/strings.h"
+#include "dataplane/backend/backend_conn.h"
 #include "dataplane/command/key_extractor.h"
 #include "dataplane/command/unsupported_reasons.h"
 #include "dataplane/core/errors.h"
+#include "dataplane/core/worker_context.h"
+#include "dataplane/local/proxy_command.h"
+#include "dataplane/net/event_loop.h"
+#include "dataplane/resp/request_encoder.h"
+#include "dataplane/router/request_forwarder.h"
+#include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_session.h"
 #include "dataplane/stateful/session_state.h"
-#include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
 
-void EncodeCommand(const std::vector<std::string_view>& args, std::string* out) {
-  out->clear();
-  char header[32];
-  int n = snprintf(header, sizeof(header), "*%zu\r\n", args.size());
-  out->append(header, n);
-  for (std::string_view arg : args) {
-    n = snprintf(header, sizeof(header), "$%zu\r\n", arg.size());
-    out->append(header, n);
-    out->append(arg.data(), arg.size());
-    out->append("\r\n", 2);
-  }
-}
-
-bool HasBlockOption(const std::vector<std::string_view>& args) {
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (EqualsIgnoreCase(args[i], "STREAMS")) return false;  // keys and ids follow
-    if (EqualsIgnoreCase(args[i], "BLOCK")) return true;
-  }
-  return false;
-}
-
-CommandDispatcher::CommandDispatcher(Worker* worker)
-    : worker_(worker), local_(worker), fan_out_(worker), splitter_(worker) {}
+CommandDispatcher::CommandDispatcher(WorkerContext* worker)
+    : worker_(worker), local_(worker), fan_out_(worker, &ProxyInfoText), splitter_(worker) {}
 
 void CommandDispatcher::ReplyError(ClientSession* client, ErrorKind kind,
                                    const std::string& error) {
@@ -74,7 +59,7 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
   worker_->stats().commands_processed.Add();
   const CommandInfo* cmd = Resolve(client, args);
   if (cmd == nullptr) {
-    if (SessionState* state = client->state()) state->OnRejected();  // EXEC will abort
+    if (ConnectionState* state = client->state()) state->OnRejected();  // EXEC will abort
     return;
   }
   ClientSession::Attributes& attributes = client->attributes();
@@ -86,13 +71,13 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
   }
   // The one branch shared-connection clients pay: a client inside MULTI, watching, subscribed
   // or with multiplexing off is handled by its connection state first.
-  if (SessionState* state = client->state()) {
+  if (ConnectionState* state = client->state()) {
     if (state->Intercept(*cmd, args, raw)) return;
   }
   switch (cmd->route) {
     case RouteClass::kSlot:
       if ((cmd->flags & kCmdBlocking) && HasBlockOption(args)) {
-        client->EnsureState()->DispatchPrivate(*cmd, args, raw);  // XREAD ... BLOCK
+        SessionState::Of(client, worker_)->DispatchPrivate(*cmd, args, raw);  // XREAD ... BLOCK
         return;
       }
       RouteByKeys(client, *cmd, args, raw);
@@ -113,14 +98,9 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
       fan_out_.Execute(client, *cmd, args, raw);
       return;
     case RouteClass::kPrivate:
-      client->EnsureState()->DispatchPrivate(*cmd, args, raw);
+      SessionState::Of(client, worker_)->DispatchPrivate(*cmd, args, raw);
       return;
   }
-}
-
-void CommandDispatcher::ForwardToAnyMaster(ClientSession* client,
-                                           const std::vector<std::string_view>& args) {
-  ForwardTo(client, worker_->router().AnyMaster(), 0, args, std::string_view());
 }
 
 void CommandDispatcher::RouteByKeys(ClientSession* client, const CommandInfo& cmd,
@@ -174,7 +154,7 @@ void CommandDispatcher::ForwardTo(ClientSession* client, BackendConn* conn, uint
   } else {
     request->command.assign(raw.data(), raw.size());
   }
-  worker_->Forward(request, conn);
+  worker_->forwarder().Forward(request, conn);
 }
 
 }  // namespace slotplane::dataplane

@@ -6,29 +6,27 @@
 
 #include "dataplane/command/command_table.h"
 #include "dataplane/core/errors.h"
+#include "dataplane/local/local_commands.h"
 #include "dataplane/scatter/cross_slot.h"
 #include "dataplane/scatter/fan_out.h"
-#include "dataplane/local/local_commands.h"
+#include "dataplane/session/command_sink.h"
 
 namespace slotplane::dataplane {
 
 class BackendConn;
 class ClientSession;
-class Worker;
+class WorkerContext;
 
 // Decides what happens to each parsed command: a Redis error (unknown command, wrong arity,
 // CROSSSLOT), a local answer, or a forward to the node that owns its keys. One per worker; its
 // scratch vectors are reused so the single-key path does not allocate.
-class CommandDispatcher {
+class CommandDispatcher : public CommandSink {
  public:
-  explicit CommandDispatcher(Worker* worker);
+  explicit CommandDispatcher(WorkerContext* worker);
 
-  // `raw` is the command's RESP bytes when it arrived as multibulk (forwarded verbatim), empty
-  // when it arrived inline (re-encoded before forwarding).
+  // --- CommandSink ---
   void Dispatch(ClientSession* client, const std::vector<std::string_view>& args,
-                std::string_view raw);
-  // Sends a keyless command to any master (used by local commands that defer to the cluster).
-  void ForwardToAnyMaster(ClientSession* client, const std::vector<std::string_view>& args);
+                std::string_view raw) override;
 
  private:
   // Resolves the command and, for container commands, the subcommand; answers errors itself.
@@ -44,18 +42,11 @@ class CommandDispatcher {
                      const std::vector<std::string_view>& args, std::string_view raw);
   void ReplyError(ClientSession* client, ErrorKind kind, const std::string& error);
 
-  Worker* worker_;
+  WorkerContext* worker_;
   LocalCommands local_;
   FanOut fan_out_;
   CrossSlotSplitter splitter_;
   std::vector<int> key_positions_;
 };
-
-// Encodes `args` as a RESP multibulk command into `out` (inline commands, proxy-built commands).
-void EncodeCommand(const std::vector<std::string_view>& args, std::string* out);
-
-// True when an XREAD/XREADGROUP call has a BLOCK option (it would then block a shared
-// connection).
-bool HasBlockOption(const std::vector<std::string_view>& args);
 
 }  // namespace slotplane::dataplane

@@ -7,11 +7,14 @@
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
 #include "dataplane/core/errors.h"
-#include "dataplane/net/socket.h"
-#include "dataplane/resp/reply_writer.h"
-#include "dataplane/session/client_session.h"
+#include "dataplane/core/worker_context.h"
 #include "dataplane/local/cross_worker.h"
-#include "dataplane/worker.h"
+#include "dataplane/net/event_loop.h"
+#include "dataplane/net/socket.h"
+#include "dataplane/request/request.h"
+#include "dataplane/resp/reply_writer.h"
+#include "dataplane/session/client_registry.h"
+#include "dataplane/session/client_session.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -91,7 +94,7 @@ bool ParseType(std::string_view type, bool* special) {
 // Takes the place of the reply in `client`'s queue; `done` completes it later (see Finish).
 Request* Defer(ClientSession* client) { return client->NewRequest(); }
 
-void Finish(Worker* worker, Request* parent, std::string_view reply) {
+void Finish(WorkerContext* worker, Request* parent, std::string_view reply) {
   if (parent->client == nullptr) {
     worker->pool().Release(parent);  // the client left meanwhile
   } else {
@@ -99,7 +102,7 @@ void Finish(Worker* worker, Request* parent, std::string_view reply) {
   }
 }
 
-void List(Worker* worker, ClientSession* client, const std::vector<std::string_view>& args) {
+void List(WorkerContext* worker, ClientSession* client, const std::vector<std::string_view>& args) {
   ClientFilter filter;
   filter.skipme = false;
   if (args.size() == 4 && EqualsIgnoreCase(args[2], "TYPE")) {
@@ -123,9 +126,9 @@ void List(Worker* worker, ClientSession* client, const std::vector<std::string_v
   Request* parent = Defer(client);
   RunOnAllWorkers(
       worker,
-      [filter](Worker& w) {
+      [filter](WorkerContext& w) {
         std::string lines;
-        w.ForEachClient([&](ClientSession& c) {
+        w.clients().ForEach([&](ClientSession& c) {
           if (filter.Matches(c)) lines += ClientListLine(w, c);
         });
         return lines;
@@ -190,16 +193,16 @@ bool ParseKill(ClientSession* client, const std::vector<std::string_view>& args,
   return true;
 }
 
-void Kill(Worker* worker, ClientSession* client, const std::vector<std::string_view>& args) {
+void Kill(WorkerContext* worker, ClientSession* client, const std::vector<std::string_view>& args) {
   ClientFilter filter;
   filter.caller = client->id();
   if (!ParseKill(client, args, &filter)) return;
   Request* parent = Defer(client);
   RunOnAllWorkers(
       worker,
-      [filter](Worker& w) {
+      [filter](WorkerContext& w) {
         std::vector<ClientSession*> victims;
-        w.ForEachClient([&](ClientSession& c) {
+        w.clients().ForEach([&](ClientSession& c) {
           if (filter.Matches(c)) victims.push_back(&c);
         });
         for (ClientSession* victim : victims) {
@@ -254,14 +257,15 @@ void ReplyHelp(ClientSession* client) {
   client->Reply(reply);
 }
 
-void Refuse(Worker* worker, ClientSession* client, std::string_view sub, std::string_view why) {
+void Refuse(WorkerContext* worker, ClientSession* client, std::string_view sub,
+            std::string_view why) {
   worker->stats().CountError(ErrorKind::kUnsupported);
   client->Reply(errors::Unsupported(absl::StrCat("client|", AbslView(sub)), why));
 }
 
 }  // namespace
 
-std::string ClientListLine(Worker& worker, ClientSession& client) {
+std::string ClientListLine(WorkerContext& worker, ClientSession& client) {
   const int64_t now = worker.loop().now_ms();
   const ClientSession::Attributes& a = client.attributes();
   const int64_t last = a.last_active_ms != 0 ? a.last_active_ms : client.created_ms();
@@ -277,7 +281,7 @@ std::string ClientListLine(Worker& worker, ClientSession& client) {
       " lib-ver=", a.lib_ver, "\n");
 }
 
-void ExecuteClientCommand(Worker* worker, ClientSession* client, std::string_view sub,
+void ExecuteClientCommand(WorkerContext* worker, ClientSession* client, std::string_view sub,
                           const std::vector<std::string_view>& args) {
   std::string reply;
   if (sub == "id") {

@@ -7,7 +7,7 @@
 namespace slotplane::dataplane {
 
 class ClientSession;
-class Worker;
+class WorkerContext;
 
 // CLIENT, answered by the proxy about its own client connections (never forwarded: a node only
 // knows the proxy's shared connections):
@@ -17,10 +17,10 @@ class Worker;
 //   TRACKING, CACHING, GETREDIR, TRACKINGINFO, PAUSE, UNPAUSE, REPLY OFF|SKIP: refused with the
 //   reason.
 // `sub` is the lower-case subcommand. Worker thread.
-void ExecuteClientCommand(Worker* worker, ClientSession* client, std::string_view sub,
+void ExecuteClientCommand(WorkerContext* worker, ClientSession* client, std::string_view sub,
                           const std::vector<std::string_view>& args);
 
 // One CLIENT LIST line (with its '\n') for `client`, Redis's fields in Redis's order.
-std::string ClientListLine(Worker& worker, ClientSession& client);
+std::string ClientListLine(WorkerContext& worker, ClientSession& client);
 
 }  // namespace slotplane::dataplane

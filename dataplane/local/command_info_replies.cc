@@ -11,9 +11,10 @@
 #include "dataplane/command/command_table.h"
 #include "dataplane/command/key_extractor.h"
 #include "dataplane/core/errors.h"
+#include "dataplane/core/worker_context.h"
 #include "dataplane/resp/reply_writer.h"
+#include "dataplane/router/request_forwarder.h"
 #include "dataplane/session/client_session.h"
-#include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -268,7 +269,7 @@ bool GlobMatch(std::string_view pattern, std::string_view text, bool nocase) {
   return p == pattern.size() && t == text.size();
 }
 
-void ExecuteCommandCommand(Worker* worker, ClientSession* client, std::string_view sub,
+void ExecuteCommandCommand(WorkerContext* worker, ClientSession* client, std::string_view sub,
                            const std::vector<std::string_view>& args) {
   if (sub.empty()) {
     ReplyAllInfo(client);
@@ -285,7 +286,7 @@ void ExecuteCommandCommand(Worker* worker, ClientSession* client, std::string_vi
   } else if (sub == "getkeys") {
     ReplyGetKeys(client, args);
   } else {
-    worker->dispatcher().ForwardToAnyMaster(client, args);
+    worker->forwarder().ForwardToAnyMaster(client, args);
   }
 }
 

@@ -6,7 +6,7 @@
 namespace slotplane::dataplane {
 
 class ClientSession;
-class Worker;
+class WorkerContext;
 
 // COMMAND and its subcommands, answered from the proxy's own table (command_table.h) and the
 // Redis replies captured with it (command_replies.h), so that every client sees the same command
@@ -19,7 +19,7 @@ class Worker;
 //   COMMAND GETKEYS cmd arg...         the keys as the proxy's key extraction finds them.
 // COMMAND HELP and COMMAND GETKEYSANDFLAGS go to a master (routing.cc).
 // `sub` is the lower-case subcommand ("" for bare COMMAND). Worker thread.
-void ExecuteCommandCommand(Worker* worker, ClientSession* client, std::string_view sub,
+void ExecuteCommandCommand(WorkerContext* worker, ClientSession* client, std::string_view sub,
                            const std::vector<std::string_view>& args);
 
 // Redis's stringmatchlen(): glob-style matching with *, ?, [...] and \ escapes.

@@ -3,7 +3,8 @@
 #include <memory>
 #include <utility>
 
-#include "dataplane/worker.h"
+#include "dataplane/core/worker_context.h"
+#include "dataplane/net/event_loop.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -17,9 +18,9 @@ struct Gather {
 
 }  // namespace
 
-void RunOnAllWorkers(Worker* origin, std::function<std::string(Worker&)> job,
+void RunOnAllWorkers(WorkerContext* origin, std::function<std::string(WorkerContext&)> job,
                      std::function<void(std::vector<std::string>)> done) {
-  const std::vector<Worker*>& workers = origin->context().workers;
+  const std::vector<WorkerContext*>& workers = origin->proxy().workers;
   auto gather = std::make_shared<Gather>();
   gather->results.resize(workers.size());
   gather->remaining = workers.size();
@@ -29,7 +30,7 @@ void RunOnAllWorkers(Worker* origin, std::function<std::string(Worker&)> job,
     return;
   }
   for (size_t i = 0; i < workers.size(); ++i) {
-    Worker* target = workers[i];
+    WorkerContext* target = workers[i];
     target->loop().Post([target, origin, i, job, gather] {
       std::string result = job(*target);
       origin->loop().Post([i, gather, result = std::move(result)]() mutable {

@@ -6,7 +6,7 @@
 
 namespace slotplane::dataplane {
 
-class Worker;
+class WorkerContext;
 
 // Runs `job` on every worker's own thread, through each worker's task queue, and then hands the
 // results, in worker order, to `done` on `origin`'s thread. This is how a command about the whole
@@ -14,7 +14,7 @@ class Worker;
 // without any worker ever waiting for another: each job sees a consistent snapshot of its own
 // worker. `job` is copied to every worker thread: it must capture values only. If a worker stops
 // before running its job (proxy shutdown), `done` never runs.
-void RunOnAllWorkers(Worker* origin, std::function<std::string(Worker&)> job,
+void RunOnAllWorkers(WorkerContext* origin, std::function<std::string(WorkerContext&)> job,
                      std::function<void(std::vector<std::string>)> done);
 
 }  // namespace slotplane::dataplane

@@ -7,13 +7,14 @@
 #include "common/slot.h"
 #include "common/strings.h"
 #include "dataplane/core/errors.h"
-#include "dataplane/resp/reply_writer.h"
-#include "dataplane/session/client_auth.h"
+#include "dataplane/core/worker_context.h"
 #include "dataplane/local/client_command.h"
-#include "dataplane/session/client_session.h"
 #include "dataplane/local/command_info_replies.h"
 #include "dataplane/local/proxy_command.h"
-#include "dataplane/worker.h"
+#include "dataplane/resp/reply_writer.h"
+#include "dataplane/router/request_forwarder.h"
+#include "dataplane/session/client_auth.h"
+#include "dataplane/session/client_session.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -170,7 +171,7 @@ void LocalCommands::Cluster(ClientSession* client, std::string_view sub,
   }
   if (sub == "info" || sub == "slots" || sub == "shards" || sub == "nodes") {
     // The cluster's own answer describes the real topology; cluster-aware tools read it.
-    worker_->dispatcher().ForwardToAnyMaster(client, args);
+    worker_->forwarder().ForwardToAnyMaster(client, args);
     return;
   }
   worker_->stats().CountError(ErrorKind::kUnsupported);

@@ -9,7 +9,7 @@
 namespace slotplane::dataplane {
 
 class ClientSession;
-class Worker;
+class WorkerContext;
 
 // Commands the proxy answers itself (RouteClass::kLocal): connection commands (PING, ECHO, QUIT,
 // SELECT, HELLO, AUTH, RESET, READONLY, READWRITE), CLIENT for the proxy's own clients
@@ -17,7 +17,7 @@ class Worker;
 // cluster-introspection subcommands of CLUSTER, and PROXY.
 class LocalCommands {
  public:
-  explicit LocalCommands(Worker* worker) : worker_(worker) {}
+  explicit LocalCommands(WorkerContext* worker) : worker_(worker) {}
 
   // `cmd` is the resolved command (the subcommand for container commands); arity is checked.
   void Execute(ClientSession* client, const CommandInfo& cmd,
@@ -31,7 +31,7 @@ class LocalCommands {
   void Cluster(ClientSession* client, std::string_view sub,
                const std::vector<std::string_view>& args);
 
-  Worker* worker_;
+  WorkerContext* worker_;
   std::string reply_;  // reused reply buffer
 };
 

@@ -7,14 +7,16 @@
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
 #include "dataplane/control/control_plane.h"
+#include "dataplane/control/topology_refresher.h"
 #include "dataplane/core/errors.h"
-#include "dataplane/resp/reply_writer.h"
-#include "dataplane/router/topology_refresher.h"
-#include "dataplane/session/client_session.h"
+#include "dataplane/core/worker_context.h"
 #include "dataplane/local/proxy_command.h"
 #include "dataplane/local/proxy_subcommands.h"
+#include "dataplane/resp/reply_writer.h"
+#include "dataplane/router/slot_router.h"
+#include "dataplane/session/client_registry.h"
+#include "dataplane/session/client_session.h"
 #include "dataplane/stateful/session_state.h"
-#include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -43,8 +45,8 @@ const char* ClusterStatus(const ClusterViewPtr& view) {
   return view->CoveredSlotCount() == kSlotCount ? "ok" : "degraded";
 }
 
-void AppendNode(Worker* worker, const ClusterNode& node, const ClusterNode& master, int slots,
-                std::string* out) {
+void AppendNode(WorkerContext* worker, const ClusterNode& node, const ClusterNode& master,
+                int slots, std::string* out) {
   bool connected = false;
   worker->router().ForEachBackend([&](const BackendConn& conn) {
     connected = connected || (conn.address() == node.address && conn.connected());
@@ -68,7 +70,7 @@ void AppendNode(Worker* worker, const ClusterNode& node, const ClusterNode& mast
 }
 
 // Every node of the view this worker routes by: masters and their replicas, shard by shard.
-void ReplyNodes(Worker* worker, ClientSession* client) {
+void ReplyNodes(WorkerContext* worker, ClientSession* client) {
   ClusterViewPtr view = worker->router().view();
   std::string reply;
   if (view == nullptr) {
@@ -91,13 +93,14 @@ void ReplyNodes(Worker* worker, ClientSession* client) {
 
 // Asks the control plane to refresh (the new topology arrives on the stream), or the proxy's own
 // refresher when standalone or while the control plane is away.
-void Update(Worker* worker, ClientSession* client) {
-  ProxyContext& ctx = worker->context();
+void Update(WorkerContext* worker, ClientSession* client) {
+  ProxyContext& ctx = worker->proxy();
   if (ctx.control != nullptr && ctx.control->Status().state == StreamState::kConnected) {
-    Request* request = worker->BeginAsync(client);
+    Request* request = worker->clients().BeginAsync(client);
     ctx.control->RefreshTopology([worker, request](absl::Status status) {
-      worker->FinishAsync(request, status.ok() ? std::string(resp::kOk)
-                                               : errors::Generic(StdView(status.message())));
+      worker->clients().FinishAsync(request, status.ok()
+                                                 ? std::string(resp::kOk)
+                                                 : errors::Generic(StdView(status.message())));
     });
     return;
   }
@@ -138,7 +141,7 @@ void ReplyBulkText(ClientSession* client, std::string_view text) {
   client->Reply(reply);
 }
 
-void ProxyClusterCommand(Worker* worker, ClientSession* client,
+void ProxyClusterCommand(WorkerContext* worker, ClientSession* client,
                          const std::vector<std::string_view>& args) {
   std::string sub = args.size() > 2 ? absl::AsciiStrToLower(AbslView(args[2])) : "info";
   if (args.size() > 3) {
@@ -152,7 +155,7 @@ void ProxyClusterCommand(Worker* worker, ClientSession* client,
   } else if (sub == "connection") {
     // redis-cluster-proxy's answer: whether this client's commands go over the worker's shared
     // connections or over connections of its own (PROXY MULTIPLEXING OFF, connection state).
-    const SessionState* state = client->state();
+    const SessionState* state = SessionState::Active(client);
     std::string reply;
     resp::AppendSimple(&reply, state != nullptr && !state->multiplexed() ? "private" : "shared");
     client->Reply(reply);
@@ -168,9 +171,9 @@ void ProxyClusterCommand(Worker* worker, ClientSession* client,
   }
 }
 
-void ProxyFleetCommand(Worker* worker, ClientSession* client,
+void ProxyFleetCommand(WorkerContext* worker, ClientSession* client,
                        const std::vector<std::string_view>& args) {
-  ControlPlane* control = worker->context().control;
+  ControlPlane* control = worker->proxy().control;
   if (args.size() != 2) {
     client->Reply(errors::WrongArity("proxy|fleet"));
     return;
@@ -180,11 +183,11 @@ void ProxyFleetCommand(Worker* worker, ClientSession* client,
         "PROXY FLEET needs a control plane: this proxy runs standalone (see control-plane)"));
     return;
   }
-  Request* request = worker->BeginAsync(client);
+  Request* request = worker->clients().BeginAsync(client);
   std::string self = control->Status().proxy_id;
   control->ListProxies([worker, request, self](absl::StatusOr<FleetListing> listing) {
     if (!listing.ok()) {
-      worker->FinishAsync(request, errors::Generic(StdView(listing.status().message())));
+      worker->clients().FinishAsync(request, errors::Generic(StdView(listing.status().message())));
       return;
     }
     std::string reply;
@@ -192,7 +195,7 @@ void ProxyFleetCommand(Worker* worker, ClientSession* client,
     for (const FleetMember& member : listing->proxies) {
       AppendMember(member, listing->current_version, member.proxy_id == self, &reply);
     }
-    worker->FinishAsync(request, std::move(reply));
+    worker->clients().FinishAsync(request, std::move(reply));
   });
 }
 

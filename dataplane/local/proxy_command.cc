@@ -6,12 +6,12 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "dataplane/core/errors.h"
-#include "dataplane/resp/reply_writer.h"
-#include "dataplane/session/client_session.h"
+#include "dataplane/core/worker_context.h"
 #include "dataplane/local/proxy_command_table.h"
 #include "dataplane/local/proxy_subcommands.h"
+#include "dataplane/resp/reply_writer.h"
+#include "dataplane/session/client_session.h"
 #include "dataplane/stateful/session_state.h"
-#include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -61,7 +61,7 @@ void ReplyInteger(ClientSession* client, int64_t value) {
   client->Reply(reply);
 }
 
-void ClientSubcommand(Worker* worker, ClientSession* client,
+void ClientSubcommand(WorkerContext* worker, ClientSession* client,
                       const std::vector<std::string_view>& args) {
   if (args.size() == 3 && EqualsIgnoreCase(args[2], "id")) {
     ReplyInteger(client, static_cast<int64_t>(client->id()));
@@ -109,7 +109,7 @@ void LogSubcommand(ClientSession* client, const std::vector<std::string_view>& a
   client->Reply(resp::kOk);
 }
 
-void ShutdownSubcommand(Worker* worker, ClientSession* client,
+void ShutdownSubcommand(WorkerContext* worker, ClientSession* client,
                         const std::vector<std::string_view>& args) {
   if (args.size() > 3 || (args.size() == 3 && !EqualsIgnoreCase(args[2], "asap"))) {
     client->Reply(errors::Generic("PROXY SHUTDOWN takes no argument or ASAP"));
@@ -117,12 +117,12 @@ void ShutdownSubcommand(Worker* worker, ClientSession* client,
   }
   client->Reply(resp::kOk);
   SP_LOG(kInfo) << "PROXY SHUTDOWN from client " << client->peer();
-  if (worker->context().request_shutdown) worker->context().request_shutdown();
+  if (worker->proxy().request_shutdown) worker->proxy().request_shutdown();
 }
 
 }  // namespace
 
-void ExecuteProxyCommand(Worker* worker, ClientSession* client,
+void ExecuteProxyCommand(WorkerContext* worker, ClientSession* client,
                          const std::vector<std::string_view>& args) {
   std::string sub = absl::AsciiStrToLower(AbslView(args[1]));
   if (sub == "ping" && args.size() == 2) {
@@ -147,7 +147,7 @@ void ExecuteProxyCommand(Worker* worker, ClientSession* client,
     }
     client->Reply(reply);
   } else if (sub == "multiplexing") {
-    ExecuteProxyMultiplexing(client, args);
+    ExecuteProxyMultiplexing(worker, client, args);
   } else if (sub == "log") {
     LogSubcommand(client, args);
   } else if (sub == "shutdown") {

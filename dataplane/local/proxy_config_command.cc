@@ -16,10 +16,11 @@
 #include "dataplane/control/control_plane.h"
 #include "dataplane/control/snapshot_convert.h"
 #include "dataplane/core/errors.h"
-#include "dataplane/resp/reply_writer.h"
-#include "dataplane/session/client_session.h"
+#include "dataplane/core/worker_context.h"
 #include "dataplane/local/proxy_subcommands.h"
-#include "dataplane/worker.h"
+#include "dataplane/resp/reply_writer.h"
+#include "dataplane/session/client_registry.h"
+#include "dataplane/session/client_session.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -27,7 +28,8 @@ namespace {
 std::string Lower(std::string_view text) { return absl::AsciiStrToLower(AbslView(text)); }
 
 // Redis 7's CONFIG GET: every option matching any of the glob patterns, as name/value pairs.
-void ConfigGet(Worker* worker, ClientSession* client, const std::vector<std::string_view>& args) {
+void ConfigGet(WorkerContext* worker, ClientSession* client,
+               const std::vector<std::string_view>& args) {
   std::vector<std::string> patterns;
   for (size_t i = 3; i < args.size(); ++i) patterns.push_back(Lower(args[i]));
   std::vector<std::pair<std::string, std::string>> found;
@@ -52,7 +54,7 @@ void ConfigGet(Worker* worker, ClientSession* client, const std::vector<std::str
 
 // Checks every option/value pair as the config file would, on a copy of this worker's policy.
 // Returns the error reply, or an empty string when every pair is valid.
-std::string CheckConfigSet(Worker* worker,
+std::string CheckConfigSet(WorkerContext* worker,
                            const std::vector<std::pair<std::string, std::string>>& options) {
   ProxyPolicy scratch = worker->policy();
   for (const auto& [name, value] : options) {
@@ -65,7 +67,7 @@ std::string CheckConfigSet(Worker* worker,
                                           "' is per proxy process and cannot be changed at "
                                           "runtime (restart the proxy with the new value)"));
     }
-    if (name == "requirepass" && worker->context().control != nullptr) {
+    if (name == "requirepass" && worker->proxy().control != nullptr) {
       return errors::Generic(
           "with a control plane, client passwords are the fleet's users: change them with "
           "slotplanectl users");
@@ -76,7 +78,7 @@ std::string CheckConfigSet(Worker* worker,
   }
   // Redis's own refusal: more clients than the open-files limit allows.
   int64_t possible =
-      MaxClientsForOpenFiles(OpenFilesLimit(), static_cast<int>(worker->context().workers.size()));
+      MaxClientsForOpenFiles(OpenFilesLimit(), static_cast<int>(worker->proxy().workers.size()));
   if (OpenFilesLimit() > 0 && scratch.maxclients > possible &&
       scratch.maxclients != worker->policy().maxclients) {
     return errors::Generic(absl::StrCat(
@@ -86,7 +88,8 @@ std::string CheckConfigSet(Worker* worker,
   return std::string();
 }
 
-void ConfigSet(Worker* worker, ClientSession* client, const std::vector<std::string_view>& args) {
+void ConfigSet(WorkerContext* worker, ClientSession* client,
+               const std::vector<std::string_view>& args) {
   if (args.size() < 5 || (args.size() - 3) % 2 != 0) {
     client->Reply(errors::WrongArity("proxy|config|set"));
     return;
@@ -100,12 +103,13 @@ void ConfigSet(Worker* worker, ClientSession* client, const std::vector<std::str
     client->Reply(error);
     return;
   }
-  Request* request = worker->BeginAsync(client);
-  ControlPlane* control = worker->context().control;
+  Request* request = worker->clients().BeginAsync(client);
+  ControlPlane* control = worker->proxy().control;
   if (control == nullptr) {
-    absl::Status s = worker->context().applier->SetOptions(
-        options, [worker, request] { worker->FinishAsync(request, std::string(resp::kOk)); });
-    if (!s.ok()) worker->FinishAsync(request, errors::Generic(StdView(s.message())));
+    absl::Status s = worker->proxy().applier->SetOptions(options, [worker, request] {
+      worker->clients().FinishAsync(request, std::string(resp::kOk));
+    });
+    if (!s.ok()) worker->clients().FinishAsync(request, errors::Generic(StdView(s.message())));
     return;
   }
   std::map<std::string, std::string> changes(options.begin(), options.end());
@@ -113,15 +117,15 @@ void ConfigSet(Worker* worker, ClientSession* client, const std::vector<std::str
                                     " from client ", client->peer());
   control->UpdatePolicy(
       std::move(changes), std::move(origin), [worker, request](absl::StatusOr<uint64_t> version) {
-        worker->FinishAsync(request, version.ok()
-                                         ? std::string(resp::kOk)
-                                         : errors::Generic(StdView(version.status().message())));
+        worker->clients().FinishAsync(
+            request, version.ok() ? std::string(resp::kOk)
+                                  : errors::Generic(StdView(version.status().message())));
       });
 }
 
 }  // namespace
 
-void ProxyConfigCommand(Worker* worker, ClientSession* client,
+void ProxyConfigCommand(WorkerContext* worker, ClientSession* client,
                         const std::vector<std::string_view>& args) {
   if (args.size() >= 4 && EqualsIgnoreCase(args[2], "GET")) {
     ConfigGet(worker, client, args);

@@ -11,16 +11,16 @@
 #include "common/strings.h"
 #include "dataplane/control/config_applier.h"
 #include "dataplane/control/control_plane.h"
+#include "dataplane/control/topology_refresher.h"
 #include "dataplane/core/errors.h"
-#include "dataplane/router/topology_refresher.h"
+#include "dataplane/core/worker_context.h"
 #include "dataplane/local/proxy_command.h"
-#include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
 namespace {
 
-void AppendProxySection(Worker* worker, std::string* out) {
-  const ProxyContext& ctx = worker->context();
+void AppendProxySection(WorkerContext* worker, std::string* out) {
+  const ProxyContext& ctx = worker->proxy();
   struct utsname name;
   uname(&name);
   int64_t uptime = static_cast<int64_t>(time(nullptr)) - ctx.start_time_unix;
@@ -31,14 +31,14 @@ void AppendProxySection(Worker* worker, std::string* out) {
                   "uptime_in_seconds:", uptime, "\r\n", "uptime_in_days:", uptime / 86400, "\r\n");
 }
 
-void AppendClientsSection(Worker* worker, std::string* out) {
-  const ProxyContext& ctx = worker->context();
+void AppendClientsSection(WorkerContext* worker, std::string* out) {
+  const ProxyContext& ctx = worker->proxy();
   absl::StrAppend(out, "# Clients\r\n", "connected_clients:", ctx.clients.load(), "\r\n",
                   "max_clients:", worker->policy().maxclients, "\r\n");
 }
 
-void AppendClusterSection(Worker* worker, std::string* out) {
-  const ProxyContext& ctx = worker->context();
+void AppendClusterSection(WorkerContext* worker, std::string* out) {
+  const ProxyContext& ctx = worker->proxy();
   std::vector<std::string> entry_points;
   for (const auto& a : ctx.options.entry_points) entry_points.push_back(a.ToString());
   absl::StrAppend(out, "# Cluster\r\n", "entry_points:", absl::StrJoin(entry_points, ","), "\r\n");
@@ -62,28 +62,28 @@ void AppendClusterSection(Worker* worker, std::string* out) {
   }
 }
 
-void AppendStatsSection(Worker* worker, std::string* out) {
-  const ProxyContext& ctx = worker->context();
+void AppendStatsSection(WorkerContext* worker, std::string* out) {
+  const ProxyContext& ctx = worker->proxy();
   absl::StrAppend(out, "# Stats\r\n");
-#define SLOTPLANE_SUM_COUNTER(name, help)                               \
-  {                                                                     \
-    uint64_t total = 0;                                                 \
-    for (const Worker* w : ctx.workers) total += w->stats().name.Get(); \
-    absl::StrAppend(out, #name ":", total, "\r\n");                     \
+#define SLOTPLANE_SUM_COUNTER(name, help)                                      \
+  {                                                                            \
+    uint64_t total = 0;                                                        \
+    for (const WorkerContext* w : ctx.workers) total += w->stats().name.Get(); \
+    absl::StrAppend(out, #name ":", total, "\r\n");                            \
   }
   SLOTPLANE_WORKER_COUNTERS(SLOTPLANE_SUM_COUNTER)
 #undef SLOTPLANE_SUM_COUNTER
   int64_t backends = 0;
-  for (const Worker* w : ctx.workers) backends += w->stats().backend_connections.load();
+  for (const WorkerContext* w : ctx.workers) backends += w->stats().backend_connections.load();
   absl::StrAppend(out, "backend_connections:", backends, "\r\n");
 }
 
-void AppendErrorStatsSection(Worker* worker, std::string* out) {
-  const ProxyContext& ctx = worker->context();
+void AppendErrorStatsSection(WorkerContext* worker, std::string* out) {
+  const ProxyContext& ctx = worker->proxy();
   absl::StrAppend(out, "# Errorstats\r\n");
   for (size_t kind = 0; kind < static_cast<size_t>(ErrorKind::kCount); ++kind) {
     uint64_t total = 0;
-    for (const Worker* w : ctx.workers) total += w->stats().errors[kind].Get();
+    for (const WorkerContext* w : ctx.workers) total += w->stats().errors[kind].Get();
     absl::StrAppend(out, "errorstat_", ErrorKindName(static_cast<ErrorKind>(kind)),
                     ":count=", total, "\r\n");
   }
@@ -97,8 +97,8 @@ std::string OneLine(std::string text) {
   return text;
 }
 
-void AppendFleetSection(Worker* worker, std::string* out) {
-  const ProxyContext& ctx = worker->context();
+void AppendFleetSection(WorkerContext* worker, std::string* out) {
+  const ProxyContext& ctx = worker->proxy();
   absl::StrAppend(out, "# Fleet\r\n",
                   "mode:", ctx.control == nullptr ? "standalone" : "control-plane", "\r\n",
                   "policy_version:", worker->policy().version, "\r\n");
@@ -124,11 +124,11 @@ void AppendFleetSection(Worker* worker, std::string* out) {
 
 }  // namespace
 
-std::string ProxyInfoText(Worker* worker, std::string_view section) {
+std::string ProxyInfoText(WorkerContext* worker, std::string_view section) {
   std::string s = absl::AsciiStrToLower(AbslView(section));
   bool all = s.empty() || s == "all" || s == "default" || s == "everything";
   std::string out;
-  auto add = [&](const char* name, void (*append)(Worker*, std::string*)) {
+  auto add = [&](const char* name, void (*append)(WorkerContext*, std::string*)) {
     if (!all && s != name) return;
     if (!out.empty()) out += "\r\n";
     append(worker, &out);

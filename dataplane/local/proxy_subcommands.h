@@ -10,19 +10,19 @@
 namespace slotplane::dataplane {
 
 class ClientSession;
-class Worker;
+class WorkerContext;
 
 // CONFIG GET <pattern> [<pattern> ...] | CONFIG SET <option> <value> [<option> <value> ...]
 // (proxy_config_command.cc).
-void ProxyConfigCommand(Worker* worker, ClientSession* client,
+void ProxyConfigCommand(WorkerContext* worker, ClientSession* client,
                         const std::vector<std::string_view>& args);
 
 // CLUSTER [INFO|STATUS|CONNECTION|NODES|UPDATE] (proxy_cluster_command.cc).
-void ProxyClusterCommand(Worker* worker, ClientSession* client,
+void ProxyClusterCommand(WorkerContext* worker, ClientSession* client,
                          const std::vector<std::string_view>& args);
 
 // FLEET: the proxies the control plane sees (proxy_cluster_command.cc).
-void ProxyFleetCommand(Worker* worker, ClientSession* client,
+void ProxyFleetCommand(WorkerContext* worker, ClientSession* client,
                        const std::vector<std::string_view>& args);
 
 // A bulk-string reply.

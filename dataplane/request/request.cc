@@ -32,6 +32,7 @@ void RequestPool::Release(Request* r) {
   r->command.clear();
   r->reply.clear();
   r->client = nullptr;
+  r->sink = nullptr;
   r->next_in_client = nullptr;
   r->next_in_backend = nullptr;
   r->slot = 0;
@@ -40,7 +41,7 @@ void RequestPool::Release(Request* r) {
   r->done = false;
   r->internal = false;
   r->replica_read = false;
-  r->multi = nullptr;
+  r->pinned = false;
   r->part = 0;
   free_.push_back(r);
 }

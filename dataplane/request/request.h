@@ -2,20 +2,42 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace slotplane::dataplane {
 
 class ClientSession;
-class MultiRequest;
+struct Request;
+
+// Whoever takes a forwarded request's reply: the client that sent the command (ClientSession) or
+// the split or fan-out command it is a part of (MultiRequest). The request forwarder hands every
+// backend reply or failure to the request's sink, so router/ and backend/ code never needs to know
+// who is waiting. Worker thread only.
+class ReplySink {
+ public:
+  // `request`'s reply: a whole RESP frame (an error line for failures), valid only during the
+  // call. The sink takes the request over (completes it in a reply queue or releases it).
+  virtual void OnReply(Request* request, std::string_view reply) = 0;
+  // Whether anyone still waits for `request`'s reply; when nobody does, redirects and retries
+  // are not followed.
+  virtual bool WantsReply(const Request* request) const = 0;
+
+ protected:
+  ~ReplySink() = default;
+};
 
 // One command on its way through the proxy. Owned by its worker's RequestPool and linked into at
 // most two intrusive FIFOs at a time: the client's reply queue (replies leave in request order)
 // and one backend connection's in-flight queue (replies arrive in send order). Living in a pool
 // with reusable buffers is what keeps the single-key path free of allocation.
 struct Request {
-  // The client waiting for the reply; nullptr once it disconnected (the reply is then dropped).
+  // The client whose reply queue holds this request; nullptr once it disconnected, and for the
+  // parts of a split command (see `sink`).
   ClientSession* client = nullptr;
+  // Where a backend reply goes; nullptr when nobody waits any more (the reply is then dropped and
+  // the request released).
+  ReplySink* sink = nullptr;
   Request* next_in_client = nullptr;
   Request* next_in_backend = nullptr;
 
@@ -30,9 +52,9 @@ struct Request {
   // Sent to a replica under the read policy: a connection failure resends it to the master
   // (read-only commands are safe to repeat).
   bool replica_read = false;
-  // Set on the parts of a command that needs several backend replies: their replies go to
-  // `multi` (as part number `part`), never to a client. See multi_request.h.
-  MultiRequest* multi = nullptr;
+  // Only the node it was sent to may answer (a fan-out part): redirects are not followed.
+  bool pinned = false;
+  // The part number of a split or fan-out command's part (see scatter/multi_request.h).
   uint32_t part = 0;
 };
 

@@ -1,11 +1,13 @@
 #include "dataplane/scatter/cross_slot.h"
 
+#include "dataplane/backend/backend_conn.h"
 #include "dataplane/core/errors.h"
+#include "dataplane/core/worker_context.h"
 #include "dataplane/resp/reply_writer.h"
-#include "dataplane/session/client_session.h"
+#include "dataplane/router/slot_router.h"
 #include "dataplane/scatter/multi_request.h"
 #include "dataplane/scatter/reducers.h"
-#include "dataplane/worker.h"
+#include "dataplane/session/client_session.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -29,7 +31,7 @@ SplitKind KindOf(const CommandInfo& cmd) {
 
 class SplitRequest : public MultiRequest {
  public:
-  SplitRequest(Worker* worker, SplitKind kind, const char* command)
+  SplitRequest(WorkerContext* worker, SplitKind kind, const char* command)
       : MultiRequest(worker, /*pinned=*/false), kind_(kind), command_(command) {}
 
   std::vector<uint32_t> key_parts;  // the part of each key, in the client's key order
@@ -53,7 +55,9 @@ class SplitRequest : public MultiRequest {
 
 }  // namespace
 
-CrossSlotSplitter::CrossSlotSplitter(Worker* worker) : worker_(worker) { slot_part_.fill(-1); }
+CrossSlotSplitter::CrossSlotSplitter(WorkerContext* worker) : worker_(worker) {
+  slot_part_.fill(-1);
+}
 
 bool CrossSlotSplitter::CanSplit(const CommandInfo& cmd) { return KindOf(cmd) != SplitKind::kNone; }
 

@@ -11,7 +11,7 @@
 namespace slotplane::dataplane {
 
 class ClientSession;
-class Worker;
+class WorkerContext;
 
 // Multi-key commands whose keys span several slots, when the policy enables cross-slot
 // (`enable-cross-slot`, as in redis-cluster-proxy). Only the commands that keep their meaning
@@ -28,7 +28,7 @@ class Worker;
 // One per worker; worker thread only.
 class CrossSlotSplitter {
  public:
-  explicit CrossSlotSplitter(Worker* worker);
+  explicit CrossSlotSplitter(WorkerContext* worker);
 
   // Whether `cmd` is one of the commands split across slots.
   static bool CanSplit(const CommandInfo& cmd);
@@ -39,7 +39,7 @@ class CrossSlotSplitter {
              const std::vector<std::string_view>& args, const std::vector<int>& key_positions);
 
  private:
-  Worker* worker_;
+  WorkerContext* worker_;
   // Scratch: the part index of each slot in the command being split (-1: none yet). Reset after
   // each use, so grouping allocates nothing.
   std::array<int32_t, kSlotCount> slot_part_;

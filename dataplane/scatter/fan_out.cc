@@ -9,16 +9,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "dataplane/core/errors.h"
+#include "dataplane/core/worker_context.h"
 #include "dataplane/resp/reply_reader.h"
 #include "dataplane/resp/reply_writer.h"
-#include "dataplane/session/client_session.h"
-#include "dataplane/dispatch/command_dispatch.h"
+#include "dataplane/resp/request_encoder.h"
+#include "dataplane/router/slot_router.h"
 #include "dataplane/scatter/info_reply.h"
 #include "dataplane/scatter/multi_request.h"
-#include "dataplane/local/proxy_command.h"
 #include "dataplane/scatter/reducers.h"
 #include "dataplane/scatter/scan_cursor.h"
-#include "dataplane/worker.h"
+#include "dataplane/session/client_session.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -63,7 +63,7 @@ Reduction ReductionFor(const CommandInfo& cmd) {
 // The parts of one fanned-out command, one per node, pinned to their node.
 class FanOutRequest : public MultiRequest {
  public:
-  FanOutRequest(Worker* worker, Reduction reduction, const char* command)
+  FanOutRequest(WorkerContext* worker, Reduction reduction, const char* command)
       : MultiRequest(worker, /*pinned=*/true), reduction_(reduction), command_(command) {}
 
   std::vector<std::string> nodes;  // kAllNodes: each part's node, to name it in errors
@@ -119,7 +119,7 @@ class FanOutRequest : public MultiRequest {
 // One step of SCAN: one master, its cursor rewritten into the client's.
 class ScanRequest : public MultiRequest {
  public:
-  ScanRequest(Worker* worker, uint32_t node, uint32_t node_count)
+  ScanRequest(WorkerContext* worker, uint32_t node, uint32_t node_count)
       : MultiRequest(worker, /*pinned=*/true), node_(node), node_count_(node_count) {}
 
  private:
@@ -161,7 +161,8 @@ std::string OsName() {
 
 }  // namespace
 
-FanOut::FanOut(Worker* worker) : worker_(worker), random_(std::random_device{}()) {}
+FanOut::FanOut(WorkerContext* worker, ProxyInfoFn proxy_info)
+    : worker_(worker), proxy_info_(proxy_info), random_(std::random_device{}()) {}
 
 void FanOut::Execute(ClientSession* client, const CommandInfo& cmd,
                      const std::vector<std::string_view>& args, std::string_view raw) {
@@ -187,8 +188,8 @@ void FanOut::Execute(ClientSession* client, const CommandInfo& cmd,
   } else if (reduction == Reduction::kRandomNonNil) {
     multi->random = random_();
   } else if (reduction == Reduction::kInfo) {
-    const ProxyContext& ctx = worker_->context();
-    if (InfoWantsProxySection(args)) multi->info.proxy_section = ProxyInfoText(worker_, "proxy");
+    const ProxyContext& ctx = worker_->proxy();
+    if (InfoWantsProxySection(args)) multi->info.proxy_section = proxy_info_(worker_, "proxy");
     multi->info.connected_clients = ctx.clients.load();
     multi->info.maxclients = worker_->policy().maxclients;
     multi->info.process_id = getpid();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <random>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -9,7 +10,7 @@
 namespace slotplane::dataplane {
 
 class ClientSession;
-class Worker;
+class WorkerContext;
 
 // Commands for the whole keyspace or the whole cluster (RouteClass::kAllMasters, kAllNodes): sent
 // to every master (or every node) as one MultiRequest and reduced to one reply (reducers.h):
@@ -26,7 +27,11 @@ class Worker;
 // One per worker; worker thread only.
 class FanOut {
  public:
-  explicit FanOut(Worker* worker);
+  // The text of a section of the proxy's own INFO (local/proxy_command.h); passed in because the
+  // proxy-local answers sit above scatter/gather.
+  using ProxyInfoFn = std::string (*)(WorkerContext* worker, std::string_view section);
+
+  FanOut(WorkerContext* worker, ProxyInfoFn proxy_info);
 
   // `cmd` is the resolved command (the subcommand for containers); `raw` as in Dispatch().
   void Execute(ClientSession* client, const CommandInfo& cmd,
@@ -35,7 +40,8 @@ class FanOut {
  private:
   void Scan(ClientSession* client, const std::vector<std::string_view>& args);
 
-  Worker* worker_;
+  WorkerContext* worker_;
+  ProxyInfoFn proxy_info_;
   std::mt19937_64 random_;
 };
 

@@ -1,7 +1,9 @@
 #include "dataplane/scatter/multi_request.h"
 
+#include "dataplane/core/worker_context.h"
+#include "dataplane/request/request.h"
+#include "dataplane/router/request_forwarder.h"
 #include "dataplane/session/client_session.h"
-#include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
 
@@ -15,7 +17,8 @@ void MultiRequest::Begin(ClientSession* client, size_t expected_parts) {
 
 Request* MultiRequest::AddPart(uint16_t slot) {
   Request* part = worker_->pool().Acquire();
-  part->multi = this;
+  part->sink = this;
+  part->pinned = pinned_;
   part->part = static_cast<uint32_t>(replies_.size());
   part->slot = slot;
   replies_.emplace_back();
@@ -23,15 +26,16 @@ Request* MultiRequest::AddPart(uint16_t slot) {
   return part;
 }
 
-void MultiRequest::Send(Request* part, BackendConn* conn) { worker_->Forward(part, conn); }
+void MultiRequest::Send(Request* part, BackendConn* conn) {
+  worker_->forwarder().Forward(part, conn);
+}
 
 void MultiRequest::Launch() { PartDone(); }
 
-void MultiRequest::OnPartReply(Request* part, std::string_view reply) {
-  MultiRequest* self = part->multi;
-  self->replies_[part->part].assign(reply.data(), reply.size());
-  self->worker_->pool().Release(part);
-  self->PartDone();
+void MultiRequest::OnReply(Request* part, std::string_view reply) {
+  replies_[part->part].assign(reply.data(), reply.size());
+  worker_->pool().Release(part);
+  PartDone();
 }
 
 void MultiRequest::PartDone() {

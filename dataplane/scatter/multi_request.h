@@ -12,7 +12,7 @@ namespace slotplane::dataplane {
 
 class BackendConn;
 class ClientSession;
-class Worker;
+class WorkerContext;
 
 // Scatter/gather for one client command that needs several backend replies: a cross-slot split
 // (MGET over many slots), a fan-out to every master (DBSIZE, KEYS, FLUSHALL, ...) or to every
@@ -20,12 +20,13 @@ class Worker;
 //
 // The parent Request holds the command's place in the client's reply queue, so replies still
 // leave in request order. Each part is a pooled Request of its own whose `multi` points here, so
-// the worker hands its reply (or its failure) to OnPartReply() instead of a client. Parts travel
-// like any request: keyed parts follow MOVED/ASK/TRYAGAIN (Worker::HandleRedirect), parts pinned
-// to one node (fan-out) take any reply as it is, and a lost or unreachable node fails a part with
-// an error reply. When the last part is in, Reduce() builds the parent's reply and the parent
-// completes; if its client disconnected meanwhile (parent->client == nullptr) the parent is just
-// released. Either way this happens exactly once, and the MultiRequest deletes itself.
+// the request forwarder hands its reply (or its failure) to OnReply() instead of a client. Parts
+// travel like any request: keyed parts follow MOVED/ASK/TRYAGAIN
+// (RequestForwarder::HandleRedirect), parts pinned to one node (fan-out) take any reply as it is,
+// and a lost or unreachable node fails a part with an error reply. When the last part is in,
+// Reduce() builds the parent's reply and the parent completes; if its client disconnected meanwhile
+// (parent->client == nullptr) the parent is just released. Either way this happens exactly once,
+// and the MultiRequest deletes itself.
 //
 // Memory: one allocation per command plus one reply string per part; the parts count towards
 // the client's backpressure limit (ClientSession::AddInFlightParts), so a client that pipelines
@@ -33,24 +34,23 @@ class Worker;
 //
 // Ownership: created by a subclass's owner with new, then owned by its own parts. Worker thread
 // only.
-class MultiRequest {
+class MultiRequest : public ReplySink {
  public:
   virtual ~MultiRequest() = default;
   MultiRequest(const MultiRequest&) = delete;
   MultiRequest& operator=(const MultiRequest&) = delete;
 
-  // The worker's entry point for every reply or failure of a part. Releases `part`.
-  static void OnPartReply(Request* part, std::string_view reply);
-
+  // --- ReplySink: the forwarder's entry point for every reply or failure of a part ---
+  // Releases `part`.
+  void OnReply(Request* part, std::string_view reply) override;
   // Whether the client still waits for the parent's reply.
-  bool wanted() const { return parent_->client != nullptr; }
-  // Pinned parts must be answered by the node they were sent to: no redirect is followed.
-  bool pinned() const { return pinned_; }
+  bool WantsReply(const Request*) const override { return parent_->client != nullptr; }
 
   // Takes the parent's place in `client`'s reply queue. Call once, before AddPart().
   void Begin(ClientSession* client, size_t expected_parts);
   // A new part for `slot` (0 for pinned parts) with an empty command for the caller to fill,
-  // then to pass to Send().
+  // then to pass to Send(). Parts of a pinned MultiRequest must be answered by the node they
+  // were sent to: no redirect is followed.
   Request* AddPart(uint16_t slot);
   // Sends a part to `conn` (nullptr: answered "slot not served" at once).
   void Send(Request* part, BackendConn* conn);
@@ -59,18 +59,17 @@ class MultiRequest {
   void Launch();
 
  protected:
-  MultiRequest(Worker* worker, bool pinned) : worker_(worker), pinned_(pinned) {}
+  MultiRequest(WorkerContext* worker, bool pinned) : worker_(worker), pinned_(pinned) {}
 
   // Every part's reply, in part order (each a whole RESP frame); writes the parent's reply.
   virtual void Reduce(const std::vector<std::string>& replies, std::string* out) = 0;
 
-  Worker* worker() const { return worker_; }
-  size_t part_count() const { return replies_.size(); }
+  WorkerContext* worker() const { return worker_; }
 
  private:
   void PartDone();
 
-  Worker* const worker_;
+  WorkerContext* const worker_;
   const bool pinned_;
   Request* parent_ = nullptr;
   size_t parts_charged_ = 0;  // counted in the client's backpressure

@@ -3,16 +3,17 @@
 #include "common/logging.h"
 #include "common/sha256.h"
 #include "dataplane/core/errors.h"
+#include "dataplane/core/worker_context.h"
 #include "dataplane/resp/reply_writer.h"
+#include "dataplane/session/client_registry.h"
 #include "dataplane/session/client_session.h"
-#include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
 namespace {
 
 constexpr std::string_view kDefaultUser = "default";
 
-void Reject(Worker* worker, ClientSession* client) {
+void Reject(WorkerContext* worker, ClientSession* client) {
   worker->stats().CountError(ErrorKind::kAuth);
   client->Reply(errors::WrongPass());
 }
@@ -36,7 +37,8 @@ bool CheckCredentials(const ProxyPolicy& policy, std::string_view user, std::str
   return match;
 }
 
-void ExecuteAuth(Worker* worker, ClientSession* client, const std::vector<std::string_view>& args) {
+void ExecuteAuth(WorkerContext* worker, ClientSession* client,
+                 const std::vector<std::string_view>& args) {
   const ProxyPolicy& policy = worker->policy();
   if (args.size() > 3) {
     worker->stats().CountError(ErrorKind::kCommand);
@@ -63,7 +65,7 @@ void ExecuteAuth(Worker* worker, ClientSession* client, const std::vector<std::s
   client->Reply(resp::kOk);
 }
 
-bool AuthenticateForHello(Worker* worker, ClientSession* client, std::string_view user,
+bool AuthenticateForHello(WorkerContext* worker, ClientSession* client, std::string_view user,
                           std::string_view password) {
   if (!CheckCredentials(worker->policy(), user, password)) {
     Reject(worker, client);
@@ -74,7 +76,7 @@ bool AuthenticateForHello(Worker* worker, ClientSession* client, std::string_vie
   return true;
 }
 
-void CloseClientsOfRemovedUsers(Worker* worker, const ProxyPolicy& before,
+void CloseClientsOfRemovedUsers(WorkerContext* worker, const ProxyPolicy& before,
                                 const ProxyPolicy& after) {
   std::vector<std::string_view> removed;
   for (const ClientUser& user : before.users) {
@@ -84,7 +86,7 @@ void CloseClientsOfRemovedUsers(Worker* worker, const ProxyPolicy& before,
   }
   if (removed.empty()) return;
   std::vector<ClientSession*> doomed;  // closed after the walk: Close() edits the client map
-  worker->ForEachClient([&](ClientSession& client) {
+  worker->clients().ForEach([&](ClientSession& client) {
     for (std::string_view name : removed) {
       if (client.user() == name) doomed.push_back(&client);
     }

@@ -8,7 +8,7 @@
 namespace slotplane::dataplane {
 
 class ClientSession;
-class Worker;
+class WorkerContext;
 
 // Client authentication with Redis's rules and replies: a connection starts authenticated when
 // the policy requires no password (ProxyPolicy::auth_required); otherwise only commands flagged
@@ -23,16 +23,17 @@ class Worker;
 bool CheckCredentials(const ProxyPolicy& policy, std::string_view user, std::string_view password);
 
 // AUTH <password> | AUTH <username> <password>. Arity is already checked (at least 2).
-void ExecuteAuth(Worker* worker, ClientSession* client, const std::vector<std::string_view>& args);
+void ExecuteAuth(WorkerContext* worker, ClientSession* client,
+                 const std::vector<std::string_view>& args);
 
 // The AUTH part of HELLO: authenticates the client, or replies WRONGPASS and returns false.
-bool AuthenticateForHello(Worker* worker, ClientSession* client, std::string_view user,
+bool AuthenticateForHello(WorkerContext* worker, ClientSession* client, std::string_view user,
                           std::string_view password);
 
 // After a policy change on `worker` (its thread): closes the connections that authenticated as a
 // user `after` no longer has. The implicit default user is never removed (as in Redis, it can
 // only be given a password or disabled). Cheap when the user names did not change.
-void CloseClientsOfRemovedUsers(Worker* worker, const ProxyPolicy& before,
+void CloseClientsOfRemovedUsers(WorkerContext* worker, const ProxyPolicy& before,
                                 const ProxyPolicy& after);
 
 }  // namespace slotplane::dataplane

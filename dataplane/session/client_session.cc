@@ -8,8 +8,11 @@
 
 #include "common/logging.h"
 #include "dataplane/core/errors.h"
-#include "dataplane/stateful/session_state.h"
-#include "dataplane/worker.h"
+#include "dataplane/core/worker_context.h"
+#include "dataplane/net/event_loop.h"
+#include "dataplane/request/request.h"
+#include "dataplane/session/client_registry.h"
+#include "dataplane/session/command_sink.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -24,7 +27,7 @@ constexpr size_t kKeepIdleBuffer = 1024 * 1024;
 
 }  // namespace
 
-ClientSession::ClientSession(Worker* worker, int fd, uint64_t id, std::string peer)
+ClientSession::ClientSession(WorkerContext* worker, int fd, uint64_t id, std::string peer)
     : worker_(worker),
       fd_(fd),
       id_(id),
@@ -98,7 +101,7 @@ void ClientSession::ProcessInput() {
     std::string_view raw;
     if (!parser_.is_inline())
       raw = std::string_view(input_.data() + skipped, parser_.command_size());
-    worker_->dispatcher().Dispatch(this, parser_.args(), raw);
+    worker_->commands().Dispatch(this, parser_.args(), raw);
     input_.Consume(skipped + parser_.command_size());
   }
 }
@@ -111,6 +114,7 @@ bool ClientSession::Overloaded() const {
 Request* ClientSession::NewRequest() {
   Request* r = worker_->pool().Acquire();
   r->client = this;
+  r->sink = this;
   if (tail_ == nullptr) {
     head_ = tail_ = r;
   } else {
@@ -145,11 +149,6 @@ void ClientSession::Complete(Request* request, std::string_view reply) {
   ScheduleFlush();
 }
 
-SessionState* ClientSession::EnsureState() {
-  if (state_storage_ == nullptr) state_storage_ = std::make_unique<SessionState>(worker_, this);
-  return state_storage_.get();
-}
-
 void ClientSession::SetStateActive(bool active) {
   state_ = active && !closed() ? state_storage_.get() : nullptr;
 }
@@ -165,7 +164,7 @@ void ClientSession::Resume() {
 }
 
 void ClientSession::ScheduleFlush() {
-  if (!flush_scheduled) worker_->ScheduleFlush(this);
+  if (!flush_scheduled) worker_->clients().ScheduleFlush(this);
 }
 
 void ClientSession::CloseAfterReplies() {
@@ -228,6 +227,7 @@ void ClientSession::Close() {
       worker_->pool().Release(r);
     } else {
       r->client = nullptr;
+      r->sink = nullptr;
     }
     r = next;
   }
@@ -236,7 +236,7 @@ void ClientSession::Close() {
   barrier_ = nullptr;
   state_ = nullptr;
   if (state_storage_ != nullptr) state_storage_->OnClientClosed();
-  worker_->OnClientClosed(this);
+  worker_->clients().OnClosed(this);
 }
 
 }  // namespace slotplane::dataplane

@@ -7,23 +7,24 @@
 
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/event_loop.h"
-#include "dataplane/resp/request_parser.h"
 #include "dataplane/request/request.h"
+#include "dataplane/resp/request_parser.h"
+#include "dataplane/session/connection_state.h"
 
 namespace slotplane::dataplane {
 
-class SessionState;
-class Worker;
+class WorkerContext;
 
-// One client connection: reads and parses its commands, hands each to the worker's dispatcher,
-// and writes the replies back in request order. Owned by its worker; worker thread only.
+// One client connection: reads and parses its commands, hands each to the worker's CommandSink
+// (the dispatcher), and writes the replies back in request order. Owned by its worker's
+// ClientRegistry; worker thread only.
 //
 // Replies: every command gets a Request in the reply queue at parse time. A reply that completes
 // while it is at the head of the queue goes straight into the output buffer; one that completes
 // early is parked in its Request until those ahead of it are done.
-class ClientSession : public EventHandler {
+class ClientSession : public EventHandler, public ReplySink {
  public:
-  ClientSession(Worker* worker, int fd, uint64_t id, std::string peer);
+  ClientSession(WorkerContext* worker, int fd, uint64_t id, std::string peer);
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -36,6 +37,10 @@ class ClientSession : public EventHandler {
   void Complete(Request* request, std::string_view reply);
   // Shorthand for a reply the proxy produces itself.
   void Reply(std::string_view reply) { Complete(NewRequest(), reply); }
+
+  // --- ReplySink: the forwarder's replies to this client's requests ---
+  void OnReply(Request* request, std::string_view reply) override { Complete(request, reply); }
+  bool WantsReply(const Request*) const override { return true; }
 
   // Stops reading; closes once every queued reply was written (QUIT, protocol errors).
   void CloseAfterReplies();
@@ -60,12 +65,13 @@ class ClientSession : public EventHandler {
 
   bool flush_scheduled = false;  // owned by the worker's flush list
 
-  // --- connection state (session_state.h) ---
+  // --- connection state (stateful/session_state.h) ---
   // Non-null while the client is in a mode (inside MULTI, watching, subscribed, multiplexing
   // off): the dispatcher hands it every command first. Null on shared connections.
-  SessionState* state() const { return state_; }
-  // The client's SessionState, created on first use; active or not.
-  SessionState* EnsureState();
+  ConnectionState* state() const { return state_; }
+  // The client's connection state, active or not; null until installed (SessionState::Of).
+  ConnectionState* installed_state() const { return state_storage_.get(); }
+  void InstallState(std::unique_ptr<ConnectionState> state) { state_storage_ = std::move(state); }
   void SetStateActive(bool active);
   // Stops dispatching this client's commands (a private call is in flight) until Resume(); its
   // input is still read, so a disconnect is seen.
@@ -99,7 +105,7 @@ class ClientSession : public EventHandler {
   void UpdateInterest();
   void ScheduleFlush();
 
-  Worker* worker_;
+  WorkerContext* worker_;
   int fd_;
   const uint64_t id_;
   const std::string peer_;
@@ -120,9 +126,9 @@ class ClientSession : public EventHandler {
   bool paused_ = false;   // input paused for backpressure
   bool held_ = false;     // dispatching held for a private call
   bool resume_input_ = false;
-  SessionState* state_ = nullptr;  // the active state, or null
+  ConnectionState* state_ = nullptr;  // the active state, or null
   Request* barrier_ = nullptr;
-  std::unique_ptr<SessionState> state_storage_;
+  std::unique_ptr<ConnectionState> state_storage_;
   bool authenticated_;
 };
 

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "dataplane/backend/private_pool.h"
-#include "dataplane/worker.h"
+#include "dataplane/core/worker_context.h"
 
 namespace slotplane::dataplane {
 

@@ -10,7 +10,7 @@
 
 namespace slotplane::dataplane {
 
-class Worker;
+class WorkerContext;
 
 // Runs one command on each of several nodes over pooled private connections and hands back the
 // last reply frame of each when all are in: for the commands a client's connection state
@@ -28,7 +28,7 @@ class NodeFanout : public PrivateConnUser {
   // failed.
   using Done = std::function<void(std::vector<std::string>& answers)>;
 
-  explicit NodeFanout(Worker* worker) : worker_(worker) {}
+  explicit NodeFanout(WorkerContext* worker) : worker_(worker) {}
   ~NodeFanout() { Cancel(); }
   NodeFanout(const NodeFanout&) = delete;
   NodeFanout& operator=(const NodeFanout&) = delete;
@@ -51,7 +51,7 @@ class NodeFanout : public PrivateConnUser {
   size_t IndexOf(PrivateConn* conn) const;
   void PartDone(size_t index);
 
-  Worker* worker_;
+  WorkerContext* worker_;
   std::vector<Slot> slots_;
   std::vector<std::string> answers_;
   size_t outstanding_ = 0;

@@ -4,9 +4,13 @@
 
 #include "dataplane/backend/private_pool.h"
 #include "dataplane/core/errors.h"
+#include "dataplane/core/worker_context.h"
+#include "dataplane/net/event_loop.h"
+#include "dataplane/request/request.h"
 #include "dataplane/router/redirect.h"
+#include "dataplane/router/request_forwarder.h"
+#include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_session.h"
-#include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -105,7 +109,7 @@ void PrivateLink::HandleReply(PrivateConn* conn, Request* request, std::string_v
   if (redirect.address.host.empty()) redirect.address.host = conn->address().host;
   if (redirect.kind == RedirectKind::kMoved) {
     worker_->stats().moved_redirects.Add();
-    worker_->RequestTopologyRefresh();
+    worker_->forwarder().RequestTopologyRefresh();
     worker_->router().OnMoved(redirect.slot, redirect.address);
     Send(request, redirect.address);
   } else {

@@ -13,7 +13,7 @@
 namespace slotplane::dataplane {
 
 class ClientSession;
-class Worker;
+class WorkerContext;
 
 // A client's own connections to the cluster, one per node it talks to, for a client that turned
 // multiplexing off (PROXY MULTIPLEXING OFF, or disable-multiplexing always): its routed commands
@@ -22,7 +22,7 @@ class Worker;
 // client's SessionState.
 class PrivateLink : public PrivateConnUser {
  public:
-  PrivateLink(Worker* worker, ClientSession* client) : worker_(worker), client_(client) {}
+  PrivateLink(WorkerContext* worker, ClientSession* client) : worker_(worker), client_(client) {}
   ~PrivateLink();
   PrivateLink(const PrivateLink&) = delete;
   PrivateLink& operator=(const PrivateLink&) = delete;
@@ -50,7 +50,7 @@ class PrivateLink : public PrivateConnUser {
   void HandleReply(PrivateConn* conn, Request* request, std::string_view reply);
   void Deliver(Request* request, std::string_view reply);
 
-  Worker* worker_;
+  WorkerContext* worker_;
   ClientSession* client_;
   absl::flat_hash_map<PrivateConn*, std::unique_ptr<Node>> nodes_;
   absl::flat_hash_map<std::string, Node*> by_address_;

@@ -9,10 +9,14 @@
 #include "common/strings.h"
 #include "dataplane/backend/private_pool.h"
 #include "dataplane/core/errors.h"
+#include "dataplane/core/worker_context.h"
+#include "dataplane/net/event_loop.h"
+#include "dataplane/request/request.h"
 #include "dataplane/resp/reply_writer.h"
 #include "dataplane/router/redirect.h"
+#include "dataplane/router/request_forwarder.h"
+#include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_session.h"
-#include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -60,7 +64,8 @@ std::string_view ErrorText(std::string_view frame) {
 
 }  // namespace
 
-PubSubSession::PubSubSession(Worker* worker, ClientSession* client, std::function<void()> on_change)
+PubSubSession::PubSubSession(WorkerContext* worker, ClientSession* client,
+                             std::function<void()> on_change)
     : worker_(worker), client_(client), on_change_(std::move(on_change)) {}
 
 PubSubSession::~PubSubSession() { OnClientClosed(); }
@@ -357,7 +362,7 @@ void PubSubSession::HandleError(Node* node, std::string_view frame) {
   if (redirect.kind == RedirectKind::kMoved && sent.type == SubscriptionType::kShard) {
     if (redirect.address.host.empty()) redirect.address.host = node->conn->address().host;
     worker_->router().OnMoved(redirect.slot, redirect.address);
-    worker_->RequestTopologyRefresh();
+    worker_->forwarder().RequestTopologyRefresh();
     Node* target = NodeAt(redirect.address);
     std::vector<std::string> moved;
     for (const std::string& name : sent.names) {

@@ -13,13 +13,13 @@
 #include "absl/container/inlined_vector.h"
 #include "common/cluster_view.h"
 #include "dataplane/backend/private_conn.h"
-#include "dataplane/stateful/pubsub_frames.h"
 #include "dataplane/request/request.h"
+#include "dataplane/stateful/pubsub_frames.h"
 
 namespace slotplane::dataplane {
 
 class ClientSession;
-class Worker;
+class WorkerContext;
 
 // A client's subscriptions (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and their UNSUBSCRIBEs), kept on
 // private connections to the masters. Worker thread only; owned by the client's SessionState.
@@ -56,7 +56,7 @@ class Worker;
 class PubSubSession : public PrivateConnUser {
  public:
   // `on_change` runs after the client entered or left subscribed mode.
-  PubSubSession(Worker* worker, ClientSession* client, std::function<void()> on_change);
+  PubSubSession(WorkerContext* worker, ClientSession* client, std::function<void()> on_change);
   ~PubSubSession();
   PubSubSession(const PubSubSession&) = delete;
   PubSubSession& operator=(const PubSubSession&) = delete;
@@ -140,7 +140,7 @@ class PubSubSession : public PrivateConnUser {
   bool OverOutputLimit();
   void ModeMaybeChanged(bool was_subscribed);
 
-  Worker* worker_;
+  WorkerContext* worker_;
   ClientSession* client_;
   std::function<void()> on_change_;
   NameMap names_[3];  // by SubscriptionType: name -> node it lives on

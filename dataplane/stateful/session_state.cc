@@ -11,11 +11,15 @@
 #include "dataplane/backend/private_pool.h"
 #include "dataplane/command/key_extractor.h"
 #include "dataplane/core/errors.h"
+#include "dataplane/core/worker_context.h"
+#include "dataplane/net/event_loop.h"
+#include "dataplane/request/request.h"
 #include "dataplane/resp/reply_writer.h"
+#include "dataplane/resp/request_encoder.h"
+#include "dataplane/router/request_forwarder.h"
+#include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_session.h"
-#include "dataplane/dispatch/command_dispatch.h"
 #include "dataplane/stateful/node_answers.h"
-#include "dataplane/worker.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -51,7 +55,7 @@ std::vector<std::string_view> Tail(const std::vector<std::string_view>& args) {
 }
 
 // The masters that own slots in the worker's current view.
-std::vector<NodeAddress> Masters(Worker* worker) {
+std::vector<NodeAddress> Masters(WorkerContext* worker) {
   std::vector<NodeAddress> out;
   const ClusterViewPtr& view = worker->router().view();
   if (view == nullptr) return out;
@@ -84,7 +88,7 @@ bool IsBlockingCall(const CommandInfo& cmd, const std::vector<std::string_view>&
   return true;
 }
 
-SessionState::SessionState(Worker* worker, ClientSession* client)
+SessionState::SessionState(WorkerContext* worker, ClientSession* client)
     : worker_(worker),
       client_(client),
       pubsub_(worker, client, [this] { UpdateActive(); }),
@@ -92,6 +96,17 @@ SessionState::SessionState(Worker* worker, ClientSession* client)
       fanout_(worker) {}
 
 SessionState::~SessionState() { worker_->loop().Cancel(retry_timer_); }
+
+SessionState* SessionState::Of(ClientSession* client, WorkerContext* worker) {
+  if (client->installed_state() == nullptr) {
+    client->InstallState(std::make_unique<SessionState>(worker, client));
+  }
+  return static_cast<SessionState*>(client->installed_state());
+}
+
+const SessionState* SessionState::Active(const ClientSession* client) {
+  return static_cast<const SessionState*>(client->state());
+}
 
 bool SessionState::multiplexed() const {
   return !multiplexing_off_ && !txn_.in_multi() && !txn_.watching() && watch_conn_ == nullptr &&
@@ -411,14 +426,14 @@ void SessionState::Publish(const std::vector<std::string_view>& args, std::strin
   } else {
     request->command.assign(raw.data(), raw.size());
   }
-  worker_->Forward(request, worker_->router().ForSlot(slot));
+  worker_->forwarder().Forward(request, worker_->router().ForSlot(slot));
 }
 
 void SessionState::PubSubQuery(const CommandInfo& cmd, const std::vector<std::string_view>& args,
                                std::string_view raw) {
   std::string_view name = Name(cmd);
   if (name == "pubsub|help" || name == "pubsub") {
-    worker_->dispatcher().ForwardToAnyMaster(client_, args);
+    worker_->forwarder().ForwardToAnyMaster(client_, args);
     return;
   }
   std::vector<NodeAddress> masters = Masters(worker_);
@@ -586,7 +601,7 @@ void SessionState::RetryCall(const Redirect& given, std::string_view reply) {
   if (pinned) {
     if (redirect.kind == RedirectKind::kMoved) {
       worker_->router().OnMoved(redirect.slot, redirect.address);
-      worker_->RequestTopologyRefresh();
+      worker_->forwarder().RequestTopologyRefresh();
     }
     if (call_.kind == Call::Kind::kWatch) {
       watch_broken_ = true;
@@ -621,7 +636,7 @@ void SessionState::RetryCall(const Redirect& given, std::string_view reply) {
   if (redirect.kind == RedirectKind::kMoved) {
     worker_->stats().moved_redirects.Add();
     worker_->router().OnMoved(redirect.slot, redirect.address);
-    worker_->RequestTopologyRefresh();
+    worker_->forwarder().RequestTopologyRefresh();
     call_.asking = false;
   } else {
     worker_->stats().ask_redirects.Add();
@@ -719,12 +734,13 @@ void SessionState::OnClientClosed() {
 
 // --- PROXY MULTIPLEXING ---
 
-void ExecuteProxyMultiplexing(ClientSession* client, const std::vector<std::string_view>& args) {
+void ExecuteProxyMultiplexing(WorkerContext* worker, ClientSession* client,
+                              const std::vector<std::string_view>& args) {
   if (args.size() == 3 && EqualsIgnoreCase(args[2], "status")) {
-    SessionState* state = client->EnsureState();
-    client->Reply(state->multiplexed() ? "+on\r\n" : "+off\r\n");
+    const SessionState* state = SessionState::Active(client);
+    client->Reply(state == nullptr || state->multiplexed() ? "+on\r\n" : "+off\r\n");
   } else if (args.size() == 3 && EqualsIgnoreCase(args[2], "off")) {
-    client->EnsureState()->DisableMultiplexing();
+    SessionState::Of(client, worker)->DisableMultiplexing();
     client->Reply(resp::kOk);
   } else {
     client->Reply(errors::Generic(

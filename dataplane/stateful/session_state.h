@@ -11,6 +11,7 @@
 #include "dataplane/core/errors.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/router/redirect.h"
+#include "dataplane/session/connection_state.h"
 #include "dataplane/stateful/node_fanout.h"
 #include "dataplane/stateful/private_link.h"
 #include "dataplane/stateful/pubsub_session.h"
@@ -19,7 +20,7 @@
 namespace slotplane::dataplane {
 
 class ClientSession;
-class Worker;
+class WorkerContext;
 struct Request;
 
 // The slot of a command's keys: a hash slot, kNoKeySlot or kCrossSlot (see transaction.h).
@@ -57,32 +58,37 @@ bool IsBlockingCall(const CommandInfo& cmd, const std::vector<std::string_view>&
 // WAIT numreplicas timeout runs on every master, each on a private connection that first makes
 // one replicated no-op write (a script that sets and deletes a reserved key), so that the node's
 // WAIT covers every write made before it; the answer is the smallest count.
-class SessionState : public PrivateConnUser {
+class SessionState : public ConnectionState, public PrivateConnUser {
  public:
-  SessionState(Worker* worker, ClientSession* client);
-  ~SessionState();
+  SessionState(WorkerContext* worker, ClientSession* client);
+  ~SessionState() override;
   SessionState(const SessionState&) = delete;
   SessionState& operator=(const SessionState&) = delete;
 
+  // `client`'s state, installed on first use (the only ConnectionState a client ever gets).
+  static SessionState* Of(ClientSession* client, WorkerContext* worker);
+  // `client`'s state while it is in a mode, else null.
+  static const SessionState* Active(const ClientSession* client);
+
+  // --- ConnectionState ---
   // A command of a client in a mode. Returns false when the dispatcher should route it as usual.
   bool Intercept(const CommandInfo& cmd, const std::vector<std::string_view>& args,
-                 std::string_view raw);
+                 std::string_view raw) override;
   // A command of RouteClass::kPrivate, or XREAD/XREADGROUP with BLOCK.
   void DispatchPrivate(const CommandInfo& cmd, const std::vector<std::string_view>& args,
                        std::string_view raw);
   // The dispatcher refused a command with an error (unknown, wrong arity): inside MULTI, EXEC
   // will abort.
-  void OnRejected();
+  void OnRejected() override;
   // PROXY MULTIPLEXING OFF: this client's commands use its own connections from now on.
   void DisableMultiplexing();
   // Whether the client is on shared connections (PROXY MULTIPLEXING STATUS).
   bool multiplexed() const;
 
-  // --- for ClientSession ---
   // The held request reached the head of the client's reply queue: the call may go.
-  void OnBarrier();
-  void OnClientClosed();
-  void OnClientFlushed() { pubsub_.OnClientFlushed(); }
+  void OnBarrier() override;
+  void OnClientClosed() override;
+  void OnClientFlushed() override { pubsub_.OnClientFlushed(); }
 
   // --- PrivateConnUser (the call's connection and the WATCH connection) ---
   void OnPrivateFrame(PrivateConn* conn, std::string_view frame) override;
@@ -136,7 +142,7 @@ class SessionState : public PrivateConnUser {
   // Makes ClientSession::state() reflect whether the client is in a mode.
   void UpdateActive();
 
-  Worker* worker_;
+  WorkerContext* worker_;
   ClientSession* client_;
   Transaction txn_;
   PrivateConn* watch_conn_ = nullptr;  // holds the client's WATCHes
@@ -153,6 +159,7 @@ class SessionState : public PrivateConnUser {
 };
 
 // PROXY MULTIPLEXING STATUS|OFF.
-void ExecuteProxyMultiplexing(ClientSession* client, const std::vector<std::string_view>& args);
+void ExecuteProxyMultiplexing(WorkerContext* worker, ClientSession* client,
+                              const std::vector<std::string_view>& args);
 
 }  // namespace slotplane::dataplane

@@ -1,4 +1,4 @@
-#include "dataplane/router/topology_refresher.h"
+#include "dataplane/control/topology_refresher.h"
 
 #include <chrono>
 

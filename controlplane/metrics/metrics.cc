@@ -1,4 +1,4 @@
-#include "controlplane/metrics.h"
+#include "controlplane/metrics/metrics.h"
 
 #include <exception>
 

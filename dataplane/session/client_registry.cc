@@ -1,0 +1,67 @@
+#include "dataplane/session/client_registry.h"
+
+#include "dataplane/core/worker_context.h"
+#include "dataplane/net/event_loop.h"
+#include "dataplane/request/request.h"
+
+namespace slotplane::dataplane {
+
+ClientRegistry::~ClientRegistry() {
+  // Closing detaches each client's requests; the backend connections release them to the pool
+  // when they are destroyed.
+  std::vector<ClientSession*> open;
+  for (auto& [ptr, client] : clients_) open.push_back(ptr);
+  for (ClientSession* client : open) client->Close();
+  closed_.clear();
+  for (Request* request : async_requests_) worker_->pool().Release(request);
+}
+
+ClientSession* ClientRegistry::Add(std::unique_ptr<ClientSession> client) {
+  ClientSession* raw = client.get();
+  clients_.emplace(raw, std::move(client));
+  worker_->stats().connected_clients.fetch_add(1, std::memory_order_relaxed);
+  return raw;
+}
+
+void ClientRegistry::OnClosed(ClientSession* client) {
+  auto it = clients_.find(client);
+  if (it == clients_.end()) return;
+  closed_.push_back(std::move(it->second));
+  clients_.erase(it);
+  worker_->proxy().clients.fetch_sub(1);
+  worker_->stats().connected_clients.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ClientRegistry::ScheduleFlush(ClientSession* client) {
+  client->flush_scheduled = true;
+  to_flush_.push_back(client);
+}
+
+bool ClientRegistry::FlushScheduled() {
+  if (to_flush_.empty()) return false;
+  flushing_.swap(to_flush_);
+  for (ClientSession* client : flushing_) {
+    if (client->flush_scheduled) client->Flush();
+  }
+  flushing_.clear();
+  return true;
+}
+
+Request* ClientRegistry::BeginAsync(ClientSession* client) {
+  Request* request = client->NewRequest();
+  async_requests_.insert(request);
+  return request;
+}
+
+void ClientRegistry::FinishAsync(Request* request, std::string reply) {
+  worker_->loop().Post([this, request, reply = std::move(reply)] {
+    async_requests_.erase(request);
+    if (request->client != nullptr) {
+      request->client->Complete(request, reply);
+    } else {
+      worker_->pool().Release(request);
+    }
+  });
+}
+
+}  // namespace slotplane::dataplane
