@@ -45,8 +45,6 @@ const char* LogLevelName(LogLevel level) { return kLevelNames[static_cast<int>(l
 
 void SetLogLevel(LogLevel level) { g_level.store(static_cast<int>(level)); }
 
-LogLevel GetLogLevel() { return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed)); }
-
 bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
 }

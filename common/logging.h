@@ -18,7 +18,6 @@ bool ParseLogLevel(std::string_view text, LogLevel* level);
 const char* LogLevelName(LogLevel level);
 
 void SetLogLevel(LogLevel level);
-LogLevel GetLogLevel();
 bool LogEnabled(LogLevel level);
 
 // Sends log lines to `path` (appending) instead of stderr; empty path means stderr. Returns false

@@ -1,7 +1,6 @@
 #include "dataplane/net/socket.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -52,8 +51,6 @@ bool ResolveHost(const std::string& host, uint16_t port, sockaddr_storage* addr,
 }
 
 }  // namespace
-
-void SetNonBlocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 void SetNoDelay(int fd) {
   int one = 1;

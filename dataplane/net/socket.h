@@ -27,7 +27,6 @@ int SocketError(int fd);
 
 void SetNoDelay(int fd);
 void SetKeepAlive(int fd, int interval_seconds);
-void SetNonBlocking(int fd);
 
 // The port a socket is bound to (for listeners on port 0).
 uint16_t LocalPort(int fd);

@@ -12,7 +12,7 @@ namespace slotplane::dataplane {
 namespace {
 
 struct Element {
-  char type;              // '$' or ':'
+  char type = 0;          // '$' or ':'
   std::string_view text;  // '$': the bytes
   int64_t integer = 0;    // ':'
 };
@@ -42,7 +42,8 @@ bool ReadFlatArray(std::string_view frame, std::vector<Element>* out) {
   }
   for (int64_t i = 0; i < count; ++i) {
     if (pos >= frame.size()) return false;
-    Element e{frame[pos++]};
+    Element e;
+    e.type = frame[pos++];
     int64_t n;
     if (!ReadLineNumber(frame, &pos, &n)) return false;
     if (e.type == ':') {
