@@ -46,7 +46,7 @@ Worker::Worker(int index, ProxyContext* proxy)
       forwarder_(&context_),
       router_(&forwarder_, BackendOptionsFor(context_.policy(), proxy->options)),
       private_pool_(&loop_, &stats_, BackendOptionsFor(context_.policy(), proxy->options),
-                    proxy->options.connections_pool_size),
+                    context_.policy().connections_pool_size),
       dispatcher_(std::make_unique<CommandDispatcher>(&context_)),
       clients_(std::make_unique<ClientRegistry>(&context_)) {
   context_.Bind(WorkerContext::Parts{&loop_, &pool_, &stats_, &router_, &forwarder_, &private_pool_,
@@ -97,6 +97,7 @@ void Worker::ApplyPolicy(ProxyPolicyPtr policy) {
     router_.set_backend_options(BackendOptionsFor(*policy, context_.options()));
     private_pool_.set_options(BackendOptionsFor(*policy, context_.options()));
   }
+  private_pool_.set_max_idle_per_node(policy->connections_pool_size);
   ProxyPolicyPtr previous = context_.policy_ptr();
   // New clients parse with the new limits; connected ones keep theirs.
   context_.SetPolicy(std::move(policy));

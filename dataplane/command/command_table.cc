@@ -59,8 +59,9 @@ int FixedKeyIndex(const CommandData& data) {
   return fixed ? spec.index : 0;
 }
 
-// The generated data plus the route that routing.cc's policy gives it.
-CommandInfo MakeInfo(const CommandData& data, const CommandInfo* subcommands) {
+// The generated data plus the route that routing.cc's policy gives it and its handler id.
+CommandInfo MakeInfo(const CommandData& data, const CommandInfo* subcommands,
+                     const CommandInfo* parent) {
   CommandInfo info{};
   info.name = data.name;
   info.arity = data.arity;
@@ -74,6 +75,8 @@ CommandInfo MakeInfo(const CommandData& data, const CommandInfo* subcommands) {
   info.num_subcommands = data.num_subcommands;
   info.group = data.group;
   info.route = RouteClassFor(data.name, data.num_key_specs > 0);
+  info.handler = HandlerFor(data.name);
+  info.parent = parent;
   info.fixed_key = FixedKeyIndex(data);
   return info;
 }
@@ -111,7 +114,10 @@ CommandTable::CommandTable() {
   for (const CommandData& data : kGeneratedCommands) Add(data);
   for (const CommandData& data : kSlotplaneCommands) Add(data);
   for (const CommandData& sub : kSlotplaneSubcommands) {
-    subcommands_.push_back(MakeInfo(sub, nullptr));
+    std::string_view name(sub.name);
+    auto parent = by_name_.find(name.substr(0, name.find('|')));
+    subcommands_.push_back(
+        MakeInfo(sub, nullptr, parent == by_name_.end() ? nullptr : parent->second));
     CheckTable(subcommand_by_name_.emplace(sub.name, &subcommands_.back()).second);
     max_subcommand_name_length_ = std::max(max_subcommand_name_length_, std::strlen(sub.name));
   }
@@ -126,13 +132,16 @@ CommandTable::CommandTable() {
 
 void CommandTable::Add(const CommandData& data) {
   const CommandInfo* subcommands = subcommands_.data() + subcommands_.size();
+  // commands_ is reserved to its final size: the parent's address is known before it is added.
+  const CommandInfo* parent = commands_.data() + commands_.size();
   for (int i = 0; i < data.num_subcommands; ++i) {
     const CommandData& sub = data.subcommands[i];
-    subcommands_.push_back(MakeInfo(sub, nullptr));
+    subcommands_.push_back(MakeInfo(sub, nullptr, parent));
     CheckTable(subcommand_by_name_.emplace(sub.name, &subcommands_.back()).second);
     max_subcommand_name_length_ = std::max(max_subcommand_name_length_, std::strlen(sub.name));
   }
-  commands_.push_back(MakeInfo(data, data.num_subcommands > 0 ? subcommands : nullptr));
+  commands_.push_back(
+      MakeInfo(data, data.num_subcommands > 0 ? subcommands : nullptr, /*parent=*/nullptr));
   CheckTable(by_name_.emplace(data.name, &commands_.back()).second);
   max_name_length_ = std::max(max_name_length_, std::strlen(data.name));
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "dataplane/command/handler.h"
 #include "dataplane/command/routing.h"
 
 namespace slotplane::dataplane {
@@ -59,10 +60,20 @@ struct CommandInfo {
   int num_subcommands;
   const char* group;  // from COMMAND DOCS, e.g. "string"
   RouteClass route;   // how slotplane handles it; see routing.h
+  Handler handler;    // the proxy code that answers it, if any; see handler.h
+  // The container command of a subcommand ("client" for "client|list"); nullptr at top level.
+  const CommandInfo* parent;
   // The argv position of the command's only key when a single key spec puts it at a fixed index
   // (GET, SET, INCR, ...): the dispatcher's fast path. 0 when keys must be found from the specs.
   int fixed_key;
 };
+
+// The part of a subcommand's name after the '|' ("list" for "client|list"); empty at top level.
+inline std::string_view SubcommandName(const CommandInfo& cmd) {
+  std::string_view name(cmd.name);
+  size_t bar = name.find('|');
+  return bar == std::string_view::npos ? std::string_view() : name.substr(bar + 1);
+}
 
 // A command's generated metadata, without slotplane's routing; defined in command_table.cc.
 struct CommandData;

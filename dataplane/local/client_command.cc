@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
+#include "dataplane/command/command_table.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/core/worker_context.h"
 #include "dataplane/local/cross_worker.h"
@@ -281,62 +282,69 @@ std::string ClientListLine(WorkerContext& worker, ClientSession& client) {
       " lib-ver=", a.lib_ver, "\n");
 }
 
-void ExecuteClientCommand(WorkerContext* worker, ClientSession* client, std::string_view sub,
+void ExecuteClientCommand(WorkerContext* worker, ClientSession* client, const CommandInfo& cmd,
                           const std::vector<std::string_view>& args) {
+  const std::string_view sub = SubcommandName(cmd);
   std::string reply;
-  if (sub == "id") {
-    resp::AppendInteger(&reply, static_cast<int64_t>(client->id()));
-  } else if (sub == "getname") {
-    if (client->name().empty()) {
-      resp::AppendNullBulk(&reply);
-    } else {
-      resp::AppendBulk(&reply, client->name());
-    }
-  } else if (sub == "setname") {
-    if (!ValidAttribute(args[2])) {
-      client->Reply(
-          errors::Generic("Client names cannot contain spaces, newlines or special characters."));
-      return;
-    }
-    client->set_name(std::string(args[2]));
-    reply = resp::kOk;
-  } else if (sub == "info") {
-    resp::AppendBulk(&reply, ClientListLine(*worker, *client));
-  } else if (sub == "list") {
-    return List(worker, client, args);
-  } else if (sub == "kill") {
-    return Kill(worker, client, args);
-  } else if (sub == "setinfo") {
-    return SetInfo(client, args);
-  } else if (sub == "no-evict") {
-    if (EqualsIgnoreCase(args[2], "on") || EqualsIgnoreCase(args[2], "off")) {
-      client->attributes().no_evict = EqualsIgnoreCase(args[2], "on");
+  switch (cmd.handler) {
+    case Handler::kClientId:
+      resp::AppendInteger(&reply, static_cast<int64_t>(client->id()));
+      break;
+    case Handler::kClientGetname:
+      if (client->name().empty()) {
+        resp::AppendNullBulk(&reply);
+      } else {
+        resp::AppendBulk(&reply, client->name());
+      }
+      break;
+    case Handler::kClientSetname:
+      if (!ValidAttribute(args[2])) {
+        return client->Reply(
+            errors::Generic("Client names cannot contain spaces, newlines or special characters."));
+      }
+      client->set_name(std::string(args[2]));
       reply = resp::kOk;
-    } else {
-      reply = errors::Generic("syntax error");
-    }
-  } else if (sub == "reply") {
-    if (EqualsIgnoreCase(args[2], "on")) {
-      reply = resp::kOk;
-    } else if (EqualsIgnoreCase(args[2], "off") || EqualsIgnoreCase(args[2], "skip")) {
+      break;
+    case Handler::kClientInfo:
+      resp::AppendBulk(&reply, ClientListLine(*worker, *client));
+      break;
+    case Handler::kClientList:
+      return List(worker, client, args);
+    case Handler::kClientKill:
+      return Kill(worker, client, args);
+    case Handler::kClientSetinfo:
+      return SetInfo(client, args);
+    case Handler::kClientNoEvict:
+      if (EqualsIgnoreCase(args[2], "on") || EqualsIgnoreCase(args[2], "off")) {
+        client->attributes().no_evict = EqualsIgnoreCase(args[2], "on");
+        reply = resp::kOk;
+      } else {
+        reply = errors::Generic("syntax error");
+      }
+      break;
+    case Handler::kClientReply:
+      if (EqualsIgnoreCase(args[2], "on")) {
+        reply = resp::kOk;
+      } else if (EqualsIgnoreCase(args[2], "off") || EqualsIgnoreCase(args[2], "skip")) {
+        return Refuse(worker, client, sub,
+                      "slotplane always sends replies (clients pipeline instead)");
+      } else {
+        reply = errors::Generic("syntax error");
+      }
+      break;
+    case Handler::kClientHelp:
+      return ReplyHelp(client);
+    case Handler::kClientTracking:
       return Refuse(worker, client, sub,
-                    "slotplane always sends replies (clients pipeline instead)");
-    } else {
-      reply = errors::Generic("syntax error");
-    }
-  } else if (sub == "help") {
-    return ReplyHelp(client);
-  } else if (sub == "tracking" || sub == "caching" || sub == "getredir" || sub == "trackinginfo") {
-    return Refuse(worker, client, sub,
-                  "client-side caching needs the invalidation messages of every cluster node, "
-                  "which the proxy does not relay");
-  } else if (sub == "pause" || sub == "unpause") {
-    return Refuse(worker, client, sub,
-                  "pausing clients is done on each cluster node (the proxy's clients would "
-                  "still reach the other nodes)");
-  } else {
-    worker->stats().CountError(ErrorKind::kUnsupported);
-    reply = errors::NotYetSupported(absl::StrCat("client|", AbslView(sub)));
+                    "client-side caching needs the invalidation messages of every cluster node, "
+                    "which the proxy does not relay");
+    case Handler::kClientPause:
+      return Refuse(worker, client, sub,
+                    "pausing clients is done on each cluster node (the proxy's clients would "
+                    "still reach the other nodes)");
+    default:
+      worker->stats().CountError(ErrorKind::kUnsupported);
+      reply = errors::NotYetSupported(cmd.name);
   }
   client->Reply(reply);
 }

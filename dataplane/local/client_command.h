@@ -8,6 +8,7 @@ namespace slotplane::dataplane {
 
 class ClientSession;
 class WorkerContext;
+struct CommandInfo;
 
 // CLIENT, answered by the proxy about its own client connections (never forwarded: a node only
 // knows the proxy's shared connections):
@@ -16,8 +17,8 @@ class WorkerContext;
 //   through each worker's task queue (cross_worker.h), so no lock is taken;
 //   TRACKING, CACHING, GETREDIR, TRACKINGINFO, PAUSE, UNPAUSE, REPLY OFF|SKIP: refused with the
 //   reason.
-// `sub` is the lower-case subcommand. Worker thread.
-void ExecuteClientCommand(WorkerContext* worker, ClientSession* client, std::string_view sub,
+// `cmd` is the resolved subcommand (its handler id says which). Worker thread.
+void ExecuteClientCommand(WorkerContext* worker, ClientSession* client, const CommandInfo& cmd,
                           const std::vector<std::string_view>& args);
 
 // One CLIENT LIST line (with its '\n') for `client`, Redis's fields in Redis's order.

@@ -23,56 +23,47 @@ namespace {
 // carries, so client libraries enable the features that release has.
 constexpr std::string_view kAdvertisedRedisVersion = "7.0.0";
 
-// The part after "|" of a subcommand's full name ("client|setname" → "setname").
-std::string_view SubcommandOf(const char* full_name) {
-  std::string_view name(full_name);
-  size_t bar = name.find('|');
-  return bar == std::string_view::npos ? std::string_view() : name.substr(bar + 1);
-}
-
-std::string_view ParentOf(const char* full_name) {
-  std::string_view name(full_name);
-  return name.substr(0, name.find('|'));
-}
-
 }  // namespace
 
 void LocalCommands::Execute(ClientSession* client, const CommandInfo& cmd,
                             const std::vector<std::string_view>& args) {
-  std::string_view name = ParentOf(cmd.name);
-  if (name == "ping") {
-    Ping(client, args);
-  } else if (name == "echo") {
-    reply_.clear();
-    resp::AppendBulk(&reply_, args[1]);
-    client->Reply(reply_);
-  } else if (name == "quit") {
-    client->Reply(resp::kOk);
-    client->CloseAfterReplies();
-  } else if (name == "select") {
-    Select(client, args);
-  } else if (name == "hello") {
-    Hello(client, args);
-  } else if (name == "auth") {
-    Auth(client, args);
-  } else if (name == "reset") {
-    client->set_name("");
-    client->set_authenticated(!worker_->policy().auth_required);
-    client->set_user("");
-    client->Reply("+RESET\r\n");
-  } else if (name == "readonly" || name == "readwrite") {
-    client->Reply(resp::kOk);
-  } else if (name == "client") {
-    ExecuteClientCommand(worker_, client, SubcommandOf(cmd.name), args);
-  } else if (name == "command") {
-    ExecuteCommandCommand(worker_, client, SubcommandOf(cmd.name), args);
-  } else if (name == "cluster") {
-    Cluster(client, SubcommandOf(cmd.name), args);
-  } else if (name == "proxy") {
-    ExecuteProxyCommand(worker_, client, args);
-  } else {
-    worker_->stats().CountError(ErrorKind::kUnsupported);
-    client->Reply(errors::NotYetSupported(cmd.name));
+  // A subcommand is answered by its container's family (CLIENT, COMMAND, CLUSTER).
+  const CommandInfo& family = cmd.parent != nullptr ? *cmd.parent : cmd;
+  switch (family.handler) {
+    case Handler::kPing:
+      return Ping(client, args);
+    case Handler::kEcho:
+      reply_.clear();
+      resp::AppendBulk(&reply_, args[1]);
+      return client->Reply(reply_);
+    case Handler::kQuit:
+      client->Reply(resp::kOk);
+      return client->CloseAfterReplies();
+    case Handler::kSelect:
+      return Select(client, args);
+    case Handler::kHello:
+      return Hello(client, args);
+    case Handler::kAuth:
+      return Auth(client, args);
+    case Handler::kReset:
+      client->set_name("");
+      client->set_authenticated(!worker_->policy().auth_required);
+      client->set_user("");
+      return client->Reply("+RESET\r\n");
+    case Handler::kReadonly:
+    case Handler::kReadwrite:
+      return client->Reply(resp::kOk);
+    case Handler::kClient:
+      return ExecuteClientCommand(worker_, client, cmd, args);
+    case Handler::kCommand:
+      return ExecuteCommandCommand(worker_, client, SubcommandName(cmd), args);
+    case Handler::kCluster:
+      return Cluster(client, cmd, args);
+    case Handler::kProxy:
+      return ExecuteProxyCommand(worker_, client, args);
+    default:
+      worker_->stats().CountError(ErrorKind::kUnsupported);
+      return client->Reply(errors::NotYetSupported(cmd.name));
   }
 }
 
@@ -161,22 +152,21 @@ void LocalCommands::Auth(ClientSession* client, const std::vector<std::string_vi
   ExecuteAuth(worker_, client, args);
 }
 
-void LocalCommands::Cluster(ClientSession* client, std::string_view sub,
+void LocalCommands::Cluster(ClientSession* client, const CommandInfo& cmd,
                             const std::vector<std::string_view>& args) {
-  if (sub == "keyslot") {
-    reply_.clear();
-    resp::AppendInteger(&reply_, KeyHashSlot(args[2]));
-    client->Reply(reply_);
-    return;
+  switch (cmd.handler) {
+    case Handler::kClusterKeyslot:
+      reply_.clear();
+      resp::AppendInteger(&reply_, KeyHashSlot(args[2]));
+      return client->Reply(reply_);
+    case Handler::kClusterTopology:
+      // The cluster's own answer describes the real topology; cluster-aware tools read it.
+      return worker_->forwarder().ForwardToAnyMaster(client, args);
+    default:
+      worker_->stats().CountError(ErrorKind::kUnsupported);
+      return client->Reply(
+          errors::Unsupported(cmd.name, "the proxy hides the cluster's administration"));
   }
-  if (sub == "info" || sub == "slots" || sub == "shards" || sub == "nodes") {
-    // The cluster's own answer describes the real topology; cluster-aware tools read it.
-    worker_->forwarder().ForwardToAnyMaster(client, args);
-    return;
-  }
-  worker_->stats().CountError(ErrorKind::kUnsupported);
-  client->Reply(errors::Unsupported(absl::StrCat("cluster|", AbslView(sub)),
-                                    "the proxy hides the cluster's administration"));
 }
 
 }  // namespace slotplane::dataplane

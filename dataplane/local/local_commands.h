@@ -28,7 +28,7 @@ class LocalCommands {
   void Select(ClientSession* client, const std::vector<std::string_view>& args);
   void Hello(ClientSession* client, const std::vector<std::string_view>& args);
   void Auth(ClientSession* client, const std::vector<std::string_view>& args);
-  void Cluster(ClientSession* client, std::string_view sub,
+  void Cluster(ClientSession* client, const CommandInfo& cmd,
                const std::vector<std::string_view>& args);
 
   WorkerContext* worker_;

@@ -226,6 +226,14 @@ TEST_F(ProxyTransactionsTest, ConcurrentTransactionsAreAtomicAndReuseConnections
   const std::string key = "{txn-many}:counter";
   constexpr int kClients = 16;
   constexpr int kTransactions = 100;
+  // Room in every worker's idle pool for all the clients, whichever worker each lands on: with
+  // the default (10 per node per worker) a worker holding more clients closes connections that
+  // its next transactions then reopen. PROXY CONFIG SET applies it to the running workers.
+  auto admin = Proxy();
+  ASSERT_NE(admin, nullptr);
+  ASSERT_EQ(
+      admin->Command({"PROXY", "CONFIG", "SET", "connections-pool-size", absl::StrCat(kClients)}),
+      Ok());
   ASSERT_OK_AND_ASSIGN(const int64_t connects_before, proxy().InfoCounter("private_connects"));
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
@@ -254,6 +262,7 @@ TEST_F(ProxyTransactionsTest, ConcurrentTransactionsAreAtomicAndReuseConnections
   ASSERT_OK_AND_ASSIGN(const int64_t connects_after, proxy().InfoCounter("private_connects"));
   // Pooled: a connection per concurrent client at most, not one per transaction.
   EXPECT_LE(connects_after - connects_before, kClients + 4);
+  EXPECT_EQ(admin->Command({"PROXY", "CONFIG", "SET", "connections-pool-size", "10"}), Ok());
 }
 
 TEST_F(ProxyTransactionsTest, KeylessAndLocalCommandsInsideMulti) {

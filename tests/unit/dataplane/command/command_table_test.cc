@@ -241,6 +241,33 @@ TEST(RoutingTest, EveryOverrideNamesACommand) {
   }
 }
 
+TEST(HandlerTest, EveryHandlerNamesACommand) {
+  for (std::string_view name : HandlerNames()) {
+    const CommandInfo* cmd = FindAny(name);
+    ASSERT_NE(cmd, nullptr) << name;
+    EXPECT_EQ(cmd->handler, HandlerFor(name)) << name;
+    EXPECT_NE(cmd->handler, Handler::kNone) << name;
+  }
+}
+
+TEST(HandlerTest, IdsAndParentsInTheTable) {
+  const CommandTable& table = CommandTable::Get();
+  const CommandInfo* client = table.Find("CLIENT");
+  ASSERT_NE(client, nullptr);
+  EXPECT_EQ(client->handler, Handler::kClient);
+  EXPECT_EQ(client->parent, nullptr);
+  const CommandInfo* list = table.FindSubcommand(*client, "list");
+  ASSERT_NE(list, nullptr);
+  EXPECT_EQ(list->handler, Handler::kClientList);
+  EXPECT_EQ(list->parent, client);
+  EXPECT_EQ(SubcommandName(*list), "list");
+  EXPECT_EQ(table.Find("get")->handler, Handler::kNone);
+  EXPECT_EQ(table.Find("xreadgroup")->handler, Handler::kXread);
+  const CommandInfo* config = table.Find("config");
+  EXPECT_EQ(table.FindSubcommand(*config, "get")->handler, Handler::kNone);  // no inheritance
+  EXPECT_EQ(table.FindSubcommand(*config, "get")->parent, config);
+}
+
 TEST(RoutingTest, Defaults) {
   EXPECT_EQ(RouteClassFor("nosuch", true), RouteClass::kSlot);
   EXPECT_EQ(RouteClassFor("nosuch", false), RouteClass::kAnyNode);
