@@ -58,20 +58,9 @@ void RequestForwarder::Deliver(Request* request, std::string_view reply) {
   request->sink->OnReply(request, reply);
 }
 
-void RequestForwarder::ScheduleFlush(BackendConn* conn) {
-  conn->flush_scheduled = true;
-  to_flush_.push_back(conn);
-}
+void RequestForwarder::ScheduleFlush(BackendConn* conn) { to_flush_.Schedule(conn); }
 
-bool RequestForwarder::FlushScheduled() {
-  if (to_flush_.empty()) return false;
-  flushing_.swap(to_flush_);
-  for (BackendConn* conn : flushing_) {
-    if (conn->flush_scheduled) conn->Flush();
-  }
-  flushing_.clear();
-  return true;
-}
+bool RequestForwarder::FlushScheduled() { return to_flush_.FlushAll(); }
 
 void RequestForwarder::OnBackendReply(BackendConn* conn, Request* request, std::string_view reply) {
   if (reply[0] == '-' && reply.size() > 4 &&

@@ -7,6 +7,7 @@
 
 #include "common/cluster_view.h"
 #include "dataplane/backend/backend_conn.h"
+#include "dataplane/net/flush_list.h"
 
 namespace slotplane::dataplane {
 
@@ -58,8 +59,7 @@ class RequestForwarder : public BackendOwner {
   void ReportMoved(uint16_t slot, const NodeAddress& address);
 
   WorkerContext* const worker_;
-  std::vector<BackendConn*> to_flush_;
-  std::vector<BackendConn*> flushing_;
+  FlushList<BackendConn> to_flush_;
   std::string scratch_;
   int64_t last_refresh_request_ms_ = 0;
   int64_t last_moved_report_ms_ = 0;

@@ -32,20 +32,9 @@ void ClientRegistry::OnClosed(ClientSession* client) {
   worker_->stats().connected_clients.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void ClientRegistry::ScheduleFlush(ClientSession* client) {
-  client->flush_scheduled = true;
-  to_flush_.push_back(client);
-}
+void ClientRegistry::ScheduleFlush(ClientSession* client) { to_flush_.Schedule(client); }
 
-bool ClientRegistry::FlushScheduled() {
-  if (to_flush_.empty()) return false;
-  flushing_.swap(to_flush_);
-  for (ClientSession* client : flushing_) {
-    if (client->flush_scheduled) client->Flush();
-  }
-  flushing_.clear();
-  return true;
-}
+bool ClientRegistry::FlushScheduled() { return to_flush_.FlushAll(); }
 
 Request* ClientRegistry::BeginAsync(ClientSession* client) {
   Request* request = client->NewRequest();

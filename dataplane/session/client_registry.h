@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "dataplane/net/flush_list.h"
 #include "dataplane/session/client_session.h"
 
 namespace slotplane::dataplane {
@@ -55,8 +56,7 @@ class ClientRegistry {
   WorkerContext* worker_;
   absl::flat_hash_map<ClientSession*, std::unique_ptr<ClientSession>> clients_;
   std::vector<std::unique_ptr<ClientSession>> closed_;  // deleted after the pass
-  std::vector<ClientSession*> to_flush_;
-  std::vector<ClientSession*> flushing_;
+  FlushList<ClientSession> to_flush_;
   absl::flat_hash_set<Request*> async_requests_;
 };
 

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Instructions slotplane-proxy executes per proxied request, counted by callgrind: the noise-free
+# figure (repeatable for the same binary and load, whatever else the machine does). Starts its
+# own cluster on its own ports, runs each proxy binary with one worker thread under callgrind,
+# warms it up, zeroes the counters, sends the load with redis-benchmark and dumps the counters.
+# Always stops what it started. See README.md.
+set -euo pipefail
+
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=deploy/local/cluster_lib.sh
+source "$here/../../deploy/local/cluster_lib.sh"
+
+usage() {
+  cat <<'EOF'
+usage: tests/bench/callgrind_requests.sh [BINARY...]
+
+Prints, for each proxy BINARY (default build/bin/slotplane-proxy) and each case, the proxy's
+user-space instructions per request (Ir, kernel excluded).
+
+Environment: BENCH_REQUESTS (requests per case, 100000), BENCH_PIPELINES ("1 16"),
+BENCH_TESTS ("get set"), BENCH_CLIENTS (50), BENCH_BASE_PORT (7201; nodes use BASE..BASE+5),
+BENCH_PROXY_PORT (7277), BENCH_RUN_DIR (.run/callgrind).
+EOF
+}
+
+[[ ${1:-} == -h || ${1:-} == --help ]] && {
+  usage
+  exit 0
+}
+
+requests=${BENCH_REQUESTS:-100000}
+read -r -a pipelines <<<"${BENCH_PIPELINES:-1 16}"
+read -r -a tests <<<"${BENCH_TESTS:-get set}"
+clients=${BENCH_CLIENTS:-50}
+base_port=${BENCH_BASE_PORT:-7201}
+proxy_port=${BENCH_PROXY_PORT:-7277}
+run_dir=${BENCH_RUN_DIR:-$SP_ROOT/.run/callgrind}
+binaries=("$@")
+((${#binaries[@]})) || binaries=("$SP_ROOT/build/bin/slotplane-proxy")
+
+for var in requests clients base_port proxy_port; do
+  [[ ${!var} =~ ^[1-9][0-9]*$ ]] || sp_die "$var must be a positive integer, got '${!var}'"
+done
+sp_require_cmds redis-server redis-cli redis-benchmark valgrind callgrind_control timeout awk
+for bin in "${binaries[@]}"; do
+  [[ -x $bin ]] || sp_die "proxy binary not found: $bin"
+done
+
+proxy_pid=
+finish() {
+  local rc=$?
+  trap - EXIT INT TERM
+  [[ -n $proxy_pid ]] && kill -TERM "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null
+  [[ -d $run_dir ]] && sp_cluster_stop "$run_dir" >/dev/null 2>&1
+  ((rc == 0)) && rm -rf -- "$run_dir"
+  exit "$rc"
+}
+[[ -d $run_dir ]] && sp_die "$run_dir exists: another run is going on, or remove it"
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+sp_log "starting a cluster on 127.0.0.1:$base_port-$((base_port + 5))"
+sp_cluster_up "$run_dir" "$base_port" 6 >/dev/null || sp_die "the cluster did not come up"
+
+# The total Ir of the newest dump in DIR.
+dump_total() {
+  local file
+  file=$(find "$1" -name 'callgrind.out*' -newer "$1/zeroed" | sort | tail -n 1)
+  awk '/^totals:/ { print $2; exit } /^summary:/ { s = $2 } END { if (s) print s }' "$file" |
+    head -n 1
+}
+
+# measure BINARY TEST PIPELINE: instructions per request for one case.
+measure() {
+  local bin=$1 test=$2 pipeline=$3 dir total
+  dir=$run_dir/cg-$RANDOM
+  mkdir -p "$dir"
+  valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out.%p" \
+    "$bin" --port "$proxy_port" --bind 127.0.0.1 --threads 1 --log-level warning \
+    --cluster "127.0.0.1:$base_port" >"$dir/proxy.out" 2>&1 &
+  proxy_pid=$!
+  local deadline=$((SECONDS + 120))
+  until [[ $(redis-cli -p "$proxy_port" PING 2>/dev/null) == PONG ]]; do
+    ((SECONDS < deadline)) || sp_die "the proxy did not start under valgrind; see $dir/proxy.out"
+    sleep 0.5
+  done
+  # Warm-up: connections to every node, pools and buffers at their steady size.
+  redis-benchmark -p "$proxy_port" -c "$clients" -n 5000 -r 1000000 -P "$pipeline" -t "$test" \
+    -q >/dev/null
+  callgrind_control -z "$proxy_pid" >/dev/null 2>&1
+  touch "$dir/zeroed"
+  timeout 600 redis-benchmark -p "$proxy_port" -c "$clients" -n "$requests" -r 1000000 \
+    -P "$pipeline" -t "$test" -q >/dev/null
+  callgrind_control -d "$proxy_pid" >/dev/null 2>&1
+  total=$(dump_total "$dir")
+  kill -TERM "$proxy_pid" 2>/dev/null
+  wait "$proxy_pid" 2>/dev/null || true
+  proxy_pid=
+  awk -v t="$total" -v n="$requests" 'BEGIN { printf "%.0f", t / n }'
+}
+
+printf '| binary | case | instructions per request |\n|---|---|--:|\n'
+for bin in "${binaries[@]}"; do
+  for test in "${tests[@]}"; do
+    for pipeline in "${pipelines[@]}"; do
+      printf '| %s | %s P%s | %s |\n' "${bin#"$SP_ROOT"/}" "$test" "$pipeline" \
+        "$(measure "$bin" "$test" "$pipeline")"
+    done
+  done
+done
