@@ -1,10 +1,9 @@
 #include "dataplane/stateful/session_state.h"
 
-#include <algorithm>
-#include <utility>
+#include <memory>
+#include <string>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/slot.h"
 #include "common/strings.h"
@@ -12,30 +11,15 @@
 #include "dataplane/command/key_extractor.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/core/worker_context.h"
-#include "dataplane/net/event_loop.h"
 #include "dataplane/request/request.h"
 #include "dataplane/resp/reply_writer.h"
 #include "dataplane/resp/request_encoder.h"
 #include "dataplane/router/request_forwarder.h"
 #include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_session.h"
-#include "dataplane/stateful/node_answers.h"
 
 namespace slotplane::dataplane {
 namespace {
-
-constexpr std::string_view kAsking = "*1\r\n$6\r\nASKING\r\n";
-constexpr std::string_view kUnwatch = "*1\r\n$7\r\nUNWATCH\r\n";
-constexpr std::string_view kNil = "*-1\r\n";
-constexpr std::string_view kEmptyArray = "*0\r\n";
-
-// A replicated write that changes nothing: run before WAIT on a private connection so that the
-// node's WAIT covers every write the node took before it (WAIT counts the replicas that reached
-// the connection's own last write).
-constexpr std::string_view kWaitMarkerScript =
-    "if redis.call('exists', KEYS[1]) == 0 then redis.call('set', KEYS[1], '1') "
-    "redis.call('del', KEYS[1]) end return 0";
-constexpr int kMaxMarkerKeyTries = 100000;
 
 std::string_view Name(const CommandInfo& cmd) { return cmd.name; }
 
@@ -52,17 +36,6 @@ SubscriptionType TypeOf(std::string_view name) {
 
 std::vector<std::string_view> Tail(const std::vector<std::string_view>& args) {
   return std::vector<std::string_view>(args.begin() + 1, args.end());
-}
-
-// The masters that own slots in the worker's current view.
-std::vector<NodeAddress> Masters(WorkerContext* worker) {
-  std::vector<NodeAddress> out;
-  const ClusterViewPtr& view = worker->router().view();
-  if (view == nullptr) return out;
-  for (const Shard& shard : view->shards()) {
-    if (!shard.slots.empty()) out.push_back(shard.master.address);
-  }
-  return out;
 }
 
 }  // namespace
@@ -93,9 +66,12 @@ SessionState::SessionState(WorkerContext* worker, ClientSession* client)
       client_(client),
       pubsub_(worker, client, [this] { UpdateActive(); }),
       link_(worker, client),
-      fanout_(worker) {}
+      watch_call_(worker, client, this, &txn_, &watches_),
+      exec_call_(worker, client, this, &txn_, &watches_),
+      blocking_call_(worker, client, this),
+      fanout_call_(worker, client, this) {}
 
-SessionState::~SessionState() { worker_->loop().Cancel(retry_timer_); }
+SessionState::~SessionState() = default;
 
 SessionState* SessionState::Of(ClientSession* client, WorkerContext* worker) {
   if (client->installed_state() == nullptr) {
@@ -109,7 +85,7 @@ const SessionState* SessionState::Active(const ClientSession* client) {
 }
 
 bool SessionState::multiplexed() const {
-  return !multiplexing_off_ && !txn_.in_multi() && !txn_.watching() && watch_conn_ == nullptr &&
+  return !multiplexing_off_ && !txn_.in_multi() && !txn_.watching() && watches_.conn == nullptr &&
          !pubsub_.subscribed();
 }
 
@@ -119,7 +95,7 @@ void SessionState::DisableMultiplexing() {
 }
 
 void SessionState::UpdateActive() {
-  client_->SetStateActive(txn_.in_multi() || txn_.watching() || watch_conn_ != nullptr ||
+  client_->SetStateActive(txn_.in_multi() || txn_.watching() || watches_.conn != nullptr ||
                           pubsub_.subscribed() || multiplexing_off_);
 }
 
@@ -260,11 +236,7 @@ void SessionState::RouteOnLink(const CommandInfo& cmd, int slot,
     return;
   }
   request->slot = slot >= 0 ? static_cast<uint16_t>(slot) : 0;
-  if (raw.empty()) {
-    EncodeCommand(args, &request->command);
-  } else {
-    request->command.assign(raw.data(), raw.size());
-  }
+  AssignCommand(args, raw, &request->command);
   link_.Send(request, owner->address());
 }
 
@@ -273,22 +245,13 @@ void SessionState::DispatchPrivate(const CommandInfo& cmd,
                                    std::string_view raw) {
   std::string_view name = Name(cmd);
   if (name == "multi") {
-    std::string reply = txn_.Multi();
-    if (reply[0] == '-') worker_->stats().CountError(ErrorKind::kCommand);
-    client_->Reply(reply);
+    Multi();
   } else if (name == "exec") {
-    Exec();
+    if (exec_call_.Start()) Run(&exec_call_);
   } else if (name == "discard") {
-    bool was_in_multi = txn_.in_multi();
-    std::string reply = txn_.Discard();
-    if (was_in_multi) {
-      DropWatch();
-    } else {
-      worker_->stats().CountError(ErrorKind::kCommand);
-    }
-    client_->Reply(reply);
+    Discard();
   } else if (name == "watch") {
-    Watch(args, raw, cmd);
+    if (watch_call_.Start(CommandSlot(cmd, args, &key_positions_), args, raw)) Run(&watch_call_);
   } else if (name == "unwatch") {
     txn_.Unwatch();
     DropWatch();
@@ -300,9 +263,10 @@ void SessionState::DispatchPrivate(const CommandInfo& cmd,
   } else if (absl::StartsWith(AbslView(name), "pubsub")) {
     PubSubQuery(cmd, args, raw);
   } else if (name == "wait") {
-    Wait(args, raw);
+    if (fanout_call_.StartWait(args, raw)) Run(&fanout_call_);
   } else if (cmd.flags & kCmdBlocking) {
-    Blocking(cmd, args, raw);
+    const int slot = CommandSlot(cmd, args, &key_positions_);
+    if (blocking_call_.Start(slot, args, raw)) Run(&blocking_call_);
   } else {
     ReplyAndCount(ErrorKind::kUnsupported, errors::NotYetSupported(name));
   }
@@ -311,79 +275,24 @@ void SessionState::DispatchPrivate(const CommandInfo& cmd,
 
 // --- transactions ---
 
-void SessionState::Exec() {
-  switch (txn_.Exec()) {
-    case Transaction::ExecAction::kNotInMulti:
-      ReplyAndCount(ErrorKind::kCommand, errors::ExecWithoutMulti());
-      return;
-    case Transaction::ExecAction::kAbort:
-      ReplyAndCount(ErrorKind::kCommand, errors::ExecAbort());
-      DropWatch();
-      return;
-    case Transaction::ExecAction::kEmpty:
-      client_->Reply(kEmptyArray);
-      return;
-    case Transaction::ExecAction::kRun:
-      break;
-  }
-  worker_->stats().transactions.Add();
-  if (watch_broken_) {
-    txn_.Finish();
+void SessionState::Multi() {
+  std::string reply = txn_.Multi();
+  if (reply[0] == '-') worker_->stats().CountError(ErrorKind::kCommand);
+  client_->Reply(reply);
+}
+
+void SessionState::Discard() {
+  bool was_in_multi = txn_.in_multi();
+  std::string reply = txn_.Discard();
+  if (was_in_multi) {
     DropWatch();
-    client_->Reply(kNil);
-    return;
-  }
-  call_ = Call();
-  call_.kind = Call::Kind::kExec;
-  call_.slot = txn_.slot();
-  call_.request = client_->NewRequest();
-  if (watch_conn_ != nullptr) {
-    // The block must run where the watches are.
-    call_.conn = watch_conn_;
-    call_.asking = watch_asking_;
-    watch_conn_ = nullptr;
-  }
-  Hold();
-}
-
-void SessionState::Watch(const std::vector<std::string_view>& args, std::string_view raw,
-                         const CommandInfo& cmd) {
-  int slot = CommandSlot(cmd, args, &key_positions_);
-  std::string error = txn_.CheckWatch(slot);
-  if (!error.empty()) {
-    ReplyAndCount(
-        absl::StartsWith(error, "-CROSSSLOT") ? ErrorKind::kCrossSlot : ErrorKind::kCommand, error);
-    return;
-  }
-  if (watch_broken_) {  // EXEC answers nil whatever else is watched
-    client_->Reply(resp::kOk);
-    return;
-  }
-  call_ = Call();
-  call_.kind = Call::Kind::kWatch;
-  call_.slot = slot;
-  if (raw.empty()) {
-    EncodeCommand(args, &call_.command);
   } else {
-    call_.command.assign(raw.data(), raw.size());
+    worker_->stats().CountError(ErrorKind::kCommand);
   }
-  call_.request = client_->NewRequest();
-  if (watch_conn_ != nullptr) {
-    call_.conn = watch_conn_;
-    call_.asking = watch_asking_;
-  }
-  Hold();
+  client_->Reply(reply);
 }
 
-void SessionState::DropWatch() {
-  if (watch_conn_ != nullptr) {
-    watch_conn_->Write(kUnwatch);
-    worker_->private_pool().ReleaseAfter(watch_conn_, 1);
-    watch_conn_ = nullptr;
-  }
-  watch_asking_ = false;
-  watch_broken_ = false;
-}
+void SessionState::DropWatch() { watches_.Drop(&worker_->private_pool()); }
 
 void SessionState::Reset() {
   txn_.Reset();
@@ -392,27 +301,7 @@ void SessionState::Reset() {
   UpdateActive();
 }
 
-// --- blocking commands, PUBLISH, PUBSUB, WAIT ---
-
-void SessionState::Blocking(const CommandInfo& cmd, const std::vector<std::string_view>& args,
-                            std::string_view raw) {
-  int slot = CommandSlot(cmd, args, &key_positions_);
-  if (slot == kCrossSlot) {
-    ReplyAndCount(ErrorKind::kCrossSlot, errors::CrossSlot());
-    return;
-  }
-  worker_->stats().blocking_commands.Add();
-  call_ = Call();
-  call_.kind = Call::Kind::kBlocking;
-  call_.slot = slot;
-  if (raw.empty()) {
-    EncodeCommand(args, &call_.command);
-  } else {
-    call_.command.assign(raw.data(), raw.size());
-  }
-  call_.request = client_->NewRequest();
-  Hold();
-}
+// --- PUBLISH, PUBSUB ---
 
 void SessionState::Publish(const std::vector<std::string_view>& args, std::string_view raw) {
   // To the channel's slot owner, where slotplane keeps the channel's subscribers (see
@@ -421,11 +310,7 @@ void SessionState::Publish(const std::vector<std::string_view>& args, std::strin
   const uint16_t slot = KeyHashSlot(args[1]);
   Request* request = client_->NewRequest();
   request->slot = slot;
-  if (raw.empty()) {
-    EncodeCommand(args, &request->command);
-  } else {
-    request->command.assign(raw.data(), raw.size());
-  }
+  AssignCommand(args, raw, &request->command);
   worker_->forwarder().Forward(request, worker_->router().ForSlot(slot));
 }
 
@@ -436,296 +321,49 @@ void SessionState::PubSubQuery(const CommandInfo& cmd, const std::vector<std::st
     worker_->forwarder().ForwardToAnyMaster(client_, args);
     return;
   }
-  std::vector<NodeAddress> masters = Masters(worker_);
-  if (masters.empty()) {
-    ReplyAndCount(ErrorKind::kClusterDown, errors::NoTopology());
-    return;
-  }
-  std::string payload;
-  if (raw.empty()) {
-    EncodeCommand(args, &payload);
-  } else {
-    payload.assign(raw.data(), raw.size());
-  }
-  call_ = Call();
-  call_.kind = Call::Kind::kFanout;
-  for (NodeAddress& address : masters) call_.parts.push_back({std::move(address), payload, 1});
-  std::string subcommand(name);
-  call_.reduce = [subcommand](std::vector<std::string>& answers) {
-    return MergePubSubAnswers(subcommand, answers);
-  };
-  call_.request = client_->NewRequest();
-  Hold();
+  if (fanout_call_.StartPubSubQuery(name, args, raw)) Run(&fanout_call_);
 }
 
-void SessionState::Wait(const std::vector<std::string_view>& args, std::string_view raw) {
-  std::vector<NodeAddress> masters = Masters(worker_);
-  if (masters.empty()) {
-    ReplyAndCount(ErrorKind::kClusterDown, errors::NoTopology());
-    return;
-  }
-  std::string wait;
-  if (raw.empty()) {
-    EncodeCommand(args, &wait);
-  } else {
-    wait.assign(raw.data(), raw.size());
-  }
-  call_ = Call();
-  call_.kind = Call::Kind::kFanout;
-  for (NodeAddress& address : masters) {
-    NodeFanout::Part part{address, "", 1};
-    // A key of a slot this master owns, for the marker write.
-    for (int i = 0; i < kMaxMarkerKeyTries; ++i) {
-      std::string key = absl::StrCat("slotplane:wait:{", i, "}");
-      BackendConn* owner = worker_->router().ForSlot(KeyHashSlot(key));
-      if (owner == nullptr || !(owner->address() == address)) continue;
-      resp::AppendArrayHeader(&part.payload, 4);
-      resp::AppendBulk(&part.payload, "EVAL");
-      resp::AppendBulk(&part.payload, kWaitMarkerScript);
-      resp::AppendBulk(&part.payload, "1");
-      resp::AppendBulk(&part.payload, key);
-      part.frames = 2;
-      break;
-    }
-    part.payload += wait;
-    call_.parts.push_back(std::move(part));
-  }
-  call_.reduce = [](std::vector<std::string>& answers) { return MergeWaitAnswers(answers); };
-  call_.request = client_->NewRequest();
-  Hold();
+// --- the call in flight ---
+
+void SessionState::Run(PrivateCall* call) {
+  call_ = call;
+  call->Begin();
 }
 
-// --- private calls ---
-
-void SessionState::Hold() {
-  client_->Hold();
-  if (client_->IsHead(call_.request)) {
-    Launch();
-  } else {
-    client_->NotifyWhenHead(call_.request);
-  }
+void SessionState::OnCallDone() {
+  call_ = nullptr;
+  UpdateActive();
 }
 
 void SessionState::OnBarrier() {
-  if (call_.kind != Call::Kind::kNone) Launch();
-}
-
-void SessionState::Launch() {
-  if (call_.kind == Call::Kind::kFanout) {
-    fanout_.Start(std::move(call_.parts), [this](std::vector<std::string>& answers) {
-      std::string reply = call_.reduce(answers);
-      FinishCall(reply);
-    });
-    return;
-  }
-  SendCall();
-}
-
-void SessionState::SendCall() {
-  if (call_.conn == nullptr) {
-    BackendConn* owner = call_.slot >= 0
-                             ? worker_->router().ForSlot(static_cast<uint16_t>(call_.slot))
-                             : worker_->router().AnyMaster();
-    if (owner == nullptr) {
-      worker_->stats().CountError(ErrorKind::kClusterDown);
-      FinishCall(worker_->router().view() == nullptr ? errors::NoTopology()
-                                                     : errors::SlotNotServed());
-      return;
-    }
-    call_.conn = worker_->private_pool().Acquire(owner->address(), this);
-  }
-  scratch_.clear();
-  size_t frames = 1;
-  if (call_.asking) {
-    scratch_.append(kAsking.data(), kAsking.size());
-    ++frames;
-  }
-  if (call_.kind == Call::Kind::kExec) {
-    txn_.AppendExecBlock(&scratch_);
-    frames += txn_.queued() + 1;  // MULTI, each command, EXEC
-  } else {
-    scratch_ += call_.command;
-  }
-  call_.frames_left = frames;
-  call_.frames_seen = 0;
-  call_.redirect = Redirect();
-  call_.conn->Write(scratch_);
-  worker_->stats().commands_forwarded.Add();
+  if (call_ != nullptr) call_->OnBarrier();
 }
 
 void SessionState::OnPrivateFrame(PrivateConn* conn, std::string_view frame) {
-  if (conn == call_.conn && call_.kind != Call::Kind::kNone && call_.frames_left > 0) {
-    OnCallFrame(frame);
+  if (call_ != nullptr && call_->Awaits(conn)) {
+    call_->OnFrame(frame);
     return;
   }
   // Nothing is expected on an idle WATCH connection: its state is unknown now.
   SP_LOG(kDebug) << "unexpected frame on a private connection to " << conn->address_text();
-  if (conn == watch_conn_) {
-    watch_conn_ = nullptr;
-    watch_broken_ = true;
-  }
+  if (conn == watches_.conn) watches_.Lose();
   worker_->private_pool().Discard(conn);
-}
-
-void SessionState::OnCallFrame(std::string_view frame) {
-  const size_t index = call_.frames_seen++;
-  --call_.frames_left;
-  if (call_.asking && index == 0) return;  // ASKING's +OK
-  if (call_.kind == Call::Kind::kExec && call_.frames_left > 0) {
-    // MULTI's +OK, then +QUEUED or a refusal per command. A redirect means the node does not
-    // own the slot (any more): it aborts the transaction, so nothing runs.
-    const size_t multi_index = call_.asking ? 1 : 0;
-    if (index > multi_index && frame[0] == '-' && call_.redirect.kind == RedirectKind::kNone) {
-      call_.redirect = ParseRedirect(frame);
-    }
-    return;
-  }
-  if (call_.frames_left > 0) return;
-  Redirect redirect = call_.redirect;
-  if (call_.kind != Call::Kind::kExec && frame[0] == '-') redirect = ParseRedirect(frame);
-  if (redirect.kind != RedirectKind::kNone) {
-    RetryCall(redirect, frame);
-  } else {
-    FinishCall(frame);
-  }
-}
-
-void SessionState::RetryCall(const Redirect& given, std::string_view reply) {
-  Redirect redirect = given;
-  if (redirect.address.host.empty()) redirect.address.host = call_.conn->address().host;
-  const ProxyPolicy& policy = worker_->policy();
-  // A watched transaction cannot move: the watches are on this node. EXEC answers nil, as if a
-  // watched key had changed, and the client's retry watches on the new owner.
-  const bool pinned = (call_.kind == Call::Kind::kExec && txn_.watching()) ||
-                      (call_.kind == Call::Kind::kWatch && watch_conn_ != nullptr);
-  if (pinned) {
-    if (redirect.kind == RedirectKind::kMoved) {
-      worker_->router().OnMoved(redirect.slot, redirect.address);
-      worker_->forwarder().RequestTopologyRefresh();
-    }
-    if (call_.kind == Call::Kind::kWatch) {
-      watch_broken_ = true;
-      FinishCall(resp::kOk);
-    } else {
-      FinishCall(kNil);
-    }
-    return;
-  }
-  if (redirect.kind == RedirectKind::kTryAgain) {
-    if (call_.tryagains >= policy.tryagain_retries) {
-      FinishCall(reply);  // for EXEC, the node's EXECABORT
-      return;
-    }
-    worker_->stats().tryagain_retries.Add();
-    int delay_ms = 10 << std::min<int>(call_.tryagains++, 5);
-    worker_->private_pool().Release(call_.conn);
-    call_.conn = nullptr;
-    retry_timer_ = worker_->loop().RunAfter(delay_ms, [this] {
-      retry_timer_ = 0;
-      SendCall();
-    });
-    return;
-  }
-  if (call_.redirects >= policy.max_redirects) {
-    worker_->stats().CountError(ErrorKind::kRedirectLimit);
-    FinishCall(errors::TooManyRedirects(redirect.slot));
-    return;
-  }
-  ++call_.redirects;
-  worker_->private_pool().Release(call_.conn);
-  if (redirect.kind == RedirectKind::kMoved) {
-    worker_->stats().moved_redirects.Add();
-    worker_->router().OnMoved(redirect.slot, redirect.address);
-    worker_->forwarder().RequestTopologyRefresh();
-    call_.asking = false;
-  } else {
-    worker_->stats().ask_redirects.Add();
-    call_.asking = true;
-  }
-  call_.conn = worker_->private_pool().Acquire(redirect.address, this);
-  SendCall();
-}
-
-void SessionState::FinishCall(std::string_view reply) {
-  Call call = std::move(call_);
-  call_ = Call();
-  switch (call.kind) {
-    case Call::Kind::kExec:
-      txn_.Finish();
-      watch_asking_ = false;
-      watch_broken_ = false;
-      if (call.conn != nullptr) worker_->private_pool().Release(call.conn);
-      break;
-    case Call::Kind::kWatch:
-      if (reply == resp::kOk) {
-        if (watch_conn_ == nullptr) {
-          watch_conn_ = call.conn;
-          watch_asking_ = call.asking;
-        }
-        txn_.Watched(call.slot);
-      } else if (watch_conn_ == nullptr && call.conn != nullptr) {
-        worker_->private_pool().Release(call.conn);  // nothing is watched on it
-      }
-      break;
-    case Call::Kind::kBlocking:
-      if (call.conn != nullptr) worker_->private_pool().Release(call.conn);
-      break;
-    case Call::Kind::kFanout:
-    case Call::Kind::kNone:
-      break;
-  }
-  client_->Complete(call.request, reply);
-  UpdateActive();
-  client_->Resume();
 }
 
 void SessionState::OnPrivateConnLost(PrivateConn* conn, const std::string& error) {
   worker_->private_pool().Discard(conn);
-  if (conn == call_.conn && call_.kind != Call::Kind::kNone) {
-    call_.conn = nullptr;
-    if (conn == watch_conn_) {  // a WATCH on the connection holding earlier ones
-      watch_conn_ = nullptr;
-      watch_broken_ = true;
-    }
-    worker_->stats().CountError(ErrorKind::kBackendUnavailable);
-    FinishCall(error);
-    return;
-  }
-  if (conn == watch_conn_) {
-    // The watches died with the connection: EXEC answers nil and the client retries.
-    watch_conn_ = nullptr;
-    watch_broken_ = true;
-  }
+  // The watches died with the connection (also when a WATCH call was on it): EXEC answers nil
+  // and the client retries.
+  if (conn == watches_.conn) watches_.Lose();
+  if (call_ != nullptr && call_->Holds(conn)) call_->OnConnLost(error);
 }
 
 void SessionState::OnClientClosed() {
-  worker_->loop().Cancel(retry_timer_);
-  retry_timer_ = 0;
-  PrivatePool& pool = worker_->private_pool();
-  if (call_.conn != nullptr) {
-    const bool sent = call_.frames_left > 0;
-    switch (call_.kind) {
-      case Call::Kind::kBlocking:
-        pool.Discard(call_.conn);  // its reply may come much later
-        break;
-      case Call::Kind::kExec:
-      case Call::Kind::kWatch:
-        if (call_.kind == Call::Kind::kExec && sent) {
-          pool.ReleaseAfter(call_.conn, call_.frames_left);  // EXEC clears the watches
-        } else {
-          call_.conn->Write(kUnwatch);
-          pool.ReleaseAfter(call_.conn, call_.frames_left + 1);
-        }
-        if (call_.conn == watch_conn_) watch_conn_ = nullptr;
-        break;
-      default:
-        pool.Discard(call_.conn);
-        break;
-    }
+  if (call_ != nullptr) {
+    call_->Abandon();
+    call_ = nullptr;
   }
-  if (call_.request != nullptr) worker_->pool().Release(call_.request);  // detached by Close
-  call_ = Call();
-  fanout_.Cancel();
   DropWatch();
   txn_.Reset();
   pubsub_.OnClientClosed();

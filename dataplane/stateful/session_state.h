@@ -1,7 +1,5 @@
 #pragma once
 
-#include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,19 +7,20 @@
 #include "dataplane/backend/private_conn.h"
 #include "dataplane/command/command_table.h"
 #include "dataplane/core/errors.h"
-#include "dataplane/net/event_loop.h"
-#include "dataplane/router/redirect.h"
 #include "dataplane/session/connection_state.h"
-#include "dataplane/stateful/node_fanout.h"
+#include "dataplane/stateful/blocking_call.h"
+#include "dataplane/stateful/exec_call.h"
+#include "dataplane/stateful/fanout_call.h"
+#include "dataplane/stateful/private_call.h"
 #include "dataplane/stateful/private_link.h"
 #include "dataplane/stateful/pubsub_session.h"
 #include "dataplane/stateful/transaction.h"
+#include "dataplane/stateful/watch_call.h"
 
 namespace slotplane::dataplane {
 
 class ClientSession;
 class WorkerContext;
-struct Request;
 
 // The slot of a command's keys: a hash slot, kNoKeySlot or kCrossSlot (see transaction.h).
 // `scratch` is reused between calls.
@@ -38,27 +37,14 @@ bool IsBlockingCall(const CommandInfo& cmd, const std::vector<std::string_view>&
 // hands every command here first (ClientSession::state() is non-null: the one branch the hot
 // path pays); otherwise the client is back on shared connections. Worker thread only.
 //
-// Private calls (EXEC, WATCH, blocking commands, WAIT, PUBSUB queries) hold the client: the call
-// is sent once every earlier reply of the client is in (so it sees the client's earlier writes)
-// and the client's next commands wait until it is answered (so they see its effects), as on a
-// single Redis connection. Each runs on a private connection from the worker's PrivatePool that
-// goes back to the pool when its state is clean again.
-//
-// Transactions: MULTI and the queued commands are answered here; EXEC sends MULTI, the commands
-// and EXEC in one write to the master of the transaction's slot, on the connection that holds
-// the client's WATCH if there is one. If a queued command was redirected (the slot moved since),
-// the node aborted the transaction and nothing ran: without WATCH it runs again on the new owner
-// (at most max-redirects times); with WATCH, EXEC answers nil as if a watched key had changed,
-// since the watch was on the old owner — the client's retry then watches on the new one.
-//
-// Blocking commands run on a private connection to their slot's master and follow MOVED, ASK and
-// TRYAGAIN there (a redirect restarts the full timeout). A client that disconnects while blocked
-// gets its connection closed: the reply would arrive later.
-//
-// WAIT numreplicas timeout runs on every master, each on a private connection that first makes
-// one replicated no-op write (a script that sets and deletes a reserved key), so that the node's
-// WAIT covers every write made before it; the answer is the smallest count.
-class SessionState : public ConnectionState, public PrivateConnUser {
+// Routing: while subscribed, a client may only (un)subscribe, PING, QUIT and RESET
+// (PubSubSession). Inside MULTI, MULTI and the queued commands are answered here (Transaction)
+// and EXEC sends the block (ExecCall). With multiplexing off, commands routed by slot or to any
+// node travel on the client's own connections (PrivateLink). Private calls (EXEC, WATCH, blocking
+// commands, WAIT, PUBSUB queries: private_call.h) hold the client until answered; at most one is
+// in flight, and the hooks of ConnectionState and PrivateConnUser are forwarded to it. RESET
+// forgets the transaction, the watches and the subscriptions.
+class SessionState : public ConnectionState, public PrivateCall::Owner {
  public:
   SessionState(WorkerContext* worker, ClientSession* client);
   ~SessionState() override;
@@ -94,50 +80,26 @@ class SessionState : public ConnectionState, public PrivateConnUser {
   void OnPrivateFrame(PrivateConn* conn, std::string_view frame) override;
   void OnPrivateConnLost(PrivateConn* conn, const std::string& error) override;
 
- private:
-  // The private call in flight: at most one, since it holds the client.
-  struct Call {
-    enum class Kind { kNone, kWatch, kExec, kBlocking, kFanout } kind = Kind::kNone;
-    Request* request = nullptr;  // the client's place in its reply queue
-    PrivateConn* conn = nullptr;
-    std::string command;  // WATCH or the blocking command; for EXEC the block is rebuilt
-    int slot = kNoKeySlot;
-    bool asking = false;  // send ASKING first (after an ASK redirect)
-    size_t frames_left = 0;
-    size_t frames_seen = 0;
-    Redirect redirect;  // EXEC: the first redirect among the queued commands' answers
-    uint8_t redirects = 0;
-    uint8_t tryagains = 0;
-    std::vector<NodeFanout::Part> parts;                           // kFanout
-    std::function<std::string(std::vector<std::string>&)> reduce;  // kFanout
-  };
+  // --- PrivateCall::Owner ---
+  void OnCallDone() override;
 
+ private:
   void HandleSubscribed(const CommandInfo& cmd, const std::vector<std::string_view>& args);
   void QueueInMulti(const CommandInfo& cmd, const std::vector<std::string_view>& args,
                     std::string_view raw);
   void RouteOnLink(const CommandInfo& cmd, int slot, const std::vector<std::string_view>& args,
                    std::string_view raw);
-  void Exec();
-  void Watch(const std::vector<std::string_view>& args, std::string_view raw,
-             const CommandInfo& cmd);
-  void Blocking(const CommandInfo& cmd, const std::vector<std::string_view>& args,
-                std::string_view raw);
+  void Multi();
+  void Discard();
   void Publish(const std::vector<std::string_view>& args, std::string_view raw);
   void PubSubQuery(const CommandInfo& cmd, const std::vector<std::string_view>& args,
                    std::string_view raw);
-  void Wait(const std::vector<std::string_view>& args, std::string_view raw);
   // Forgets the transaction, the watches and the subscriptions (RESET).
   void Reset();
   // Gives the WATCH connection back (writing UNWATCH first).
   void DropWatch();
-
-  // Holds the client and starts the call once its request is at the head of the reply queue.
-  void Hold();
-  void Launch();
-  void SendCall();
-  void OnCallFrame(std::string_view frame);
-  void FinishCall(std::string_view reply);
-  void RetryCall(const Redirect& redirect, std::string_view reply);
+  // Makes `call`, whose Start accepted the command, the call in flight: it holds the client.
+  void Run(PrivateCall* call);
   void ReplyAndCount(ErrorKind kind, const std::string& error);
   // Makes ClientSession::state() reflect whether the client is in a mode.
   void UpdateActive();
@@ -145,15 +107,15 @@ class SessionState : public ConnectionState, public PrivateConnUser {
   WorkerContext* worker_;
   ClientSession* client_;
   Transaction txn_;
-  PrivateConn* watch_conn_ = nullptr;  // holds the client's WATCHes
-  bool watch_asking_ = false;          // the watch went to an importing node after ASK
-  bool watch_broken_ = false;          // the watch no longer protects the keys: EXEC is nil
+  WatchedConn watches_;
   bool multiplexing_off_ = false;
-  Call call_;
-  EventLoop::TimerId retry_timer_ = 0;
   PubSubSession pubsub_;
   PrivateLink link_;
-  NodeFanout fanout_;
+  WatchCall watch_call_;
+  ExecCall exec_call_;
+  BlockingCall blocking_call_;
+  FanoutCall fanout_call_;
+  PrivateCall* call_ = nullptr;  // the call in flight: it holds the client
   std::vector<int> key_positions_;
   std::string scratch_;
 };
