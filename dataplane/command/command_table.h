@@ -68,6 +68,11 @@ struct CommandInfo {
   int fixed_key;
 };
 
+// The container of a subcommand ("client" for "client|list"), or the command itself.
+inline const CommandInfo& FamilyOf(const CommandInfo& cmd) {
+  return cmd.parent != nullptr ? *cmd.parent : cmd;
+}
+
 // The part of a subcommand's name after the '|' ("list" for "client|list"); empty at top level.
 inline std::string_view SubcommandName(const CommandInfo& cmd) {
   std::string_view name(cmd.name);

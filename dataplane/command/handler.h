@@ -25,7 +25,7 @@ enum class Handler : uint8_t {
   kCommand,
   kCluster,
   kProxy,
-  // CLIENT subcommands (local/client_command).
+  // CLIENT subcommands (local/client_subcommands).
   kClientId,
   kClientGetname,
   kClientSetname,

@@ -12,7 +12,6 @@
 #include "dataplane/core/worker_context.h"
 #include "dataplane/local/proxy_command.h"
 #include "dataplane/net/event_loop.h"
-#include "dataplane/resp/request_encoder.h"
 #include "dataplane/router/request_forwarder.h"
 #include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_session.h"
@@ -69,91 +68,91 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
     ReplyError(client, ErrorKind::kAuth, errors::NoAuth());
     return;
   }
+  const ClientCommand command{*cmd, args, raw};
   // The one branch shared-connection clients pay: a client inside MULTI, watching, subscribed
   // or with multiplexing off is handled by its connection state first.
   if (ConnectionState* state = client->state()) {
-    if (state->Intercept(*cmd, args, raw)) return;
+    if (state->Intercept(command)) return;
   }
-  switch (cmd->route) {
+  Route(client, command);
+}
+
+void CommandDispatcher::Route(ClientSession* client, const ClientCommand& command) {
+  const CommandInfo& cmd = command.info;
+  switch (cmd.route) {
     case RouteClass::kSlot:
-      if ((cmd->flags & kCmdBlocking) && HasBlockOption(args)) {
-        SessionState::Of(client, worker_)->DispatchPrivate(*cmd, args, raw);  // XREAD ... BLOCK
+      if ((cmd.flags & kCmdBlocking) && HasBlockOption(command.args)) {
+        SessionState::Of(client, worker_)->DispatchPrivate(command);  // XREAD ... BLOCK
         return;
       }
-      RouteByKeys(client, *cmd, args, raw);
+      RouteByKeys(client, command);
       return;
     case RouteClass::kAnyNode:
-      ForwardTo(client, worker_->router().AnyMaster(), 0, args, raw);
+      ForwardTo(client, worker_->router().AnyMaster(), 0, command);
       return;
     case RouteClass::kLocal:
       worker_->stats().commands_local.Add();
-      local_.Execute(client, *cmd, args);
+      local_.Execute(client, command);
       return;
     case RouteClass::kUnsupported:
       ReplyError(client, ErrorKind::kUnsupported,
-                 errors::Unsupported(cmd->name, UnsupportedReason(*cmd)));
+                 errors::Unsupported(cmd.name, UnsupportedReason(cmd)));
       return;
     case RouteClass::kAllMasters:
     case RouteClass::kAllNodes:
-      fan_out_.Execute(client, *cmd, args, raw);
+      fan_out_.Execute(client, command);
       return;
     case RouteClass::kPrivate:
-      SessionState::Of(client, worker_)->DispatchPrivate(*cmd, args, raw);
+      SessionState::Of(client, worker_)->DispatchPrivate(command);
       return;
   }
 }
 
-void CommandDispatcher::RouteByKeys(ClientSession* client, const CommandInfo& cmd,
-                                    const std::vector<std::string_view>& args,
-                                    std::string_view raw) {
+void CommandDispatcher::RouteByKeys(ClientSession* client, const ClientCommand& command) {
+  const CommandInfo& cmd = command.info;
+  const std::vector<std::string_view>& args = command.args;
   if (cmd.fixed_key > 0 && args.size() > static_cast<size_t>(cmd.fixed_key)) {
-    ForwardToSlot(client, cmd, KeyHashSlot(args[cmd.fixed_key]), args, raw);
+    ForwardToSlot(client, command, KeyHashSlot(args[cmd.fixed_key]));
     return;
   }
   if (!ExtractKeyPositions(cmd, args, &key_positions_) || key_positions_.empty()) {
     // No readable keys (e.g. EVAL with numkeys 0, or a malformed key count): any master runs it,
     // and Redis answers its own precise error for malformed calls.
-    ForwardTo(client, worker_->router().AnyMaster(), 0, args, raw);
+    ForwardTo(client, worker_->router().AnyMaster(), 0, command);
     return;
   }
   uint16_t slot = KeyHashSlot(args[key_positions_[0]]);
   for (size_t i = 1; i < key_positions_.size(); ++i) {
     if (KeyHashSlot(args[key_positions_[i]]) != slot) {
-      if (worker_->policy().enable_cross_slot &&
-          splitter_.Split(client, cmd, args, key_positions_)) {
+      if (worker_->policy().enable_cross_slot && splitter_.Split(client, command, key_positions_)) {
         return;
       }
       ReplyError(client, ErrorKind::kCrossSlot, errors::CrossSlot());
       return;
     }
   }
-  ForwardToSlot(client, cmd, slot, args, raw);
+  ForwardToSlot(client, command, slot);
 }
 
-void CommandDispatcher::ForwardToSlot(ClientSession* client, const CommandInfo& cmd, uint16_t slot,
-                                      const std::vector<std::string_view>& args,
-                                      std::string_view raw) {
+void CommandDispatcher::ForwardToSlot(ClientSession* client, const ClientCommand& command,
+                                      uint16_t slot) {
   BackendConn* conn = worker_->router().ForSlot(slot);
   const ReadPolicy read_policy = worker_->policy().read_policy;
-  if ((cmd.flags & kCmdReadonly) && read_policy != ReadPolicy::kMaster && conn != nullptr) {
+  if ((command.info.flags & kCmdReadonly) && read_policy != ReadPolicy::kMaster &&
+      conn != nullptr) {
     BackendConn* read = worker_->router().ForRead(slot, read_policy);
-    ForwardTo(client, read, slot, args, raw, /*replica_read=*/read != conn);
+    ForwardTo(client, read, slot, command, /*replica_read=*/read != conn);
     return;
   }
-  ForwardTo(client, conn, slot, args, raw);
+  ForwardTo(client, conn, slot, command);
 }
 
 void CommandDispatcher::ForwardTo(ClientSession* client, BackendConn* conn, uint16_t slot,
-                                  const std::vector<std::string_view>& args, std::string_view raw,
-                                  bool replica_read) {
+                                  const ClientCommand& command, bool replica_read) {
   Request* request = client->NewRequest();
   request->slot = slot;
   request->replica_read = replica_read;
-  if (raw.empty()) {
-    EncodeCommand(args, &request->command);
-  } else {
-    request->command.assign(raw.data(), raw.size());
-  }
+  command.WireForm(&request->command);
   worker_->forwarder().Forward(request, conn);
 }
 

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/command/client_command.h"
 #include "dataplane/command/command_table.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/local/local_commands.h"
@@ -31,15 +32,13 @@ class CommandDispatcher : public CommandSink {
  private:
   // Resolves the command and, for container commands, the subcommand; answers errors itself.
   const CommandInfo* Resolve(ClientSession* client, const std::vector<std::string_view>& args);
-  void RouteByKeys(ClientSession* client, const CommandInfo& cmd,
-                   const std::vector<std::string_view>& args, std::string_view raw);
+  void Route(ClientSession* client, const ClientCommand& command);
+  void RouteByKeys(ClientSession* client, const ClientCommand& command);
   void ForwardTo(ClientSession* client, BackendConn* conn, uint16_t slot,
-                 const std::vector<std::string_view>& args, std::string_view raw,
-                 bool replica_read = false);
+                 const ClientCommand& command, bool replica_read = false);
   // Forwards a command on `slot` to the slot's master, or to a replica when it is read-only and
   // the read policy allows.
-  void ForwardToSlot(ClientSession* client, const CommandInfo& cmd, uint16_t slot,
-                     const std::vector<std::string_view>& args, std::string_view raw);
+  void ForwardToSlot(ClientSession* client, const ClientCommand& command, uint16_t slot);
   void ReplyError(ClientSession* client, ErrorKind kind, const std::string& error);
 
   WorkerContext* worker_;

@@ -8,7 +8,7 @@
 #include "common/strings.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/core/worker_context.h"
-#include "dataplane/local/client_command.h"
+#include "dataplane/local/client_subcommands.h"
 #include "dataplane/local/command_info_replies.h"
 #include "dataplane/local/proxy_command.h"
 #include "dataplane/resp/reply_writer.h"
@@ -25,11 +25,11 @@ constexpr std::string_view kAdvertisedRedisVersion = "7.0.0";
 
 }  // namespace
 
-void LocalCommands::Execute(ClientSession* client, const CommandInfo& cmd,
-                            const std::vector<std::string_view>& args) {
+void LocalCommands::Execute(ClientSession* client, const ClientCommand& command) {
+  const CommandInfo& cmd = command.info;
+  const std::vector<std::string_view>& args = command.args;
   // A subcommand is answered by its container's family (CLIENT, COMMAND, CLUSTER).
-  const CommandInfo& family = cmd.parent != nullptr ? *cmd.parent : cmd;
-  switch (family.handler) {
+  switch (FamilyOf(cmd).handler) {
     case Handler::kPing:
       return Ping(client, args);
     case Handler::kEcho:
@@ -54,7 +54,7 @@ void LocalCommands::Execute(ClientSession* client, const CommandInfo& cmd,
     case Handler::kReadwrite:
       return client->Reply(resp::kOk);
     case Handler::kClient:
-      return ExecuteClientCommand(worker_, client, cmd, args);
+      return ExecuteClientCommand(worker_, client, command);
     case Handler::kCommand:
       return ExecuteCommandCommand(worker_, client, SubcommandName(cmd), args);
     case Handler::kCluster:

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/command/client_command.h"
 #include "dataplane/command/command_table.h"
 
 namespace slotplane::dataplane {
@@ -13,15 +14,14 @@ class WorkerContext;
 
 // Commands the proxy answers itself (RouteClass::kLocal): connection commands (PING, ECHO, QUIT,
 // SELECT, HELLO, AUTH, RESET, READONLY, READWRITE), CLIENT for the proxy's own clients
-// (client_command.h), COMMAND from the proxy's table (command_info_replies.h), the
+// (client_subcommands.h), COMMAND from the proxy's table (command_info_replies.h), the
 // cluster-introspection subcommands of CLUSTER, and PROXY.
 class LocalCommands {
  public:
   explicit LocalCommands(WorkerContext* worker) : worker_(worker) {}
 
   // `cmd` is the resolved command (the subcommand for container commands); arity is checked.
-  void Execute(ClientSession* client, const CommandInfo& cmd,
-               const std::vector<std::string_view>& args);
+  void Execute(ClientSession* client, const ClientCommand& command);
 
  private:
   void Ping(ClientSession* client, const std::vector<std::string_view>& args);

@@ -61,9 +61,10 @@ CrossSlotSplitter::CrossSlotSplitter(WorkerContext* worker) : worker_(worker) {
 
 bool CrossSlotSplitter::CanSplit(const CommandInfo& cmd) { return KindOf(cmd) != SplitKind::kNone; }
 
-bool CrossSlotSplitter::Split(ClientSession* client, const CommandInfo& cmd,
-                              const std::vector<std::string_view>& args,
+bool CrossSlotSplitter::Split(ClientSession* client, const ClientCommand& command,
                               const std::vector<int>& key_positions) {
+  const CommandInfo& cmd = command.info;
+  const std::vector<std::string_view>& args = command.args;
   const SplitKind kind = KindOf(cmd);
   if (kind == SplitKind::kNone) return false;
   const size_t step = kind == SplitKind::kStatus ? 2 : 1;  // MSET: key and value

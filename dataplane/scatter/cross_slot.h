@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/slot.h"
+#include "dataplane/command/client_command.h"
 #include "dataplane/command/command_table.h"
 
 namespace slotplane::dataplane {
@@ -33,10 +34,10 @@ class CrossSlotSplitter {
   // Whether `cmd` is one of the commands split across slots.
   static bool CanSplit(const CommandInfo& cmd);
 
-  // Splits and sends `args`, whose keys (at `key_positions`) span slots. False, with nothing
+  // Splits and sends `command`, whose keys (at `key_positions`) span slots. False, with nothing
   // sent, when the command cannot be split.
-  bool Split(ClientSession* client, const CommandInfo& cmd,
-             const std::vector<std::string_view>& args, const std::vector<int>& key_positions);
+  bool Split(ClientSession* client, const ClientCommand& command,
+             const std::vector<int>& key_positions);
 
  private:
   WorkerContext* worker_;

@@ -164,8 +164,9 @@ std::string OsName() {
 FanOut::FanOut(WorkerContext* worker, ProxyInfoFn proxy_info)
     : worker_(worker), proxy_info_(proxy_info), random_(std::random_device{}()) {}
 
-void FanOut::Execute(ClientSession* client, const CommandInfo& cmd,
-                     const std::vector<std::string_view>& args, std::string_view raw) {
+void FanOut::Execute(ClientSession* client, const ClientCommand& command) {
+  const CommandInfo& cmd = command.info;
+  const std::vector<std::string_view>& args = command.args;
   if (std::string_view(cmd.name) == "scan") {
     Scan(client, args);
     return;
@@ -200,11 +201,7 @@ void FanOut::Execute(ClientSession* client, const CommandInfo& cmd,
   multi->Begin(client, nodes.size());
   for (BackendConn* conn : nodes) {
     Request* part = multi->AddPart(0);
-    if (raw.empty()) {
-      EncodeCommand(args, &part->command);
-    } else {
-      part->command.assign(raw.data(), raw.size());
-    }
+    command.WireForm(&part->command);
     multi->Send(part, conn);
   }
   multi->Launch();

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/command/client_command.h"
 #include "dataplane/command/command_table.h"
 
 namespace slotplane::dataplane {
@@ -34,8 +35,7 @@ class FanOut {
   FanOut(WorkerContext* worker, ProxyInfoFn proxy_info);
 
   // `cmd` is the resolved command (the subcommand for containers); `raw` as in Dispatch().
-  void Execute(ClientSession* client, const CommandInfo& cmd,
-               const std::vector<std::string_view>& args, std::string_view raw);
+  void Execute(ClientSession* client, const ClientCommand& command);
 
  private:
   void Scan(ClientSession* client, const std::vector<std::string_view>& args);

@@ -85,7 +85,7 @@ class ClientSession : public EventHandler, public ReplySink {
   // they count towards the backpressure limit like queued requests.
   void AddInFlightParts(int64_t delta) { in_flight_parts_ += delta; }
 
-  // What CLIENT LIST / CLIENT INFO show (see client_command.h).
+  // What CLIENT LIST / CLIENT INFO show (see local/client_subcommands.h).
   struct Attributes {
     std::string lib_name;
     std::string lib_ver;

@@ -1,11 +1,8 @@
 #pragma once
 
-#include <string_view>
-#include <vector>
-
 namespace slotplane::dataplane {
 
-struct CommandInfo;
+struct ClientCommand;
 
 // A client's connection state (transactions, watches, subscriptions, private calls): what the
 // connection and the dispatcher call on it. The one implementation is stateful/SessionState; the
@@ -16,8 +13,7 @@ class ConnectionState {
   virtual ~ConnectionState() = default;
 
   // A command of a client in a mode. Returns false when the dispatcher should route it as usual.
-  virtual bool Intercept(const CommandInfo& cmd, const std::vector<std::string_view>& args,
-                         std::string_view raw) = 0;
+  virtual bool Intercept(const ClientCommand& command) = 0;
   // The dispatcher refused a command with an error (unknown, wrong arity): inside MULTI, EXEC
   // will abort.
   virtual void OnRejected() = 0;

@@ -1,18 +1,18 @@
 #include "dataplane/stateful/blocking_call.h"
 
+#include "dataplane/command/client_command.h"
 #include "dataplane/core/worker_context.h"
 
 namespace slotplane::dataplane {
 
-bool BlockingCall::Start(int slot, const std::vector<std::string_view>& args,
-                         std::string_view raw) {
+bool BlockingCall::Start(int slot, const ClientCommand& command) {
   if (slot == kCrossSlot) {
     ReplyError(ErrorKind::kCrossSlot, errors::CrossSlot());
     return false;
   }
   worker()->stats().blocking_commands.Add();
   Prepare(slot);
-  SetCommand(args, raw);
+  SetCommand(command);
   return true;
 }
 

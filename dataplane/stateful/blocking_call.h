@@ -19,7 +19,7 @@ class BlockingCall : public PrivateCall {
 
   // The command, its keys in `slot` (a hash slot, kNoKeySlot or kCrossSlot). Returns true when
   // the call goes (the caller calls Begin()); false when the client was answered already.
-  bool Start(int slot, const std::vector<std::string_view>& args, std::string_view raw);
+  bool Start(int slot, const ClientCommand& command);
 };
 
 }  // namespace slotplane::dataplane

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/slot.h"
+#include "dataplane/command/client_command.h"
 #include "dataplane/core/worker_context.h"
 #include "dataplane/resp/reply_writer.h"
 #include "dataplane/router/slot_router.h"
@@ -53,34 +54,31 @@ std::string MergeWait(std::string_view /*subcommand*/, const std::vector<std::st
 
 }  // namespace
 
-bool FanoutCall::StartWait(const std::vector<std::string_view>& args, std::string_view raw) {
-  subcommand_.clear();
+bool FanoutCall::StartWait(const ClientCommand& command) {
+  subcommand_ = {};
   merge_ = &MergeWait;
-  return StartOnMasters(args, raw, /*marker_write=*/true);
+  return StartOnMasters(command, /*marker_write=*/true);
 }
 
-bool FanoutCall::StartPubSubQuery(std::string_view subcommand,
-                                  const std::vector<std::string_view>& args, std::string_view raw) {
-  subcommand_.assign(subcommand.data(), subcommand.size());
+bool FanoutCall::StartPubSubQuery(const ClientCommand& command) {
+  subcommand_ = command.info.name;
   merge_ = &MergePubSubAnswers;
-  return StartOnMasters(args, raw, /*marker_write=*/false);
+  return StartOnMasters(command, /*marker_write=*/false);
 }
 
-bool FanoutCall::StartOnMasters(const std::vector<std::string_view>& args, std::string_view raw,
-                                bool marker_write) {
+bool FanoutCall::StartOnMasters(const ClientCommand& command, bool marker_write) {
   std::vector<NodeAddress> masters = Masters(worker());
   if (masters.empty()) {
     ReplyError(ErrorKind::kClusterDown, errors::NoTopology());
     return false;
   }
-  std::string command;
-  AssignCommand(args, raw, &command);
+  std::string_view bytes = command.WireView(&scratch_);
   Prepare(kNoKeySlot);
   parts_.clear();
   for (NodeAddress& address : masters) {
     NodeFanout::Part part{std::move(address), "", 1};
     if (marker_write) AppendMarkerWrite(worker(), &part);
-    part.payload += command;
+    part.payload.append(bytes.data(), bytes.size());
     parts_.push_back(std::move(part));
   }
   return true;

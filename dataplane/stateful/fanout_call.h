@@ -27,10 +27,9 @@ class FanoutCall : public PrivateCall {
 
   // Each returns true when the call goes (the caller calls Begin()); false when the client was
   // answered already.
-  bool StartWait(const std::vector<std::string_view>& args, std::string_view raw);
-  // `subcommand` is the full lower case name ("pubsub|numsub").
-  bool StartPubSubQuery(std::string_view subcommand, const std::vector<std::string_view>& args,
-                        std::string_view raw);
+  bool StartWait(const ClientCommand& command);
+  // A PUBSUB subcommand (CHANNELS, NUMSUB, NUMPAT, SHARDCHANNELS, SHARDNUMSUB).
+  bool StartPubSubQuery(const ClientCommand& command);
 
  protected:
   // Runs the parts on NodeFanout instead of on a connection of the call's.
@@ -44,11 +43,11 @@ class FanoutCall : public PrivateCall {
                                 const std::vector<std::string>& answers);
 
   // One part per master, the command preceded by WAIT's marker write when `marker_write`.
-  bool StartOnMasters(const std::vector<std::string_view>& args, std::string_view raw,
-                      bool marker_write);
+  bool StartOnMasters(const ClientCommand& command, bool marker_write);
 
   std::vector<NodeFanout::Part> parts_;
-  std::string subcommand_;  // what `merge_` is given
+  std::string_view subcommand_;  // what `merge_` is given: a command table name (static)
+  std::string scratch_;          // an inline command, encoded
   Merge merge_ = nullptr;
   NodeFanout fanout_;
 };

@@ -17,15 +17,6 @@ constexpr std::string_view kAsking = "*1\r\n$6\r\nASKING\r\n";
 
 }  // namespace
 
-void AssignCommand(const std::vector<std::string_view>& args, std::string_view raw,
-                   std::string* out) {
-  if (raw.empty()) {
-    EncodeCommand(args, out);
-  } else {
-    out->assign(raw.data(), raw.size());
-  }
-}
-
 PrivateCall::PrivateCall(WorkerContext* worker, ClientSession* client, Owner* owner)
     : worker_(worker), client_(client), owner_(owner) {}
 
@@ -44,10 +35,6 @@ void PrivateCall::Prepare(int slot) {
 void PrivateCall::UseConn(PrivateConn* conn, bool asking) {
   conn_ = conn;
   asking_ = asking;
-}
-
-void PrivateCall::SetCommand(const std::vector<std::string_view>& args, std::string_view raw) {
-  AssignCommand(args, raw, &command_);
 }
 
 void PrivateCall::ReplyError(ErrorKind kind, const std::string& error) {

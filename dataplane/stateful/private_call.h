@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dataplane/backend/private_conn.h"
+#include "dataplane/command/client_command.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/router/redirect.h"
@@ -17,11 +18,6 @@ namespace slotplane::dataplane {
 class ClientSession;
 class WorkerContext;
 struct Request;
-
-// The client's command as RESP bytes in `out`: `raw` when it came as RESP, else encoded from
-// `args` (an inline command).
-void AssignCommand(const std::vector<std::string_view>& args, std::string_view raw,
-                   std::string* out);
 
 // One command of a client that runs on a private connection and holds the client until it is
 // answered: the base of the WATCH, EXEC, blocking and node fan-out calls (watch_call.h,
@@ -89,7 +85,7 @@ class PrivateCall {
   // The run starts on `conn`, which holds state of the client's, instead of a new connection.
   void UseConn(PrivateConn* conn, bool asking);
   // The command Send() writes, unless AppendRequest() is overridden.
-  void SetCommand(const std::vector<std::string_view>& args, std::string_view raw);
+  void SetCommand(const ClientCommand& command) { command.WireForm(&command_); }
   // Answers the client with `error` now (the call does not start) and counts it.
   void ReplyError(ErrorKind kind, const std::string& error);
   // Sends the request on the call's connection, acquiring one first if it has none.

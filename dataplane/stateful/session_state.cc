@@ -21,17 +21,31 @@
 namespace slotplane::dataplane {
 namespace {
 
-std::string_view Name(const CommandInfo& cmd) { return cmd.name; }
-
-bool IsSubscribeFamily(std::string_view name) {
-  return name == "subscribe" || name == "psubscribe" || name == "ssubscribe" ||
-         name == "unsubscribe" || name == "punsubscribe" || name == "sunsubscribe";
+bool IsSubscribe(Handler h) {
+  return h == Handler::kSubscribe || h == Handler::kPsubscribe || h == Handler::kSsubscribe;
 }
 
-SubscriptionType TypeOf(std::string_view name) {
-  if (name == "psubscribe" || name == "punsubscribe") return SubscriptionType::kPattern;
-  if (name == "ssubscribe" || name == "sunsubscribe") return SubscriptionType::kShard;
+bool IsUnsubscribe(Handler h) {
+  return h == Handler::kUnsubscribe || h == Handler::kPunsubscribe || h == Handler::kSunsubscribe;
+}
+
+SubscriptionType TypeOf(Handler h) {
+  if (h == Handler::kPsubscribe || h == Handler::kPunsubscribe) return SubscriptionType::kPattern;
+  if (h == Handler::kSsubscribe || h == Handler::kSunsubscribe) return SubscriptionType::kShard;
   return SubscriptionType::kChannel;
+}
+
+// Commands a transaction can queue although the proxy answers them outside MULTI: the node runs
+// them inside EXEC exactly as the proxy would answer them.
+bool RunsInsideExec(const CommandInfo& cmd) {
+  switch (cmd.handler) {
+    case Handler::kPing:
+    case Handler::kEcho:
+    case Handler::kSelect:
+      return true;
+    default:
+      return FamilyOf(cmd).handler == Handler::kCluster;
+  }
 }
 
 std::vector<std::string_view> Tail(const std::vector<std::string_view>& args) {
@@ -56,9 +70,7 @@ int CommandSlot(const CommandInfo& cmd, const std::vector<std::string_view>& arg
 
 bool IsBlockingCall(const CommandInfo& cmd, const std::vector<std::string_view>& args) {
   if (!(cmd.flags & kCmdBlocking)) return false;
-  std::string_view name = Name(cmd);
-  if (name == "xread" || name == "xreadgroup") return HasBlockOption(args);
-  return true;
+  return cmd.handler == Handler::kXread ? HasBlockOption(args) : true;
 }
 
 SessionState::SessionState(WorkerContext* worker, ClientSession* client)
@@ -110,107 +122,97 @@ void SessionState::OnRejected() {
 
 // --- dispatch ---
 
-bool SessionState::Intercept(const CommandInfo& cmd, const std::vector<std::string_view>& args,
-                             std::string_view raw) {
-  std::string_view name = Name(cmd);
-  if (name == "quit") return false;
-  if (name == "reset") {
+bool SessionState::Intercept(const ClientCommand& command) {
+  const CommandInfo& cmd = command.info;
+  const Handler handler = command.handler();
+  if (handler == Handler::kQuit) return false;
+  if (handler == Handler::kReset) {
     Reset();
     return false;  // the local RESET answers +RESET
   }
   if (pubsub_.subscribed()) {
-    HandleSubscribed(cmd, args);
+    HandleSubscribed(command);
     UpdateActive();
     return true;
   }
   if (txn_.in_multi()) {
-    if (name == "exec" || name == "discard" || name == "multi" || name == "watch") {
-      DispatchPrivate(cmd, args, raw);
+    if (handler == Handler::kExec || handler == Handler::kDiscard || handler == Handler::kMulti ||
+        handler == Handler::kWatch) {
+      DispatchPrivate(command);
     } else {
-      QueueInMulti(cmd, args, raw);
+      QueueInMulti(command);
     }
     return true;
   }
   if (multiplexing_off_ && (cmd.route == RouteClass::kSlot || cmd.route == RouteClass::kAnyNode) &&
-      !IsBlockingCall(cmd, args)) {
-    int slot =
-        cmd.route == RouteClass::kSlot ? CommandSlot(cmd, args, &key_positions_) : kNoKeySlot;
+      !IsBlockingCall(cmd, command.args)) {
+    int slot = cmd.route == RouteClass::kSlot ? CommandSlot(cmd, command.args, &key_positions_)
+                                              : kNoKeySlot;
     if (slot != kCrossSlot) {
-      RouteOnLink(cmd, slot, args, raw);
+      RouteOnLink(command, slot);
       return true;
     }
   }
   return false;
 }
 
-void SessionState::HandleSubscribed(const CommandInfo& cmd,
-                                    const std::vector<std::string_view>& args) {
-  std::string_view name = Name(cmd);
-  if (IsSubscribeFamily(name)) {
-    if (name.find("unsubscribe") != std::string_view::npos) {
-      pubsub_.Unsubscribe(TypeOf(name), Tail(args));
-    } else {
-      pubsub_.Subscribe(TypeOf(name), Tail(args));
-    }
-  } else if (name == "ping") {
+void SessionState::HandleSubscribed(const ClientCommand& command) {
+  const Handler handler = command.handler();
+  const std::vector<std::string_view>& args = command.args;
+  if (IsSubscribe(handler)) {
+    pubsub_.Subscribe(TypeOf(handler), Tail(args));
+  } else if (IsUnsubscribe(handler)) {
+    pubsub_.Unsubscribe(TypeOf(handler), Tail(args));
+  } else if (handler == Handler::kPing) {
     if (args.size() > 2) {
       ReplyAndCount(ErrorKind::kWrongArity, errors::WrongArity("ping"));
     } else {
       pubsub_.Ping(args);
     }
   } else {
-    ReplyAndCount(ErrorKind::kCommand, errors::NotAllowedSubscribed(name));
+    ReplyAndCount(ErrorKind::kCommand, errors::NotAllowedSubscribed(command.info.name));
   }
 }
 
-void SessionState::QueueInMulti(const CommandInfo& cmd, const std::vector<std::string_view>& args,
-                                std::string_view raw) {
-  std::string_view name = Name(cmd);
+const char* SessionState::RefusalInMulti(const ClientCommand& command) {
+  const CommandInfo& cmd = command.info;
+  switch (cmd.route) {
+    case RouteClass::kSlot:
+    case RouteClass::kAnyNode:
+      return nullptr;
+    case RouteClass::kLocal:
+      return RunsInsideExec(cmd) ? nullptr
+                                 : "inside MULTI it would run on a cluster node, not on the proxy";
+    case RouteClass::kPrivate:
+      return IsSubscribe(cmd.handler) || IsUnsubscribe(cmd.handler)
+                 ? "subscribing inside MULTI is not supported"
+                 : nullptr;
+    case RouteClass::kAllMasters:
+    case RouteClass::kAllNodes:
+      return "inside MULTI: it runs on every master, and a transaction on one node";
+    case RouteClass::kUnsupported:
+      return "it has no meaning through a proxy";
+  }
+  return nullptr;
+}
+
+void SessionState::QueueInMulti(const ClientCommand& command) {
+  const CommandInfo& cmd = command.info;
   if (cmd.flags & kCmdNoMulti) {
     ReplyAndCount(ErrorKind::kCommand, errors::NotAllowedInMulti());
     txn_.Flag();
     return;
   }
-  int slot = kNoKeySlot;
-  const char* refusal = nullptr;
-  switch (cmd.route) {
-    case RouteClass::kSlot:
-      slot = CommandSlot(cmd, args, &key_positions_);
-      break;
-    case RouteClass::kAnyNode:
-      break;
-    case RouteClass::kLocal:
-      // The node runs these inside EXEC exactly as the proxy would answer them.
-      if (!(name == "ping" || name == "echo" || name == "select" ||
-            absl::StartsWith(AbslView(name), "cluster|"))) {
-        refusal = "inside MULTI it would run on a cluster node, not on the proxy";
-      }
-      break;
-    case RouteClass::kPrivate:
-      if (IsSubscribeFamily(name)) {
-        refusal = "subscribing inside MULTI is not supported";
-      } else if (IsBlockingCall(cmd, args) || (cmd.flags & kCmdBlocking)) {
-        slot = CommandSlot(cmd, args, &key_positions_);  // inside MULTI it does not block
-      }
-      break;
-    case RouteClass::kAllMasters:
-    case RouteClass::kAllNodes:
-      refusal = "inside MULTI: it runs on every master, and a transaction on one node";
-      break;
-    case RouteClass::kUnsupported:
-      refusal = "it has no meaning through a proxy";
-      break;
-  }
-  if (refusal != nullptr) {
-    ReplyAndCount(ErrorKind::kUnsupported, errors::Unsupported(name, refusal));
+  if (const char* refusal = RefusalInMulti(command)) {
+    ReplyAndCount(ErrorKind::kUnsupported, errors::Unsupported(cmd.name, refusal));
     txn_.Flag();
     return;
   }
-  std::string_view bytes = raw;
-  if (raw.empty()) {
-    EncodeCommand(args, &scratch_);
-    bytes = scratch_;
-  }
+  // Keyed commands, and blocking ones (which do not block inside MULTI), pin the slot.
+  const bool keyed = cmd.route == RouteClass::kSlot ||
+                     (cmd.route == RouteClass::kPrivate && (cmd.flags & kCmdBlocking));
+  const int slot = keyed ? CommandSlot(cmd, command.args, &key_positions_) : kNoKeySlot;
+  std::string_view bytes = command.WireView(&scratch_);
   if (static_cast<int64_t>(txn_.queued_bytes() + bytes.size()) >
       worker_->policy().client_query_buffer_limit) {
     ReplyAndCount(ErrorKind::kLimit, errors::Generic("slotplane: the transaction is larger than "
@@ -223,9 +225,7 @@ void SessionState::QueueInMulti(const CommandInfo& cmd, const std::vector<std::s
   client_->Reply(reply);
 }
 
-void SessionState::RouteOnLink(const CommandInfo& cmd, int slot,
-                               const std::vector<std::string_view>& args, std::string_view raw) {
-  (void)cmd;
+void SessionState::RouteOnLink(const ClientCommand& command, int slot) {
   BackendConn* owner = slot >= 0 ? worker_->router().ForSlot(static_cast<uint16_t>(slot))
                                  : worker_->router().AnyMaster();
   Request* request = client_->NewRequest();
@@ -236,39 +236,50 @@ void SessionState::RouteOnLink(const CommandInfo& cmd, int slot,
     return;
   }
   request->slot = slot >= 0 ? static_cast<uint16_t>(slot) : 0;
-  AssignCommand(args, raw, &request->command);
+  command.WireForm(&request->command);
   link_.Send(request, owner->address());
 }
 
-void SessionState::DispatchPrivate(const CommandInfo& cmd,
-                                   const std::vector<std::string_view>& args,
-                                   std::string_view raw) {
-  std::string_view name = Name(cmd);
-  if (name == "multi") {
-    Multi();
-  } else if (name == "exec") {
-    if (exec_call_.Start()) Run(&exec_call_);
-  } else if (name == "discard") {
-    Discard();
-  } else if (name == "watch") {
-    if (watch_call_.Start(CommandSlot(cmd, args, &key_positions_), args, raw)) Run(&watch_call_);
-  } else if (name == "unwatch") {
-    txn_.Unwatch();
-    DropWatch();
-    client_->Reply(resp::kOk);
-  } else if (IsSubscribeFamily(name)) {
-    HandleSubscribed(cmd, args);
-  } else if (name == "publish") {
-    Publish(args, raw);
-  } else if (absl::StartsWith(AbslView(name), "pubsub")) {
-    PubSubQuery(cmd, args, raw);
-  } else if (name == "wait") {
-    if (fanout_call_.StartWait(args, raw)) Run(&fanout_call_);
-  } else if (cmd.flags & kCmdBlocking) {
-    const int slot = CommandSlot(cmd, args, &key_positions_);
-    if (blocking_call_.Start(slot, args, raw)) Run(&blocking_call_);
-  } else {
-    ReplyAndCount(ErrorKind::kUnsupported, errors::NotYetSupported(name));
+void SessionState::DispatchPrivate(const ClientCommand& command) {
+  const CommandInfo& cmd = command.info;
+  const Handler handler = command.handler();
+  switch (handler) {
+    case Handler::kMulti:
+      Multi();
+      break;
+    case Handler::kExec:
+      if (exec_call_.Start()) Run(&exec_call_);
+      break;
+    case Handler::kDiscard:
+      Discard();
+      break;
+    case Handler::kWatch:
+      if (watch_call_.Start(CommandSlot(cmd, command.args, &key_positions_), command)) {
+        Run(&watch_call_);
+      }
+      break;
+    case Handler::kUnwatch:
+      txn_.Unwatch();
+      DropWatch();
+      client_->Reply(resp::kOk);
+      break;
+    case Handler::kPublish:
+      Publish(command);
+      break;
+    case Handler::kWait:
+      if (fanout_call_.StartWait(command)) Run(&fanout_call_);
+      break;
+    default:
+      if (IsSubscribe(handler) || IsUnsubscribe(handler)) {
+        HandleSubscribed(command);
+      } else if (FamilyOf(cmd).handler == Handler::kPubsub) {
+        PubSubQuery(command);
+      } else if (cmd.flags & kCmdBlocking) {
+        const int slot = CommandSlot(cmd, command.args, &key_positions_);
+        if (blocking_call_.Start(slot, command)) Run(&blocking_call_);
+      } else {
+        ReplyAndCount(ErrorKind::kUnsupported, errors::NotYetSupported(cmd.name));
+      }
   }
   UpdateActive();
 }
@@ -303,25 +314,24 @@ void SessionState::Reset() {
 
 // --- PUBLISH, PUBSUB ---
 
-void SessionState::Publish(const std::vector<std::string_view>& args, std::string_view raw) {
+void SessionState::Publish(const ClientCommand& command) {
   // To the channel's slot owner, where slotplane keeps the channel's subscribers (see
   // PubSubSession), so that the count it answers includes them. A plain request on a shared
   // connection: PUBLISH needs no connection state.
-  const uint16_t slot = KeyHashSlot(args[1]);
+  const uint16_t slot = KeyHashSlot(command.args[1]);
   Request* request = client_->NewRequest();
   request->slot = slot;
-  AssignCommand(args, raw, &request->command);
+  command.WireForm(&request->command);
   worker_->forwarder().Forward(request, worker_->router().ForSlot(slot));
 }
 
-void SessionState::PubSubQuery(const CommandInfo& cmd, const std::vector<std::string_view>& args,
-                               std::string_view raw) {
-  std::string_view name = Name(cmd);
-  if (name == "pubsub|help" || name == "pubsub") {
-    worker_->forwarder().ForwardToAnyMaster(client_, args);
+void SessionState::PubSubQuery(const ClientCommand& command) {
+  // PUBSUB alone and PUBSUB HELP: any master answers as one Redis would.
+  if (command.handler() == Handler::kPubsub || command.handler() == Handler::kPubsubHelp) {
+    worker_->forwarder().ForwardToAnyMaster(client_, command.args);
     return;
   }
-  if (fanout_call_.StartPubSubQuery(name, args, raw)) Run(&fanout_call_);
+  if (fanout_call_.StartPubSubQuery(command)) Run(&fanout_call_);
 }
 
 // --- the call in flight ---

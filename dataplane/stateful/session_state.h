@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dataplane/backend/private_conn.h"
+#include "dataplane/command/client_command.h"
 #include "dataplane/command/command_table.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/session/connection_state.h"
@@ -58,11 +59,9 @@ class SessionState : public ConnectionState, public PrivateCall::Owner {
 
   // --- ConnectionState ---
   // A command of a client in a mode. Returns false when the dispatcher should route it as usual.
-  bool Intercept(const CommandInfo& cmd, const std::vector<std::string_view>& args,
-                 std::string_view raw) override;
+  bool Intercept(const ClientCommand& command) override;
   // A command of RouteClass::kPrivate, or XREAD/XREADGROUP with BLOCK.
-  void DispatchPrivate(const CommandInfo& cmd, const std::vector<std::string_view>& args,
-                       std::string_view raw);
+  void DispatchPrivate(const ClientCommand& command);
   // The dispatcher refused a command with an error (unknown, wrong arity): inside MULTI, EXEC
   // will abort.
   void OnRejected() override;
@@ -84,16 +83,15 @@ class SessionState : public ConnectionState, public PrivateCall::Owner {
   void OnCallDone() override;
 
  private:
-  void HandleSubscribed(const CommandInfo& cmd, const std::vector<std::string_view>& args);
-  void QueueInMulti(const CommandInfo& cmd, const std::vector<std::string_view>& args,
-                    std::string_view raw);
-  void RouteOnLink(const CommandInfo& cmd, int slot, const std::vector<std::string_view>& args,
-                   std::string_view raw);
+  void HandleSubscribed(const ClientCommand& command);
+  void QueueInMulti(const ClientCommand& command);
+  // Refuses what a transaction cannot queue; returns the refusal, or null.
+  const char* RefusalInMulti(const ClientCommand& command);
+  void RouteOnLink(const ClientCommand& command, int slot);
   void Multi();
   void Discard();
-  void Publish(const std::vector<std::string_view>& args, std::string_view raw);
-  void PubSubQuery(const CommandInfo& cmd, const std::vector<std::string_view>& args,
-                   std::string_view raw);
+  void Publish(const ClientCommand& command);
+  void PubSubQuery(const ClientCommand& command);
   // Forgets the transaction, the watches and the subscriptions (RESET).
   void Reset();
   // Gives the WATCH connection back (writing UNWATCH first).

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "dataplane/backend/private_pool.h"
+#include "dataplane/command/client_command.h"
 #include "dataplane/core/worker_context.h"
 #include "dataplane/resp/reply_writer.h"
 #include "dataplane/session/client_session.h"
@@ -29,7 +30,7 @@ void WatchedConn::Drop(PrivatePool* pool) {
   broken = false;
 }
 
-bool WatchCall::Start(int slot, const std::vector<std::string_view>& args, std::string_view raw) {
+bool WatchCall::Start(int slot, const ClientCommand& command) {
   std::string error = txn_->CheckWatch(slot);
   if (!error.empty()) {
     ReplyError(absl::StartsWith(error, "-CROSSSLOT") ? ErrorKind::kCrossSlot : ErrorKind::kCommand,
@@ -41,7 +42,7 @@ bool WatchCall::Start(int slot, const std::vector<std::string_view>& args, std::
     return false;
   }
   Prepare(slot);
-  SetCommand(args, raw);
+  SetCommand(command);
   if (watches_->conn != nullptr) UseConn(watches_->conn, watches_->asking);
   return true;
 }

@@ -48,7 +48,7 @@ class WatchCall : public PrivateCall {
 
   // WATCH of keys in `slot` (a hash slot, kNoKeySlot or kCrossSlot). Returns true when the call
   // goes (the caller calls Begin()); false when the client was answered already.
-  bool Start(int slot, const std::vector<std::string_view>& args, std::string_view raw);
+  bool Start(int slot, const ClientCommand& command);
 
  protected:
   bool pinned() const override { return watches_->conn != nullptr; }

@@ -8,7 +8,7 @@ namespace slotplane::dataplane {
 
 class ClientSession;
 class WorkerContext;
-struct CommandInfo;
+struct ClientCommand;
 
 // CLIENT, answered by the proxy about its own client connections (never forwarded: a node only
 // knows the proxy's shared connections):
@@ -17,9 +17,9 @@ struct CommandInfo;
 //   through each worker's task queue (cross_worker.h), so no lock is taken;
 //   TRACKING, CACHING, GETREDIR, TRACKINGINFO, PAUSE, UNPAUSE, REPLY OFF|SKIP: refused with the
 //   reason.
-// `cmd` is the resolved subcommand (its handler id says which). Worker thread.
-void ExecuteClientCommand(WorkerContext* worker, ClientSession* client, const CommandInfo& cmd,
-                          const std::vector<std::string_view>& args);
+// `command.info` is the resolved subcommand (its handler id says which). Worker thread.
+void ExecuteClientCommand(WorkerContext* worker, ClientSession* client,
+                          const ClientCommand& command);
 
 // One CLIENT LIST line (with its '\n') for `client`, Redis's fields in Redis's order.
 std::string ClientListLine(WorkerContext& worker, ClientSession& client);

@@ -1,4 +1,4 @@
-#include "dataplane/local/client_command.h"
+#include "dataplane/local/client_subcommands.h"
 
 #include <algorithm>
 #include <memory>
@@ -6,7 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
-#include "dataplane/command/command_table.h"
+#include "dataplane/command/client_command.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/core/worker_context.h"
 #include "dataplane/local/cross_worker.h"
@@ -282,8 +282,10 @@ std::string ClientListLine(WorkerContext& worker, ClientSession& client) {
       " lib-ver=", a.lib_ver, "\n");
 }
 
-void ExecuteClientCommand(WorkerContext* worker, ClientSession* client, const CommandInfo& cmd,
-                          const std::vector<std::string_view>& args) {
+void ExecuteClientCommand(WorkerContext* worker, ClientSession* client,
+                          const ClientCommand& command) {
+  const CommandInfo& cmd = command.info;
+  const std::vector<std::string_view>& args = command.args;
   const std::string_view sub = SubcommandName(cmd);
   std::string reply;
   switch (cmd.handler) {
