@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/cluster_view.h"
+#include "dataplane/backend/backend_socket.h"
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/resp/reply_scanner.h"
@@ -31,14 +32,6 @@ class BackendOwner {
 
  protected:
   ~BackendOwner() = default;
-};
-
-struct BackendOptions {
-  std::string auth_user;
-  std::string auth_password;
-  int connect_timeout_ms = 1000;
-  // Send READONLY first on every (re)connect: a replica connection that serves reads.
-  bool readonly = false;
 };
 
 // One pipelined connection from a worker to one cluster node, shared by all the worker's clients.
