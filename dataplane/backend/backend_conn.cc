@@ -142,14 +142,7 @@ void BackendConn::OnConnectionLost(const std::string& reason) {
   Request* first_unwritten = unsent_;
   if (first_unwritten != nullptr && unsent_offset_ > 0) first_unwritten = unsent_->next_in_backend;
   const std::string error = errors::ConnectionLost(address_text());
-  while (head_ != nullptr && head_ != first_unwritten) {
-    Request* r = PopFront();
-    if (r->internal) {
-      owner_->pool().Release(r);
-    } else {
-      owner_->FailRequest(r, error);
-    }
-  }
+  while (head_ != nullptr && head_ != first_unwritten) Drop(PopFront(), error);
   state_ = State::kIdle;
   if (head_ != nullptr) {
     owner_->stats().backend_reconnects.Add();
@@ -179,13 +172,14 @@ void BackendConn::EnsureReadonly() {
 }
 
 void BackendConn::FailAll(const std::string& error) {
-  while (head_ != nullptr) {
-    Request* r = PopFront();
-    if (r->internal) {
-      owner_->pool().Release(r);
-    } else {
-      owner_->FailRequest(r, error);
-    }
+  while (head_ != nullptr) Drop(PopFront(), error);
+}
+
+void BackendConn::Drop(Request* request, const std::string& error) {
+  if (request->internal) {
+    owner_->pool().Release(request);
+  } else {
+    owner_->FailRequest(request, error);
   }
 }
 

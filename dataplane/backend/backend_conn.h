@@ -107,6 +107,8 @@ class BackendConn : public EventHandler,
   void OnConnectFailed(const std::string& reason);
   void OnConnectionLost(const std::string& reason);
   void FailAll(const std::string& error);
+  // Releases an internal request (ASKING, READONLY), or fails a client's with `error`.
+  void Drop(Request* request, const std::string& error);
   void ScheduleReconnect();
 
   BackendOwner* owner_;
