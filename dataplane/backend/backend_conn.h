@@ -1,10 +1,14 @@
 #pragma once
 
+#include <sys/uio.h>
+
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/cluster_view.h"
-#include "dataplane/net/buffer.h"
+#include "dataplane/backend/backend_socket.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/request/request.h"
 #include "dataplane/resp/reply_scanner.h"
@@ -33,14 +37,6 @@ class BackendOwner {
   ~BackendOwner() = default;
 };
 
-struct BackendOptions {
-  std::string auth_user;
-  std::string auth_password;
-  int connect_timeout_ms = 1000;
-  // Send READONLY first on every (re)connect: a replica connection that serves reads.
-  bool readonly = false;
-};
-
 // One pipelined connection from a worker to one cluster node, shared by all the worker's clients.
 // Requests are written in FIFO order and replies matched in the same order. Owned and used by one
 // worker thread only.
@@ -49,7 +45,13 @@ struct BackendOptions {
 // written (their fate is unknown) and reconnects at once for the ones not yet written; a failed
 // connect fails everything queued and enters backoff, during which new requests fail fast with
 // the reason, so a dead node never stalls clients.
-class BackendConn : public EventHandler {
+//
+// The socket, its handshake (AUTH, READONLY) and the reading and framing of replies are its
+// BackendSocket's; the requests are written straight from their own buffers (no copy), through
+// the socket's WriteSource.
+class BackendConn : public EventHandler,
+                    private BackendSocket::Listener,
+                    private BackendSocket::WriteSource {
  public:
   BackendConn(BackendOwner* owner, NodeAddress address, const BackendOptions& options);
   ~BackendConn();
@@ -68,10 +70,11 @@ class BackendConn : public EventHandler {
   // READONLY is queued at once when connected, and sent on every reconnect.
   void EnsureReadonly();
 
+  // Forwards to the socket, which is what the event loop calls.
   void OnEvents(uint32_t events) override;
 
-  const NodeAddress& address() const { return address_; }
-  const std::string& address_text() const { return address_text_; }
+  const NodeAddress& address() const { return socket_.address(); }
+  const std::string& address_text() const { return socket_.address_text(); }
   bool idle() const { return head_ == nullptr; }
   bool connected() const { return state_ == State::kConnected; }
   bool down() const { return state_ == State::kBackoff; }
@@ -88,28 +91,30 @@ class BackendConn : public EventHandler {
  private:
   enum class State { kIdle, kConnecting, kConnected, kBackoff };
 
+  // --- BackendSocket::Listener ---
+  void OnSocketConnected() override;
+  void OnSocketFrame(std::string_view frame) override;
+  void OnSocketFailed(const std::string& reason) override { OnConnectFailed(reason); }
+  void OnSocketLost(const std::string& reason) override { OnConnectionLost(reason); }
+  // --- BackendSocket::WriteSource: the unsent part of the FIFO ---
+  int GatherUnsent(iovec* iov, int max) override;
+  void ConsumeUnsent(size_t n) override;
+  bool HasUnsent() const override { return unsent_ != nullptr; }
+
   void Enqueue(Request* request);
-  void PushFront(Request* request);
   Request* PopFront();
   Request* NewInternal(std::string_view command);
   void Connect();
-  void OnConnectDone();
   void OnConnectFailed(const std::string& reason);
   void OnConnectionLost(const std::string& reason);
-  void CloseSocket();
-  void ReadReplies();
-  bool HandleFrame(std::string_view frame);
   void FailAll(const std::string& error);
-  void UpdateInterest();
+  // Releases an internal request (ASKING, READONLY), or fails a client's with `error`.
+  void Drop(Request* request, const std::string& error);
   void ScheduleReconnect();
 
   BackendOwner* owner_;
-  NodeAddress address_;
-  std::string address_text_;
   BackendOptions options_;
   State state_ = State::kIdle;
-  int fd_ = -1;
-  uint32_t registered_events_ = 0;  // the epoll mask currently set for fd_
   bool referenced_ = true;
 
   // In-flight FIFO: [head_ .. unsent_) written, [unsent_ .. tail_] waiting to be written.
@@ -119,12 +124,10 @@ class BackendConn : public EventHandler {
   size_t unsent_offset_ = 0;  // bytes of unsent_->command already written
   size_t in_flight_ = 0;
 
-  Buffer input_;
-  ReplyScanner scanner_;
   std::string last_error_;
   int backoff_ms_ = 0;
-  EventLoop::TimerId connect_timer_ = 0;
   EventLoop::TimerId reconnect_timer_ = 0;
+  BackendSocket socket_;  // last: it reports to the members above
 };
 
 }  // namespace slotplane::dataplane

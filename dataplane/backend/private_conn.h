@@ -6,9 +6,8 @@
 
 #include "common/cluster_view.h"
 #include "dataplane/backend/backend_conn.h"
-#include "dataplane/net/buffer.h"
+#include "dataplane/backend/backend_socket.h"
 #include "dataplane/net/event_loop.h"
-#include "dataplane/resp/reply_scanner.h"
 
 namespace slotplane::dataplane {
 
@@ -34,9 +33,10 @@ class PrivateConnUser {
 // (WATCH, MULTI, a blocked command, subscriptions). Unlike BackendConn it never reconnects on its
 // own: the state it carried is gone with the socket, so a loss is reported to the user instead.
 // It does not match replies to requests either: every frame goes to the user, who knows what it
-// sent. Sends AUTH with the backend credentials first, like shared connections, and consumes the
-// answer. Owned by the worker's PrivatePool, which deletes it only between event-loop passes.
-class PrivateConn final : public EventHandler {
+// sent. Its BackendSocket sends AUTH with the backend credentials first, like shared connections,
+// and consumes the answer. Owned by the worker's PrivatePool, which deletes it only between
+// event-loop passes.
+class PrivateConn final : public EventHandler, private BackendSocket::Listener {
  public:
   PrivateConn(PrivatePool* pool, NodeAddress address, const BackendOptions& options);
   ~PrivateConn();
@@ -52,11 +52,13 @@ class PrivateConn final : public EventHandler {
   // Closes the socket now, without telling anyone (the pool discards it).
   void Close();
 
+  // Forwards to the socket, which is what the event loop calls.
   void OnEvents(uint32_t events) override;
 
-  const NodeAddress& address() const { return address_; }
-  const std::string& address_text() const { return address_text_; }
-  bool dead() const { return state_ == State::kDead; }
+  const NodeAddress& address() const { return socket_.address(); }
+  const std::string& address_text() const { return socket_.address_text(); }
+  // Failed, lost or closed (or not opened yet): it never carries anything again.
+  bool dead() const { return !socket_.open(); }
   // Clean for reuse by another client: nothing unread, unsent or still expected.
   bool quiet() const;
 
@@ -68,29 +70,18 @@ class PrivateConn final : public EventHandler {
   bool flush_scheduled = false;
 
  private:
-  enum class State { kConnecting, kConnected, kDead };
+  // --- BackendSocket::Listener ---
+  void OnSocketConnected() override {}
+  void OnSocketFrame(std::string_view frame) override;
+  void OnSocketFailed(const std::string& reason) override { Fail(reason, false); }
+  void OnSocketLost(const std::string& reason) override { Fail(reason, true); }
 
-  void OnConnectDone();
   void Fail(const std::string& reason, bool was_connected);
-  void ReadFrames();
-  // Returns false when the connection died or changed hands in a way that ends this read.
-  bool HandleFrame(std::string_view frame);
-  void UpdateInterest();
-  void CloseSocket();
 
   PrivatePool* pool_;
-  NodeAddress address_;
-  std::string address_text_;
   BackendOptions options_;
-  State state_ = State::kConnecting;
-  int fd_ = -1;
-  uint32_t registered_events_ = 0;
-  bool auth_pending_ = false;
-  size_t handling_size_ = 0;  // size of the frame being delivered, still in input_
-  Buffer output_;
-  Buffer input_;
-  ReplyScanner scanner_;
-  EventLoop::TimerId timer_ = 0;  // connect timeout, or the deferred failure report
+  EventLoop::TimerId timer_ = 0;  // the deferred report of a connect that failed at once
+  BackendSocket socket_;          // last: it reports to the members above
 };
 
 }  // namespace slotplane::dataplane

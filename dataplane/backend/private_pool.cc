@@ -116,10 +116,4 @@ void PrivatePool::CollectGarbage() {
   graveyard_.clear();
 }
 
-size_t PrivatePool::idle_connections() const {
-  size_t n = 0;
-  for (const auto& [address, list] : idle_) n += list.size();
-  return n;
-}
-
 }  // namespace slotplane::dataplane

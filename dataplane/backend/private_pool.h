@@ -54,9 +54,6 @@ class PrivatePool {
   // Deletes discarded connections. Between loop passes only.
   void CollectGarbage();
   void set_options(BackendOptions options) { options_ = std::move(options); }
-  void set_max_idle_per_node(int n) { max_idle_per_node_ = n; }
-  size_t open_connections() const { return conns_.size(); }
-  size_t idle_connections() const;
 
  private:
   void RemoveFromIdle(PrivateConn* conn);

@@ -1,0 +1,250 @@
+#include "dataplane/backend/backend_socket.h"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/strings.h"
+#include "dataplane/net/socket.h"
+
+namespace slotplane::dataplane {
+namespace {
+
+constexpr int kMaxIovecs = 128;
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr int kMaxReadsPerEvent = 16;
+constexpr std::string_view kReadonly = "*1\r\n$8\r\nREADONLY\r\n";
+
+void AppendBulk(Buffer* out, std::string_view s) {
+  out->Append(absl::StrCat("$", s.size(), "\r\n"));
+  out->Append(s);
+  out->Append("\r\n");
+}
+
+// The text of an error frame, without the leading '-' and the trailing CRLF.
+std::string_view ErrorText(std::string_view frame) {
+  frame.remove_prefix(1);
+  while (!frame.empty() && (frame.back() == '\n' || frame.back() == '\r')) frame.remove_suffix(1);
+  return frame;
+}
+
+}  // namespace
+
+void LogOwnCommandError(std::string_view address_text, std::string_view frame) {
+  SP_LOG(kWarning) << "cluster node " << address_text << " answered " << ErrorText(frame)
+                   << " to a command of the proxy's own (ASKING or READONLY)";
+}
+
+BackendSocket::BackendSocket(EventLoop* loop, NodeAddress address, Listener* listener,
+                             WriteSource* source, size_t keep_idle_buffer)
+    : loop_(loop),
+      address_(std::move(address)),
+      address_text_(address_.ToString()),
+      listener_(listener),
+      source_(source),
+      keep_idle_buffer_(keep_idle_buffer) {}
+
+BackendSocket::~BackendSocket() { Close(); }
+
+absl::Status BackendSocket::Connect(const BackendOptions& options) {
+  absl::StatusOr<int> fd = ConnectNonBlocking(address_.host, address_.port);
+  if (!fd.ok()) return fd.status();
+  fd_ = *fd;
+  state_ = State::kConnecting;
+  QueueHandshake(options);
+  registered_events_ = EPOLLOUT;
+  loop_->Add(fd_, registered_events_, this);
+  const int timeout_ms = options.connect_timeout_ms;
+  connect_timer_ = loop_->RunAfter(timeout_ms, [this, timeout_ms] {
+    connect_timer_ = 0;
+    if (state_ == State::kConnecting) {
+      Fail(absl::StrCat("connect timed out after ", timeout_ms, " ms"));
+    }
+  });
+  return absl::OkStatus();
+}
+
+// AUTH, then READONLY: written before anything the owner queued, answered in this order.
+void BackendSocket::QueueHandshake(const BackendOptions& options) {
+  handshake_size_ = handshake_done_ = 0;
+  if (!options.auth_password.empty()) {
+    if (options.auth_user.empty()) {
+      output_.Append("*2\r\n$4\r\nAUTH\r\n");
+    } else {
+      output_.Append("*3\r\n$4\r\nAUTH\r\n");
+      AppendBulk(&output_, options.auth_user);
+    }
+    AppendBulk(&output_, options.auth_password);
+    handshake_[handshake_size_++] = HandshakeStep::kAuth;
+  }
+  if (options.readonly) {
+    output_.Append(kReadonly);
+    handshake_[handshake_size_++] = HandshakeStep::kReadonly;
+  }
+}
+
+void BackendSocket::Write(std::string_view bytes) {
+  if (state_ == State::kClosed) return;
+  output_.Append(bytes);
+}
+
+void BackendSocket::Close() {
+  loop_->Cancel(connect_timer_);
+  connect_timer_ = 0;
+  if (fd_ >= 0) {
+    loop_->Remove(fd_);
+    close(fd_);
+    fd_ = -1;
+  }
+  registered_events_ = 0;
+  state_ = State::kClosed;
+  handshake_size_ = handshake_done_ = 0;
+  delivering_size_ = 0;
+  input_.Clear();
+  output_.Clear();
+  scanner_.Reset();
+  ++generation_;
+}
+
+void BackendSocket::Fail(const std::string& reason) {
+  Close();
+  listener_->OnSocketFailed(reason);
+}
+
+void BackendSocket::Lose(const std::string& reason) {
+  Close();
+  listener_->OnSocketLost(reason);
+}
+
+void BackendSocket::OnEvents(uint32_t events) {
+  if (state_ == State::kConnecting) {
+    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) OnConnectDone();
+    return;
+  }
+  if (state_ != State::kConnected) return;
+  const uint64_t generation = generation_;
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) ReadFrames();
+  if (generation_ == generation && (events & EPOLLOUT)) Flush();
+}
+
+void BackendSocket::OnConnectDone() {
+  const int err = SocketError(fd_);
+  if (err != 0) {
+    Fail(std::strerror(err));
+    return;
+  }
+  loop_->Cancel(connect_timer_);
+  connect_timer_ = 0;
+  state_ = State::kConnected;
+  const uint64_t generation = generation_;
+  listener_->OnSocketConnected();
+  if (generation_ == generation) Flush();
+}
+
+void BackendSocket::ReadFrames() {
+  for (int i = 0; i < kMaxReadsPerEvent; ++i) {
+    char* space = input_.PrepareWrite(kReadChunk);
+    const size_t room = input_.writable();
+    const ssize_t n = ReadSome(space, room);
+    if (n == 0) {
+      Lose("closed by the node");
+      return;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) break;
+      Lose(std::strerror(errno));
+      return;
+    }
+    input_.Commit(static_cast<size_t>(n));
+    if (!DeliverFrames()) return;
+    if (static_cast<size_t>(n) < room) break;
+  }
+  input_.ShrinkIfIdle(keep_idle_buffer_);
+}
+
+bool BackendSocket::DeliverFrames() {
+  while (!input_.empty()) {
+    const ScanStatus status = scanner_.Scan(input_.data(), input_.size());
+    if (status == ScanStatus::kNeedMore) break;
+    if (status == ScanStatus::kError) {
+      Lose(absl::StrCat("malformed reply: ", scanner_.error()));
+      return false;
+    }
+    const size_t size = scanner_.frame_size();
+    const std::string_view frame(input_.data(), size);
+    if (handshake_pending()) {
+      if (!HandshakeReply(frame)) return false;
+    } else {
+      const uint64_t generation = generation_;
+      delivering_size_ = size;
+      listener_->OnSocketFrame(frame);
+      if (generation_ != generation) return false;  // closed: the buffer was cleared
+      delivering_size_ = 0;
+    }
+    input_.Consume(size);
+  }
+  return true;
+}
+
+bool BackendSocket::HandshakeReply(std::string_view frame) {
+  const HandshakeStep step = handshake_[handshake_done_++];
+  if (frame[0] != '-') return true;
+  if (step == HandshakeStep::kAuth) {
+    Fail(absl::StrCat("AUTH rejected: ", AbslView(ErrorText(frame))));
+    return false;
+  }
+  LogOwnCommandError(address_text_, frame);
+  return true;
+}
+
+void BackendSocket::Flush() {
+  if (state_ != State::kConnected) return;
+  for (;;) {
+    iovec iov[kMaxIovecs];
+    int count = 0;
+    if (!output_.empty()) {
+      iov[0].iov_base = const_cast<char*>(output_.data());
+      iov[0].iov_len = output_.size();
+      count = 1;
+    }
+    if (source_ != nullptr) count += source_->GatherUnsent(iov + count, kMaxIovecs - count);
+    size_t total = 0;
+    for (int i = 0; i < count; ++i) total += iov[i].iov_len;
+    if (total == 0) break;
+    const ssize_t n = WriteSome(iov, count);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) break;
+      Lose(std::strerror(errno));
+      return;
+    }
+    const size_t written = static_cast<size_t>(n);
+    const size_t from_buffer = std::min(written, output_.size());
+    output_.Consume(from_buffer);
+    if (written > from_buffer) source_->ConsumeUnsent(written - from_buffer);
+    if (written < total) break;  // the kernel's buffer is full
+  }
+  if (output_.empty()) output_.ShrinkIfIdle(keep_idle_buffer_);
+  UpdateInterest();
+}
+
+void BackendSocket::UpdateInterest() {
+  if (fd_ < 0) return;
+  uint32_t wanted = EPOLLIN;
+  if (!output_.empty() || (source_ != nullptr && source_->HasUnsent())) wanted |= EPOLLOUT;
+  if (wanted == registered_events_) return;
+  registered_events_ = wanted;
+  loop_->Modify(fd_, wanted, this);
+}
+
+ssize_t BackendSocket::ReadSome(char* data, size_t size) { return read(fd_, data, size); }
+
+ssize_t BackendSocket::WriteSome(const iovec* iov, int count) { return writev(fd_, iov, count); }
+
+}  // namespace slotplane::dataplane
