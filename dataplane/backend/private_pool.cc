@@ -68,6 +68,7 @@ void PrivatePool::Discard(PrivateConn* conn) {
   if (conn->discarded) return;
   conn->user = nullptr;
   conn->discarded = true;
+  conn->flush_scheduled = false;  // skipped by the flush list, erased from it before deletion
   if (conn->idle) RemoveFromIdle(conn);
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
@@ -91,28 +92,13 @@ void PrivatePool::OnOrphanFrame(PrivateConn* conn) {
   Discard(conn);
 }
 
-void PrivatePool::ScheduleFlush(PrivateConn* conn) {
-  conn->flush_scheduled = true;
-  to_flush_.push_back(conn);
-}
-
-bool PrivatePool::FlushScheduled() {
-  if (to_flush_.empty()) return false;
-  flushing_.swap(to_flush_);
-  for (PrivateConn* conn : flushing_) {
-    if (conn->flush_scheduled && !conn->discarded) conn->Flush();
-  }
-  flushing_.clear();
-  return true;
-}
+void PrivatePool::ScheduleFlush(PrivateConn* conn) { to_flush_.Schedule(conn); }
 
 void PrivatePool::CollectGarbage() {
   if (graveyard_.empty()) return;
   // A discarded connection may still sit in to_flush_ when it was discarded after the last
   // flush round; drop those entries before the objects go.
-  to_flush_.erase(std::remove_if(to_flush_.begin(), to_flush_.end(),
-                                 [](PrivateConn* c) { return c->discarded; }),
-                  to_flush_.end());
+  to_flush_.EraseIf([](PrivateConn* c) { return c->discarded; });
   graveyard_.clear();
 }
 

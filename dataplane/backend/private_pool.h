@@ -8,6 +8,7 @@
 #include "common/cluster_view.h"
 #include "dataplane/backend/backend_conn.h"
 #include "dataplane/backend/private_conn.h"
+#include "dataplane/net/flush_list.h"
 
 namespace slotplane::dataplane {
 
@@ -49,11 +50,13 @@ class PrivatePool {
 
   // --- for the worker ---
   // Writes what the pass queued on private connections; true when there was anything.
-  bool FlushScheduled();
+  bool FlushScheduled() { return to_flush_.FlushAll(); }
   bool flush_pending() const { return !to_flush_.empty(); }
   // Deletes discarded connections. Between loop passes only.
   void CollectGarbage();
   void set_options(BackendOptions options) { options_ = std::move(options); }
+  // connections-pool-size: idle connections kept per node (a policy change).
+  void set_max_idle_per_node(int n) { max_idle_per_node_ = n; }
 
  private:
   void RemoveFromIdle(PrivateConn* conn);
@@ -65,8 +68,7 @@ class PrivatePool {
   absl::flat_hash_map<PrivateConn*, std::unique_ptr<PrivateConn>> conns_;
   absl::flat_hash_map<std::string, std::vector<PrivateConn*>> idle_;  // by address text
   std::vector<std::unique_ptr<PrivateConn>> graveyard_;
-  std::vector<PrivateConn*> to_flush_;
-  std::vector<PrivateConn*> flushing_;
+  FlushList<PrivateConn> to_flush_;
 };
 
 }  // namespace slotplane::dataplane

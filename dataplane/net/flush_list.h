@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 namespace slotplane::dataplane {
@@ -18,6 +19,11 @@ class FlushList {
     pending_.push_back(item);
   }
   bool empty() const { return pending_.empty(); }
+  // Drops the listed items for which pred(item) holds: those about to be deleted.
+  template <typename Pred>
+  void EraseIf(Pred pred) {
+    pending_.erase(std::remove_if(pending_.begin(), pending_.end(), pred), pending_.end());
+  }
   // Flushes what was scheduled so far; false when nothing was.
   bool FlushAll() {
     if (pending_.empty()) return false;

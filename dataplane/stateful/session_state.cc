@@ -355,10 +355,11 @@ void SessionState::OnPrivateFrame(PrivateConn* conn, std::string_view frame) {
     call_->OnFrame(frame);
     return;
   }
-  // Nothing is expected on an idle WATCH connection: its state is unknown now.
+  // Nothing is expected on an idle WATCH connection: its state is unknown now. A call that holds
+  // it without awaiting a frame yet (still waiting for the client's earlier replies) must not
+  // keep it either: the connection counts as lost for both.
   SP_LOG(kDebug) << "unexpected frame on a private connection to " << conn->address_text();
-  if (conn == watches_.conn) watches_.Lose();
-  worker_->private_pool().Discard(conn);
+  OnPrivateConnLost(conn, errors::ConnectionLost(conn->address_text()));
 }
 
 void SessionState::OnPrivateConnLost(PrivateConn* conn, const std::string& error) {
