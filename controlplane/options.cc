@@ -109,6 +109,10 @@ absl::Status CheckCombinations(const ControlOptions& options) {
 
 }  // namespace
 
+ProcessOptions ControlOptions::Process() const {
+  return {log_level, logfile, pidfile, /*daemonize=*/false};
+}
+
 absl::Status ApplyControlOption(ControlOptions* options, const std::string& name,
                                 const std::vector<std::string>& values) {
   absl::Status s = Table().Apply(options, name, values);

@@ -203,6 +203,8 @@ absl::Status CheckCombinations(const ProxyOptions& options) {
 
 }  // namespace
 
+ProcessOptions ProxyOptions::Process() const { return {log_level, logfile, pidfile, daemonize}; }
+
 int ProxyOptions::EffectiveThreads() const {
   if (threads > 0) return threads;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/cluster_view.h"
+#include "common/daemon.h"
 #include "common/fleet_options.h"
 #include "common/logging.h"
 #include "dataplane/core/client_user.h"
@@ -46,6 +47,9 @@ struct ProxyOptions : FleetSettings {
   std::string control_plane_tls_cert;    // client certificate (mTLS), with the key
   std::string control_plane_tls_key;
   std::string proxy_id;  // empty: hostname:port
+
+  // log-level, logfile, pidfile and daemonize, for RunDaemon (common/daemon.h).
+  ProcessOptions Process() const;
 
   int EffectiveThreads() const;
   // proxy_id, or hostname:port when it is empty.
