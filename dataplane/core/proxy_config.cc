@@ -43,38 +43,58 @@ std::string UnsupportedRule(const std::string& rule) {
                       " is not supported: slotplane users have access to every key and command");
 }
 
-absl::Status ApplyUserRule(ClientUser* user, const std::string& rule) {
-  std::string lower = absl::AsciiStrToLower(rule);
-  if (lower == "on") {
-    user->enabled = true;
-  } else if (lower == "off") {
-    user->enabled = false;
-  } else if (lower == "nopass") {
-    user->nopass = true;
-    user->password_sha256.clear();
-  } else if (lower == "resetpass") {
+// Rules that are one word and change the user's state, not its passwords' list.
+struct KeywordRule {
+  const char* name;
+  void (*apply)(ClientUser* user);
+};
+
+constexpr KeywordRule kKeywordRules[] = {
+    {"on", [](ClientUser* user) { user->enabled = true; }},
+    {"off", [](ClientUser* user) { user->enabled = false; }},
+    {"nopass",
+     [](ClientUser* user) {
+       user->nopass = true;
+       user->password_sha256.clear();
+     }},
+    {"resetpass",
+     [](ClientUser* user) {
+       user->nopass = false;
+       user->password_sha256.clear();
+     }},
+    {"reset",
+     [](ClientUser* user) {
+       *user = ClientUser{user->name, {}, /*enabled=*/false, /*nopass=*/false};
+     }},
+};
+
+// `>password`, `#hash` add a password (and end nopass); `<password`, `!hash` remove one.
+void ApplyPasswordRule(ClientUser* user, char rule, const std::string& hash) {
+  RemoveHash(&user->password_sha256, hash);
+  if (rule == '>' || rule == '#') {
+    user->password_sha256.push_back(hash);
     user->nopass = false;
-    user->password_sha256.clear();
-  } else if (lower == "reset") {
-    *user = ClientUser{user->name, {}, /*enabled=*/false, /*nopass=*/false};
-  } else if (!rule.empty() && (rule[0] == '>' || rule[0] == '<')) {
-    std::string hash = Sha256Hex(std::string_view(rule).substr(1));
-    RemoveHash(&user->password_sha256, hash);
-    if (rule[0] == '>') {
-      user->password_sha256.push_back(hash);
-      user->nopass = false;
+  }
+}
+
+absl::Status ApplyUserRule(ClientUser* user, const std::string& rule) {
+  const std::string lower = absl::AsciiStrToLower(rule);
+  for (const KeywordRule& keyword : kKeywordRules) {
+    if (lower == keyword.name) {
+      keyword.apply(user);
+      return absl::OkStatus();
     }
-  } else if (!rule.empty() && (rule[0] == '#' || rule[0] == '!')) {
-    std::string hash = absl::AsciiStrToLower(rule.substr(1));
+  }
+  const char kind = rule.empty() ? '\0' : rule[0];
+  if (kind == '>' || kind == '<') {
+    ApplyPasswordRule(user, kind, Sha256Hex(std::string_view(rule).substr(1)));
+  } else if (kind == '#' || kind == '!') {
+    const std::string hash = absl::AsciiStrToLower(rule.substr(1));
     if (!IsSha256Hex(hash)) {
       return absl::InvalidArgumentError(
           "a password hash (#HASH, !HASH) is 64 hex digits (SHA-256)");
     }
-    RemoveHash(&user->password_sha256, hash);
-    if (rule[0] == '#') {
-      user->password_sha256.push_back(hash);
-      user->nopass = false;
-    }
+    ApplyPasswordRule(user, kind, hash);
   } else if (!IsFullAccessRule(lower)) {
     return absl::InvalidArgumentError(UnsupportedRule(rule));
   }
