@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/strings.h"
 
 namespace slotplane {
 namespace {
@@ -90,38 +91,39 @@ std::string NodeAddress::ToString() const {
 }
 
 absl::StatusOr<NodeAddress> ParseNodeAddress(std::string_view input) {
-  // Debian's Abseil has its own string_view type, which StrCat and SimpleAtoi need.
+  // Debian's Abseil has its own string_view type, which StrCat and SimpleAtoi need. Errors echo
+  // at most the start of a long input.
   const absl::string_view text(input.data(), input.size());
+  auto invalid = [input](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid address \"", Echoed(input), "\": ", why));
+  };
   NodeAddress address;
   absl::string_view host;
   absl::string_view port;
   if (!text.empty() && text.front() == '[') {
     const size_t close = text.find("]:");
     if (close == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid address \"", text, "\": expected \"[ipv6]:port\""));
+      return invalid("expected \"[ipv6]:port\"");
     }
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
   } else {
     const size_t colon = text.rfind(':');
     if (colon == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid address \"", text, "\": expected \"host:port\""));
+      return invalid("expected \"host:port\"");
     }
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
     if (host.find(':') != absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "invalid address \"", text, "\": an IPv6 host must be bracketed, as in \"[::1]:6379\""));
+      return invalid("an IPv6 host must be bracketed, as in \"[::1]:6379\"");
     }
   }
   if (host.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid address \"", text, "\": empty host"));
+    return invalid("empty host");
   }
   if (!ParsePort(port, &address.port)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid address \"", text, "\": port must be a number in 1-65535"));
+    return invalid("port must be a number in 1-65535");
   }
   address.host = std::string(host);
   return address;

@@ -15,7 +15,6 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<int> g_fd{STDERR_FILENO};
 
-constexpr const char* kLevelNames[] = {"debug", "info", "success", "warning", "error"};
 // One letter per level in each line, like Redis's log marks.
 constexpr char kLevelMarks[] = {'.', '-', '+', '#', '!'};
 
@@ -29,7 +28,7 @@ const char* Basename(const char* path) {
 
 bool ParseLogLevel(std::string_view text, LogLevel* level) {
   for (int i = 0; i <= static_cast<int>(LogLevel::kError); ++i) {
-    if (text == kLevelNames[i]) {
+    if (text == kLogLevelNames[i]) {
       *level = static_cast<LogLevel>(i);
       return true;
     }
@@ -41,7 +40,7 @@ bool ParseLogLevel(std::string_view text, LogLevel* level) {
   return false;
 }
 
-const char* LogLevelName(LogLevel level) { return kLevelNames[static_cast<int>(level)]; }
+const char* LogLevelName(LogLevel level) { return kLogLevelNames[static_cast<int>(level)]; }
 
 void SetLogLevel(LogLevel level) { g_level.store(static_cast<int>(level)); }
 

@@ -14,6 +14,9 @@ namespace slotplane {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kSuccess = 2, kWarning = 3, kError = 4 };
 
+// The level names, indexed by LogLevel. ParseLogLevel also takes "warn".
+inline constexpr const char* kLogLevelNames[] = {"debug", "info", "success", "warning", "error"};
+
 bool ParseLogLevel(std::string_view text, LogLevel* level);
 const char* LogLevelName(LogLevel level);
 

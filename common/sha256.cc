@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace slotplane {
@@ -21,6 +22,12 @@ std::string Sha256Hex(std::string_view data) {
     hex[2 * i + 1] = kHex[digest[i] & 0x0f];
   }
   return hex;
+}
+
+bool IsSha256Hex(std::string_view text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "absl/strings/string_view.h"
@@ -23,6 +24,17 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (x != y) return false;
   }
   return true;
+}
+
+// How much of a value an error message or a log line echoes.
+inline constexpr size_t kMaxEchoedBytes = 64;
+
+// `value` as messages echo it: whole up to kMaxEchoedBytes, else its first kMaxEchoedBytes bytes
+// and "…", so that a huge value (a config line, a CONFIG SET argument) never fills a log or a
+// reply. Never use it on a secret: a secret is not echoed at all.
+inline std::string Echoed(std::string_view value) {
+  if (value.size() <= kMaxEchoedBytes) return std::string(value);
+  return std::string(value.substr(0, kMaxEchoedBytes)) + "\u2026";
 }
 
 }  // namespace slotplane

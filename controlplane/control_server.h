@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/daemon.h"
 #include "controlplane/admin/admin_auth.h"
 #include "controlplane/admin/admin_service.h"
 #include "controlplane/discovery/topology_poller.h"
@@ -13,6 +14,7 @@
 #include "controlplane/store/policy_store.h"
 #include "controlplane/watch/watch_hub.h"
 #include "controlplane/watch/watch_service.h"
+#include "grpc/grpc.h"
 #include "grpcpp/server.h"
 #include "prometheus/exposer.h"
 
@@ -21,23 +23,31 @@ namespace slotplane::control {
 // slotplane-control: the store, the versioned state, the topology poller, the gRPC server with
 // the ProxyDiscovery and Admin services (plus grpc.health.v1.Health), and /metrics. Start() and
 // Stop() are called from the main thread; everything else runs on gRPC's threads, the poller's
-// thread and the metrics server's.
-class ControlServer {
+// thread and the metrics server's. It holds the process's gRPC runtime: destroying it shuts gRPC
+// down blocking, so that no background thread of gRPC outlives it.
+class ControlServer final : public Service {
  public:
   explicit ControlServer(ControlOptions options) : options_(std::move(options)) {}
-  ~ControlServer() { Stop(); }
+  ~ControlServer() override { Stop(); }
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
 
   // Fails with a message for the operator (bad TLS files, a port in use, a damaged store, ...).
-  absl::Status Start();
+  absl::Status Start() override;
   // Ends every watch stream (UNAVAILABLE, so proxies reconnect elsewhere or later) and waiting
   // call, lets running admin calls finish (bounded), stops polling. Idempotent.
-  void Stop();
+  void Stop() override;
 
  private:
+  // grpc_init() for the server's lifetime, grpc_shutdown_blocking() after everything else.
+  struct GrpcRuntime {
+    GrpcRuntime() { grpc_init(); }
+    ~GrpcRuntime() { grpc_shutdown_blocking(); }
+  };
+
   absl::Status StartGrpc();
 
+  const GrpcRuntime grpc_runtime_;  // first: constructed first, destroyed last
   const ControlOptions options_;
   std::unique_ptr<ControlMetrics> metrics_;
   std::unique_ptr<AdminAuth> auth_;

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/cluster_view.h"
+#include "common/daemon.h"
 #include "common/logging.h"
 
 namespace slotplane::control {
@@ -33,6 +34,9 @@ struct ControlOptions {
   // Other fleet-wide options given to slotplane-control (e.g. `enable-cross-slot yes`): the
   // initial values of a new store's policy. Ignored once the store holds a policy.
   std::map<std::string, std::string> initial_policy;
+
+  // log-level, logfile and pidfile, for RunDaemon (common/daemon.h).
+  ProcessOptions Process() const;
 };
 
 // Applies one option by its config-file name. Fleet-wide policy options go to initial_policy

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "common/cluster_view_proto.h"
 #include "common/logging.h"
+#include "common/strings.h"
 #include "controlplane/admin/version_waiter.h"
 #include "controlplane/policy/policy_options.h"
 #include "controlplane/policy/users.h"
@@ -28,11 +29,13 @@ std::string Origin(const std::string& origin, const grpc::ServerContext& context
   return origin.empty() ? context.peer() : absl::StrCat(origin, " from ", context.peer());
 }
 
-// "enable-cross-slot=yes, auth=(secret)": what an update changes, for the log.
+// "enable-cross-slot=yes, auth=(secret)": what an update changes, for the log (values as
+// Echoed shows them, never a secret's).
 std::string DescribeOptions(const std::vector<std::pair<std::string, std::string>>& options) {
   std::vector<std::string> parts;
   for (const auto& [name, value] : options) {
-    parts.push_back(absl::StrCat(name, "=", IsSecretOption(name) ? "(secret)" : value));
+    parts.push_back(
+        absl::StrCat(Echoed(name), "=", IsSecretOption(name) ? "(secret)" : Echoed(value)));
   }
   return absl::StrJoin(parts, ", ");
 }

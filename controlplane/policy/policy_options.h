@@ -9,8 +9,9 @@
 
 // The fleet-wide options of a Policy by their proxy.conf names ("enable-cross-slot",
 // "maxclients", ...): parsing and validation of proxy.conf values, display as PROXY CONFIG GET
-// shows them, and the defaults of a fresh policy. Used by the admin API (UpdatePolicy,
-// GetConfig) and by slotplane-control's own options (initial values of a new store).
+// shows them, and the defaults of a fresh policy, all from the fleet option table
+// (common/fleet_options.h). Used by the admin API (UpdatePolicy, GetConfig) and by
+// slotplane-control's own options (initial values of a new store).
 namespace slotplane::control {
 
 // A policy with every field set to redis-cluster-proxy's default (a fresh store starts here).

@@ -17,12 +17,14 @@ struct ConvertedSnapshot {
   ProxyPolicyPtr policy;
 };
 
-// The policy of a snapshot. A field the control plane leaves unset (0 or empty: limits, log
-// level, backend password, users) takes this proxy's own option from `local`. Fails, naming the
-// field, on anything this proxy cannot apply: an unknown read policy, an unknown log level, a
-// user without a name or listed twice, a password hash that is not 64 hex digits, a limit out of
-// the range the option allows, or a maxclients above `max_clients_possible` (what this process
-// can serve with its open-files limit, see MaxClientsForOpenFiles; 0 skips that check).
+// The policy of a snapshot: every fleet option (common/fleet_options.h's TakeFleetSettings) and
+// the client users. A field the control plane leaves unset (0 or empty: limits, pool sizes, log
+// level, backend password, users) takes this proxy's own option from `local`; the backend user
+// comes with the backend password. Fails, naming the field, on anything this proxy cannot apply:
+// a value outside the option's range, an unknown read policy or log level, a user without a name
+// or listed twice, a password hash that is not 64 hex digits, or a maxclients above
+// `max_clients_possible` (what this process can serve with its open-files limit, see
+// MaxClientsForOpenFiles; 0 skips that check).
 absl::StatusOr<ProxyPolicy> PolicyFromProto(const v1::Policy& policy, const ProxyOptions& local,
                                             int64_t max_clients_possible);
 

@@ -7,45 +7,31 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/cluster_view.h"
+#include "common/daemon.h"
+#include "common/fleet_options.h"
 #include "common/logging.h"
 #include "dataplane/core/client_user.h"
 
 namespace slotplane::dataplane {
 
 // Every setting of slotplane-proxy. Names and meanings follow redis-cluster-proxy's proxy.conf
-// (see docs/configuration.md); slotplane's own additions are marked.
-struct ProxyOptions {
+// (see README.md); slotplane's own additions are marked. The fleet options (enable-cross-slot,
+// read-policy, log-level, maxclients, the limits, auth, auth-user, the pool and dump options) are
+// the FleetSettings fields (common/fleet_options.h); the fields below are this process's own.
+struct ProxyOptions : FleetSettings {
   uint16_t port = 7777;
   std::vector<std::string> bind;  // empty: all interfaces (0.0.0.0)
   int threads = 0;                // 0: one per core
-  int maxclients = 10000;
-  int tcpkeepalive = 300;  // seconds; 0 disables
+  int tcpkeepalive = 300;         // seconds; 0 disables
   int tcp_backlog = 511;
   bool daemonize = false;
   std::string pidfile;
   std::string logfile;
-  LogLevel log_level = LogLevel::kInfo;
   std::vector<NodeAddress> entry_points;  // `cluster` / `entry-point`, repeatable
-  std::string auth;                       // password the proxy sends to the cluster nodes
-  std::string auth_user;                  // ACL user for `auth` (Redis 6+)
-  bool enable_cross_slot = false;
-  std::string read_policy = "master";  // slotplane: master|prefer-master|replica|prefer-replica|any
-  int connections_pool_size = 10;      // accepted for compatibility; private connections (later)
-  int connections_pool_min_size = 10;
-  int connections_pool_spawn_every = 50;
-  int connections_pool_spawn_rate = 2;
   std::string disable_multiplexing = "auto";
-  bool dump_queries = false;  // accepted for compatibility; no effect
-  bool dump_buffer = false;
-  bool dump_queues = false;
   // slotplane additions.
-  int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
-  int64_t max_multibulk_len = 1024 * 1024;
-  int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
   int topology_refresh_interval_ms = 5000;  // periodic CLUSTER SHARDS poll
   int backend_connect_timeout_ms = 1000;
-  int max_redirects = 5;  // MOVED/ASK hops per request before giving up
-  int tryagain_retries = 5;
   std::string metrics_bind = "127.0.0.1";  // Prometheus /metrics address
   int metrics_port = 0;                    // 0: no metrics endpoint
   // slotplane: client authentication. `requirepass` is the password of the `default` user (as in
@@ -62,13 +48,17 @@ struct ProxyOptions {
   std::string control_plane_tls_key;
   std::string proxy_id;  // empty: hostname:port
 
+  // log-level, logfile, pidfile and daemonize, for RunDaemon (common/daemon.h).
+  ProcessOptions Process() const;
+
   int EffectiveThreads() const;
   // proxy_id, or hostname:port when it is empty.
   std::string EffectiveProxyId() const;
 };
 
 // Applies one option by its config-file name (`port`, `enable-cross-slot`, ...). Repeatable
-// options (`bind`, `cluster`, `entry-point`) append. Errors name the option and the bad value.
+// options (`bind`, `cluster`, `entry-point`, `user`) append. Errors name the option and show at
+// most the start of the bad value (never a password); NotFound for unknown names.
 absl::Status ApplyOption(ProxyOptions* options, const std::string& name,
                          const std::vector<std::string>& values);
 
@@ -84,10 +74,10 @@ std::vector<std::string> OptionNames();
 // password, as in Redis.
 absl::StatusOr<ClientUser> ParseUserRules(const std::vector<std::string>& values);
 
-// Parses the command line: `-c FILE` (read first, then the other flags override it),
-// `-p PORT`, `--name value` for any option, `--name` alone for a yes/no option, and positional
-// `host:port` entry points. `-h`/`--help` and `--version` return a Cancelled status whose message
-// is the text to print.
+// Parses the command line (common/option_table.h's ReadCommandLine): `-c FILE` (read first,
+// then the other flags override it), `-p PORT`, `--name value` for any option, `--name` alone
+// for a yes/no option, and positional `host:port` entry points. `-h`/`--help` and `--version`
+// return a Cancelled status whose message is the text to print.
 absl::StatusOr<ProxyOptions> ParseCommandLine(int argc, const char* const* argv);
 
 std::string UsageText();

@@ -87,6 +87,8 @@ TEST(PolicyOptionsTest, PerProcessAndUnknownOptionsAreRefused) {
   }
   absl::Status s = SetPolicyOption(&policy, "no-such-option", "1");
   EXPECT_EQ(Message(s), "unknown option 'no-such-option'");
+  s = SetPolicyOption(&policy, std::string(100000, 'x'), "1");
+  EXPECT_LT(Message(s).size(), 100u) << "a huge name is not echoed whole";
   EXPECT_FALSE(IsPolicyOption("port"));
   EXPECT_TRUE(IsPolicyOption("Enable-Cross-Slot"));
   EXPECT_TRUE(IsSecretOption("auth"));

@@ -83,6 +83,24 @@ TEST(SnapshotConvertTest, UnsetFieldsTakeTheProxysOwnOptions) {
   EXPECT_TRUE(policy->auth_required);
 }
 
+TEST(SnapshotConvertTest, TheBackendUserComesWithTheBackendPassword) {
+  ProxyOptions local;
+  local.auth = "local-pw";
+  local.auth_user = "local-user";
+  v1::Policy policy;
+  policy.mutable_backend()->set_user("fleet-user");
+  auto converted = PolicyFromProto(policy, local, 0);
+  ASSERT_TRUE(converted.ok()) << converted.status();
+  EXPECT_EQ(converted->backend_user, "local-user") << "no password: both stay this proxy's";
+  EXPECT_EQ(converted->backend_password, "local-pw");
+  policy.mutable_backend()->set_password("fleet-pw");
+  policy.mutable_backend()->clear_user();
+  converted = PolicyFromProto(policy, local, 0);
+  ASSERT_TRUE(converted.ok()) << converted.status();
+  EXPECT_EQ(converted->backend_user, "") << "the fleet's password alone: AUTH <password>";
+  EXPECT_EQ(converted->backend_password, "fleet-pw");
+}
+
 TEST(SnapshotConvertTest, NoShardsMeansNoTopologyYet) {
   v1::ProxyConfig config = ValidConfig();
   config.clear_topology();
@@ -120,6 +138,9 @@ TEST(SnapshotConvertTest, RejectsWhatTheProxyCannotApply) {
       {"limit out of range",
        [](v1::ProxyConfig* c) { c->mutable_policy()->mutable_limits()->set_max_redirects(1000); },
        "max-redirects 1000 is out of range"},
+      {"pool size out of range",
+       [](v1::ProxyConfig* c) { c->mutable_policy()->set_connections_pool_size(5000); },
+       "policy: connections-pool-size 5000 is out of range (0..1000)"},
       {"negative limit",
        [](v1::ProxyConfig* c) { c->mutable_policy()->mutable_limits()->set_maxclients(-1); },
        "maxclients -1"},

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -78,6 +79,42 @@ TEST(ProxyConfigTest, BadValuesNameTheOption) {
     ASSERT_FALSE(o.ok()) << c.expected;
     EXPECT_NE(o.status().message().find(c.expected), std::string::npos) << o.status();
   }
+}
+
+TEST(ProxyConfigTest, ErrorsShowNoPasswordAndOnlyTheStartOfAHugeValue) {
+  for (const char* rules : {"dave on >hunter2 secretword", "dave on >hunter2 #12345"}) {
+    auto o = Parse({"h:1", "--user", rules});
+    ASSERT_FALSE(o.ok()) << rules;
+    const std::string message(o.status().message());
+    EXPECT_NE(message.find("option 'user': user 'dave'"), std::string::npos) << message;
+    EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+    EXPECT_EQ(message.find("secretword"), std::string::npos) << message;
+    EXPECT_EQ(message.find("12345"), std::string::npos) << message;
+  }
+  auto key_rule = Parse({"h:1", "--user", "dave on >hunter2 ~cache:*"});
+  ASSERT_FALSE(key_rule.ok());
+  EXPECT_NE(key_rule.status().message().find("ACL rule '~cache:*' is not supported"),
+            std::string::npos)
+      << "a key rule is no password: it is named";
+
+  const std::string huge(100000, '9');
+  auto o = Parse({"h:1", "--maxclients", huge.c_str()});
+  ASSERT_FALSE(o.ok());
+  EXPECT_LT(o.status().message().size(), 200u);
+  EXPECT_NE(o.status().message().find("'maxclients'"), std::string::npos) << o.status();
+}
+
+TEST(ProxyConfigTest, EveryFleetOptionIsAnOption) {
+  const std::vector<std::string> names = OptionNames();
+  for (const FleetOption& option : FleetOptions()) {
+    EXPECT_EQ(std::count(names.begin(), names.end(), option.name()), 1) << option.name();
+  }
+  auto o = Parse({"h:1", "--dump-queries", "--connections-pool-size", "3", "--read-policy", "any"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->dump_queries);
+  EXPECT_EQ(o->connections_pool_size, 3);
+  EXPECT_EQ(o->read_policy, ReadPolicy::kAny);
+  EXPECT_EQ(*GetOption(*o, "read-policy"), "any");
 }
 
 TEST(ProxyConfigTest, ConfigFileErrorsNameFileAndLine) {

@@ -1,0 +1,114 @@
+#include "common/daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/strings.h"
+
+namespace slotplane {
+namespace {
+
+// Fork, setsid, stdio to /dev/null (no second fork: slotplane never opens a terminal).
+bool Daemonize() {
+  const pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid > 0) _exit(0);
+  setsid();
+  const int null = open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    dup2(null, STDIN_FILENO);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    if (null > STDERR_FILENO) close(null);
+  }
+  return true;
+}
+
+void PrintError(std::string_view program, const std::string& message) {
+  std::fprintf(stderr, "%s: %s\n", std::string(program).c_str(), message.c_str());
+}
+
+bool SetUpProcess(std::string_view program, const ProcessOptions& process) {
+  SetLogLevel(process.log_level);
+  if (!process.logfile.empty() && !SetLogFile(process.logfile)) {
+    PrintError(program, "cannot open logfile '" + process.logfile + "': " + std::strerror(errno));
+    return false;
+  }
+  if (process.daemonize && !Daemonize()) {
+    PrintError(program, std::string("cannot daemonize: ") + std::strerror(errno));
+    return false;
+  }
+  if (!process.pidfile.empty()) {
+    std::ofstream pidfile(process.pidfile);
+    pidfile << getpid() << "\n";
+    if (!pidfile) {
+      // A daemon's stderr is /dev/null: then the log is the only place to say it.
+      const std::string message = "cannot write pidfile '" + process.pidfile + "'";
+      if (process.daemonize) {
+        SP_LOG(kError) << message;
+      } else {
+        PrintError(program, message);
+      }
+      return false;
+    }
+  }
+  return true;
+}
+
+// Blocks the stop signals in this thread and every thread it starts later (threads inherit the
+// mask), so that the waiting thread alone receives them with sigwait.
+sigset_t BlockStopSignals() {
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+}  // namespace
+
+int ReportCommandLine(std::string_view program, const absl::Status& status) {
+  if (absl::IsCancelled(status)) {
+    std::fputs(std::string(status.message()).c_str(), stdout);
+    return 0;
+  }
+  PrintError(program,
+             absl::StrCat(status.message(), "\nRun '", AbslView(program), " --help' for usage."));
+  return 1;
+}
+
+int RunDaemon(std::string_view program, const ProcessOptions& process,
+              const std::function<std::unique_ptr<Service>()>& create) {
+  if (!SetUpProcess(program, process)) return 1;
+  sigset_t stop_signals = BlockStopSignals();
+  std::unique_ptr<Service> service = create();
+  int exit_code = 0;
+  if (absl::Status s = service->Start(); !s.ok()) {
+    SP_LOG(kError) << "cannot start: " << s.message();
+    exit_code = 1;
+  } else {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    SP_LOG(kInfo) << "received " << strsignal(signal_number) << ", shutting down";
+    service->Stop();
+  }
+  service.reset();
+  if (!process.pidfile.empty()) unlink(process.pidfile.c_str());
+  if (exit_code == 0) {
+    SP_LOG(kInfo) << "bye";
+  }
+  return exit_code;
+}
+
+void RequestStop() { kill(getpid(), SIGTERM); }
+
+}  // namespace slotplane

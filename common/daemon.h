@@ -1,0 +1,60 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/logging.h"
+
+// What the main() of every slotplane daemon (slotplane-proxy, slotplane-control) does around its
+// service: report the command line's outcome, set up logging, daemonize, write the pidfile,
+// route the stop signals to one waiting thread, and shut down in order.
+namespace slotplane {
+
+// The per-process options every daemon has.
+struct ProcessOptions {
+  LogLevel log_level = LogLevel::kInfo;
+  std::string logfile;  // empty: stderr
+  std::string pidfile;  // empty: none
+  bool daemonize = false;
+};
+
+// What a daemon runs. Created after the set-up (so after daemonize, and with SIGTERM and SIGINT
+// blocked: threads it starts inherit that mask and leave the stop signals to RunDaemon), started,
+// stopped after a stop signal (only when Start succeeded), destroyed last.
+class Service {
+ public:
+  virtual ~Service() = default;
+  // Fails with a message for the operator (a port in use, bad TLS files, ...).
+  virtual absl::Status Start() = 0;
+  virtual void Stop() = 0;
+};
+
+// main()'s exit code when parsing the command line gave `status` instead of options: Cancelled
+// carries the --help or --version text, printed on stdout (0); anything else is an error,
+// printed on stderr with a pointer to --help (1).
+int ReportCommandLine(std::string_view program, const absl::Status& status);
+
+// A daemon's life: sets the log level and log file, daemonizes (fork, setsid, stdio to
+// /dev/null), writes the pidfile, ignores SIGPIPE and blocks SIGTERM and SIGINT, creates and
+// starts the service, waits for SIGTERM or SIGINT (or RequestStop), stops and destroys it, and
+// removes the pidfile. Returns the exit code: 0 after a clean stop, 1 when set-up or start failed
+// (the reason is printed, or logged once logging is set up).
+int RunDaemon(std::string_view program, const ProcessOptions& process,
+              const std::function<std::unique_ptr<Service>()>& create);
+
+// A daemon's whole main(): ReportCommandLine unless `options` (what parsing the command line
+// gave) holds options; else RunDaemon with `options->Process()` and the service `create` makes.
+template <typename Options, typename Create>
+int DaemonMain(std::string_view program, const absl::StatusOr<Options>& options, Create create) {
+  if (!options.ok()) return ReportCommandLine(program, options.status());
+  return RunDaemon(program, options->Process(), [&] { return create(*options); });
+}
+
+// Makes RunDaemon stop the service, as SIGTERM does. Callable from any thread.
+void RequestStop();
+
+}  // namespace slotplane
