@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages slotplane needs to build, test, fuzz and run its local demo
-# cluster. Idempotent: checks each package with dpkg-query and runs apt-get (update + install)
-# only when something is missing. Uses sudo when not run as root.
+# Installs the Debian packages slotplane needs to build, test, fuzz, run its local demo cluster
+# and check its deployment files. Idempotent: checks each package with dpkg-query and runs
+# apt-get (update + install) only when something is missing. Uses sudo when not run as root.
+#
+#   scripts/bootstrap.sh               everything below
+#   scripts/bootstrap.sh --build-only  BUILD_PACKAGES only: what scripts/build.sh needs to build
+#                                      the three binaries (-DSLOTPLANE_TESTS=OFF); the Dockerfile
+#                                      uses this
 #
 # The redis-server package ships a system service. slotplane never uses it (its clusters run on
 # their own loopback ports), and the install keeps it from being started: if the host has no
@@ -9,13 +14,36 @@
 # install and removed afterwards.
 set -euo pipefail
 
-PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
+# Building the binaries (scripts/build.sh -DSLOTPLANE_TESTS=OFF).
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libhiredis-dev prometheus-cpp-dev libgtest-dev libssl-dev
+  libhiredis-dev prometheus-cpp-dev libssl-dev
+)
+# Development: tests, fuzzing, formatting, the local demo.
+PACKAGES=(
+  "${BUILD_PACKAGES[@]}" git libgtest-dev
   redis-server redis-tools python3 python3-redis
   clang clang-format libclang-rt-14-dev valgrind procps shellcheck curl
 )
+# Deploy checks (scripts/check_k8s.py, scripts/check_dockerfile.sh): kubectl (its built-in
+# kustomize) and PyYAML. A kubectl from another Debian package (e.g. `kubectl`, which ships
+# /usr/bin/kubectl too and conflicts with kubernetes-client) satisfies kubernetes-client.
+DEPLOY_CHECK_PACKAGES=(kubernetes-client python3-yaml)
+PACKAGES+=("${DEPLOY_CHECK_PACKAGES[@]}")
+
+case ${1:-} in
+  "") ;;
+  --build-only) PACKAGES=("${BUILD_PACKAGES[@]}") ;;
+  -h | --help)
+    sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+    exit 0
+    ;;
+  *)
+    printf 'bootstrap: error: unknown argument %s (try --build-only)\n' "$1" >&2
+    exit 1
+    ;;
+esac
 
 say() { printf 'bootstrap: %s\n' "$*"; }
 die() {
@@ -24,6 +52,9 @@ die() {
 }
 
 installed() {
+  if [[ $1 == kubernetes-client ]] && installed kubectl; then
+    return 0
+  fi
   [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]
 }
 
