@@ -6,7 +6,7 @@
 
 // The PROXY subcommands that live in their own files; ExecuteProxyCommand (proxy_command.cc)
 // dispatches to them. Each runs on the client's worker thread, checks its own arguments and
-// replies exactly once, now or later (through Worker::BeginAsync/FinishAsync).
+// replies exactly once, now or later (through ClientRegistry::BeginAsync/FinishAsync).
 namespace slotplane::dataplane {
 
 class ClientSession;
