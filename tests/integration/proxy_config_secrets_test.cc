@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -38,6 +39,17 @@ std::vector<std::string> Names(const Reply& reply) {
     names.push_back(reply.elements[i].str);
   }
   return names;
+}
+
+// A CONFIG GET reply as a map: a node lists the pairs of a glob in its dictionary's order, which
+// differs from node to node.
+std::map<std::string, std::string> PairMap(const Reply& reply) {
+  std::map<std::string, std::string> pairs;
+  EXPECT_EQ(reply.type, Reply::Type::kArray) << reply;
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    pairs[reply.elements[i].str] = reply.elements[i + 1].str;
+  }
+  return pairs;
 }
 
 class ProxyConfigSecretsTest : public ::testing::Test {
@@ -115,9 +127,12 @@ TEST_F(ProxyConfigSecretsTest, ConfigGetNeverReturnsSecrets) {
 }
 
 TEST_F(ProxyConfigSecretsTest, ConfigGetOfOtherParametersAnswersLikeANode) {
-  for (const std::string& pattern : {"maxmemory", "maxmemory*", "tls-key-file"}) {
+  for (const char* pattern : {"maxmemory", "maxmemory*", "tls-key-file"}) {
     const std::vector<std::string> get = {"CONFIG", "GET", pattern};
-    EXPECT_EQ(client_->Command(get), cluster_->Connect(0).value()->Command(get)) << pattern;
+    const Reply node = cluster_->Connect(0).value()->Command(get);
+    const Reply proxy = client_->Command(get);
+    EXPECT_EQ(proxy.elements.size(), node.elements.size()) << pattern;
+    EXPECT_EQ(PairMap(proxy), PairMap(node)) << pattern;
   }
   // Redis's own arity error passes through.
   EXPECT_TRUE(client_->Command({"CONFIG", "GET"}).IsError());
