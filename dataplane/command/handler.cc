@@ -40,6 +40,8 @@ constexpr HandlerEntry kHandlers[] = {
     {"cluster|shards", H::kClusterTopology},
     {"cluster|slots", H::kClusterTopology},
     {"command", H::kCommand},
+    {"config|get", H::kConfigGet},
+    {"config|set", H::kConfigSet},
     {"discard", H::kDiscard},
     {"echo", H::kEcho},
     {"exec", H::kExec},

@@ -58,6 +58,9 @@ enum class Handler : uint8_t {
   kPubsub,      // the PUBSUB container itself
   kPubsubHelp,  // PUBSUB HELP
   kXread,       // XREAD and XREADGROUP: blocking only with BLOCK
+  // CONFIG GET and SET keep the cluster's credentials in (config_secrets.h).
+  kConfigGet,
+  kConfigSet,
 };
 
 // The id for a lower-case command name ("get", "client|list"); kNone when it has none.

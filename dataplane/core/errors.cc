@@ -125,6 +125,12 @@ std::string Unsupported(std::string_view command, std::string_view why) {
   return Line(Cat({"ERR slotplane does not support '", Cut(command), "': ", why}));
 }
 
+std::string ConfigSetSecretRefused(std::string_view parameter) {
+  return Line(Cat({"ERR slotplane: CONFIG SET ", Cut(parameter),
+                   " is refused through the proxy: cluster credentials are managed by slotplane "
+                   "(auth / the control plane)"}));
+}
+
 std::string NotYetSupported(std::string_view command) {
   return Line(Cat({"ERR slotplane does not support '", Cut(command),
                    "' yet (it needs fan-out or a private connection)"}));

@@ -47,6 +47,9 @@ std::string FromNode(std::string_view error_frame, std::string_view address, siz
 std::string InvalidCursor();  // SCAN with a cursor the proxy did not hand out
 std::string Unsupported(std::string_view command, std::string_view why);
 std::string NotYetSupported(std::string_view command);
+// CONFIG SET of a secret parameter (config_secrets.h), named as the client spelled it; the value
+// is never echoed.
+std::string ConfigSetSecretRefused(std::string_view parameter);
 std::string MaxClients();
 std::string Generic(std::string_view message);  // "-ERR <message>"
 // Client authentication, in Redis's words.

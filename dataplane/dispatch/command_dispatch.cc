@@ -88,6 +88,10 @@ void CommandDispatcher::Route(ClientSession* client, const ClientCommand& comman
       RouteByKeys(client, command);
       return;
     case RouteClass::kAnyNode:
+      if (cmd.handler == Handler::kConfigGet) {
+        fan_out_.ConfigGet(client, command);  // its reply is filtered
+        return;
+      }
       ForwardTo(client, worker_->router().AnyMaster(), 0, command);
       return;
     case RouteClass::kLocal:

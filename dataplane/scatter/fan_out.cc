@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/command/config_secrets.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/core/worker_context.h"
 #include "dataplane/resp/reply_reader.h"
@@ -153,6 +154,17 @@ class ScanRequest : public MultiRequest {
   const uint32_t node_count_;
 };
 
+// CONFIG GET on one master, its reply without the secret parameters.
+class ConfigGetRequest : public MultiRequest {
+ public:
+  explicit ConfigGetRequest(WorkerContext* worker) : MultiRequest(worker, /*pinned=*/true) {}
+
+ private:
+  void Reduce(const std::vector<std::string>& replies, std::string* out) override {
+    AppendConfigGetWithoutSecrets(replies[0], out);
+  }
+};
+
 std::string OsName() {
   struct utsname name;
   if (uname(&name) != 0) return "";
@@ -170,6 +182,14 @@ void FanOut::Execute(ClientSession* client, const ClientCommand& command) {
   if (std::string_view(cmd.name) == "scan") {
     Scan(client, args);
     return;
+  }
+  if (cmd.handler == Handler::kConfigSet) {
+    const std::string_view secret = FindSecretConfigSet(args);
+    if (!secret.empty()) {
+      worker_->stats().CountError(ErrorKind::kUnsupported);
+      client->Reply(errors::ConfigSetSecretRefused(secret));
+      return;
+    }
   }
   std::vector<BackendConn*> nodes;
   if (cmd.route == RouteClass::kAllNodes) {
@@ -204,6 +224,16 @@ void FanOut::Execute(ClientSession* client, const ClientCommand& command) {
     command.WireForm(&part->command);
     multi->Send(part, conn);
   }
+  multi->Launch();
+}
+
+void FanOut::ConfigGet(ClientSession* client, const ClientCommand& command) {
+  BackendConn* master = worker_->router().AnyMaster();
+  auto* multi = new ConfigGetRequest(worker_);
+  multi->Begin(client, 1);
+  Request* part = multi->AddPart(0);
+  command.WireForm(&part->command);
+  multi->Send(part, master);  // nullptr: the forwarder answers the error, as for any kAnyNode
   multi->Launch();
 }
 

@@ -35,7 +35,13 @@ class FanOut {
   FanOut(WorkerContext* worker, ProxyInfoFn proxy_info);
 
   // `cmd` is the resolved command (the subcommand for containers); `raw` as in Dispatch().
+  // CONFIG SET naming a secret parameter (config_secrets.h) is refused here, before any node
+  // sees it.
   void Execute(ClientSession* client, const ClientCommand& command);
+
+  // CONFIG GET: one master's answer without the secret parameters (config_secrets.h), as a
+  // single-part MultiRequest so that the reply is filtered before it reaches the client.
+  void ConfigGet(ClientSession* client, const ClientCommand& command);
 
  private:
   void Scan(ClientSession* client, const std::vector<std::string_view>& args);

@@ -144,8 +144,9 @@ bool SessionState::Intercept(const ClientCommand& command) {
     }
     return true;
   }
+  // CONFIG GET stays with the dispatcher, which filters its reply.
   if (multiplexing_off_ && (cmd.route == RouteClass::kSlot || cmd.route == RouteClass::kAnyNode) &&
-      !IsBlockingCall(cmd, command.args)) {
+      handler != Handler::kConfigGet && !IsBlockingCall(cmd, command.args)) {
     int slot = cmd.route == RouteClass::kSlot ? CommandSlot(cmd, command.args, &key_positions_)
                                               : kNoKeySlot;
     if (slot != kCrossSlot) {
@@ -178,8 +179,12 @@ const char* SessionState::RefusalInMulti(const ClientCommand& command) {
   const CommandInfo& cmd = command.info;
   switch (cmd.route) {
     case RouteClass::kSlot:
-    case RouteClass::kAnyNode:
       return nullptr;
+    case RouteClass::kAnyNode:
+      // EXEC's reply comes from the node unfiltered, and CONFIG GET's must not.
+      return cmd.handler == Handler::kConfigGet
+                 ? "inside MULTI its reply could not be filtered of the cluster's credentials"
+                 : nullptr;
     case RouteClass::kLocal:
       return RunsInsideExec(cmd) ? nullptr
                                  : "inside MULTI it would run on a cluster node, not on the proxy";

@@ -264,8 +264,14 @@ TEST(HandlerTest, IdsAndParentsInTheTable) {
   EXPECT_EQ(table.Find("get")->handler, Handler::kNone);
   EXPECT_EQ(table.Find("xreadgroup")->handler, Handler::kXread);
   const CommandInfo* config = table.Find("config");
-  EXPECT_EQ(table.FindSubcommand(*config, "get")->handler, Handler::kNone);  // no inheritance
+  EXPECT_EQ(config->handler, Handler::kNone);
+  EXPECT_EQ(table.FindSubcommand(*config, "get")->handler, Handler::kConfigGet);
+  EXPECT_EQ(table.FindSubcommand(*config, "set")->handler, Handler::kConfigSet);
   EXPECT_EQ(table.FindSubcommand(*config, "get")->parent, config);
+  const CommandInfo* cluster = table.Find("cluster");
+  EXPECT_EQ(cluster->handler, Handler::kCluster);
+  // No inheritance: a subcommand without its own id has none.
+  EXPECT_EQ(table.FindSubcommand(*cluster, "countkeysinslot")->handler, Handler::kNone);
 }
 
 TEST(RoutingTest, Defaults) {
