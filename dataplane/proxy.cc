@@ -22,10 +22,30 @@ std::string Hostname() {
   return host;
 }
 
+// Redis's start-up adjustment: raise the soft open-files limit (to the hard one), and when that
+// still cannot hold `maxclients` plus the descriptors the process keeps for itself, lower
+// maxclients to what fits and say so. Without it, clients beyond the limit make accept() fail
+// with EMFILE instead of getting the max-clients error.
+void FitMaxClientsToOpenFiles(ProxyOptions* options) {
+  RaiseOpenFilesLimit();
+  const int64_t limit = OpenFilesLimit();
+  if (limit <= 0) return;  // unlimited
+  const int threads = options->EffectiveThreads();
+  const int64_t possible = MaxClientsForOpenFiles(limit, threads);
+  if (options->maxclients <= possible) return;
+  SP_LOG(kWarning) << "maxclients " << options->maxclients << " needs "
+                   << options->maxclients + (limit - possible)
+                   << " open files, but this process may open only " << limit
+                   << " (RLIMIT_NOFILE): maxclients reduced to " << possible
+                   << "; raise 'ulimit -n' for more clients";
+  options->maxclients = static_cast<int>(possible);
+}
+
 }  // namespace
 
 Proxy::Proxy(ProxyOptions options) {
   context_.options = std::move(options);
+  FitMaxClientsToOpenFiles(&context_.options);
   context_.initial_policy =
       std::make_shared<const ProxyPolicy>(PolicyFromOptions(context_.options));
   context_.start_time_unix = static_cast<int64_t>(time(nullptr));
@@ -75,7 +95,6 @@ absl::Status Proxy::StartControlClient() {
 }
 
 absl::Status Proxy::Start() {
-  RaiseOpenFilesLimit();
   std::vector<std::string> hosts = context_.options.bind;
   if (hosts.empty()) hosts.push_back("0.0.0.0");
   for (const std::string& host : hosts) {

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/dispatch/command_dispatch.h"
@@ -19,6 +20,11 @@ namespace slotplane::dataplane {
 namespace {
 
 constexpr int kMaxAcceptsPerEvent = 64;
+// Out of descriptors (EMFILE/ENFILE), a level-triggered listener with a pending connection would
+// wake the loop again at once: the listeners pause this long instead.
+constexpr int64_t kAcceptPauseMs = 100;
+// At most one accept error line per worker per this interval; the rest are counted.
+constexpr int64_t kAcceptLogIntervalMs = 1000;
 // Flushing can create more output (a resumed client dispatches buffered commands); the loop
 // repeats until nothing is left, bounded so one pass cannot spin forever.
 constexpr int kMaxFlushRounds = 8;
@@ -35,6 +41,7 @@ class Worker::Acceptor : public EventHandler {
   Acceptor(Worker* worker, int fd) : worker_(worker), fd_(fd) {}
   ~Acceptor() { close(fd_); }
   void OnEvents(uint32_t) override { worker_->Accept(fd_); }
+  int fd() const { return fd_; }
 
  private:
   Worker* worker_;
@@ -109,9 +116,10 @@ void Worker::Accept(int listen_fd) {
   for (int i = 0; i < kMaxAcceptsPerEvent; ++i) {
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
-        SP_LOG(kWarning) << "accept: " << std::strerror(errno);
-      }
+      const int error = errno;
+      if (error == EAGAIN || error == EINTR || error == ECONNABORTED) return;
+      LogAcceptError(error);
+      if (error == EMFILE || error == ENFILE) PauseAccepting();
       return;
     }
     // Counted in here (the maxclients check), counted out by the registry when it closes.
@@ -134,6 +142,36 @@ void Worker::Accept(int listen_fd) {
       SessionState::Of(client, &context_)->DisableMultiplexing();
     }
   }
+}
+
+void Worker::LogAcceptError(int error) {
+  const int64_t now = EventLoop::MonotonicMs();
+  if (last_accept_log_ms_ != 0 && now - last_accept_log_ms_ < kAcceptLogIntervalMs) {
+    ++accept_errors_suppressed_;
+    return;
+  }
+  last_accept_log_ms_ = now;
+  std::string line = absl::StrCat("accept: ", std::strerror(error));
+  if (error == EMFILE || error == ENFILE) {
+    absl::StrAppend(&line, " (new connections paused for ", kAcceptPauseMs, " ms)");
+  }
+  if (accept_errors_suppressed_ > 0) {
+    absl::StrAppend(&line, "; ", accept_errors_suppressed_, " more since the last line");
+    accept_errors_suppressed_ = 0;
+  }
+  SP_LOG(kWarning) << line;
+}
+
+void Worker::PauseAccepting() {
+  if (accepting_paused_) return;
+  accepting_paused_ = true;
+  for (const auto& acceptor : acceptors_) loop_.Modify(acceptor->fd(), 0, acceptor.get());
+  loop_.RunAfter(kAcceptPauseMs, [this] {
+    accepting_paused_ = false;
+    for (const auto& acceptor : acceptors_) {
+      loop_.Modify(acceptor->fd(), EPOLLIN, acceptor.get());
+    }
+  });
 }
 
 void Worker::BeforeSleep() {

@@ -49,6 +49,12 @@ class Worker : public ConfigTarget {
  private:
   class Acceptor;
   void Accept(int listen_fd);
+  // Logs an accept() failure, at most once per second per worker; the line counts the ones
+  // left out since the last.
+  void LogAcceptError(int error);
+  // Out of descriptors: stops watching every listener of this worker for a moment (the pending
+  // connections wait in the kernel's backlog), so the loop does not spin on accept().
+  void PauseAccepting();
   void ApplyPolicy(ProxyPolicyPtr policy);
   void BeforeSleep();
 
@@ -66,6 +72,9 @@ class Worker : public ConfigTarget {
   std::unique_ptr<CommandDispatcher> dispatcher_;
   std::unique_ptr<ClientRegistry> clients_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  bool accepting_paused_ = false;
+  int64_t last_accept_log_ms_ = 0;  // EventLoop::MonotonicMs(); 0: never logged
+  int64_t accept_errors_suppressed_ = 0;
   std::thread thread_;
 };
 

@@ -4,6 +4,7 @@
 #include <pty.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,8 +31,8 @@ absl::Status ErrnoError(absl::string_view what) {
 }
 
 // Runs in the forked child: only async-signal-safe calls until execv.
-[[noreturn]] void ExecChild(pid_t parent, bool use_pty, int in_fd, int out_fd, const char* path,
-                            char* const* argv) {
+[[noreturn]] void ExecChild(pid_t parent, bool use_pty, int in_fd, int out_fd,
+                            int64_t max_open_files, const char* path, char* const* argv) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
   if (!use_pty) {
@@ -49,6 +50,15 @@ absl::Status ErrnoError(absl::string_view what) {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   if (::close_range(3, ~0U, 0) != 0) {
     for (int fd = 3; fd < 65536; ++fd) ::close(fd);
+  }
+  if (max_open_files > 0) {
+    struct rlimit limit;
+    limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(max_open_files);
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      const char* message = "setrlimit(RLIMIT_NOFILE) failed\n";
+      ::write(STDERR_FILENO, message, std::strlen(message));
+      ::_exit(127);
+    }
   }
   ::execv(path, argv);
   const char* message = "exec failed: ";
@@ -100,7 +110,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnOpt
   } else {
     pid = ::fork();
   }
-  if (pid == 0) ExecChild(parent, options.use_pty, *in_fd, *out_fd, path.c_str(), argv.data());
+  if (pid == 0)
+    ExecChild(parent, options.use_pty, *in_fd, *out_fd, options.max_open_files, path.c_str(),
+              argv.data());
   const int fork_errno = errno;
   ::close(*in_fd);
   ::close(*out_fd);

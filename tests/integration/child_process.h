@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,9 @@ struct SpawnOptions {
   // Run the child on a new pseudo-terminal (stdin, stdout and stderr), as an interactive program
   // would be; the parent talks to it through pty_fd().
   bool use_pty = false;
+  // When positive, the child's open-files limit (RLIMIT_NOFILE, soft and hard, so it cannot raise
+  // it back), set just before exec. 0: inherited from this process.
+  int64_t max_open_files = 0;
 };
 
 // A child process (fork + exec) that can never outlive its owner: the destructor kills and reaps

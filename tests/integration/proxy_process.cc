@@ -61,6 +61,7 @@ absl::Status ProxyProcess::Launch(const std::string& binary, absl::Time deadline
   }
   spawn.argv.insert(spawn.argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   spawn.output_path = log_path_;
+  spawn.max_open_files = options_.max_open_files;
   absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Spawn(spawn);
   if (!process.ok()) return process.status();
   process_ = *std::move(process);

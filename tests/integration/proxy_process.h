@@ -25,6 +25,8 @@ struct ProxyOptions {
   std::string log_level = "info";
   // Appended as given, e.g. {"--auth", "secret", "--enable-cross-slot", "yes"}.
   std::vector<std::string> extra_args;
+  // When positive, the proxy's open-files limit (soft and hard; see SpawnOptions).
+  int64_t max_open_files = 0;
   absl::Duration start_timeout = absl::Seconds(30);
   // How long SIGTERM may take before the proxy is killed (and the stop counted as unclean).
   absl::Duration stop_timeout = absl::Seconds(10);
