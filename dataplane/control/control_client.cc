@@ -170,6 +170,11 @@ ControlClient::ControlClient(ControlClientOptions options, const ProxyOptions& l
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kAdminMaxReconnectBackoffMs);
   channel_ = grpc::CreateCustomChannel(options_.address, Credentials(options_), args);
   admin_ = v1::Admin::NewStub(channel_);
+  if (options_.proxy_token.empty() && options_.tls_cert.empty()) {
+    SP_LOG(kWarning) << "no proxy token (control-plane-proxy-token-file or SLOTPLANE_PROXY_TOKEN) "
+                        "and no client certificate: the control plane at "
+                     << options_.address << " will refuse the watch stream";
+  }
   status_.address = options_.address;
   status_.proxy_id = options_.proxy_id;
   status_.cache_file = options_.cache_file;
