@@ -5,8 +5,13 @@
 #   docker run --rm -p 7777:7777 -p 9777:9777 slotplane:0.1.0 --cluster 10.0.0.1:6379
 #   docker run --rm -v $PWD/proxy.conf:/etc/slotplane/my.conf slotplane:0.1.0 -c /etc/slotplane/my.conf
 #   docker run --rm -p 7700:7700 -v slotplane-control:/var/lib/slotplane-control \
+#     -v $PWD/proxy.token:/run/secrets/proxy.token:ro \
 #     --entrypoint slotplane-control slotplane:0.1.0 --listen 0.0.0.0:7700 \
-#     --cluster 10.0.0.1:6379 --data-dir /var/lib/slotplane-control/store
+#     --cluster 10.0.0.1:6379 --data-dir /var/lib/slotplane-control/store \
+#     --proxy-token-file /run/secrets/proxy.token
+#   docker run --rm -p 7777:7777 -v $PWD/proxy.token:/run/secrets/proxy.token:ro \
+#     slotplane:0.1.0 --cluster 10.0.0.1:6379 --control-plane 10.0.0.9:7700 \
+#     --control-plane-proxy-token-file /run/secrets/proxy.token
 #   docker run --rm --entrypoint slotplanectl slotplane:0.1.0 --addr 10.0.0.9:7700 status
 #
 # scripts/check_dockerfile.sh checks this file without a container engine: it replays the build

@@ -11,8 +11,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/grpc_limits.h"
 #include "common/logging.h"
 #include "controlplane/policy/policy_options.h"
+#include "controlplane/policy/users.h"
 #include "controlplane/store/file_store.h"
 #include "controlplane/watch/snapshot.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -101,10 +103,45 @@ v1::Policy InitialPolicy(const ControlOptions& options) {
 
 }  // namespace
 
+absl::Status ControlServer::LoadCredentials() {
+  absl::StatusOr<TokenAuth> admin = TokenAuth::Load(kAdminToken, options_.admin_token_file);
+  if (!admin.ok()) return admin.status();
+  absl::StatusOr<TokenAuth> proxy = TokenAuth::Load(kProxyToken, options_.proxy_token_file);
+  if (!proxy.ok()) return proxy.status();
+  // The watch stream carries the backend password and the user digests: never open.
+  if (proxy->open() && options_.tls_client_ca.empty()) {
+    return absl::FailedPreconditionError(
+        "the watch stream needs a proxy credential: give proxy-token-file (or "
+        "SLOTPLANE_PROXY_TOKEN) and the same token to every proxy (control-plane-proxy-token-file),"
+        " or tls-client-ca for client certificates");
+  }
+  if (!proxy->open() && proxy->SameToken(*admin)) {
+    return absl::FailedPreconditionError(
+        "the proxy token must differ from the admin token (a proxy must not be able to change "
+        "the policy, nor an admin client read the fleet's secrets)");
+  }
+  auth_ = std::make_unique<TokenAuth>(*std::move(admin));
+  proxy_auth_ = std::make_unique<TokenAuth>(*std::move(proxy));
+  return absl::OkStatus();
+}
+
+absl::Status ControlServer::SaltStoredPasswords() {
+  int salted = 0;
+  absl::StatusOr<uint64_t> version = state_->EditPolicy(
+      [&salted](v1::Policy* policy) {
+        salted = SaltLegacyPasswords(policy);
+        return absl::OkStatus();
+      },
+      0, "stored user password digests salted (store of an older slotplane-control)");
+  if (!version.ok()) return version.status();
+  if (salted > 0) {
+    SP_LOG(kInfo) << "salted the password digests of " << salted << " stored users";
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ControlServer::Start() {
-  absl::StatusOr<AdminAuth> auth = AdminAuth::Load(options_.admin_token_file);
-  if (!auth.ok()) return auth.status();
-  auth_ = std::make_unique<AdminAuth>(*std::move(auth));
+  if (absl::Status s = LoadCredentials(); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<FileStore>> store = FileStore::Open(options_.data_dir);
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
@@ -113,6 +150,7 @@ absl::Status ControlServer::Start() {
   hub_ = std::make_unique<WatchHub>(metrics_.get());
   state_ = std::make_unique<ConfigState>(store_.get(), hub_.get(), metrics_.get(), NewBootId());
   if (absl::Status s = state_->Load(InitialPolicy(options_)); !s.ok()) return s;
+  if (absl::Status s = SaltStoredPasswords(); !s.ok()) return s;
 
   PollerOptions poll;
   poll.seeds = options_.cluster;
@@ -151,7 +189,8 @@ absl::Status ControlServer::StartGrpc() {
   watch.metrics = metrics_.get();
   watch.on_moved = [poller = poller_.get()] { poller->RequestRefresh(); };
   watch.boot_id = state_->boot_id();
-  watch_service_ = std::make_unique<WatchService>(watch, !options_.tls_client_ca.empty());
+  watch_service_ = std::make_unique<WatchService>(
+      watch, WatchCredentials{proxy_auth_.get(), !options_.tls_client_ca.empty()});
   admin_service_ = std::make_unique<AdminService>(
       AdminContext{state_.get(), poller_.get(), hub_.get(), metrics_.get(), auth_.get()});
 
@@ -161,6 +200,9 @@ absl::Status ControlServer::StartGrpc() {
   builder.AddListeningPort(options_.listen, *credentials, &bound_port);
   builder.RegisterService(watch_service_.get());
   builder.RegisterService(admin_service_.get());
+  // A snapshot travels whole in one message; the proxies accept the same size.
+  builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   // Never share the port with another process (gRPC sets SO_REUSEPORT by default).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // Find dead proxies; accept the proxies' own keepalive pings (every 10 s or more).
@@ -183,7 +225,8 @@ absl::Status ControlServer::StartGrpc() {
                 << (options_.tls_cert.empty()        ? "plaintext"
                     : options_.tls_client_ca.empty() ? "TLS"
                                                      : "TLS, client certificates for watch streams")
-                << "), store " << store_->Describe();
+                << (proxy_auth_->open() ? "" : ", proxy token for watch streams") << "), store "
+                << store_->Describe();
   return absl::OkStatus();
 }
 

@@ -5,8 +5,8 @@
 
 #include "absl/status/status.h"
 #include "common/daemon.h"
-#include "controlplane/admin/admin_auth.h"
 #include "controlplane/admin/admin_service.h"
+#include "controlplane/auth/token_auth.h"
 #include "controlplane/discovery/topology_poller.h"
 #include "controlplane/metrics/metrics.h"
 #include "controlplane/options.h"
@@ -46,11 +46,17 @@ class ControlServer final : public Service {
   };
 
   absl::Status StartGrpc();
+  // Loads the admin and proxy tokens; fails when the watch stream would have no credential or
+  // the two tokens are the same.
+  absl::Status LoadCredentials();
+  // Salts the unsalted user digests a store of an older version holds (a new version).
+  absl::Status SaltStoredPasswords();
 
   const GrpcRuntime grpc_runtime_;  // first: constructed first, destroyed last
   const ControlOptions options_;
   std::unique_ptr<ControlMetrics> metrics_;
-  std::unique_ptr<AdminAuth> auth_;
+  std::unique_ptr<TokenAuth> auth_;        // the admin token
+  std::unique_ptr<TokenAuth> proxy_auth_;  // the watch stream's token
   std::unique_ptr<PolicyStore> store_;
   std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<ConfigState> state_;

@@ -65,6 +65,9 @@ const OptionTable<ControlOptions>& Table() {
                     "ms to connect to / hear from a node (default 1000)"),
           StringOption("admin-token-file", &O::admin_token_file,
                        "file with the admin API's bearer token (else $SLOTPLANE_ADMIN_TOKEN)"),
+          StringOption("proxy-token-file", &O::proxy_token_file,
+                       "file with the proxies' watch-stream token, not the admin token (else "
+                       "$SLOTPLANE_PROXY_TOKEN; a proxy token or tls-client-ca is required)"),
           StringOption("metrics-bind", &O::metrics_bind,
                        "address of /metrics and /healthz (default 127.0.0.1)"),
           IntOption("metrics-port", &O::metrics_port, 0, 65535,
@@ -137,7 +140,8 @@ std::string ControlUsageText() {
   }
   absl::StrAppend(&text, "Fleet-wide policy options (", absl::StrJoin(PolicyOptionNames(), ", "),
                   ") are accepted too: they set the initial policy of a new store.\n"
-                  "Environment: SLOTPLANE_ADMIN_TOKEN (admin token when no admin-token-file).\n");
+                  "Environment: SLOTPLANE_ADMIN_TOKEN (admin token when no admin-token-file), "
+                  "SLOTPLANE_PROXY_TOKEN (proxy token when no proxy-token-file).\n");
   return text;
 }
 

@@ -21,6 +21,9 @@ struct ControlOptions {
   int refresh_min_gap_ms = 200;           // MOVED-triggered refreshes at least this far apart
   int backend_connect_timeout_ms = 1000;  // discovery connect/read timeout per node
   std::string admin_token_file;           // else $SLOTPLANE_ADMIN_TOKEN; neither: admin open
+  // The proxies' credential for the watch stream, else $SLOTPLANE_PROXY_TOKEN; without it (and
+  // without tls_client_ca) the control plane does not start.
+  std::string proxy_token_file;
   std::string metrics_bind = "127.0.0.1";
   int metrics_port = 0;  // 0: no /metrics endpoint
   LogLevel log_level = LogLevel::kInfo;

@@ -54,6 +54,7 @@ SAMPLE_SECRETS = {
     "REDIS_PASSWORD": 'redis "sample" pass\\word',
     "PROXY_PASSWORD": "proxy sample 'pass'",
     "ADMIN_TOKEN": "sample-admin-token",
+    "PROXY_TOKEN": "sample-proxy-token",
 }
 
 API_VERSIONS = {

@@ -11,6 +11,7 @@
 #include "controlplane/admin/version_waiter.h"
 #include "controlplane/policy/policy_options.h"
 #include "controlplane/policy/users.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/server_context.h"
 
 namespace slotplane::control {
@@ -193,10 +194,17 @@ grpc::Status AdminService::ListProxies(grpc::ServerContext* context, const v1::L
 }
 
 grpc::ServerUnaryReactor* AdminService::WaitForVersion(grpc::CallbackServerContext* context,
-                                                       const v1::WaitForVersionRequest* request,
-                                                       v1::WaitForVersionResponse* response) {
-  return VersionWaiter::Start(context, *request, response, deps_.hub, deps_.metrics,
-                              deps_.auth->Check(*context));
+                                                       const grpc::ByteBuffer* request,
+                                                       grpc::ByteBuffer* response) {
+  v1::WaitForVersionRequest parsed;
+  grpc::Status status = deps_.auth->Check(*context);
+  if (status.ok()) {
+    grpc::ByteBuffer bytes(*request);  // Deserialize consumes its buffer; this shares the slices
+    if (!grpc::SerializationTraits<v1::WaitForVersionRequest>::Deserialize(&bytes, &parsed).ok()) {
+      status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed WaitForVersionRequest");
+    }
+  }
+  return VersionWaiter::Start(context, parsed, response, deps_.hub, deps_.metrics, status);
 }
 
 }  // namespace slotplane::control

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "controlplane/admin/admin_auth.h"
+#include "controlplane/auth/token_auth.h"
 #include "controlplane/discovery/topology_poller.h"
 #include "controlplane/metrics/metrics.h"
 #include "controlplane/state/config_state.h"
@@ -14,14 +14,18 @@ struct AdminContext {
   TopologyPoller* poller = nullptr;
   WatchHub* hub = nullptr;
   ControlMetrics* metrics = nullptr;
-  const AdminAuth* auth = nullptr;
+  const TokenAuth* auth = nullptr;  // the admin token
 };
 
 // The Admin service. Calls that may block — a store write (fsync), a topology refresh — are
 // ordinary synchronous handlers on gRPC's small pool of sync threads; WaitForVersion, which may
 // wait for minutes, is on the callback API and holds no thread (VersionWaiter). Every call needs
 // the bearer token when one is configured; secrets are never returned or logged.
-class AdminService final : public v1::Admin::WithCallbackMethod_WaitForVersion<v1::Admin::Service> {
+//
+// WaitForVersion is a raw method (ByteBuffer in and out) so that a request that does not parse is
+// answered INVALID_ARGUMENT; gRPC's typed callback handler would answer UNIMPLEMENTED.
+class AdminService final
+    : public v1::Admin::WithRawCallbackMethod_WaitForVersion<v1::Admin::Service> {
  public:
   explicit AdminService(AdminContext deps) : deps_(deps) {}
 
@@ -45,8 +49,8 @@ class AdminService final : public v1::Admin::WithCallbackMethod_WaitForVersion<v
   grpc::Status ListProxies(grpc::ServerContext* context, const v1::ListProxiesRequest* request,
                            v1::ListProxiesResponse* response) override;
   grpc::ServerUnaryReactor* WaitForVersion(grpc::CallbackServerContext* context,
-                                           const v1::WaitForVersionRequest* request,
-                                           v1::WaitForVersionResponse* response) override;
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
 
  private:
   // Checks the token, runs `body`, counts the call by method and status code.

@@ -5,17 +5,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/server_context.h"
 
 namespace slotplane::control {
 
 VersionWaiter* VersionWaiter::Start(grpc::CallbackServerContext* context,
                                     const v1::WaitForVersionRequest& request,
-                                    v1::WaitForVersionResponse* response, WatchHub* hub,
-                                    ControlMetrics* metrics, const grpc::Status& auth) {
+                                    grpc::ByteBuffer* response, WatchHub* hub,
+                                    ControlMetrics* metrics, const grpc::Status& refused) {
   auto* waiter = new VersionWaiter(request.version(), response, hub, metrics);
-  if (!auth.ok()) {
-    waiter->Complete(auth, 0);
+  if (!refused.ok()) {
+    waiter->Complete(refused, 0);
     waiter->Unref();  // no hub waiter
     waiter->Unref();  // no alarm
     return waiter;
@@ -47,12 +48,17 @@ VersionWaiter* VersionWaiter::Start(grpc::CallbackServerContext* context,
 
 void VersionWaiter::Complete(const grpc::Status& status, int proxies) {
   if (completed_.exchange(true)) return;
+  grpc::Status finish = status;
   if (status.ok()) {
-    response_->set_version(version_);
-    response_->set_proxies(proxies);
+    v1::WaitForVersionResponse response;
+    response.set_version(version_);
+    response.set_proxies(proxies);
+    bool own_buffer = false;
+    finish = grpc::SerializationTraits<v1::WaitForVersionResponse>::Serialize(response, response_,
+                                                                              &own_buffer);
   }
-  metrics_->CountAdminCall("WaitForVersion", status.error_code());
-  Finish(status);
+  metrics_->CountAdminCall("WaitForVersion", finish.error_code());
+  Finish(finish);
 }
 
 void VersionWaiter::OnCancel() {

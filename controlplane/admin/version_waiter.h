@@ -5,6 +5,7 @@
 #include "controlplane/metrics/metrics.h"
 #include "controlplane/watch/watch_hub.h"
 #include "grpcpp/alarm.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "slotplane/v1/admin.pb.h"
 
@@ -25,17 +26,17 @@ class VersionWaiter final : public grpc::ServerUnaryReactor {
   // Longest wait without a timeout or deadline.
   static constexpr absl::Duration kMaxWait = absl::Hours(1);
 
-  // Starts the wait, or finishes at once with `auth` when that is an error.
+  // Starts the wait, or finishes at once with `refused` when that is an error (authentication,
+  // a malformed request). The response is serialized into `response` (raw method).
   static VersionWaiter* Start(grpc::CallbackServerContext* context,
-                              const v1::WaitForVersionRequest& request,
-                              v1::WaitForVersionResponse* response, WatchHub* hub,
-                              ControlMetrics* metrics, const grpc::Status& auth);
+                              const v1::WaitForVersionRequest& request, grpc::ByteBuffer* response,
+                              WatchHub* hub, ControlMetrics* metrics, const grpc::Status& refused);
 
   void OnCancel() override;
   void OnDone() override;
 
  private:
-  VersionWaiter(uint64_t version, v1::WaitForVersionResponse* response, WatchHub* hub,
+  VersionWaiter(uint64_t version, grpc::ByteBuffer* response, WatchHub* hub,
                 ControlMetrics* metrics)
       : version_(version), response_(response), hub_(hub), metrics_(metrics) {}
   ~VersionWaiter() override = default;
@@ -45,7 +46,7 @@ class VersionWaiter final : public grpc::ServerUnaryReactor {
   void Unref();
 
   const uint64_t version_;
-  v1::WaitForVersionResponse* const response_;
+  grpc::ByteBuffer* const response_;
   WatchHub* const hub_;
   ControlMetrics* const metrics_;
   grpc::Alarm alarm_;

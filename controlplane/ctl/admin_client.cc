@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/grpc_limits.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/tls_certificate_provider.h"
@@ -85,6 +86,9 @@ absl::StatusOr<std::unique_ptr<AdminClient>> AdminClient::Create(const CtlArgs& 
   }
   // Fail fast when the control plane is down instead of retrying until the deadline.
   channel_args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  // Listings of a large fleet (users, proxies) may pass gRPC's default 4 MiB.
+  channel_args.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
+  channel_args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   auto channel = grpc::CreateCustomChannel(args.addr, *credentials, channel_args);
   return std::unique_ptr<AdminClient>(
       new AdminClient(args.addr, *std::move(token), v1::Admin::NewStub(channel)));

@@ -1,6 +1,8 @@
 // slotplanectl status, proxies, topology, refresh, wait.
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -107,10 +109,22 @@ int RunStatus(const CommandEnv& env) {
   }
   if (!s.ok()) return ReportError(s, "status", env.client.address());
   int in_sync = 0, nacked = 0;
+  JsonArray rejections;
+  std::vector<std::string> reasons;  // "proxy-id: version N: error", for the table
   for (const v1::ProxyInfo& p : proxies.proxies()) {
     in_sync += p.acked_version() >= proxies.current_version() ? 1 : 0;
-    nacked += p.last_nack_version() > p.acked_version() ? 1 : 0;
+    if (p.last_nack_version() <= p.acked_version()) continue;
+    ++nacked;
+    rejections.AddRaw(JsonObject()
+                          .Add("proxy_id", p.proxy_id())
+                          .Add("version", p.last_nack_version())
+                          .Add("error", p.last_nack_error())
+                          .str());
+    reasons.push_back(absl::StrCat(p.proxy_id(), " rejected version ", p.last_nack_version(), ": ",
+                                   p.last_nack_error()));
   }
+  // Converged: every proxy runs the current version (none connected counts as converged).
+  const bool converged = in_sync == proxies.proxies_size();
   const int covered = CoveredSlots(topology.topology());
   if (env.args.json) {
     Print(JsonObject()
@@ -127,6 +141,8 @@ int RunStatus(const CommandEnv& env) {
                                      .Add("connected", proxies.proxies_size())
                                      .Add("on_current_version", in_sync)
                                      .Add("nacked", nacked)
+                                     .Add("converged", converged)
+                                     .AddRaw("rejections", rejections.str())
                                      .str())
               .str() +
           "\n");
@@ -141,6 +157,14 @@ int RunStatus(const CommandEnv& env) {
   table.AddRow({"proxies", absl::StrCat(proxies.proxies_size(), " connected, ", in_sync,
                                         " on version ", proxies.current_version(), ", ", nacked,
                                         " rejected a newer version")});
+  table.AddRow({"converged", converged ? "yes" : "no"});
+  constexpr size_t kMaxReasons = 10;
+  for (size_t i = 0; i < reasons.size() && i < kMaxReasons; ++i) {
+    table.AddRow({i == 0 ? "rejected" : "", reasons[i]});
+  }
+  if (reasons.size() > kMaxReasons) {
+    table.AddRow({"", absl::StrCat("and ", reasons.size() - kMaxReasons, " more")});
+  }
   Print(table.str());
   return kExitOk;
 }

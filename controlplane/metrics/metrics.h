@@ -15,19 +15,21 @@ namespace slotplane::control {
 
 // Every plain counter of slotplane-control: name (without the slotplane_control_ prefix and the
 // _total suffix) and help. Declared once so that names and fields cannot drift.
-#define SLOTPLANE_CONTROL_COUNTERS(X)                                                    \
-  X(streams_opened, "Watch streams opened by proxies")                                   \
-  X(versions_published, "Versions (topology and policy) published to the watch streams") \
-  X(snapshots_sent, "Snapshots written to watch streams (one per stream per version)")   \
-  X(acks, "ACKs received from proxies")                                                  \
-  X(nacks, "NACKs received from proxies")                                                \
-  X(moved_reports, "MOVED reports received from proxies")                                \
-  X(topology_refreshes, "Topology discoveries run")                                      \
-  X(topology_refresh_errors, "Topology discoveries that failed (no node answered)")      \
-  X(topology_changes, "Topology changes found (each makes a new version)")               \
-  X(policy_updates, "Policy and user changes accepted (each makes a new version)")       \
-  X(store_writes, "Writes of the state to the store")                                    \
-  X(store_write_errors, "Failed writes of the state to the store")
+#define SLOTPLANE_CONTROL_COUNTERS(X)                                                       \
+  X(streams_opened, "Watch streams opened by proxies")                                      \
+  X(versions_published, "Versions (topology and policy) published to the watch streams")    \
+  X(snapshots_sent, "Snapshots written to watch streams (one per stream per version)")      \
+  X(acks, "ACKs received from proxies")                                                     \
+  X(nacks, "NACKs received from proxies")                                                   \
+  X(moved_reports, "MOVED reports received from proxies")                                   \
+  X(topology_refreshes, "Topology discoveries run")                                         \
+  X(topology_refresh_errors, "Topology discoveries that failed (no node answered)")         \
+  X(topology_changes, "Topology changes found (each makes a new version)")                  \
+  X(policy_updates, "Policy and user changes accepted (each makes a new version)")          \
+  X(store_writes, "Writes of the state to the store")                                       \
+  X(store_write_errors, "Failed writes of the state to the store")                          \
+  X(streams_refused, "Watch streams refused (proxy credential missing or wrong, id taken)") \
+  X(snapshots_too_large, "Snapshots not sent: larger than the proxy receives (its NACK)")
 
 #define SLOTPLANE_CONTROL_GAUGES(X)                                             \
   X(streams_connected, "Watch streams open now")                                \

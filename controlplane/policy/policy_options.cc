@@ -69,7 +69,11 @@ v1::Policy RedactedPolicy(const v1::Policy& policy) {
   for (const FleetOption& option : FleetOptions()) {
     if (option.secret()) option.Parse("", &redacted).IgnoreError();  // a secret takes any text
   }
-  for (v1::ClientUser& user : *redacted.mutable_users()) user.clear_password_sha256();
+  for (v1::ClientUser& user : *redacted.mutable_users()) {
+    user.clear_password_sha256();
+    user.clear_password_salt();
+    user.clear_password_salted_sha256();
+  }
   return redacted;
 }
 

@@ -3,13 +3,14 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "common/sha256.h"
+#include "common/password_digest.h"
 
 namespace slotplane::control {
 namespace {
 
 constexpr size_t kMaxNameBytes = 128;
 constexpr int kMaxPasswords = 32;
+constexpr size_t kMaxPasswordBytes = 4096;
 
 absl::Status ValidateSpec(const v1::UserSpec& spec) {
   if (spec.name().empty()) return absl::InvalidArgumentError("a user needs a name");
@@ -30,6 +31,10 @@ absl::Status ValidateSpec(const v1::UserSpec& spec) {
   }
   for (const std::string& password : spec.passwords()) {
     if (password.empty()) return absl::InvalidArgumentError("a password must not be empty");
+    if (password.size() > kMaxPasswordBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a password is longer than ", kMaxPasswordBytes, " bytes"));
+    }
   }
   return absl::OkStatus();
 }
@@ -41,13 +46,16 @@ v1::ClientUser* FindMutableUser(v1::Policy* policy, const std::string& name) {
   return nullptr;
 }
 
+// A new salt and the passwords' salted digests (duplicates collapse).
 void SetPasswords(const v1::UserSpec& spec, v1::ClientUser* user) {
   user->clear_password_sha256();
+  user->clear_password_salted_sha256();
+  user->set_password_salt(NewPasswordSalt());
   for (const std::string& password : spec.passwords()) {
-    const std::string digest = Sha256Hex(password);
-    const auto& existing = user->password_sha256();
+    const std::string digest = SaltedPasswordDigest(user->password_salt(), password);
+    const auto& existing = user->password_salted_sha256();
     if (std::find(existing.begin(), existing.end(), digest) == existing.end()) {
-      user->add_password_sha256(digest);
+      user->add_password_salted_sha256(digest);
     }
   }
 }
@@ -59,6 +67,12 @@ absl::Status AddUser(v1::Policy* policy, const v1::UserSpec& spec) {
   if (FindUser(*policy, spec.name()) != nullptr) {
     return absl::AlreadyExistsError(
         absl::StrCat("user '", spec.name(), "' exists (change it with UpdateUser)"));
+  }
+  if (policy->users_size() >= kMaxUsers) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the fleet has ", policy->users_size(), " users, the most it may have (", kMaxUsers,
+        "): every user travels to every proxy in each snapshot; remove "
+        "a user first"));
   }
   v1::ClientUser* user = policy->add_users();
   user->set_name(spec.name());
@@ -96,8 +110,22 @@ v1::UserInfo UserInfoOf(const v1::ClientUser& user) {
   info.set_name(user.name());
   info.set_enabled(user.enabled());
   info.set_nopass(user.nopass());
-  info.set_password_count(user.password_sha256_size());
+  info.set_password_count(user.password_salted_sha256_size() + user.password_sha256_size());
   return info;
+}
+
+int SaltLegacyPasswords(v1::Policy* policy) {
+  int salted = 0;
+  for (v1::ClientUser& user : *policy->mutable_users()) {
+    if (user.password_sha256_size() == 0) continue;
+    if (user.password_salt().empty()) user.set_password_salt(NewPasswordSalt());
+    for (const std::string& unsalted : user.password_sha256()) {
+      user.add_password_salted_sha256(SaltedDigestOfSha256(user.password_salt(), unsalted));
+    }
+    user.clear_password_sha256();
+    ++salted;
+  }
+  return salted;
 }
 
 const v1::ClientUser* FindUser(const v1::Policy& policy, const std::string& name) {

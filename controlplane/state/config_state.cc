@@ -1,6 +1,8 @@
 #include "controlplane/state/config_state.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/cluster_view_proto.h"
+#include "common/grpc_limits.h"
 #include "common/logging.h"
 #include "controlplane/watch/snapshot.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -105,6 +107,13 @@ absl::Status ConfigState::CommitLocked(uint64_t version, const v1::Policy& polic
   config.set_version(version);
   *config.mutable_policy() = policy;
   if (topology != nullptr) TopologyToProto(*topology, config.mutable_topology());
+  // Every proxy receives the snapshot whole, in one gRPC message: a change past the limit is
+  // refused here, before it is saved, rather than published and failed by every proxy.
+  if (const size_t bytes = config.ByteSizeLong(); bytes > kMaxSnapshotBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the change would make a snapshot of ", bytes, " bytes, more than the ", kMaxSnapshotBytes,
+        " bytes every proxy receives in one message; remove users first"));
+  }
   metrics_->store_writes.Increment();
   if (absl::Status s = store_->Save(config, version_); !s.ok()) {
     metrics_->store_write_errors.Increment();
@@ -133,6 +142,10 @@ v1::ProxyConfig ConfigState::ConfigLocked() const {
   v1::ProxyConfig config;
   config.set_version(version_);
   *config.mutable_policy() = policy_;
+  // Unsalted digests of an old store never travel (the wiring salts them at start).
+  for (v1::ClientUser& user : *config.mutable_policy()->mutable_users()) {
+    user.clear_password_sha256();
+  }
   if (topology_ != nullptr) TopologyToProto(*topology_, config.mutable_topology());
   return config;
 }

@@ -20,10 +20,23 @@ void WatchHub::Remove(WatchStream* stream) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     streams_.erase(stream);
+    if (auto it = proxy_id_of_.find(stream); it != proxy_id_of_.end()) {
+      by_proxy_id_.erase(it->second);
+      proxy_id_of_.erase(it);
+    }
     UpdateGaugesLocked();
     done = TakeDoneWaitersLocked();  // the stream may have been the last laggard
   }
   RunDone(std::move(done));
+}
+
+bool WatchHub::ClaimProxyId(WatchStream* stream, const std::string& proxy_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (streams_.count(stream) == 0) return false;  // not registered (shutting down)
+  auto [it, inserted] = by_proxy_id_.emplace(proxy_id, stream);
+  if (!inserted) return it->second == stream;
+  proxy_id_of_[stream] = proxy_id;
+  return true;
 }
 
 void WatchHub::Publish(SnapshotPtr snapshot) {

@@ -5,6 +5,7 @@
 #include <list>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -55,8 +56,11 @@ class WatchHub {
 
   // Registers a new stream; false once the hub is shutting down (the stream must end).
   bool Add(WatchStream* stream);
-  // Unregisters a stream that ended (from its OnDone).
+  // Unregisters a stream that ended (from its OnDone); its proxy id is free again.
   void Remove(WatchStream* stream);
+  // Reserves `proxy_id` for `stream` (at its first Hello): false when another registered stream
+  // holds it, so that one proxy identity is never claimed twice while its stream lives.
+  bool ClaimProxyId(WatchStream* stream, const std::string& proxy_id);
 
   // Makes `snapshot` current and offers it to every stream. Versions only grow: an older or equal
   // version is ignored.
@@ -104,6 +108,8 @@ class WatchHub {
   ControlMetrics* const metrics_;
   mutable std::mutex mu_;
   std::unordered_set<WatchStream*> streams_;
+  std::unordered_map<std::string, WatchStream*> by_proxy_id_;  // claimed ids
+  std::unordered_map<WatchStream*, std::string> proxy_id_of_;  // the reverse, for Remove
   SnapshotPtr current_;
   std::list<Waiter> waiters_;
   WaiterId next_waiter_id_ = 1;

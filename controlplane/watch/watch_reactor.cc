@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/grpc_limits.h"
 #include "common/logging.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/server_context.h"
@@ -100,21 +102,36 @@ void WatchReactor::Handle(const v1::ProxyMessage& message) {
 }
 
 void WatchReactor::HandleHello(const v1::Hello& hello) {
+  const std::string id =
+      Bounded(hello.proxy_id().empty() ? peer_ : hello.proxy_id(), kMaxFieldBytes);
+  // Only this stream's reader calls HandleHello, so the first Hello is claimed once.
+  const bool first = !HelloReceived();
+  if (first && !deps_.hub->ClaimProxyId(this, id)) {
+    deps_.metrics->streams_refused.Increment();
+    SP_LOG(kWarning) << "refused a watch stream from " << peer_ << ": proxy id " << id
+                     << " is already connected";
+    Close(grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
+                       absl::StrCat("proxy id '", id,
+                                    "' is already connected on another stream (proxy ids must be "
+                                    "unique; a reconnecting proxy is let in once its old stream "
+                                    "ends)")));
+    return;
+  }
   SnapshotPtr current = deps_.hub->Current();  // before mu_: lock order is hub, then stream
-  std::string id;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    id = Bounded(hello.proxy_id().empty() ? peer_ : hello.proxy_id(), kMaxFieldBytes);
-    info_.set_proxy_id(id);
+    if (first) info_.set_proxy_id(id);  // the identity is fixed by the first Hello
     info_.set_hostname(Bounded(hello.hostname(), kMaxFieldBytes));
     info_.set_listen_address(Bounded(hello.listen_address(), kMaxFieldBytes));
     info_.set_build_version(Bounded(hello.build_version(), kMaxFieldBytes));
+    max_receive_bytes_ =
+        hello.max_message_bytes() == 0 ? kDefaultGrpcReceiveBytes : hello.max_message_bytes();
     if (current != nullptr && (latest_ == nullptr || current->version > latest_->version)) {
       latest_ = current;
     }
   }
-  const bool first = !hello_.exchange(true, std::memory_order_acq_rel);
   if (first) {
+    hello_.store(true, std::memory_order_release);
     SP_LOG(kInfo) << "proxy " << id << " connected from " << peer_ << " (listens on "
                   << Bounded(hello.listen_address(), kMaxFieldBytes) << ", build "
                   << Bounded(hello.build_version(), kMaxFieldBytes) << ", cached version "
@@ -183,6 +200,7 @@ void WatchReactor::Pump() {
   bool write = false;
   bool finish = false;
   grpc::Status status;
+  std::string too_large;  // the log line when a snapshot was too large for this proxy
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (writing_ || read_starting_) return;  // OnWriteDone / the reader calls Pump again
@@ -192,16 +210,38 @@ void WatchReactor::Pump() {
       status = finish_status_;
     } else if (hello_.load(std::memory_order_relaxed) && latest_ != nullptr &&
                latest_->version > sent_version_) {
-      out_ = latest_->message;  // shares the serialized slices
       sent_version_ = latest_->version;
-      writing_ = write = true;
+      if (latest_->size_bytes > max_receive_bytes_) {
+        too_large = RecordTooLargeLocked(*latest_);
+      } else {
+        out_ = latest_->message;  // shares the serialized slices
+        writing_ = write = true;
+      }
     }
+  }
+  if (!too_large.empty()) {
+    deps_.metrics->snapshots_too_large.Increment();
+    deps_.metrics->nacks.Increment();
+    SP_LOG(kWarning) << too_large;
   }
   if (write) {
     deps_.metrics->snapshots_sent.Increment();
     StartWrite(&out_);
   }
   if (finish) Finish(status);
+}
+
+std::string WatchReactor::RecordTooLargeLocked(const Snapshot& snapshot) {
+  // The proxy would fail the stream on receipt ("Received message larger than max") without a
+  // chance to NACK, reconnect and fail again: record the NACK here instead, where ListProxies,
+  // `slotplanectl status` and WaitForVersion show it, and keep the stream.
+  const std::string error = absl::StrCat("snapshot of ", snapshot.size_bytes,
+                                         " bytes is larger than this proxy receives (",
+                                         max_receive_bytes_, " bytes); upgrade the proxy");
+  info_.set_last_nack_version(snapshot.version);
+  info_.set_last_nack_error(error);
+  return absl::StrCat("proxy ", info_.proxy_id(), " cannot take version ", snapshot.version, ": ",
+                      error);
 }
 
 void WatchReactor::OnWriteDone(bool ok) {

@@ -64,8 +64,11 @@ class WatchReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   void HandleAck(const v1::Ack& ack);
   void HandleNack(const v1::Nack& nack);
   // Starts a write of the latest offered snapshot when none is in flight and it is newer than
-  // what this stream sent; or the pending Finish once nothing is in flight.
+  // what this stream sent; or the pending Finish once nothing is in flight. A snapshot larger
+  // than the proxy receives is not written but recorded as the proxy's NACK.
   void Pump();
+  // Records the NACK of `snapshot`, too large for this proxy; returns the line to log.
+  std::string RecordTooLargeLocked(const Snapshot& snapshot);
 
   const WatchContext deps_;
   const std::string peer_;
@@ -73,10 +76,11 @@ class WatchReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   grpc::ByteBuffer in_;  // owned by the read in flight (one at a time)
 
   mutable std::mutex mu_;
-  v1::ProxyInfo info_;         // identity, acks, nacks, stats (guarded by mu_)
-  SnapshotPtr latest_;         // newest offered snapshot (guarded by mu_)
-  grpc::ByteBuffer out_;       // the write in flight (guarded by mu_ until handed to gRPC)
-  uint64_t sent_version_ = 0;  // newest version written on this stream
+  v1::ProxyInfo info_;              // identity, acks, nacks, stats (guarded by mu_)
+  SnapshotPtr latest_;              // newest offered snapshot (guarded by mu_)
+  grpc::ByteBuffer out_;            // the write in flight (guarded by mu_ until handed to gRPC)
+  uint64_t sent_version_ = 0;       // newest version written (or found too large) on this stream
+  uint64_t max_receive_bytes_ = 0;  // what the proxy's Hello said it receives
   bool writing_ = false;
   bool read_starting_ = false;  // a StartRead is being issued: Finish must wait for it
   bool finishing_ = false;      // Finish called or wanted

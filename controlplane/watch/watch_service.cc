@@ -16,16 +16,26 @@ class RejectedStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
 
 }  // namespace
 
-grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* WatchService::Watch(
-    grpc::CallbackServerContext* context) {
-  if (require_client_cert_) {
+grpc::Status WatchService::Authenticate(grpc::CallbackServerContext* context) const {
+  if (credentials_.require_client_cert) {
     std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
     if (auth == nullptr || !auth->IsPeerAuthenticated()) {
-      SP_LOG(kWarning) << "refused a watch stream from " << context->peer()
-                       << ": no verified client certificate";
-      return new RejectedStream(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                                             "a client certificate is required (mTLS)"));
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          "a client certificate is required (mTLS)");
     }
+  }
+  if (credentials_.proxy_token != nullptr) return credentials_.proxy_token->Check(*context);
+  return grpc::Status::OK;
+}
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* WatchService::Watch(
+    grpc::CallbackServerContext* context) {
+  grpc::Status status = Authenticate(context);
+  if (!status.ok()) {
+    deps_.metrics->streams_refused.Increment();
+    SP_LOG(kWarning) << "refused a watch stream from " << context->peer() << ": "
+                     << status.error_message();
+    return new RejectedStream(status);
   }
   return new WatchReactor(context, deps_);
 }

@@ -1,26 +1,38 @@
 #pragma once
 
+#include "controlplane/auth/token_auth.h"
 #include "controlplane/watch/watch_reactor.h"
 #include "slotplane/v1/discovery.grpc.pb.h"
 
 namespace slotplane::control {
 
+// How a watch stream proves it comes from a proxy of the fleet. The stream carries the backend
+// password and the user digests, so it is never open: the control plane refuses to start unless
+// at least one of the two is configured, and a stream must pass every configured one.
+struct WatchCredentials {
+  const TokenAuth* proxy_token = nullptr;  // open: no token required
+  bool require_client_cert = false;        // mTLS (--tls-client-ca): a verified certificate
+};
+
 // ProxyDiscovery on gRPC's callback API with raw (ByteBuffer) messages: one WatchReactor per
-// stream, no thread per stream. The Watch service needs no admin token; with `require_client_cert`
-// (mTLS, --tls-client-ca) a stream whose peer presented no verified certificate is refused with
-// UNAUTHENTICATED.
+// stream, no thread per stream. A stream without the proxy credential (`authorization: Bearer
+// <proxy token>`, a verified client certificate) is refused with UNAUTHENTICATED before it gets
+// anything; the admin token is not a proxy credential.
 class WatchService final
     : public v1::ProxyDiscovery::WithRawCallbackMethod_Watch<v1::ProxyDiscovery::Service> {
  public:
-  WatchService(WatchContext deps, bool require_client_cert)
-      : deps_(std::move(deps)), require_client_cert_(require_client_cert) {}
+  WatchService(WatchContext deps, WatchCredentials credentials)
+      : deps_(std::move(deps)), credentials_(credentials) {}
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context) override;
 
  private:
+  // OK, or UNAUTHENTICATED naming what is missing (never the token).
+  grpc::Status Authenticate(grpc::CallbackServerContext* context) const;
+
   const WatchContext deps_;
-  const bool require_client_cert_;
+  const WatchCredentials credentials_;
 };
 
 }  // namespace slotplane::control

@@ -1,12 +1,14 @@
 #include "dataplane/control/control_client.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/grpc_limits.h"
 #include "common/logging.h"
 #include "dataplane/control/snapshot_cache.h"
 #include "dataplane/control/snapshot_convert.h"
@@ -30,6 +32,40 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) 
   std::stringstream content;
   content << in.rdbuf();
   return content.str();
+}
+
+constexpr char kProxyTokenEnv[] = "SLOTPLANE_PROXY_TOKEN";
+
+// The token in `path` (whitespace trimmed), else in the environment variable `env` (when given),
+// else empty. An empty file is an error.
+absl::StatusOr<std::string> ReadToken(const std::string& path, const char* option,
+                                      const char* env) {
+  if (path.empty()) {
+    const char* value = env[0] != '\0' ? std::getenv(env) : nullptr;
+    return value == nullptr ? "" : std::string(absl::StripAsciiWhitespace(value));
+  }
+  auto token = ReadFile(path, option);
+  if (!token.ok()) return token.status();
+  std::string trimmed(absl::StripAsciiWhitespace(*token));
+  if (trimmed.empty())
+    return absl::InvalidArgumentError(absl::StrCat(option, " ", path, " is empty"));
+  return trimmed;
+}
+
+// Why the watch stream ended, with what to check for the errors an operator can fix.
+std::string StreamEndReason(const grpc::Status& status) {
+  if (status.ok()) return "closed";
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return absl::StrCat(status.error_message(),
+                          " (check control-plane-proxy-token-file or SLOTPLANE_PROXY_TOKEN, and "
+                          "the client certificate)");
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return absl::StrCat(status.error_message(), " (this proxy receives messages of up to ",
+                          kMaxGrpcMessageBytes, " bytes)");
+    default:
+      return status.error_message();
+  }
 }
 
 Clock::time_point Later(absl::Duration d) {
@@ -68,6 +104,9 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(const ControlClientOptions
 
 grpc::ChannelArguments BaseChannelArguments() {
   grpc::ChannelArguments args;
+  // A snapshot travels whole in one message; the control plane sends up to the same size.
+  args.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
+  args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
   // Each channel keeps its own subchannels (and their reconnect backoff): the stream's backoff
@@ -101,15 +140,13 @@ absl::StatusOr<ControlClientOptions> ControlClientOptionsFrom(const ProxyOptions
   ControlClientOptions out;
   out.address = options.control_plane;
   out.cache_file = options.control_plane_cache;
-  if (!options.control_plane_token_file.empty()) {
-    auto token = ReadFile(options.control_plane_token_file, "control-plane-token-file");
-    if (!token.ok()) return token.status();
-    out.token = std::string(absl::StripAsciiWhitespace(*token));
-    if (out.token.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("control-plane-token-file ", options.control_plane_token_file, " is empty"));
-    }
-  }
+  auto admin_token = ReadToken(options.control_plane_token_file, "control-plane-token-file", "");
+  if (!admin_token.ok()) return admin_token.status();
+  out.token = *std::move(admin_token);
+  auto proxy_token = ReadToken(options.control_plane_proxy_token_file,
+                               "control-plane-proxy-token-file", kProxyTokenEnv);
+  if (!proxy_token.ok()) return proxy_token.status();
+  out.proxy_token = *std::move(proxy_token);
   struct {
     const std::string& path;
     std::string* out;
@@ -133,6 +170,11 @@ ControlClient::ControlClient(ControlClientOptions options, const ProxyOptions& l
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kAdminMaxReconnectBackoffMs);
   channel_ = grpc::CreateCustomChannel(options_.address, Credentials(options_), args);
   admin_ = v1::Admin::NewStub(channel_);
+  if (options_.proxy_token.empty() && options_.tls_cert.empty()) {
+    SP_LOG(kWarning) << "no proxy token (control-plane-proxy-token-file or SLOTPLANE_PROXY_TOKEN) "
+                        "and no client certificate: the control plane at "
+                     << options_.address << " will refuse the watch stream";
+  }
   status_.address = options_.address;
   status_.proxy_id = options_.proxy_id;
   status_.cache_file = options_.cache_file;
@@ -232,8 +274,7 @@ void ControlClient::RunStream() {
     applier_->set_control_owns_topology(false);
     attempt = got_snapshots ? 0 : attempt + 1;
     SP_LOG(kWarning) << "control plane " << options_.address
-                     << " stream ended: " << (result.ok() ? "closed" : result.error_message())
-                     << "; reconnecting";
+                     << " stream ended: " << StreamEndReason(result) << "; reconnecting";
     SleepBackoff(attempt);
   }
 }
@@ -256,7 +297,9 @@ grpc::Status ControlClient::StreamOnce() {
       grpc::CreateCustomChannel(options_.address, Credentials(options_), BaseChannelArguments());
   auto stub = v1::ProxyDiscovery::NewStub(channel);
   grpc::ClientContext context;
-  AddAuth(&context);
+  if (!options_.proxy_token.empty()) {
+    context.AddMetadata("authorization", "Bearer " + options_.proxy_token);
+  }
   uint64_t cached_version;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -276,6 +319,7 @@ grpc::Status ControlClient::StreamOnce() {
   hello.mutable_hello()->set_listen_address(options_.listen_address);
   hello.mutable_hello()->set_build_version(options_.build_version);
   hello.mutable_hello()->set_cached_version(cached_version);
+  hello.mutable_hello()->set_max_message_bytes(kMaxGrpcMessageBytes);
   WriteMessage(hello);
   v1::ControlMessage message;
   bool connected = false;

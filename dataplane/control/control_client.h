@@ -26,7 +26,10 @@ namespace slotplane::dataplane {
 
 struct ControlClientOptions {
   std::string address;  // host:port of slotplane-control
-  std::string token;    // bearer token for the admin API (and the stream); empty: none
+  std::string token;    // bearer token for the admin API; empty: none
+  // Bearer token of the watch stream (the proxy credential, never the admin token); empty: none
+  // (enough only when the control plane identifies proxies by client certificate).
+  std::string proxy_token;
   // PEM contents; an empty CA means plaintext.
   std::string tls_ca;
   std::string tls_cert;
@@ -47,8 +50,9 @@ struct ControlClientOptions {
   absl::Duration stats_interval = absl::Seconds(5);
 };
 
-// Reads the token file and the TLS files named by the options into ControlClientOptions (all but
-// the identity fields). Fails naming the file that cannot be read.
+// Reads the token files (the proxy token from $SLOTPLANE_PROXY_TOKEN without its file) and the
+// TLS files named by the options into ControlClientOptions (all but the identity fields). Fails
+// naming the file that cannot be read.
 absl::StatusOr<ControlClientOptions> ControlClientOptionsFrom(const ProxyOptions& options);
 
 // The proxy's end of the control plane (ProxyDiscovery.Watch and the Admin API).

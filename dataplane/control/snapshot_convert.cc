@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/cluster_view_proto.h"
 #include "common/fleet_options.h"
+#include "common/password_digest.h"
 #include "common/sha256.h"
 #include "common/strings.h"
 
@@ -30,8 +31,15 @@ absl::StatusOr<std::vector<ClientUser>> UsersFromProto(
       return Invalid(
           absl::StrCat("policy: client user '", Echoed(user.name()), "' is listed twice"));
     }
-    ClientUser converted{user.name(), {}, user.enabled(), user.nopass()};
-    for (const std::string& hash : user.password_sha256()) {
+    ClientUser converted{user.name(), {}, user.enabled(), user.nopass(), user.password_salt()};
+    if (!converted.password_salt.empty() && !IsPasswordSalt(converted.password_salt)) {
+      return Invalid(absl::StrCat("policy: client user '", Echoed(user.name()),
+                                  "' has a password salt that is not 32 hex digits"));
+    }
+    // Salted digests; an older control plane sends unsalted ones (and no salt).
+    const auto& hashes =
+        converted.password_salt.empty() ? user.password_sha256() : user.password_salted_sha256();
+    for (const std::string& hash : hashes) {
       std::string lower = absl::AsciiStrToLower(hash);
       if (!IsSha256Hex(lower)) {
         return Invalid(absl::StrCat("policy: client user '", Echoed(user.name()),

@@ -6,13 +6,17 @@
 namespace slotplane::dataplane {
 
 // A user that clients of the proxy authenticate as (AUTH [user] pass, HELLO ... AUTH). Passwords
-// are kept only as SHA-256 hashes (lower-case hex), as Redis ACL does. Mirrors the control
+// are kept only as SHA-256 hashes (lower-case hex), as Redis ACL does, salted per user when they
+// come from the control plane. Mirrors the control
 // plane's ClientUser message.
 struct ClientUser {
   std::string name;
   std::vector<std::string> password_sha256;  // any of them matches
   bool enabled = true;
   bool nopass = false;  // any password is accepted
+  // Non-empty (users from the control plane): password_sha256 holds salted digests,
+  // hex(SHA-256(salt || hex(SHA-256(password)))) (common/password_digest.h).
+  std::string password_salt = {};  // (an initializer: aggregates may leave it out)
 };
 
 }  // namespace slotplane::dataplane

@@ -195,6 +195,7 @@ const OptionTable<ProxyOptions>& Table() {
           UserOption(),
           AddressOption("control-plane", &O::control_plane, /*allow_empty=*/true),
           StringOption("control-plane-token-file", &O::control_plane_token_file),
+          StringOption("control-plane-proxy-token-file", &O::control_plane_proxy_token_file),
           StringOption("control-plane-cache", &O::control_plane_cache),
           StringOption("control-plane-tls-ca", &O::control_plane_tls_ca),
           StringOption("control-plane-tls-cert", &O::control_plane_tls_cert),

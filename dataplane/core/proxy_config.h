@@ -42,9 +42,11 @@ struct ProxyOptions : FleetSettings {
   // slotplane: the control plane. Empty `control_plane`: standalone.
   std::string control_plane;             // host:port of slotplane-control
   std::string control_plane_token_file;  // bearer token for the admin API (PROXY CONFIG SET, ...)
-  std::string control_plane_cache;       // last good snapshot on disk; empty: no cache
-  std::string control_plane_tls_ca;      // PEM files; a CA turns TLS on
-  std::string control_plane_tls_cert;    // client certificate (mTLS), with the key
+  // The proxy credential for the watch stream (else $SLOTPLANE_PROXY_TOKEN), not the admin token.
+  std::string control_plane_proxy_token_file;
+  std::string control_plane_cache;     // last good snapshot on disk; empty: no cache
+  std::string control_plane_tls_ca;    // PEM files; a CA turns TLS on
+  std::string control_plane_tls_cert;  // client certificate (mTLS), with the key
   std::string control_plane_tls_key;
   std::string proxy_id;  // empty: hostname:port
 

@@ -1,6 +1,7 @@
 #include "dataplane/session/client_auth.h"
 
 #include "common/logging.h"
+#include "common/password_digest.h"
 #include "common/sha256.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/core/worker_context.h"
@@ -29,6 +30,7 @@ bool CheckCredentials(const ProxyPolicy& policy, std::string_view user, std::str
   if (found == nullptr || !found->enabled) return false;
   if (found->nopass) return true;
   std::string hash = Sha256Hex(password);
+  if (!found->password_salt.empty()) hash = SaltedDigestOfSha256(found->password_salt, hash);
   bool match = false;
   // Every hash is compared, so the time does not tell which one matched.
   for (const std::string& candidate : found->password_sha256) {

@@ -13,10 +13,14 @@
 # |                       | proxy-auth.conf       | `requirepass "…"`, included by slotplane-proxy    |
 # | slotplane-admin-token | token                 | slotplane-control's admin API, slotplane-proxy,  |
 # |                       |                       | slotplanectl (--token-file)                      |
+# | slotplane-proxy-token | token                 | the proxies' watch stream: slotplane-control     |
+# |                       |                       | (proxy-token-file), slotplane-proxy              |
+# |                       |                       | (control-plane-proxy-token-file)                 |
 #
-# Values are random (48 hex digits) unless given in REDIS_PASSWORD, PROXY_PASSWORD and
-# ADMIN_TOKEN. Existing Secrets are left alone; only missing ones are created, unless named with
-# --rotate (redis-auth, slotplane-proxy-auth, slotplane-admin-token), which replaces that Secret:
+# Values are random (48 hex digits) unless given in REDIS_PASSWORD, PROXY_PASSWORD, ADMIN_TOKEN
+# and PROXY_TOKEN. Existing Secrets are left alone; only missing ones are created, unless named
+# with --rotate (redis-auth, slotplane-proxy-auth, slotplane-admin-token, slotplane-proxy-token),
+# which replaces that Secret:
 # follow README.md's rotation steps, which say when. --dry-run prints the manifests (values
 # included) and contacts no cluster. NAMESPACE defaults to slotplane, the base's namespace.
 set -euo pipefail
@@ -48,8 +52,10 @@ while (($#)); do
     --rotate)
       (($# >= 2)) || usage
       case $2 in
-        redis-auth | slotplane-proxy-auth | slotplane-admin-token) rotate+=("$2") ;;
-        *) die "--rotate takes redis-auth, slotplane-proxy-auth or slotplane-admin-token, not '$2'" ;;
+        redis-auth | slotplane-proxy-auth | slotplane-admin-token | slotplane-proxy-token)
+          rotate+=("$2")
+          ;;
+        *) die "--rotate takes redis-auth, slotplane-proxy-auth, slotplane-admin-token or slotplane-proxy-token, not '$2'" ;;
       esac
       shift 2
       ;;
@@ -101,6 +107,12 @@ secret_files() {
       check_value ADMIN_TOKEN "$value"
       printf '%s' "$value" >"$dir/token"
       ;;
+    slotplane-proxy-token)
+      value=${PROXY_TOKEN:-$(random_value)}
+      check_value PROXY_TOKEN "$value"
+      [[ $value != "${ADMIN_TOKEN:-}" ]] || die "PROXY_TOKEN must differ from ADMIN_TOKEN"
+      printf '%s' "$value" >"$dir/token"
+      ;;
   esac
 }
 
@@ -109,7 +121,7 @@ manifest() {
     --dry-run=client -o yaml
 }
 
-for name in redis-auth slotplane-proxy-auth slotplane-admin-token; do
+for name in redis-auth slotplane-proxy-auth slotplane-admin-token slotplane-proxy-token; do
   secret_files "$name"
   if ((dry_run)); then
     echo "---"

@@ -289,6 +289,17 @@ sp_control_pid() { sp_pid_from_file "$1/control.pid" slotplane-control; }
 
 # sp_control_start RUN BINARY PORT SEED... : starts slotplane-control in the background, its
 # durable state in RUN/control/.
+# sp_proxy_token_file RUN : prints the path of the local fleet's proxy token (the watch stream's
+# credential), creating a random one (mode 0600) the first time.
+sp_proxy_token_file() {
+  local file=$1/proxy.token
+  if [[ ! -s $file ]]; then
+    mkdir -p "$1"
+    (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$file")
+  fi
+  printf '%s\n' "$file"
+}
+
 sp_control_start() {
   local run=$1 bin=$2 port=$3 seed args
   shift 3
@@ -297,7 +308,8 @@ sp_control_start() {
   fi
   [[ -x $bin ]] || sp_die "control plane binary not found: $bin (build it with scripts/build.sh)"
   sp_port_busy "$port" && sp_die "control plane port $port is already in use (set another one)"
-  args=(--listen "$SP_HOST:$port" --data-dir "$run/control" --logfile "$run/control.log")
+  args=(--listen "$SP_HOST:$port" --data-dir "$run/control" --logfile "$run/control.log"
+    --proxy-token-file "$(sp_proxy_token_file "$run")")
   for seed in "$@"; do
     args+=(--cluster "$seed")
   done

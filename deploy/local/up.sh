@@ -97,7 +97,8 @@ if [[ -x $control_bin && -x $ctl_bin ]]; then
     sp_die "slotplane-control did not come up; see $(rel "$run_dir")/control.log. Clean up with deploy/local/down.sh"
   fi
   SP_PROXY_EXTRA_ARGS=(--control-plane "$SP_HOST:$control_port"
-    --control-plane-cache "$run_dir/proxy.snapshot")
+    --control-plane-cache "$run_dir/proxy.snapshot"
+    --control-plane-proxy-token-file "$(sp_proxy_token_file "$run_dir")")
 fi
 
 if proxy_wanted; then

@@ -75,8 +75,10 @@ struct Round {
 class ProxyStream
     : public grpc::ClientBidiReactor<slotplane::v1::ProxyMessage, slotplane::v1::ControlMessage> {
  public:
-  ProxyStream(slotplane::v1::ProxyDiscovery::Stub* stub, int index, Round* round)
+  ProxyStream(slotplane::v1::ProxyDiscovery::Stub* stub, int index, Round* round,
+              const std::string& proxy_token)
       : index_(index), round_(round) {
+    if (!proxy_token.empty()) context_.AddMetadata("authorization", "Bearer " + proxy_token);
     slotplane::v1::Hello* hello = out_.mutable_hello();
     hello->set_proxy_id("bench-" + std::to_string(index));
     hello->set_hostname("bench");
@@ -238,6 +240,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string token = Token(args);
+  // The watch streams' credential (slotplane-control's proxy-token-file or the same variable).
+  const char* proxy_token_env = std::getenv("SLOTPLANE_PROXY_TOKEN");
+  const std::string proxy_token = proxy_token_env != nullptr ? proxy_token_env : "";
   auto admin_channel = grpc::CreateChannel(args.addr, grpc::InsecureChannelCredentials());
   auto admin = slotplane::v1::Admin::NewStub(admin_channel);
   auto call = [&](auto method, const auto& request, auto* response) {
@@ -259,7 +264,8 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<ProxyStream>> streams;
   const auto open_start = Clock::now();
   for (int i = 0; i < args.streams; ++i) {
-    streams.push_back(std::make_unique<ProxyStream>(stubs[i % args.channels].get(), i, &round));
+    streams.push_back(
+        std::make_unique<ProxyStream>(stubs[i % args.channels].get(), i, &round, proxy_token));
   }
   const int total = args.streams;
   if (!round.WaitUntil([&] { return round.arrived.load() == total; }, std::chrono::seconds(120))) {

@@ -88,6 +88,9 @@ sp_cluster_up "$run_dir" "$base_port" "$node_count" || sp_die "the cluster did n
 mapfile -t ports < <(sp_cluster_ports "$run_dir")
 
 sp_log "starting slotplane-control on 127.0.0.1:$control_port"
+# The watch streams' credential: slotplane-control and control_fanout read the same variable.
+SLOTPLANE_PROXY_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+export SLOTPLANE_PROXY_TOKEN
 setsid nohup "$build_dir/bin/slotplane-control" --listen "$SP_HOST:$control_port" \
   --cluster "$SP_HOST:${ports[0]}" --data-dir "$run_dir/control-data" --log-level warning \
   --logfile "$run_dir/control.log" </dev/null >"$run_dir/control.out" 2>&1 &

@@ -36,6 +36,7 @@ TEST(ControlFailoverTest, FailoverMakesANewTopologyVersion) {
 
   WatchClientOptions watch_options;
   watch_options.address = control->address();
+  watch_options.token = control->proxy_token();
   ASSERT_OK_AND_ASSIGN(auto watch, WatchClient::Open(watch_options));
   ASSERT_OK_AND_ASSIGN(v1::Snapshot before, watch->Next(absl::Seconds(10)));
   ASSERT_OK(watch->Ack(before));

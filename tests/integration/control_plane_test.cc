@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <future>
 #include <map>
 #include <set>
 #include <string>
@@ -17,7 +18,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/password_digest.h"
 #include "common/sha256.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "tests/integration/control_process.h"
 #include "tests/integration/shared_cluster.h"
 #include "tests/integration/watch_client.h"
@@ -53,6 +57,7 @@ class ControlPlaneTest : public SharedClusterTest {
     options.proxy_id = id;
     options.listen_address = "127.0.0.1:17777";
     options.build_version = "1.2.3";
+    options.token = control_->proxy_token();
     return WatchClient::Open(options);
   }
 
@@ -260,14 +265,17 @@ TEST_F(ControlPlaneTest, RestartKeepsPolicyUsersAndVersion) {
   EXPECT_EQ(Ctl({"config", "get", "--json"}), before);
   EXPECT_EQ(Ctl({"users", "ls", "--json"}), users_before);
 
-  // A proxy connecting now gets that same version, with the user's hash.
+  // A proxy connecting now gets that same version, with the user's salted digest.
   ASSERT_OK_AND_ASSIGN(auto watch, Watch());
   ASSERT_OK_AND_ASSIGN(v1::Snapshot snapshot, watch->Next(kSnapshotTimeout));
   EXPECT_TRUE(absl::StrContains(before, absl::StrCat("\"version\":", snapshot.version())));
   EXPECT_EQ(snapshot.config().policy().limits().maxclients(), 4242);
   EXPECT_EQ(snapshot.config().policy().backend().password(), "backend-pw");
   ASSERT_EQ(snapshot.config().policy().users_size(), 1);
-  EXPECT_EQ(snapshot.config().policy().users(0).password_sha256(0), Sha256Hex("wonderland"));
+  const v1::ClientUser& alice = snapshot.config().policy().users(0);
+  ASSERT_EQ(alice.password_salted_sha256_size(), 1);
+  EXPECT_EQ(alice.password_salted_sha256(0),
+            SaltedPasswordDigest(alice.password_salt(), "wonderland"));
 
   // A crash (SIGKILL) loses nothing acknowledged either; the next change continues the count.
   control_->Kill();
@@ -277,7 +285,7 @@ TEST_F(ControlPlaneTest, RestartKeepsPolicyUsersAndVersion) {
             absl::StrCat("version ", snapshot.version() + 1, "\n"));
 }
 
-TEST_F(ControlPlaneTest, AdminNeedsTheTokenWatchDoesNot) {
+TEST_F(ControlPlaneTest, AdminNeedsTheAdminToken) {
   ControlOptions options;
   options.admin_token = "correct horse battery staple";
   StartControl(options);
@@ -298,9 +306,117 @@ TEST_F(ControlPlaneTest, AdminNeedsTheTokenWatchDoesNot) {
   EXPECT_TRUE(absl::StrContains(wrong->output, "wrong admin token")) << wrong->output;
   EXPECT_FALSE(absl::StrContains(control_->LogText(), "correct horse")) << "never logged";
   EXPECT_EQ(Ctl({"config", "get", "maxclients"}), "10000\n") << "nothing changed";
-  // The token is not needed for watch streams.
-  ASSERT_OK_AND_ASSIGN(auto watch, Watch());
-  EXPECT_OK(watch->Next(kSnapshotTimeout));
+}
+
+// A stream without the proxy token: refused before it gets anything, not listed as a proxy.
+void ExpectRefused(WatchClient& watch, grpc::StatusCode code, const std::string& message) {
+  absl::StatusOr<grpc::Status> end = watch.WaitForEnd(kSnapshotTimeout);
+  ASSERT_TRUE(end.ok()) << end.status();
+  EXPECT_EQ(end->error_code(), code) << end->error_message();
+  EXPECT_TRUE(absl::StrContains(end->error_message(), message)) << end->error_message();
+  EXPECT_EQ(watch.Queued(), 0u) << "no snapshot, so no secret";
+}
+
+TEST_F(ControlPlaneTest, WatchNeedsTheProxyToken) {
+  ControlOptions options;
+  options.admin_token = "admin-secret-token";
+  options.proxy_token = "proxy-secret-token";
+  StartControl(options);
+  Ctl({"config", "set", "auth", "backend-secret"});
+  Ctl({"users", "add", "alice", "--password", "wonder"});
+  WatchClientOptions plain;
+  plain.address = control_->address();
+  plain.proxy_id = "intruder";
+  plain.send_hello = false;  // the stream may be refused before a Hello could be written
+  for (const std::string& token :
+       {std::string(), std::string("admin-secret-token"), std::string("proxy-secret-toke")}) {
+    plain.token = token;
+    ASSERT_OK_AND_ASSIGN(auto intruder, WatchClient::Open(plain));
+    intruder->Hello().IgnoreError();
+    ExpectRefused(*intruder, grpc::StatusCode::UNAUTHENTICATED,
+                  token.empty() ? "the watch stream needs the proxy token" : "wrong proxy token");
+  }
+  const std::string proxies = Ctl({"proxies"});
+  EXPECT_TRUE(absl::StrContains(proxies, "0 proxies")) << proxies;
+  EXPECT_FALSE(absl::StrContains(proxies, "intruder")) << proxies;
+  const std::string log = control_->LogText();
+  EXPECT_TRUE(absl::StrContains(log, "refused a watch stream")) << log;
+  EXPECT_FALSE(absl::StrContains(log, "secret-token")) << "tokens are never logged";
+
+  ASSERT_OK_AND_ASSIGN(auto proxy, Watch());
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot snapshot, proxy->Next(kSnapshotTimeout));
+  EXPECT_EQ(snapshot.config().policy().backend().password(), "backend-secret")
+      << "the backend password reaches the authenticated proxy";
+  ASSERT_EQ(snapshot.config().policy().users_size(), 1);
+  EXPECT_EQ(snapshot.config().policy().users(0).password_sha256_size(), 0);
+  EXPECT_EQ(snapshot.config().policy().users(0).password_salted_sha256_size(), 1);
+}
+
+TEST_F(ControlPlaneTest, StartRefusedWithoutAProxyCredentialOrWithTheAdminTokenAsIt) {
+  ControlOptions none;
+  none.cluster = cluster().addresses();
+  none.proxy_token = "";
+  none.start_timeout = absl::Seconds(20);
+  absl::StatusOr<std::unique_ptr<ControlProcess>> open = ControlProcess::Start(none);
+  ASSERT_FALSE(open.ok());
+  EXPECT_TRUE(absl::StrContains(open.status().message(),
+                                "the watch stream needs a proxy credential: give proxy-token-file"))
+      << open.status();
+  ControlOptions same = none;
+  same.admin_token = same.proxy_token = "one-token-for-both";
+  absl::StatusOr<std::unique_ptr<ControlProcess>> shared = ControlProcess::Start(same);
+  ASSERT_FALSE(shared.ok());
+  EXPECT_TRUE(absl::StrContains(shared.status().message(),
+                                "the proxy token must differ from the admin token"))
+      << shared.status();
+  EXPECT_FALSE(absl::StrContains(shared.status().message(), "one-token-for-both"));
+}
+
+TEST_F(ControlPlaneTest, AProxyIdCannotBeClaimedTwice) {
+  StartControl();
+  ASSERT_OK_AND_ASSIGN(auto first, Watch("proxy-a"));
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot snapshot, first->Next(kSnapshotTimeout));
+  ASSERT_OK(first->Ack(snapshot));
+  ASSERT_OK_AND_ASSIGN(auto second, Watch("proxy-a"));
+  ExpectRefused(*second, grpc::StatusCode::ALREADY_EXISTS,
+                "proxy id 'proxy-a' is already connected");
+  const std::string proxies = Ctl({"proxies", "--json"});
+  EXPECT_EQ(proxies.find("proxy-a"), proxies.rfind("proxy-a")) << "listed once: " << proxies;
+  ASSERT_OK_AND_ASSIGN(auto other, Watch("proxy-b"));
+  EXPECT_OK(other->Next(kSnapshotTimeout));
+  // Once the first stream ended the id is free again (a reconnecting proxy gets back in).
+  first.reset();
+  ASSERT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        auto again = Watch("proxy-a");
+        if (!again.ok()) return again.status();
+        return (*again)->Next(kSnapshotTimeout).status();
+      },
+      absl::Seconds(20), absl::Milliseconds(100)));
+}
+
+TEST_F(ControlPlaneTest, MalformedWaitForVersionIsInvalidArgument) {
+  StartControl();
+  auto channel = grpc::CreateChannel(control_->address(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  auto call = [&](const std::string& bytes) {
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1), response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&context, "/slotplane.v1.Admin/WaitForVersion", grpc::StubOptions(), &request,
+                   &response, [&done](grpc::Status status) { done.set_value(status); });
+    return done.get_future().get();
+  };
+  // A truncated varint (field 1 with no value) does not parse.
+  grpc::Status malformed = call(std::string("\x08", 1));
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << malformed.error_code() << " " << malformed.error_message();
+  EXPECT_EQ(malformed.error_message(), "malformed WaitForVersionRequest");
+  // A well-formed request still works: version 1 is acked by every proxy (there are none).
+  grpc::Status ok = call(std::string("\x08\x01", 2));
+  EXPECT_TRUE(ok.ok()) << ok.error_code() << " " << ok.error_message();
 }
 
 TEST_F(ControlPlaneTest, StaleExpectedVersionIsAbortedAndBadOptionsRefused) {
@@ -335,14 +451,20 @@ TEST_F(ControlPlaneTest, UsersReachProxiesAsHashesOnly) {
   const v1::ClientUser& bob = added.config().policy().users(0);
   EXPECT_EQ(bob.name(), "bob");
   EXPECT_TRUE(bob.enabled());
-  EXPECT_EQ(std::set<std::string>(bob.password_sha256().begin(), bob.password_sha256().end()),
-            (std::set<std::string>{Sha256Hex("one"), Sha256Hex("two")}));
+  // Salted with the user's own salt; never the unsalted SHA-256 that Redis would store.
+  EXPECT_EQ(bob.password_salt().size(), 32u);
+  EXPECT_EQ(bob.password_sha256_size(), 0);
+  EXPECT_EQ(std::set<std::string>(bob.password_salted_sha256().begin(),
+                                  bob.password_salted_sha256().end()),
+            (std::set<std::string>{SaltedPasswordDigest(bob.password_salt(), "one"),
+                                   SaltedPasswordDigest(bob.password_salt(), "two")}));
   EXPECT_EQ(added.SerializeAsString().find("two"), std::string::npos);
+  EXPECT_EQ(added.SerializeAsString().find(Sha256Hex("two")), std::string::npos);
   // set: disable, keep the passwords.
   Ctl({"users", "set", "bob", "--disable"});
   ASSERT_OK_AND_ASSIGN(v1::Snapshot disabled, watch->Next(kSnapshotTimeout));
   EXPECT_FALSE(disabled.config().policy().users(0).enabled());
-  EXPECT_EQ(disabled.config().policy().users(0).password_sha256_size(), 2);
+  EXPECT_EQ(disabled.config().policy().users(0).password_salted_sha256_size(), 2);
   EXPECT_TRUE(absl::StrContains(Ctl({"users", "ls"}), "bob   no       no      2"));
   // Passwords from stdin replace the old ones.
   const std::string input = cluster().work_dir() + "/passwords";
@@ -353,8 +475,9 @@ TEST_F(ControlPlaneTest, UsersReachProxiesAsHashesOnly) {
   ASSERT_OK(from_stdin);
   EXPECT_EQ(ExitCode(*from_stdin), 0) << from_stdin->output;
   ASSERT_OK_AND_ASSIGN(v1::Snapshot replaced, watch->Next(kSnapshotTimeout));
-  ASSERT_EQ(replaced.config().policy().users(0).password_sha256_size(), 1);
-  EXPECT_EQ(replaced.config().policy().users(0).password_sha256(0), Sha256Hex("three"));
+  const v1::ClientUser& three = replaced.config().policy().users(0);
+  ASSERT_EQ(three.password_salted_sha256_size(), 1);
+  EXPECT_EQ(three.password_salted_sha256(0), SaltedPasswordDigest(three.password_salt(), "three"));
   Ctl({"users", "rm", "bob"});
   ASSERT_OK_AND_ASSIGN(v1::Snapshot removed, watch->Next(kSnapshotTimeout));
   EXPECT_EQ(removed.config().policy().users_size(), 0);

@@ -36,6 +36,10 @@ absl::StatusOr<std::unique_ptr<ControlProcess>> ControlProcess::Start(
     control->token_file_ = control->dir_.File("admin.token");
     std::ofstream(control->token_file_) << options.admin_token << "\n";
   }
+  if (!options.proxy_token.empty()) {
+    control->proxy_token_file_ = control->dir_.File("proxy.token");
+    std::ofstream(control->proxy_token_file_) << options.proxy_token << "\n";
+  }
   const absl::Time deadline = absl::Now() + options.start_timeout;
   absl::Status status;
   for (int attempt = 0; attempt < kMaxPortAttempts; ++attempt) {
@@ -70,6 +74,8 @@ absl::Status ControlProcess::Launch(absl::Time deadline) {
   }
   if (!token_file_.empty())
     spawn.argv.insert(spawn.argv.end(), {"--admin-token-file", token_file_});
+  if (!proxy_token_file_.empty())
+    spawn.argv.insert(spawn.argv.end(), {"--proxy-token-file", proxy_token_file_});
   spawn.argv.insert(spawn.argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   spawn.output_path = log_path_;
   absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Spawn(spawn);

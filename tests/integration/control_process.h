@@ -22,6 +22,10 @@ struct ControlOptions {
   // Written to a token file (--admin-token-file) when non-empty; proxies and slotplanectl get the
   // same file.
   std::string admin_token;
+  // The watch stream's credential, written to a file (--proxy-token-file) when non-empty; fleet
+  // proxies get the same file (--control-plane-proxy-token-file). Empty: only for a control
+  // plane that identifies proxies by client certificate (--tls-client-ca in extra_args).
+  std::string proxy_token = "proxy-token-for-tests";
   int poll_interval_ms = 500;
   std::string log_level = "info";
   // Appended as given, e.g. {"--enable-cross-slot", "yes"} or TLS options.
@@ -50,6 +54,11 @@ class ControlProcess {
   std::string address() const;
   // The admin token file (empty when there is no token).
   const std::string& token_file() const { return token_file_; }
+  // The proxy token and its file (empty when there is none).
+  const std::string& proxy_token() const { return options_.proxy_token; }
+  const std::string& proxy_token_file() const { return proxy_token_file_; }
+  // The data directory (its FileStore may be opened while the process is stopped).
+  std::string data_dir() const { return dir_.File("data"); }
   pid_t pid() const { return process_ != nullptr ? process_->pid() : 0; }
   bool IsAlive() { return process_ != nullptr && process_->IsRunning(); }
 
@@ -78,6 +87,7 @@ class ControlProcess {
   TempDir dir_;
   std::string log_path_;
   std::string token_file_;
+  std::string proxy_token_file_;
   uint16_t port_ = 0;
   std::unique_ptr<ChildProcess> process_;
   bool stopped_ = false;

@@ -26,6 +26,7 @@ SharedClusterEnvironment::Options EnvironmentOptions() {
 
 const auto* const kEnv = SharedClusterEnvironment::Register(EnvironmentOptions());
 const auto* const kGrpc = ::testing::AddGlobalTestEnvironment(new GrpcEnvironment);
+constexpr char kProxyToken[] = "tls-proxy-token";
 
 std::string Bin(const char* name) { return absl::StrCat(SLOTPLANE_BIN_DIR, "/", name); }
 
@@ -107,7 +108,13 @@ class ControlTlsTest : public SharedClusterTest {
     for (const NodeAddress& node : cluster().addresses()) {
       spawn.argv.insert(spawn.argv.end(), {"--cluster", node.ToString()});
     }
-    if (mtls) spawn.argv.insert(spawn.argv.end(), {"--tls-client-ca", File("ca.pem")});
+    // Without a client CA, proxies identify themselves by the proxy token.
+    if (mtls) {
+      spawn.argv.insert(spawn.argv.end(), {"--tls-client-ca", File("ca.pem")});
+    } else {
+      std::ofstream(File("proxy.token")) << kProxyToken << "\n";
+      spawn.argv.insert(spawn.argv.end(), {"--proxy-token-file", File("proxy.token")});
+    }
     spawn.output_path = File("control.log");
     ASSERT_OK_AND_ASSIGN(control_, ChildProcess::Spawn(spawn));
     ASSERT_OK(WaitForOk(
@@ -139,6 +146,7 @@ class ControlTlsTest : public SharedClusterTest {
     options.address = Address();
     options.credentials = grpc::SslCredentials(ssl);
     options.send_hello = hello;
+    options.token = client_cert ? "" : kProxyToken;
     return WatchClient::Open(options);
   }
 

@@ -42,6 +42,10 @@ ProxyOptions FleetProxyOptions(const ControlProcess& control, const std::string&
     options.extra_args.insert(options.extra_args.end(),
                               {"--control-plane-token-file", control.token_file()});
   }
+  if (!control.proxy_token_file().empty()) {
+    options.extra_args.insert(options.extra_args.end(),
+                              {"--control-plane-proxy-token-file", control.proxy_token_file()});
+  }
   if (!cache_file.empty()) {
     options.extra_args.insert(options.extra_args.end(), {"--control-plane-cache", cache_file});
   }

@@ -34,7 +34,8 @@ absl::StatusOr<FleetListing> ListFleet(const ControlProcess& control);
 // "127.0.0.1:port" of a proxy, as it tells the control plane.
 std::string ListenAddress(const ProxyProcess& proxy);
 
-// Options for a proxy of the fleet: --control-plane, its token file, --proxy-id `id`, and, when
+// Options for a proxy of the fleet: --control-plane, its admin and proxy token files, --proxy-id
+// `id`, and, when
 // `cache_file` is not empty, --control-plane-cache.
 ProxyOptions FleetProxyOptions(const ControlProcess& control, const std::string& id,
                                const std::string& cache_file, std::vector<NodeAddress> seeds);

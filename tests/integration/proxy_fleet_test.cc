@@ -309,6 +309,33 @@ TEST_F(ProxyFleetTest, ProxyStartsFromItsCacheWhenTheControlPlaneIsDown) {
   ASSERT_OK(WaitForFleet(2));
 }
 
+TEST_F(ProxyFleetTest, AProxyWithoutTheProxyTokenGetsNothing) {
+  // The admin token is not a proxy credential.
+  ProxyOptions options = FleetProxyOptions(*control_, "impostor", "", cluster().addresses());
+  for (std::string& arg : options.extra_args) {
+    if (arg == control_->proxy_token_file()) arg = control_->token_file();
+  }
+  ASSERT_OK_AND_ASSIGN(auto impostor, ProxyProcess::Start(options));
+  ASSERT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        auto fleet = Fleet(*impostor);
+        if (!fleet.ok()) return fleet.status();
+        return absl::StrContains((*fleet)["last_stream_error"], "wrong proxy token")
+                   ? absl::OkStatus()
+                   : absl::NotFoundError((*fleet)["last_stream_error"]);
+      },
+      kConverge));
+  ASSERT_OK_AND_ASSIGN(auto fleet, Fleet(*impostor));
+  EXPECT_NE(fleet["stream_state"], "connected");
+  EXPECT_EQ(fleet["policy_version"], "0") << "no snapshot";
+  EXPECT_EQ(fleet["topology_source"], "cluster") << "found the cluster on its own";
+  ASSERT_OK_AND_ASSIGN(FleetListing listing, ListFleet(*control_));
+  EXPECT_EQ(listing.proxies.count(ListenAddress(*impostor)), 0u) << "not listed as a proxy";
+  EXPECT_EQ(listing.proxies.size(), 2u);
+  EXPECT_TRUE(absl::StrContains(impostor->LogText(),
+                                "check control-plane-proxy-token-file or SLOTPLANE_PROXY_TOKEN"));
+}
+
 TEST_F(ProxyFleetTest, FleetClusterUpdateAndEverySubcommandInAnyOrder) {
   std::unique_ptr<TestClient> client = Connect(*proxies_[0]);
   const Reply fleet = client->Command({"PROXY", "FLEET"});

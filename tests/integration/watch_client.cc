@@ -9,6 +9,7 @@ absl::StatusOr<std::unique_ptr<WatchClient>> WatchClient::Open(const WatchClient
   std::unique_ptr<WatchClient> client(new WatchClient(options));
   grpc::ChannelArguments args;
   if (!options.tls_server_name.empty()) args.SetSslTargetNameOverride(options.tls_server_name);
+  args.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);  // as a proxy: snapshots of any size
   auto credentials =
       options.credentials != nullptr ? options.credentials : grpc::InsecureChannelCredentials();
   auto channel = grpc::CreateCustomChannel(options.address, credentials, args);
@@ -16,6 +17,9 @@ absl::StatusOr<std::unique_ptr<WatchClient>> WatchClient::Open(const WatchClient
     return absl::UnavailableError(absl::StrCat("cannot connect to ", options.address));
   }
   client->stub_ = v1::ProxyDiscovery::NewStub(channel);
+  if (!options.token.empty()) {
+    client->context_.AddMetadata("authorization", "Bearer " + options.token);
+  }
   client->stream_ = client->stub_->Watch(&client->context_);
   if (client->stream_ == nullptr) return absl::InternalError("Watch returned no stream");
   client->reader_ = std::thread([c = client.get()] { c->ReadLoop(); });
@@ -72,6 +76,7 @@ absl::Status WatchClient::Hello() {
   hello->set_proxy_id(options_.proxy_id);
   hello->set_hostname(options_.hostname);
   hello->set_listen_address(options_.listen_address);
+  hello->set_max_message_bytes(options_.max_message_bytes);
   hello->set_build_version(options_.build_version);
   hello->set_cached_version(options_.cached_version);
   return Send(message);

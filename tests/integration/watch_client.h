@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/grpc_limits.h"
 #include "grpc/grpc.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/security/credentials.h"
@@ -27,11 +28,14 @@ struct WatchClientOptions {
   // Plaintext when null.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   std::string tls_server_name;  // SSL target name override (TLS only)
+  std::string token;            // the proxy token (authorization: Bearer); empty: none sent
   std::string proxy_id = "test-proxy";
   std::string hostname = "test-host";
   std::string listen_address = "127.0.0.1:1";
   std::string build_version = "test";
   uint64_t cached_version = 0;
+  // What Hello says the client receives (0: says nothing, as a proxy built before the limit).
+  uint64_t max_message_bytes = kMaxGrpcMessageBytes;
   bool send_hello = true;
 };
 

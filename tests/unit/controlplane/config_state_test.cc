@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/grpc_limits.h"
 #include "controlplane/policy/policy_options.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "slotplane/v1/discovery.pb.h"
@@ -149,6 +150,45 @@ TEST_F(ConfigStateTest, FailedSaveChangesNothing) {
   store_.fail = false;
   EXPECT_TRUE(state->SetTopology(View(9000)).value()) << "the next poll retries";
   EXPECT_EQ(state->Current().version, 2u);
+}
+
+TEST_F(ConfigStateTest, ASnapshotPastTheMessageLimitIsRefused) {
+  auto state = NewState();
+  ASSERT_TRUE(state->Load(DefaultPolicy()).ok());
+  ASSERT_TRUE(state->SetTopology(View(8000)).value());
+  const int saves = store_.saves;
+  auto edit = state->EditPolicy(
+      [](v1::Policy* p) {
+        p->mutable_backend()->set_password(std::string(kMaxSnapshotBytes, 'x'));
+        return absl::OkStatus();
+      },
+      0, "test");
+  ASSERT_EQ(edit.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(std::string(edit.status().message()).find("every proxy receives in one message"),
+            std::string::npos)
+      << edit.status().message();
+  EXPECT_EQ(store_.saves, saves) << "not saved";
+  EXPECT_EQ(state->Current().version, 1u);
+  EXPECT_EQ(hub_.Current()->version, 1u);
+}
+
+TEST_F(ConfigStateTest, UnsaltedDigestsNeverTravel) {
+  auto state = NewState();
+  ASSERT_TRUE(state->Load(DefaultPolicy()).ok());
+  ASSERT_TRUE(state
+                  ->EditPolicy(
+                      [](v1::Policy* p) {
+                        v1::ClientUser* user = p->add_users();
+                        user->set_name("old");
+                        user->add_password_sha256(std::string(64, 'a'));
+                        return absl::OkStatus();
+                      },
+                      0, "test")
+                  .ok());
+  ASSERT_TRUE(state->SetTopology(View(8000)).value());
+  const v1::ControlMessage message = Decode(hub_.Current());
+  ASSERT_EQ(message.snapshot().config().policy().users_size(), 1);
+  EXPECT_EQ(message.snapshot().config().policy().users(0).password_sha256_size(), 0);
 }
 
 TEST_F(ConfigStateTest, RestartKeepsVersionAndPolicy) {

@@ -102,12 +102,16 @@ TEST(PolicyOptionsTest, RedactedPolicyHasNoSecrets) {
   v1::ClientUser* user = policy.add_users();
   user->set_name("alice");
   user->add_password_sha256(std::string(64, 'a'));
+  user->set_password_salt(std::string(32, 'b'));
+  user->add_password_salted_sha256(std::string(64, 'c'));
   const v1::Policy redacted = RedactedPolicy(policy);
   EXPECT_EQ(redacted.backend().password(), "");
   EXPECT_EQ(redacted.backend().user(), "proxy");
   ASSERT_EQ(redacted.users_size(), 1);
   EXPECT_EQ(redacted.users(0).name(), "alice");
   EXPECT_EQ(redacted.users(0).password_sha256_size(), 0);
+  EXPECT_EQ(redacted.users(0).password_salted_sha256_size(), 0);
+  EXPECT_EQ(redacted.users(0).password_salt(), "");
   EXPECT_EQ(redacted.SerializeAsString().find("s3cret"), std::string::npos);
 }
 

@@ -81,6 +81,22 @@ TEST_F(WatchHubTest, ProxiesAreStreamsThatSaidHello) {
   hub_.Remove(&b);
 }
 
+TEST_F(WatchHubTest, AProxyIdIsClaimedOnce) {
+  FakeStream a("a"), b("b"), c("c");
+  hub_.Add(&a);
+  hub_.Add(&b);
+  EXPECT_TRUE(hub_.ClaimProxyId(&a, "proxy-1"));
+  EXPECT_TRUE(hub_.ClaimProxyId(&a, "proxy-1")) << "the holder may say Hello again";
+  EXPECT_FALSE(hub_.ClaimProxyId(&b, "proxy-1")) << "a live stream holds it";
+  EXPECT_TRUE(hub_.ClaimProxyId(&b, "proxy-2"));
+  EXPECT_FALSE(hub_.ClaimProxyId(&c, "proxy-3")) << "not registered";
+  hub_.Remove(&a);
+  hub_.Add(&c);
+  EXPECT_TRUE(hub_.ClaimProxyId(&c, "proxy-1")) << "free once its stream ended";
+  hub_.Remove(&b);
+  hub_.Remove(&c);
+}
+
 TEST_F(WatchHubTest, WaiterIsDoneWhenEveryProxyAcked) {
   FakeStream a("a"), b("b"), silent("silent");
   hub_.Add(&a);

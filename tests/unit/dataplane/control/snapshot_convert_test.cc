@@ -1,12 +1,16 @@
 #include "dataplane/control/snapshot_convert.h"
 
 #include <string>
+#include <vector>
 
+#include "common/password_digest.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
 
 namespace slotplane::dataplane {
 namespace {
+
+constexpr char kSalt[] = "00112233445566778899aabbccddeeff";
 
 void AddNode(v1::Node* node, const std::string& host, uint32_t port, v1::NodeRole role) {
   node->set_host(host);
@@ -39,7 +43,8 @@ v1::ProxyConfig ValidConfig() {
   v1::ClientUser* user = policy->add_users();
   user->set_name("alice");
   user->set_enabled(true);
-  user->add_password_sha256(Sha256Hex("alice-pass"));
+  user->set_password_salt(kSalt);
+  user->add_password_salted_sha256(SaltedPasswordDigest(kSalt, "alice-pass"));
   return config;
 }
 
@@ -62,7 +67,23 @@ TEST(SnapshotConvertTest, ConvertsTopologyAndPolicy) {
   EXPECT_EQ(p.backend_password, "backend-secret");
   ASSERT_EQ(p.users.size(), 1u);
   EXPECT_EQ(p.users[0].name, "alice");
+  EXPECT_EQ(p.users[0].password_salt, kSalt);
+  EXPECT_EQ(p.users[0].password_sha256,
+            std::vector<std::string>{SaltedPasswordDigest(kSalt, "alice-pass")});
   EXPECT_TRUE(p.auth_required) << "users without a nopass default user need AUTH";
+}
+
+TEST(SnapshotConvertTest, UnsaltedDigestsOfAnOlderControlPlane) {
+  v1::ProxyConfig config = ValidConfig();
+  v1::ClientUser* user = config.mutable_policy()->mutable_users(0);
+  user->clear_password_salt();
+  user->clear_password_salted_sha256();
+  user->add_password_sha256(Sha256Hex("alice-pass"));
+  auto converted = ConvertSnapshot(42, config, ProxyOptions(), 0);
+  ASSERT_TRUE(converted.ok()) << converted.status();
+  const ClientUser& alice = converted->policy->users[0];
+  EXPECT_EQ(alice.password_salt, "");
+  EXPECT_EQ(alice.password_sha256, std::vector<std::string>{Sha256Hex("alice-pass")});
 }
 
 TEST(SnapshotConvertTest, UnsetFieldsTakeTheProxysOwnOptions) {
@@ -132,9 +153,12 @@ TEST(SnapshotConvertTest, RejectsWhatTheProxyCannotApply) {
        "listed twice"},
       {"bad hash",
        [](v1::ProxyConfig* c) {
-         c->mutable_policy()->mutable_users(0)->add_password_sha256("not-a-hash");
+         c->mutable_policy()->mutable_users(0)->add_password_salted_sha256("not-a-hash");
        },
        "not SHA-256"},
+      {"bad salt",
+       [](v1::ProxyConfig* c) { c->mutable_policy()->mutable_users(0)->set_password_salt("xyz"); },
+       "salt that is not 32 hex digits"},
       {"limit out of range",
        [](v1::ProxyConfig* c) { c->mutable_policy()->mutable_limits()->set_max_redirects(1000); },
        "max-redirects 1000 is out of range"},

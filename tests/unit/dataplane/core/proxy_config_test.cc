@@ -147,10 +147,12 @@ TEST(ProxyConfigTest, GetOptionKnowsEveryOption) {
 
 TEST(ProxyConfigTest, ControlPlaneOptions) {
   auto o = Parse({"--control-plane", "127.0.0.1:5000", "--control-plane-token-file", "/t",
-                  "--control-plane-cache", "/var/cache/p.snapshot", "--proxy-id", "p1"});
+                  "--control-plane-proxy-token-file", "/pt", "--control-plane-cache",
+                  "/var/cache/p.snapshot", "--proxy-id", "p1"});
   ASSERT_TRUE(o.ok()) << o.status() << ": no entry point is needed with a control plane";
   EXPECT_EQ(o->control_plane, "127.0.0.1:5000");
   EXPECT_EQ(o->control_plane_token_file, "/t");
+  EXPECT_EQ(o->control_plane_proxy_token_file, "/pt");
   EXPECT_EQ(o->control_plane_cache, "/var/cache/p.snapshot");
   EXPECT_EQ(o->EffectiveProxyId(), "p1");
   EXPECT_TRUE(o->entry_points.empty());

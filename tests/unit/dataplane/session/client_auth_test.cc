@@ -1,5 +1,6 @@
 #include "dataplane/session/client_auth.h"
 
+#include "common/password_digest.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
 
@@ -36,6 +37,16 @@ TEST(ClientAuthTest, PasswordsUsersAndFlags) {
   EXPECT_TRUE(CheckCredentials(policy, "guest", "whatever")) << "nopass";
   EXPECT_FALSE(CheckCredentials(policy, "nobody", "main"));
   EXPECT_FALSE(CheckCredentials(policy, "", ""));
+}
+
+TEST(ClientAuthTest, SaltedDigestsFromTheControlPlane) {
+  const std::string salt = "00112233445566778899aabbccddeeff";
+  ClientUser alice{"alice", {SaltedPasswordDigest(salt, "pw")}, true, false, salt};
+  ProxyPolicy policy = WithUsers({alice});
+  EXPECT_TRUE(CheckCredentials(policy, "alice", "pw"));
+  EXPECT_FALSE(CheckCredentials(policy, "alice", "Pw"));
+  alice.password_sha256 = {Sha256Hex("pw")};  // an unsalted digest under a salt never matches
+  EXPECT_FALSE(CheckCredentials(WithUsers({alice}), "alice", "pw"));
 }
 
 TEST(ClientAuthTest, AUserWithNoPasswordCannotLogIn) {

@@ -1,4 +1,4 @@
-#include "controlplane/admin/admin_auth.h"
+#include "controlplane/auth/token_auth.h"
 
 #include <gtest/gtest.h>
 
@@ -8,15 +8,15 @@
 namespace slotplane::control {
 namespace {
 
-TEST(AdminAuthTest, OpenAllowsEverything) {
-  const AdminAuth auth = AdminAuth::Open();
+TEST(TokenAuthTest, OpenAllowsEverything) {
+  const TokenAuth auth = TokenAuth::Open(kAdminToken);
   EXPECT_TRUE(auth.open());
   EXPECT_TRUE(auth.CheckHeader("").ok());
   EXPECT_TRUE(auth.CheckHeader("Bearer whatever").ok());
 }
 
-TEST(AdminAuthTest, TokenCompare) {
-  const AdminAuth auth = AdminAuth::WithToken("s3cret-token");
+TEST(TokenAuthTest, TokenCompare) {
+  const TokenAuth auth = TokenAuth::WithToken(kAdminToken, "s3cret-token");
   EXPECT_FALSE(auth.open());
   EXPECT_TRUE(auth.CheckHeader("Bearer s3cret-token").ok());
   EXPECT_TRUE(auth.CheckHeader("bearer s3cret-token").ok()) << "the scheme is case-insensitive";
@@ -29,7 +29,7 @@ TEST(AdminAuthTest, TokenCompare) {
   }
 }
 
-TEST(AdminAuthTest, LoadFromFileAndEnvironment) {
+TEST(TokenAuthTest, LoadFromFileAndEnvironment) {
   char path[] = "/tmp/slotplane-token-test.XXXXXX";
   const int fd = mkstemp(path);
   ASSERT_GE(fd, 0);
@@ -39,26 +39,45 @@ TEST(AdminAuthTest, LoadFromFileAndEnvironment) {
     out << "  file-token\n";
   }
   unsetenv("SLOTPLANE_ADMIN_TOKEN");
-  auto from_file = AdminAuth::Load(path);
+  auto from_file = TokenAuth::Load(kAdminToken, path);
   ASSERT_TRUE(from_file.ok()) << from_file.status();
   EXPECT_TRUE(from_file->CheckHeader("Bearer file-token").ok());
 
   { std::ofstream truncate(path, std::ios::trunc); }
-  auto empty = AdminAuth::Load(path);
+  auto empty = TokenAuth::Load(kAdminToken, path);
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(std::string(empty.status().message()).find("is empty"), std::string::npos);
-  EXPECT_FALSE(AdminAuth::Load("/nonexistent/token").ok());
+  EXPECT_FALSE(TokenAuth::Load(kAdminToken, "/nonexistent/token").ok());
   unlink(path);
 
-  auto open = AdminAuth::Load("");
+  auto open = TokenAuth::Load(kAdminToken, "");
   ASSERT_TRUE(open.ok());
   EXPECT_TRUE(open->open());
   setenv("SLOTPLANE_ADMIN_TOKEN", "env-token", 1);
-  auto from_env = AdminAuth::Load("");
+  auto from_env = TokenAuth::Load(kAdminToken, "");
   unsetenv("SLOTPLANE_ADMIN_TOKEN");
   ASSERT_TRUE(from_env.ok());
   EXPECT_TRUE(from_env->CheckHeader("Bearer env-token").ok());
   EXPECT_FALSE(from_env->CheckHeader("Bearer file-token").ok());
+}
+
+TEST(TokenAuthTest, ProxyTokenIsItsOwnKind) {
+  unsetenv("SLOTPLANE_ADMIN_TOKEN");
+  setenv("SLOTPLANE_PROXY_TOKEN", "proxy-env-token", 1);
+  auto proxy = TokenAuth::Load(kProxyToken, "");
+  auto admin = TokenAuth::Load(kAdminToken, "");
+  unsetenv("SLOTPLANE_PROXY_TOKEN");
+  ASSERT_TRUE(proxy.ok() && admin.ok());
+  EXPECT_TRUE(admin->open()) << "the proxy token's variable does not set the admin token";
+  EXPECT_TRUE(proxy->CheckHeader("Bearer proxy-env-token").ok());
+  grpc::Status wrong = proxy->CheckHeader("Bearer admin");
+  EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(wrong.error_message(), "wrong proxy token");
+  EXPECT_NE(proxy->CheckHeader("").error_message().find("the watch stream needs the proxy token"),
+            std::string::npos);
+  EXPECT_TRUE(
+      TokenAuth::WithToken(kProxyToken, "t").SameToken(TokenAuth::WithToken(kAdminToken, "t")));
+  EXPECT_FALSE(proxy->SameToken(*admin));
 }
 
 }  // namespace

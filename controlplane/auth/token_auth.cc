@@ -1,4 +1,4 @@
-#include "controlplane/admin/admin_auth.h"
+#include "controlplane/auth/token_auth.h"
 
 #include <cstdlib>
 
@@ -12,48 +12,50 @@
 namespace slotplane::control {
 namespace {
 
-constexpr char kEnvToken[] = "SLOTPLANE_ADMIN_TOKEN";
 constexpr size_t kMaxTokenFileBytes = 4096;
 
-absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+absl::StatusOr<std::string> ReadTokenFile(const TokenKind& kind, const std::string& path) {
   FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read admin token file '", path, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", kind.what, " token file '", path, "'"));
   }
   std::string data(kMaxTokenFileBytes + 1, '\0');
   data.resize(std::fread(data.data(), 1, data.size(), file));
   std::fclose(file);
   if (data.size() > kMaxTokenFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("admin token file '", path, "' is larger than ",
-                                                   kMaxTokenFileBytes, " bytes"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        kind.what, " token file '", path, "' is larger than ", kMaxTokenFileBytes, " bytes"));
   }
   return std::string(absl::StripAsciiWhitespace(data));
 }
 
 }  // namespace
 
-absl::StatusOr<AdminAuth> AdminAuth::Load(const std::string& token_file) {
+absl::StatusOr<TokenAuth> TokenAuth::Load(const TokenKind& kind, const std::string& token_file) {
   std::string token;
   if (!token_file.empty()) {
-    absl::StatusOr<std::string> read = ReadTokenFile(token_file);
+    absl::StatusOr<std::string> read = ReadTokenFile(kind, token_file);
     if (!read.ok()) return read.status();
     if (read->empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("admin token file '", token_file, "' is empty"));
+          absl::StrCat(kind.what, " token file '", token_file, "' is empty"));
     }
     token = *std::move(read);
-  } else if (const char* env = std::getenv(kEnvToken); env != nullptr) {
+  } else if (const char* env = std::getenv(kind.env); env != nullptr) {
     token = std::string(absl::StripAsciiWhitespace(env));
     if (token.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(kEnvToken, " is set but empty"));
+      return absl::InvalidArgumentError(absl::StrCat(kind.env, " is set but empty"));
     }
   }
-  return token.empty() ? Open() : WithToken(token);
+  return token.empty() ? Open(kind) : WithToken(kind, token);
 }
 
-AdminAuth AdminAuth::WithToken(const std::string& token) { return AdminAuth(Sha256Hex(token)); }
+TokenAuth TokenAuth::WithToken(const TokenKind& kind, const std::string& token) {
+  return TokenAuth(kind, Sha256Hex(token));
+}
 
-grpc::Status AdminAuth::Check(const grpc::ServerContextBase& context) const {
+grpc::Status TokenAuth::Check(const grpc::ServerContextBase& context) const {
   if (open()) return grpc::Status::OK;
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
@@ -61,12 +63,13 @@ grpc::Status AdminAuth::Check(const grpc::ServerContextBase& context) const {
   return CheckHeader(std::string(it->second.data(), it->second.size()));
 }
 
-grpc::Status AdminAuth::CheckHeader(const std::string& authorization) const {
+grpc::Status TokenAuth::CheckHeader(const std::string& authorization) const {
   if (open()) return grpc::Status::OK;
   constexpr std::string_view kScheme = "bearer ";
   if (authorization.empty()) {
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "the admin API needs a token (authorization: Bearer <token>)");
+                        absl::StrCat(kind_->service, " needs the ", kind_->what,
+                                     " token (authorization: Bearer <token>)"));
   }
   if (authorization.size() < kScheme.size() ||
       !EqualsIgnoreCase(std::string_view(authorization).substr(0, kScheme.size()), kScheme)) {
@@ -75,7 +78,8 @@ grpc::Status AdminAuth::CheckHeader(const std::string& authorization) const {
   }
   const std::string token(absl::StripAsciiWhitespace(authorization.substr(kScheme.size())));
   if (!ConstantTimeEquals(Sha256Hex(token), digest_)) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "wrong admin token");
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        absl::StrCat("wrong ", kind_->what, " token"));
   }
   return grpc::Status::OK;
 }
