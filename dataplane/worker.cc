@@ -55,7 +55,8 @@ Worker::Worker(int index, ProxyContext* proxy)
       private_pool_(&loop_, &stats_, BackendOptionsFor(context_.policy(), proxy->options),
                     context_.policy().connections_pool_size),
       dispatcher_(std::make_unique<CommandDispatcher>(&context_)),
-      clients_(std::make_unique<ClientRegistry>(&context_)) {
+      clients_(std::make_unique<ClientRegistry>(&context_)),
+      accept_log_(kAcceptLogIntervalMs) {
   context_.Bind(WorkerContext::Parts{&loop_, &pool_, &stats_, &router_, &forwarder_, &private_pool_,
                                      clients_.get(), dispatcher_.get()});
   loop_.SetBeforeSleep([this] { BeforeSleep(); });
@@ -145,21 +146,13 @@ void Worker::Accept(int listen_fd) {
 }
 
 void Worker::LogAcceptError(int error) {
-  const int64_t now = EventLoop::MonotonicMs();
-  if (last_accept_log_ms_ != 0 && now - last_accept_log_ms_ < kAcceptLogIntervalMs) {
-    ++accept_errors_suppressed_;
-    return;
-  }
-  last_accept_log_ms_ = now;
+  uint64_t skipped = 0;
+  if (!accept_log_.Allow(&skipped)) return;
   std::string line = absl::StrCat("accept: ", std::strerror(error));
   if (error == EMFILE || error == ENFILE) {
     absl::StrAppend(&line, " (new connections paused for ", kAcceptPauseMs, " ms)");
   }
-  if (accept_errors_suppressed_ > 0) {
-    absl::StrAppend(&line, "; ", accept_errors_suppressed_, " more since the last line");
-    accept_errors_suppressed_ = 0;
-  }
-  SP_LOG(kWarning) << line;
+  SP_LOG(kWarning) << line << SkippedSuffix(skipped);
 }
 
 void Worker::PauseAccepting() {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/log_throttle.h"
 #include "dataplane/backend/private_pool.h"
 #include "dataplane/control/config_applier.h"
 #include "dataplane/core/proxy_context.h"
@@ -73,8 +74,7 @@ class Worker : public ConfigTarget {
   std::unique_ptr<ClientRegistry> clients_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   bool accepting_paused_ = false;
-  int64_t last_accept_log_ms_ = 0;  // EventLoop::MonotonicMs(); 0: never logged
-  int64_t accept_errors_suppressed_ = 0;
+  LogThrottle accept_log_;  // at most one accept error line per interval
   std::thread thread_;
 };
 

@@ -33,8 +33,11 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* WatchService::Watch
   grpc::Status status = Authenticate(context);
   if (!status.ok()) {
     deps_.metrics->streams_refused.Increment();
-    SP_LOG(kWarning) << "refused a watch stream from " << context->peer() << ": "
-                     << status.error_message();
+    uint64_t skipped = 0;
+    if (refused_log_.Allow(&skipped)) {
+      SP_LOG(kWarning) << "refused a watch stream from " << context->peer() << ": "
+                       << status.error_message() << SkippedSuffix(skipped);
+    }
     return new RejectedStream(status);
   }
   return new WatchReactor(context, deps_);

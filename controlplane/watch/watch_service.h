@@ -1,5 +1,6 @@
 #pragma once
 
+#include "common/log_throttle.h"
 #include "controlplane/auth/token_auth.h"
 #include "controlplane/watch/watch_reactor.h"
 #include "slotplane/v1/discovery.grpc.pb.h"
@@ -33,6 +34,8 @@ class WatchService final
 
   const WatchContext deps_;
   const WatchCredentials credentials_;
+  // Anyone who reaches the port can open refused streams in a loop: one log line a second.
+  LogThrottle refused_log_{1000};
 };
 
 }  // namespace slotplane::control
