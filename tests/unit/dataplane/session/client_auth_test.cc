@@ -6,6 +6,16 @@
 namespace slotplane::dataplane {
 namespace {
 
+// A user with every permission.
+ClientUser User(std::string name, std::vector<std::string> hashes, bool enabled, bool nopass) {
+  ClientUser user;
+  user.name = std::move(name);
+  user.password_sha256 = std::move(hashes);
+  user.enabled = enabled;
+  user.nopass = nopass;
+  return user;
+}
+
 ProxyPolicy WithUsers(std::vector<ClientUser> users) {
   ProxyPolicy policy;
   policy.users = std::move(users);
@@ -21,10 +31,10 @@ TEST(ClientAuthTest, WithoutUsersOnlyTheDefaultUserExists) {
 
 TEST(ClientAuthTest, PasswordsUsersAndFlags) {
   ProxyPolicy policy = WithUsers({
-      {"default", {Sha256Hex("main")}, true, false},
-      {"alice", {Sha256Hex("old"), Sha256Hex("new")}, true, false},
-      {"bob", {Sha256Hex("pw")}, false, false},
-      {"guest", {}, true, true},
+      User("default", {Sha256Hex("main")}, true, false),
+      User("alice", {Sha256Hex("old"), Sha256Hex("new")}, true, false),
+      User("bob", {Sha256Hex("pw")}, false, false),
+      User("guest", {}, true, true),
   });
   EXPECT_TRUE(policy.auth_required);
   EXPECT_TRUE(CheckCredentials(policy, "default", "main"));
@@ -39,7 +49,7 @@ TEST(ClientAuthTest, PasswordsUsersAndFlags) {
 }
 
 TEST(ClientAuthTest, AUserWithNoPasswordCannotLogIn) {
-  ProxyPolicy policy = WithUsers({{"carol", {}, true, false}});
+  ProxyPolicy policy = WithUsers({User("carol", {}, true, false)});
   EXPECT_FALSE(CheckCredentials(policy, "carol", ""));
   EXPECT_FALSE(CheckCredentials(policy, "default", "")) << "no default user in the list";
 }
