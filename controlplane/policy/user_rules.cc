@@ -8,6 +8,7 @@ namespace slotplane::control {
 
 absl::StatusOr<std::vector<std::string>> CanonicalAclRules(
     const google::protobuf::RepeatedPtrField<std::string>& rules) {
+  if (rules.empty()) return std::vector<std::string>();  // no rules: every permission
   AclPermissions permissions;
   for (const std::string& rule : rules) {
     absl::Status s =

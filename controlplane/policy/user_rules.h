@@ -12,9 +12,10 @@
 namespace slotplane::control {
 
 // The canonical rules for `rules` applied from nothing (common/acl_rules.h): empty when they grant
-// every command, key and channel. InvalidArgument with Redis's message ("Error in ACL SETUSER
-// modifier '+nope': Unknown command or category name in ACL") for a bad rule, and for a rule that
-// is not a permission rule (passwords and on/off have their own fields).
+// every command, key and channel, and for no rules at all (a user given no rules keeps every
+// permission, as users had before rules existed). InvalidArgument with Redis's message ("Error in
+// ACL SETUSER modifier '+nope': Unknown command or category name in ACL") for a bad rule, and for a
+// rule that is not a permission rule (passwords and on/off have their own fields).
 absl::StatusOr<std::vector<std::string>> CanonicalAclRules(
     const google::protobuf::RepeatedPtrField<std::string>& rules);
 
