@@ -137,6 +137,12 @@ bool UserAcl::KeyAllowed(std::string_view key, uint8_t access) const {
 bool UserAcl::KeysAllowed(const CommandInfo& cmd, const std::vector<std::string_view>& args,
                           AclScratch* scratch) const {
   if (cmd.num_key_specs == 0) return true;
+  // One key at a fixed position (GET, SET without GET's variable flags, INCR, ...): no extraction.
+  const uint8_t first_spec = cmd.key_specs[0].acl;
+  if (cmd.fixed_key > 0 && !(first_spec & (kKeyAclVariable | kKeyAclNotKey))) {
+    return args.size() <= static_cast<size_t>(cmd.fixed_key) ||
+           KeyAllowed(args[cmd.fixed_key], first_spec);
+  }
   // Arguments that hide the keys (a bad key count): no key to check; the node answers the error.
   if (!ExtractKeysWithAccess(cmd, args, &scratch->positions, &scratch->access)) return true;
   for (size_t i = 0; i < scratch->positions.size(); ++i) {
