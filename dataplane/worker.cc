@@ -110,6 +110,7 @@ void Worker::ApplyPolicy(ProxyPolicyPtr policy) {
   // New clients parse with the new limits; connected ones keep theirs.
   context_.SetPolicy(std::move(policy));
   CloseClientsOfRemovedUsers(&context_, *previous, context_.policy());
+  RebindClientAcls(&context_);
 }
 
 void Worker::Accept(int listen_fd) {

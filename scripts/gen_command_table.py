@@ -6,7 +6,7 @@ directory), reads COMMAND and COMMAND DOCS over a plain RESP2 socket, stops the 
 even on error) and writes two deterministic C++ fragments:
 
 - command_table_data.inc: every command and subcommand: name, arity, flags, legacy key range, key
-  specs and group. Routing policy is not part of the data: it lives in
+  specs (with the key flags ACL rules need), group and ACL categories. Routing policy is not part of the data: it lives in
   dataplane/command/routing.cc and is applied when the table is built.
 - command_replies_data.inc: for every command and subcommand, its COMMAND INFO entry and its
   COMMAND DOCS value as raw RESP2 bytes, plus its ACL categories, so that the proxy answers the
@@ -54,6 +54,24 @@ FLAG_NAMES = {
 }
 # Emission order of flags, so that the output does not depend on the server's order.
 FLAG_ORDER = list(FLAG_NAMES)
+
+# Key spec flags -> KeySpecAcl enumerator (command_table.h): what ACL key patterns need (%R~ for
+# ACCESS, %W~ for INSERT, DELETE and UPDATE, as Redis's ACLSelectorCheckKey), which specs are not
+# keys (shard channels) and which specs' flags depend on the arguments (SET, BITFIELD).
+KEY_SPEC_ACL_FLAGS = {
+    "access": "kKeyAclRead",
+    "insert": "kKeyAclWrite",
+    "delete": "kKeyAclWrite",
+    "update": "kKeyAclWrite",
+    "not_key": "kKeyAclNotKey",
+    "variable_flags": "kKeyAclVariable",
+}
+KEY_SPEC_ACL_ORDER = ["kKeyAclRead", "kKeyAclWrite", "kKeyAclNotKey", "kKeyAclVariable"]
+
+# Redis 7.0's ACL categories (ACL CAT), in the order of AclCategory (common/acl_categories.h).
+ACL_CATEGORIES = ["keyspace", "read", "write", "set", "sortedset", "list", "hash", "string",
+                  "bitmap", "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow",
+                  "blocking", "dangerous", "connection", "transaction", "scripting"]
 
 
 class RedisError(Exception):
@@ -301,7 +319,17 @@ def decode_key_spec(raw):
         "find": find["type"],
         "find_args": find_args,
         "incomplete": "incomplete" in (f.lower() for f in spec.get("flags", [])),
+        "acl": sorted({KEY_SPEC_ACL_FLAGS[f.lower()] for f in spec.get("flags", [])
+                       if f.lower() in KEY_SPEC_ACL_FLAGS}, key=KEY_SPEC_ACL_ORDER.index),
     }
+
+
+def categories_of(names):
+    found = {n.lower().lstrip("@") for n in names}
+    unknown = found - set(ACL_CATEGORIES)
+    if unknown:
+        raise RedisError("unknown ACL categories %s: update common/acl_categories.h" % unknown)
+    return [c for c in ACL_CATEGORIES if c in found]
 
 
 def decode_command(raw):
@@ -313,6 +341,7 @@ def decode_command(raw):
         "first": first,
         "last": last,
         "step": step,
+        "categories": categories_of(raw[6]),
         "key_specs": [decode_key_spec(s) for s in raw[8]],
         "subcommands": sorted((decode_command(s) for s in raw[9]), key=lambda c: c["name"]),
     }
@@ -442,7 +471,7 @@ def key_spec_fields(spec):
     return ["Begin::" + begin, str(b.get("index", 0)), keyword, str(b.get("startfrom", 0)),
             "Find::" + find, str(f.get("lastkey", 0)), str(keystep), str(f.get("limit", 0)),
             str(f.get("keynumidx", 0)), str(f.get("firstkey", 0)),
-            "true" if spec["incomplete"] else "false"]
+            "true" if spec["incomplete"] else "false", " | ".join(spec["acl"]) or "0"]
 
 
 def emit_key_specs(cmd, out):
@@ -460,7 +489,8 @@ def command_fields(cmd, specs, subs, groups):
     flags = " | ".join(FLAG_NAMES[f] for f in cmd["flags"]) or "0"
     return [cpp_string(cmd["name"]), str(cmd["arity"]), flags, str(cmd["first"]),
             str(cmd["last"]), str(cmd["step"]), specs, str(len(cmd["key_specs"])), subs,
-            str(len(cmd["subcommands"])), cpp_string(groups.get(cmd["name"], ""))]
+            str(len(cmd["subcommands"])), cpp_string(groups.get(cmd["name"], "")),
+            " | ".join("kAcl" + c.capitalize() for c in cmd["categories"]) or "0"]
 
 
 def emit_command(cmd, groups, out):
@@ -505,8 +535,9 @@ def render(version, commands, groups):
         "// Included only by command_table.cc, which defines CommandData and the Begin/Find"
         " aliases.",
         "// KeySpec fields: begin, index, keyword, startfrom, find, lastkey, keystep, limit,",
-        "// keynumidx, firstkey, incomplete. CommandData fields: name, arity, flags, first_key,",
-        "// last_key, key_step, key_specs, num_key_specs, subcommands, num_subcommands, group.",
+        "// keynumidx, firstkey, incomplete, acl. CommandData fields: name, arity, flags,",
+        "// first_key, last_key, key_step, key_specs, num_key_specs, subcommands,",
+        "// num_subcommands, group, acl_categories.",
         "",
         "// clang-format off",
         "",

@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "controlplane/ctl/commands.h"
 #include "controlplane/ctl/json.h"
 #include "controlplane/ctl/table.h"
@@ -121,12 +122,19 @@ std::vector<std::string> ReadPasswordsFromStdin() {
   return passwords;
 }
 
+// The user's ACL rules as ACL LIST shows them; none: every command, key and channel.
+std::string RulesText(const v1::UserInfo& user) {
+  if (user.rules_size() == 0) return "+@all ~* &*";
+  return absl::StrJoin(user.rules(), " ");
+}
+
 std::string UserJson(const v1::UserInfo& user) {
   return JsonObject()
       .Add("name", user.name())
       .Add("enabled", user.enabled())
       .Add("nopass", user.nopass())
       .Add("password_count", user.password_count())
+      .Add("rules", RulesText(user))
       .str();
 }
 
@@ -159,14 +167,30 @@ absl::StatusOr<v1::UserSpec> UserSpecFromFlags(const CommandEnv& env, const std:
   if (args.Has("password-stdin")) {
     for (const std::string& password : ReadPasswordsFromStdin()) spec.add_passwords(password);
   }
+  // Words after NAME are ACL rules in Redis's syntax (ACL SETUSER): on, off, nopass and
+  // >password set the fields above; the others (commands, categories, key and channel patterns)
+  // go to the control plane, which checks them with Redis's wording.
+  for (size_t i = 3; i < args.words.size(); ++i) {
+    const std::string& rule = args.words[i];
+    if (rule == "on" || rule == "off") {
+      spec.set_enabled(rule == "on");
+    } else if (rule == "nopass") {
+      spec.set_nopass(true);
+    } else if (!rule.empty() && rule[0] == '>') {
+      spec.add_passwords(rule.substr(1));
+    } else {
+      spec.add_rules(rule);
+      spec.set_set_rules(true);
+    }
+  }
   return spec;
 }
 
 int UsersAddOrSet(const CommandEnv& env, bool add) {
   const auto& words = env.args.words;
-  if (words.size() != 3) {
+  if (words.size() < 3) {
     return UsageError(absl::StrCat("usage: slotplanectl users ", add ? "add" : "set",
-                                   " NAME [--password P]... [--password-stdin] ..."));
+                                   " NAME [RULE]... [--password P]... [--password-stdin] ..."));
   }
   v1::UserInfo base;
   base.set_enabled(true);
@@ -231,10 +255,10 @@ int UsersList(const CommandEnv& env) {
     Print("no users (clients need no password)\n");
     return kExitOk;
   }
-  Table table({"USER", "ENABLED", "NOPASS", "PASSWORDS"});
+  Table table({"USER", "ENABLED", "NOPASS", "PASSWORDS", "RULES"});
   for (const v1::UserInfo& user : response.users()) {
     table.AddRow({user.name(), user.enabled() ? "yes" : "no", user.nopass() ? "yes" : "no",
-                  absl::StrCat(user.password_count())});
+                  absl::StrCat(user.password_count()), RulesText(user)});
   }
   Print(table.str());
   return kExitOk;

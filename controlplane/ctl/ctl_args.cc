@@ -89,9 +89,14 @@ Commands:
   config set OPTION VALUE [OPTION VALUE ...] [--expected-version N]
                                   change options at once, as in proxy.conf; prints the version
   users ls                        client users (no passwords)
-  users add NAME [--password P]... [--password-stdin] [--nopass] [--disable]
-  users set NAME [--password P]... [--password-stdin] [--nopass|--no-nopass] [--enable|--disable]
-                                  passwords given replace the old ones; none given keeps them
+  users add NAME [RULE]... [--password P]... [--password-stdin] [--nopass] [--disable]
+  users set NAME [RULE]... [--password P]... [--password-stdin] [--nopass|--no-nopass]
+                  [--enable|--disable]
+                                  passwords given replace the old ones; none given keeps them;
+                                  RULEs as Redis's ACL SETUSER (on, off, nopass, >pw, +@read,
+                                  -config|set, ~app:*, %R~k*, &chan*, ...) applied from no
+                                  permission; a user added without rules may run everything,
+                                  `set` without rules keeps them
   users rm NAME
   topology                        the cluster's shards as the control plane sees them
   refresh                         rediscover the topology now

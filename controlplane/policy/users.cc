@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/password_digest.h"
+#include "controlplane/policy/user_rules.h"
 
 namespace slotplane::control {
 namespace {
@@ -46,6 +47,11 @@ v1::ClientUser* FindMutableUser(v1::Policy* policy, const std::string& name) {
   return nullptr;
 }
 
+void SetAclRules(const std::vector<std::string>& rules, v1::ClientUser* user) {
+  user->clear_acl_rules();
+  for (const std::string& rule : rules) user->add_acl_rules(rule);
+}
+
 // A new salt and the passwords' salted digests (duplicates collapse).
 void SetPasswords(const v1::UserSpec& spec, v1::ClientUser* user) {
   user->clear_password_sha256();
@@ -64,6 +70,8 @@ void SetPasswords(const v1::UserSpec& spec, v1::ClientUser* user) {
 
 absl::Status AddUser(v1::Policy* policy, const v1::UserSpec& spec) {
   if (absl::Status s = ValidateSpec(spec); !s.ok()) return s;
+  auto rules = CanonicalAclRules(spec.rules());
+  if (!rules.ok()) return rules.status();
   if (FindUser(*policy, spec.name()) != nullptr) {
     return absl::AlreadyExistsError(
         absl::StrCat("user '", spec.name(), "' exists (change it with UpdateUser)"));
@@ -79,6 +87,7 @@ absl::Status AddUser(v1::Policy* policy, const v1::UserSpec& spec) {
   user->set_enabled(spec.enabled());
   user->set_nopass(spec.nopass());
   SetPasswords(spec, user);
+  SetAclRules(*rules, user);
   return absl::OkStatus();
 }
 
@@ -87,6 +96,11 @@ absl::Status UpdateUser(v1::Policy* policy, const v1::UserSpec& spec) {
   v1::ClientUser* user = FindMutableUser(policy, spec.name());
   if (user == nullptr) {
     return absl::NotFoundError(absl::StrCat("no user '", spec.name(), "'"));
+  }
+  if (spec.set_rules()) {
+    auto rules = CanonicalAclRules(spec.rules());
+    if (!rules.ok()) return rules.status();
+    SetAclRules(*rules, user);
   }
   user->set_enabled(spec.enabled());
   user->set_nopass(spec.nopass());
@@ -111,6 +125,7 @@ v1::UserInfo UserInfoOf(const v1::ClientUser& user) {
   info.set_enabled(user.enabled());
   info.set_nopass(user.nopass());
   info.set_password_count(user.password_salted_sha256_size() + user.password_sha256_size());
+  *info.mutable_rules() = user.acl_rules();
   return info;
 }
 

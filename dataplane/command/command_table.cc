@@ -22,6 +22,7 @@ struct CommandData {
   const CommandData* subcommands;
   int num_subcommands;
   const char* group;
+  uint32_t acl_categories;
 };
 
 namespace {
@@ -34,8 +35,8 @@ using Find = KeySpec::Find;
 // slotplane's own commands: answered by the proxy, unknown to Redis (routing.cc sends them to
 // kLocal). The session parses their subcommands itself.
 constexpr CommandData kSlotplaneCommands[] = {
-    {"proxy", -2, kCmdNoscript | kCmdLoading | kCmdStale, 0, 0, 0, nullptr, 0, nullptr, 0,
-     "server"},
+    {"proxy", -2, kCmdNoscript | kCmdLoading | kCmdStale, 0, 0, 0, nullptr, 0, nullptr, 0, "server",
+     kAclSlow},
 };
 
 // Subcommands newer than the generated table that slotplane answers itself: Redis 7.2's CLIENT
@@ -43,7 +44,7 @@ constexpr CommandData kSlotplaneCommands[] = {
 // their parent's `subcommands`.
 constexpr CommandData kSlotplaneSubcommands[] = {
     {"client|setinfo", -4, kCmdNoscript | kCmdLoading | kCmdStale, 0, 0, 0, nullptr, 0, nullptr, 0,
-     "connection"},
+     "connection", kAclSlow | kAclConnection},
 };
 
 // Lookups copy the lower-cased name into a stack buffer of this size; longer names are unknown
@@ -78,6 +79,7 @@ CommandInfo MakeInfo(const CommandData& data, const CommandInfo* subcommands,
   info.handler = HandlerFor(data.name);
   info.parent = parent;
   info.fixed_key = FixedKeyIndex(data);
+  info.acl_categories = data.acl_categories;
   return info;
 }
 
@@ -124,6 +126,15 @@ CommandTable::CommandTable() {
 
   all_.reserve(commands_.size());
   for (const CommandInfo& info : commands_) all_.push_back(&info);
+  by_id_.reserve(commands_.size() + subcommands_.size());
+  for (CommandInfo& info : commands_) {
+    info.id = static_cast<uint16_t>(by_id_.size());
+    by_id_.push_back(&info);
+  }
+  for (CommandInfo& info : subcommands_) {
+    info.id = static_cast<uint16_t>(by_id_.size());
+    by_id_.push_back(&info);
+  }
   std::sort(all_.begin(), all_.end(), [](const CommandInfo* a, const CommandInfo* b) {
     return std::strcmp(a->name, b->name) < 0;
   });

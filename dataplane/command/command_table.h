@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "common/acl_categories.h"
 #include "dataplane/command/handler.h"
 #include "dataplane/command/routing.h"
 
@@ -30,6 +31,14 @@ enum CommandFlag : uint32_t {
   kCmdAllowBusy = 1u << 14,
 };
 
+// What a key spec's flags mean for ACL key patterns (Redis's key spec flags, reduced).
+enum KeySpecAcl : uint8_t {
+  kKeyAclRead = 1u << 0,      // ACCESS: the value is read (needs %R~)
+  kKeyAclWrite = 1u << 1,     // INSERT, DELETE or UPDATE (needs %W~)
+  kKeyAclNotKey = 1u << 2,    // NOT_KEY: a shard channel, not a key (checked as a channel)
+  kKeyAclVariable = 1u << 3,  // VARIABLE_FLAGS: the arguments decide (SET ... GET, BITFIELD)
+};
+
 // One key specification (Redis 7 key specs; see https://redis.io/docs/reference/key-specs/).
 struct KeySpec {
   enum class Begin : uint8_t { kUnknown, kIndex, kKeyword };
@@ -45,6 +54,7 @@ struct KeySpec {
   int keynumidx = 0;  // kKeynum: position of the count relative to begin
   int firstkey = 0;   // kKeynum: first key relative to begin
   bool incomplete = false;  // INCOMPLETE flag: the spec may miss keys
+  uint8_t acl = 0;          // KeySpecAcl bits
 };
 
 struct CommandInfo {
@@ -66,6 +76,10 @@ struct CommandInfo {
   // The argv position of the command's only key when a single key spec puts it at a fixed index
   // (GET, SET, INCR, ...): the dispatcher's fast path. 0 when keys must be found from the specs.
   int fixed_key;
+  uint32_t acl_categories;  // AclCategory bits (common/acl_categories.h)
+  // Dense index of the command or subcommand in the table, 0 .. CommandTable::Size() - 1: the
+  // bit of a user's allowed-command bitmap (dataplane/command/user_acl.h).
+  uint16_t id;
 };
 
 // The container of a subcommand ("client" for "client|list"), or the command itself.
@@ -98,6 +112,10 @@ class CommandTable {
   // All top-level commands in name order, slotplane's own (PROXY) included.
   const std::vector<const CommandInfo*>& All() const { return all_; }
 
+  // How many commands and subcommands there are (ids are below it), and the one with an id.
+  size_t Size() const { return by_id_.size(); }
+  const CommandInfo& ById(uint16_t id) const { return *by_id_[id]; }
+
   // The version of the Redis server the table was generated from, e.g. "7.0.15".
   static const char* RedisVersion();
 
@@ -112,6 +130,7 @@ class CommandTable {
   std::vector<CommandInfo> commands_;
   std::vector<CommandInfo> subcommands_;
   std::vector<const CommandInfo*> all_;
+  std::vector<const CommandInfo*> by_id_;
   NameMap by_name_;             // "get" -> top-level command
   NameMap subcommand_by_name_;  // "config|get" -> subcommand
   size_t max_name_length_ = 0;

@@ -197,6 +197,76 @@ bool ExtractKeyPositions(const CommandInfo& cmd, const std::vector<std::string_v
   return true;
 }
 
+namespace {
+
+// SET key value [NX|XX] [GET] [EX ...]: GET anywhere from the third argument on (setGetKeys).
+uint8_t SetKeyAccess(const Args& args) {
+  for (size_t i = 3; i < args.size(); ++i) {
+    if (EqualsNoCase(args[i], "get")) return kKeyAclRead | kKeyAclWrite;
+  }
+  return kKeyAclWrite;
+}
+
+// BITFIELD key [GET type offset] [SET ...] [INCRBY ...] [OVERFLOW ...]: read-only when every
+// operation is a GET (bitfieldGetKeys; a malformed call counts as a write).
+uint8_t BitfieldKeyAccess(const Args& args) {
+  const size_t argc = args.size();
+  for (size_t i = 2; i < argc; ++i) {
+    const size_t remaining = argc - i - 1;
+    if (EqualsNoCase(args[i], "get") && remaining >= 2) {
+      i += 2;
+    } else if (EqualsNoCase(args[i], "overflow") && remaining >= 1) {
+      i += 1;
+    } else {
+      return kKeyAclRead | kKeyAclWrite;
+    }
+  }
+  return kKeyAclRead;
+}
+
+// The access of the keys a fallback extractor found (their specs are not used).
+void FallbackAccess(const CommandInfo& cmd, const std::vector<int>& positions,
+                    std::vector<uint8_t>* access) {
+  const std::string_view name(cmd.name);
+  for (size_t i = 0; i < positions.size(); ++i) {
+    uint8_t a = kKeyAclRead | kKeyAclWrite;  // MIGRATE moves the keys away
+    if (name == "sort" || name == "sort_ro") a = i == 0 ? kKeyAclRead : kKeyAclWrite;  // STORE
+    access->push_back(a);
+  }
+}
+
+}  // namespace
+
+bool ExtractKeysWithAccess(const CommandInfo& cmd, const std::vector<std::string_view>& args,
+                           std::vector<int>* positions, std::vector<uint8_t>* access) {
+  positions->clear();
+  access->clear();
+  for (int i = 0; i < cmd.num_key_specs; ++i) {
+    const KeySpec& spec = cmd.key_specs[i];
+    switch (ApplySpec(spec, args, positions)) {
+      case SpecOutcome::kDone:
+        break;
+      case SpecOutcome::kBadArgs:
+        positions->clear();
+        access->clear();
+        return false;
+      case SpecOutcome::kUnresolved:
+        access->clear();
+        if (!ExtractWithFallback(cmd, args, positions)) return false;
+        FallbackAccess(cmd, *positions, access);
+        return true;
+    }
+    uint8_t a = spec.acl;
+    if (a & kKeyAclVariable) {
+      const std::string_view name(cmd.name);
+      if (name == "set") a = SetKeyAccess(args);
+      if (name == "bitfield") a = BitfieldKeyAccess(args);
+    }
+    access->resize(positions->size(), a);
+  }
+  return true;
+}
+
 bool HasBlockOption(const std::vector<std::string_view>& args) {
   for (size_t i = 1; i < args.size(); ++i) {
     if (EqualsIgnoreCase(args[i], "STREAMS")) return false;  // keys and ids follow

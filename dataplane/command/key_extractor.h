@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,14 @@ namespace slotplane::dataplane {
 // subcommand. The caller checks the arity first; any argv is safe, though.
 bool ExtractKeyPositions(const CommandInfo& cmd, const std::vector<std::string_view>& args,
                          std::vector<int>* positions);
+
+// ExtractKeyPositions plus, in `access` (one entry per position), what ACL key patterns need of
+// each key (KeySpecAcl bits), as Redis's getKeysFromCommandWithSpecs gives them: the key spec's
+// flags, or what Redis's getkeys procedure says where the specs' flags depend on the arguments
+// (SET with GET reads, without it only writes; BITFIELD with only GET reads) or where the
+// fallback found the keys (SORT reads its key and writes STORE's, MIGRATE reads and writes).
+bool ExtractKeysWithAccess(const CommandInfo& cmd, const std::vector<std::string_view>& args,
+                           std::vector<int>* positions, std::vector<uint8_t>* access);
 
 // True when an XREAD/XREADGROUP call has a BLOCK option (it would then block its connection).
 bool HasBlockOption(const std::vector<std::string_view>& args);

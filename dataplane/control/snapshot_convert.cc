@@ -7,11 +7,13 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/acl_rules.h"
 #include "common/cluster_view_proto.h"
 #include "common/fleet_options.h"
 #include "common/password_digest.h"
 #include "common/sha256.h"
 #include "common/strings.h"
+#include "dataplane/command/acl_catalog.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -20,6 +22,22 @@ constexpr int64_t kReservedFds = 32;
 constexpr int64_t kFdsPerWorker = 16;
 
 absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
+
+// The user's ACL rules (ClientUser.acl_rules): none means every command, key and channel.
+absl::Status SetAclRules(const v1::ClientUser& user, ClientUser* converted) {
+  if (user.acl_rules_size() == 0) return absl::OkStatus();
+  converted->permissions = AclPermissions{};
+  for (const std::string& rule : user.acl_rules()) {
+    absl::Status s =
+        ApplyAclPermissionRule(&converted->permissions, rule, &CommandTableAclCatalog());
+    if (!s.ok()) {
+      return Invalid(absl::StrCat(
+          "policy: client user '", Echoed(user.name()), "': ",
+          absl::IsNotFound(s) ? AclRuleError(rule, "Syntax error") : std::string(s.message())));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::vector<ClientUser>> UsersFromProto(
     const google::protobuf::RepeatedPtrField<v1::ClientUser>& users) {
@@ -31,7 +49,8 @@ absl::StatusOr<std::vector<ClientUser>> UsersFromProto(
       return Invalid(
           absl::StrCat("policy: client user '", Echoed(user.name()), "' is listed twice"));
     }
-    ClientUser converted{user.name(), {}, user.enabled(), user.nopass(), user.password_salt()};
+    ClientUser converted{user.name(),         {}, user.enabled(), user.nopass(),
+                         AclPermissions::Full(), nullptr, user.password_salt()};
     if (!converted.password_salt.empty() && !IsPasswordSalt(converted.password_salt)) {
       return Invalid(absl::StrCat("policy: client user '", Echoed(user.name()),
                                   "' has a password salt that is not 32 hex digits"));
@@ -47,6 +66,7 @@ absl::StatusOr<std::vector<ClientUser>> UsersFromProto(
       }
       converted.password_sha256.push_back(std::move(lower));
     }
+    if (absl::Status s = SetAclRules(user, &converted); !s.ok()) return s;
     out.push_back(std::move(converted));
   }
   return out;
@@ -88,6 +108,11 @@ absl::StatusOr<ProxyPolicy> PolicyFromProto(const v1::Policy& policy, const Prox
     auto users = UsersFromProto(policy.users());
     if (!users.ok()) return users.status();
     out.users = *std::move(users);
+    // As in Redis, `requirepass` is the default user's password: this proxy's own still applies
+    // when the fleet's users do not define `default` (a fleet-wide `default` wins).
+    if (!local.requirepass.empty() && out.FindUser("default") == nullptr) {
+      SetRequirePass(&out.users, local.requirepass);
+    }
   }
   FinishPolicy(&out);
   return out;

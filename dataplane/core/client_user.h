@@ -3,6 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "common/acl_rules.h"
+#include "dataplane/command/user_acl.h"
+
 namespace slotplane::dataplane {
 
 // A user that clients of the proxy authenticate as (AUTH [user] pass, HELLO ... AUTH). Passwords
@@ -14,6 +17,13 @@ struct ClientUser {
   std::vector<std::string> password_sha256;  // any of them matches
   bool enabled = true;
   bool nopass = false;  // any password is accepted
+  // What the user may run (ACL rules). Full unless rules say otherwise: the implicit default
+  // user, `requirepass`, and control-plane users added without rules. A `user` option starts
+  // from none, as Redis's `user` lines do.
+  AclPermissions permissions = AclPermissions::Full();
+  // `permissions` compiled by FinishPolicy (dataplane/core/policy.h); null when the user may
+  // run everything, so the request path tests one pointer.
+  UserAclPtr acl = nullptr;
   // Non-empty (users from the control plane): password_sha256 holds salted digests,
   // hex(SHA-256(salt || hex(SHA-256(password)))) (common/password_digest.h).
   std::string password_salt = {};  // (an initializer: aggregates may leave it out)

@@ -142,6 +142,19 @@ std::string Generic(std::string_view message) { return Line(Cat({"ERR ", message
 
 std::string NoAuth() { return Line("NOAUTH Authentication required."); }
 
+std::string NoPermCommand(std::string_view full_name) {
+  return Line(Cat({"NOPERM this user has no permissions to run the '", full_name, "' command"}));
+}
+
+std::string NoPermKey() {
+  return Line("NOPERM this user has no permissions to access one of the keys used as arguments");
+}
+
+std::string NoPermChannel() {
+  return Line(
+      "NOPERM this user has no permissions to access one of the channels used as arguments");
+}
+
 std::string WrongPass() {
   return Line("WRONGPASS invalid username-password pair or user is disabled.");
 }

@@ -20,7 +20,7 @@ enum class ErrorKind {
   kUnsupported,         // no meaning through a proxy, or not implemented yet
   kLimit,               // maxclients and similar
   kCommand,             // a local command's argument errors (SELECT, HELLO, ...)
-  kAuth,                // NOAUTH, WRONGPASS
+  kAuth,                // NOAUTH, WRONGPASS, NOPERM
   kCount
 };
 
@@ -57,6 +57,10 @@ std::string NoAuth();
 std::string WrongPass();
 std::string HelloNoAuth();
 std::string AuthWithoutPassword();
+// ACL denials, in Redis 7.0's words; `full_name` as "get" or "config|set".
+std::string NoPermCommand(std::string_view full_name);
+std::string NoPermKey();
+std::string NoPermChannel();
 
 // Transactions and subscribed mode (connection state), in Redis's words.
 std::string MultiNested();

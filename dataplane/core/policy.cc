@@ -21,6 +21,8 @@ bool HasPassword(const ProxyPolicy& policy) {
   return user != nullptr && !user->nopass && !user->password_sha256.empty();
 }
 
+}  // namespace
+
 // `requirepass PASS`: the default user's only password; empty makes it nopass (Redis's rule).
 void SetRequirePass(std::vector<ClientUser>* users, const std::string& password) {
   ClientUser* user = nullptr;
@@ -28,7 +30,7 @@ void SetRequirePass(std::vector<ClientUser>* users, const std::string& password)
     if (u.name == kDefaultUser) user = &u;
   }
   if (user == nullptr) {
-    users->push_back(ClientUser{kDefaultUser, {}, true, false});
+    users->push_back(ClientUser{kDefaultUser, {}, true, false, AclPermissions::Full(), nullptr});
     user = &users->back();
   }
   user->enabled = true;
@@ -36,6 +38,8 @@ void SetRequirePass(std::vector<ClientUser>* users, const std::string& password)
   user->password_sha256.clear();
   if (!password.empty()) user->password_sha256.push_back(Sha256Hex(password));
 }
+
+namespace {
 
 // The policy options beyond the fleet options: the proxy's own view of its client users.
 bool IsRequirePass(std::string_view name) { return EqualsIgnoreCase(name, "requirepass"); }
@@ -55,6 +59,12 @@ const ClientUser* ProxyPolicy::FindUser(std::string_view name) const {
 }
 
 void FinishPolicy(ProxyPolicy* policy) {
+  for (ClientUser& user : policy->users) {
+    user.acl = nullptr;
+    if (user.permissions.IsFull()) continue;
+    auto acl = std::make_shared<const UserAcl>(user.permissions);
+    if (!acl->unrestricted()) user.acl = std::move(acl);
+  }
   policy->backend_user = policy->auth_user;
   policy->backend_password = policy->auth;
   if (policy->users.empty()) {

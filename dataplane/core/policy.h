@@ -49,6 +49,10 @@ ProxyPolicy PolicyFromOptions(const ProxyOptions& options);
 // password of `default`, as in Redis).
 std::vector<ClientUser> UsersFromOptions(const ProxyOptions& options);
 
+// Makes `password` the only password of the `default` user in `users` (added, enabled and with
+// every permission when absent; permissions of an existing one are kept); empty makes it nopass.
+void SetRequirePass(std::vector<ClientUser>* users, const std::string& password);
+
 // True for options that belong to the policy: the fleet options, `requirepass` and `user` (the
 // ones PROXY CONFIG SET may change at runtime, but `user`). Every other option is per process.
 bool IsPolicyOption(std::string_view name);

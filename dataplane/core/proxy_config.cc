@@ -9,10 +9,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/acl_rules.h"
 #include "common/config_file.h"
 #include "common/option_table.h"
 #include "common/sha256.h"
 #include "common/strings.h"
+#include "dataplane/command/acl_catalog.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -21,26 +23,11 @@ using Def = OptionDef<ProxyOptions>;
 
 constexpr const char* kMultiplexingNames[] = {"auto", "always"};
 const EnumNames kMultiplexingChoices{kMultiplexingNames};
-
-// Rules that grant what slotplane users always have (every key, channel and command).
-bool IsFullAccessRule(const std::string& rule) {
-  for (const char* r : {"~*", "allkeys", "&*", "allchannels", "+@all", "allcommands"}) {
-    if (rule == r) return true;
-  }
-  return false;
-}
+constexpr const char* kShutdownNames[] = {"no", "yes", "local"};
+const EnumNames kShutdownChoices{kShutdownNames};
 
 void RemoveHash(std::vector<std::string>* hashes, const std::string& hash) {
   hashes->erase(std::remove(hashes->begin(), hashes->end(), hash), hashes->end());
-}
-
-// An unsupported rule is quoted only when its first character shows it is a key, channel or
-// command rule: any other word may be a password written without its '>'.
-std::string UnsupportedRule(const std::string& rule) {
-  const bool quotable =
-      !rule.empty() && std::string_view("~%&+-").find(rule[0]) != std::string::npos;
-  return absl::StrCat(quotable ? absl::StrCat("ACL rule '", Echoed(rule), "'") : "an ACL rule",
-                      " is not supported: slotplane users have access to every key and command");
 }
 
 // Rules that are one word and change the user's state, not its passwords' list.
@@ -64,17 +51,26 @@ constexpr KeywordRule kKeywordRules[] = {
      }},
     {"reset",
      [](ClientUser* user) {
-       *user = ClientUser{user->name, {}, /*enabled=*/false, /*nopass=*/false};
+       *user = ClientUser{user->name,       {},     /*enabled=*/false, /*nopass=*/false,
+                          AclPermissions{}, nullptr};
      }},
 };
 
-// `>password`, `#hash` add a password (and end nopass); `<password`, `!hash` remove one.
-void ApplyPasswordRule(ClientUser* user, char rule, const std::string& hash) {
+// `>password`, `#hash` add a password (and end nopass); `<password`, `!hash` remove one, which
+// must exist (Redis's rule). Errors never show the password (AclRuleError redacts it).
+absl::Status ApplyPasswordRule(ClientUser* user, const std::string& rule, const std::string& hash) {
+  const bool add = rule[0] == '>' || rule[0] == '#';
+  const auto& hashes = user->password_sha256;
+  if (!add && std::find(hashes.begin(), hashes.end(), hash) == hashes.end()) {
+    return absl::InvalidArgumentError(
+        AclRuleError(rule, "The password you are trying to remove from the user does not exist"));
+  }
   RemoveHash(&user->password_sha256, hash);
-  if (rule == '>' || rule == '#') {
+  if (add) {
     user->password_sha256.push_back(hash);
     user->nopass = false;
   }
+  return absl::OkStatus();
 }
 
 absl::Status ApplyUserRule(ClientUser* user, const std::string& rule) {
@@ -87,16 +83,21 @@ absl::Status ApplyUserRule(ClientUser* user, const std::string& rule) {
   }
   const char kind = rule.empty() ? '\0' : rule[0];
   if (kind == '>' || kind == '<') {
-    ApplyPasswordRule(user, kind, Sha256Hex(std::string_view(rule).substr(1)));
+    return ApplyPasswordRule(user, rule, Sha256Hex(std::string_view(rule).substr(1)));
   } else if (kind == '#' || kind == '!') {
     const std::string hash = absl::AsciiStrToLower(rule.substr(1));
     if (!IsSha256Hex(hash)) {
       return absl::InvalidArgumentError(
-          "a password hash (#HASH, !HASH) is 64 hex digits (SHA-256)");
+          AclRuleError(rule,
+                       "The password hash must be exactly 64 characters and contain only lowercase "
+                       "hexadecimal characters"));
     }
-    ApplyPasswordRule(user, kind, hash);
-  } else if (!IsFullAccessRule(lower)) {
-    return absl::InvalidArgumentError(UnsupportedRule(rule));
+    return ApplyPasswordRule(user, rule, hash);
+  } else {
+    // Commands, keys and channels: Redis's syntax and errors (common/acl_rules.h).
+    absl::Status s = ApplyAclPermissionRule(&user->permissions, rule, &CommandTableAclCatalog());
+    if (absl::IsNotFound(s)) return absl::InvalidArgumentError(AclRuleError(rule, "Syntax error"));
+    return s;
   }
   return absl::OkStatus();
 }
@@ -179,6 +180,7 @@ const OptionTable<ProxyOptions>& Table() {
           Fleet("connections-pool-spawn-every"),
           Fleet("connections-pool-spawn-rate"),
           EnumOption("disable-multiplexing", &O::disable_multiplexing, kMultiplexingChoices),
+          EnumOption("enable-proxy-shutdown", &O::enable_proxy_shutdown, kShutdownChoices),
           Fleet("dump-queries"),
           Fleet("dump-buffer"),
           Fleet("dump-queues"),
@@ -243,7 +245,8 @@ absl::StatusOr<ClientUser> ParseUserRules(const std::vector<std::string>& values
   if (values.empty() || values[0].empty()) {
     return absl::InvalidArgumentError("a user needs a name, then ACL rules");
   }
-  ClientUser user{values[0], {}, /*enabled=*/false, /*nopass=*/false};
+  // As Redis's `user` lines: the user starts from `reset` (off, no password, no permission).
+  ClientUser user{values[0], {}, /*enabled=*/false, /*nopass=*/false, AclPermissions{}, nullptr};
   for (size_t i = 1; i < values.size(); ++i) {
     if (absl::Status s = ApplyUserRule(&user, values[i]); !s.ok()) {
       return absl::InvalidArgumentError(

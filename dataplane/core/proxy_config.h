@@ -29,6 +29,9 @@ struct ProxyOptions : FleetSettings {
   std::string logfile;
   std::vector<NodeAddress> entry_points;  // `cluster` / `entry-point`, repeatable
   std::string disable_multiplexing = "auto";
+  // Who may run PROXY SHUTDOWN, as Redis's enable-debug-command: "no", "yes" or "local" (only
+  // clients on a loopback connection). With client users, the user also needs @admin.
+  std::string enable_proxy_shutdown = "local";
   // slotplane additions.
   int topology_refresh_interval_ms = 5000;  // periodic CLUSTER SHARDS poll
   int backend_connect_timeout_ms = 1000;

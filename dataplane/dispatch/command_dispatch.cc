@@ -68,6 +68,11 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
     ReplyError(client, ErrorKind::kAuth, errors::NoAuth());
     return;
   }
+  // ACL rules: a null pointer for users that may run everything (one test on the hot path).
+  if (const UserAcl* acl = client->acl(); acl != nullptr && !Permitted(client, *acl, *cmd, args)) {
+    if (ConnectionState* state = client->state()) state->OnRejected();  // EXEC will abort
+    return;
+  }
   const ClientCommand command{*cmd, args, raw};
   // The one branch shared-connection clients pay: a client inside MULTI, watching, subscribed
   // or with multiplexing off is handled by its connection state first.
@@ -75,6 +80,24 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
     if (state->Intercept(command)) return;
   }
   Route(client, command);
+}
+
+bool CommandDispatcher::Permitted(ClientSession* client, const UserAcl& acl, const CommandInfo& cmd,
+                                  const std::vector<std::string_view>& args) {
+  switch (acl.Check(cmd, args, &acl_scratch_)) {
+    case UserAcl::Verdict::kAllowed:
+      return true;
+    case UserAcl::Verdict::kDeniedCommand:
+      ReplyError(client, ErrorKind::kAuth, errors::NoPermCommand(cmd.name));
+      return false;
+    case UserAcl::Verdict::kDeniedKey:
+      ReplyError(client, ErrorKind::kAuth, errors::NoPermKey());
+      return false;
+    case UserAcl::Verdict::kDeniedChannel:
+      ReplyError(client, ErrorKind::kAuth, errors::NoPermChannel());
+      return false;
+  }
+  return false;
 }
 
 void CommandDispatcher::Route(ClientSession* client, const ClientCommand& command) {

@@ -6,6 +6,7 @@
 
 #include "dataplane/command/client_command.h"
 #include "dataplane/command/command_table.h"
+#include "dataplane/command/user_acl.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/local/local_commands.h"
 #include "dataplane/scatter/cross_slot.h"
@@ -32,6 +33,9 @@ class CommandDispatcher : public CommandSink {
  private:
   // Resolves the command and, for container commands, the subcommand; answers errors itself.
   const CommandInfo* Resolve(ClientSession* client, const std::vector<std::string_view>& args);
+  // The ACL check (UserAcl::Check); answers NOPERM itself and returns false on a denial.
+  bool Permitted(ClientSession* client, const UserAcl& acl, const CommandInfo& cmd,
+                 const std::vector<std::string_view>& args);
   void Route(ClientSession* client, const ClientCommand& command);
   void RouteByKeys(ClientSession* client, const ClientCommand& command);
   void ForwardTo(ClientSession* client, BackendConn* conn, uint16_t slot,
@@ -46,6 +50,7 @@ class CommandDispatcher : public CommandSink {
   FanOut fan_out_;
   CrossSlotSplitter splitter_;
   std::vector<int> key_positions_;
+  AclScratch acl_scratch_;  // ACL key checks reuse it
 };
 
 }  // namespace slotplane::dataplane

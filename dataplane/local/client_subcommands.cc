@@ -54,6 +54,11 @@ bool ValidAttribute(std::string_view value) {
   return true;
 }
 
+// The user a client authenticated as; "default" before any AUTH, as Redis shows it.
+std::string_view UserNameOf(ClientSession& client) {
+  return client.user().empty() ? std::string_view("default") : std::string_view(client.user());
+}
+
 // What CLIENT KILL (filter form) and CLIENT LIST select. Plain values: copied to every worker.
 struct ClientFilter {
   bool old_style = false;     // CLIENT KILL <addr>
@@ -62,12 +67,14 @@ struct ClientFilter {
   std::string addr, laddr;
   bool has_addr = false, has_laddr = false;
   bool only_special = false;  // TYPE master/replica/pubsub: no client of the proxy is one
-  bool match_none_user = false;
+  bool has_user = false;      // USER name: clients authenticated as that user
+  std::string user;
   bool skipme = true;
   uint64_t caller = 0;  // the client that asked
 
   bool Matches(ClientSession& client) const {
-    if (only_special || match_none_user) return false;
+    if (only_special) return false;
+    if (has_user && UserNameOf(client) != user) return false;
     if (skipme && client.id() == caller && !old_style) return false;
     if (id != 0 && client.id() != id) return false;
     if (!ids.empty() && std::find(ids.begin(), ids.end(), client.id()) == ids.end()) return false;
@@ -175,8 +182,8 @@ bool ParseKill(ClientSession* client, const std::vector<std::string_view>& args,
       filter->has_laddr = true;
       filter->laddr = std::string(value);
     } else if (more && EqualsIgnoreCase(option, "USER")) {
-      // Every client of the proxy is the default user as far as CLIENT KILL is concerned.
-      filter->match_none_user = !EqualsIgnoreCase(value, "default");
+      filter->has_user = true;  // user names are case-sensitive, as in Redis
+      filter->user = std::string(value);
     } else if (more && EqualsIgnoreCase(option, "SKIPME")) {
       if (EqualsIgnoreCase(value, "yes")) {
         filter->skipme = true;
@@ -278,8 +285,8 @@ std::string ClientListLine(WorkerContext& worker, ClientSession& client) {
       " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=", client.pending(),
       " omem=", client.output_buffered(),
       " tot-mem=", client.input_buffered() + client.output_buffered(),
-      " events=r cmd=", a.last_command, " user=default redir=-1 resp=2 lib-name=", a.lib_name,
-      " lib-ver=", a.lib_ver, "\n");
+      " events=r cmd=", a.last_command, " user=", AbslView(UserNameOf(client)),
+      " redir=-1 resp=2 lib-name=", a.lib_name, " lib-ver=", a.lib_ver, "\n");
 }
 
 void ExecuteClientCommand(WorkerContext* worker, ClientSession* client,

@@ -48,7 +48,7 @@ void LocalCommands::Execute(ClientSession* client, const ClientCommand& command)
     case Handler::kReset:
       client->set_name("");
       client->set_authenticated(!worker_->policy().auth_required);
-      client->set_user("");
+      BindUser(client, worker_->policy(), "");
       return client->Reply("+RESET\r\n");
     case Handler::kReadonly:
     case Handler::kReadwrite:

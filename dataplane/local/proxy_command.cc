@@ -1,6 +1,7 @@
 #include "dataplane/local/proxy_command.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
@@ -109,12 +110,42 @@ void LogSubcommand(ClientSession* client, const std::vector<std::string_view>& a
   client->Reply(resp::kOk);
 }
 
+// True for a client connected over loopback (127.0.0.0/8, ::1), as Redis's islocalClient.
+bool IsLocalPeer(const ClientSession& client) {
+  const std::string& peer = client.peer();
+  return absl::StartsWith(AbslView(peer), "127.") || absl::StartsWith(AbslView(peer), "[::1]") ||
+         absl::StartsWith(AbslView(peer), "::1");
+}
+
+// PROXY SHUTDOWN stops the proxy for every client, so it needs more than a connection:
+// `enable-proxy-shutdown` (no / yes / local, as Redis's enable-debug-command, default local)
+// and, once the proxy has client users, a user allowed every @admin command.
+bool ShutdownAllowed(WorkerContext* worker, ClientSession* client) {
+  const std::string& mode = worker->options().enable_proxy_shutdown;
+  if (mode == "no" || (mode == "local" && !IsLocalPeer(*client))) {
+    worker->stats().CountError(ErrorKind::kAuth);
+    client->Reply(errors::Generic(
+        "PROXY SHUTDOWN not allowed. If the enable-proxy-shutdown option is set to \"local\", "
+        "you can run it from a local connection, otherwise you need to set this option in the "
+        "configuration file, and then restart the proxy."));
+    return false;
+  }
+  const UserAcl* acl = client->acl();
+  if (!worker->policy().users.empty() && acl != nullptr && !acl->AllowsCategory(kAclAdmin)) {
+    worker->stats().CountError(ErrorKind::kAuth);
+    client->Reply(errors::NoPermCommand("proxy|shutdown"));
+    return false;
+  }
+  return true;
+}
+
 void ShutdownSubcommand(WorkerContext* worker, ClientSession* client,
                         const std::vector<std::string_view>& args) {
   if (args.size() > 3 || (args.size() == 3 && !EqualsIgnoreCase(args[2], "asap"))) {
     client->Reply(errors::Generic("PROXY SHUTDOWN takes no argument or ASAP"));
     return;
   }
+  if (!ShutdownAllowed(worker, client)) return;
   client->Reply(resp::kOk);
   SP_LOG(kInfo) << "PROXY SHUTDOWN from client " << client->peer();
   if (worker->proxy().request_shutdown) worker->proxy().request_shutdown();

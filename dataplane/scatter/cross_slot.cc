@@ -3,7 +3,6 @@
 #include "dataplane/backend/backend_conn.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/core/worker_context.h"
-#include "dataplane/resp/reply_writer.h"
 #include "dataplane/router/slot_router.h"
 #include "dataplane/scatter/multi_request.h"
 #include "dataplane/scatter/reducers.h"
@@ -55,9 +54,7 @@ class SplitRequest : public MultiRequest {
 
 }  // namespace
 
-CrossSlotSplitter::CrossSlotSplitter(WorkerContext* worker) : worker_(worker) {
-  slot_part_.fill(-1);
-}
+CrossSlotSplitter::CrossSlotSplitter(WorkerContext* worker) : worker_(worker) {}
 
 bool CrossSlotSplitter::CanSplit(const CommandInfo& cmd) { return KindOf(cmd) != SplitKind::kNone; }
 
@@ -73,45 +70,18 @@ bool CrossSlotSplitter::Split(ClientSession* client, const ClientCommand& comman
     client->Reply(errors::WrongArity(cmd.name));
     return true;
   }
-  const size_t keys = key_positions.size();
   auto* multi = new SplitRequest(worker_, kind, cmd.name);
-  multi->key_parts.resize(keys);
-
-  // Group the keys by slot, parts numbered in order of first appearance.
-  part_slots_.clear();
-  for (size_t i = 0; i < keys; ++i) {
-    const uint16_t slot = KeyHashSlot(args[key_positions[i]]);
-    int32_t& part = slot_part_[slot];
-    if (part < 0) {
-      part = static_cast<int32_t>(part_slots_.size());
-      part_slots_.push_back(slot);
-    }
-    multi->key_parts[i] = static_cast<uint32_t>(part);
-  }
-  for (uint16_t slot : part_slots_) slot_part_[slot] = -1;
-  const size_t parts = part_slots_.size();
-  part_key_counts_.assign(parts, 0);
-  for (uint32_t part : multi->key_parts) ++part_key_counts_[part];
-  part_offsets_.assign(parts + 1, 0);
-  for (size_t p = 0; p < parts; ++p) part_offsets_[p + 1] = part_offsets_[p] + part_key_counts_[p];
-  keys_by_part_.resize(keys);
-  for (size_t i = 0; i < keys; ++i) keys_by_part_[part_offsets_[multi->key_parts[i]]++] = i;
+  grouping_.Group(args, key_positions, &multi->key_parts);
+  const size_t parts = grouping_.parts();
 
   const ReadPolicy read_policy = worker_->policy().read_policy;
   const bool replica_reads = (cmd.flags & kCmdReadonly) && read_policy != ReadPolicy::kMaster;
   SlotRouter& router = worker_->router();
   multi->Begin(client, parts);
-  size_t begin = 0;
   for (size_t p = 0; p < parts; ++p) {
-    const uint16_t slot = part_slots_[p];
+    const uint16_t slot = grouping_.part_slot(p);
     Request* part = multi->AddPart(slot);
-    resp::AppendArrayHeader(&part->command, 1 + part_key_counts_[p] * step);
-    resp::AppendBulk(&part->command, args[0]);
-    for (size_t k = begin; k < begin + part_key_counts_[p]; ++k) {
-      const int position = key_positions[keys_by_part_[k]];
-      for (size_t j = 0; j < step; ++j) resp::AppendBulk(&part->command, args[position + j]);
-    }
-    begin += part_key_counts_[p];
+    grouping_.AppendPartCommand(p, args, key_positions, step, &part->command);
     BackendConn* conn = router.ForSlot(slot);
     if (replica_reads && conn != nullptr) {
       BackendConn* read = router.ForRead(slot, read_policy);

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -8,6 +7,7 @@
 #include "common/slot.h"
 #include "dataplane/command/client_command.h"
 #include "dataplane/command/command_table.h"
+#include "dataplane/scatter/slot_grouping.h"
 
 namespace slotplane::dataplane {
 
@@ -41,13 +41,7 @@ class CrossSlotSplitter {
 
  private:
   WorkerContext* worker_;
-  // Scratch: the part index of each slot in the command being split (-1: none yet). Reset after
-  // each use, so grouping allocates nothing.
-  std::array<int32_t, kSlotCount> slot_part_;
-  std::vector<uint16_t> part_slots_;
-  std::vector<uint32_t> part_key_counts_;
-  std::vector<uint32_t> part_offsets_;
-  std::vector<uint32_t> keys_by_part_;
+  SlotGrouping grouping_;  // reused: grouping allocates nothing in the steady state
 };
 
 }  // namespace slotplane::dataplane

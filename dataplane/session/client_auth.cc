@@ -63,7 +63,7 @@ void ExecuteAuth(WorkerContext* worker, ClientSession* client,
     return;
   }
   client->set_authenticated(true);
-  client->set_user(std::string(user));
+  BindUser(client, policy, user);
   client->Reply(resp::kOk);
 }
 
@@ -74,8 +74,24 @@ bool AuthenticateForHello(WorkerContext* worker, ClientSession* client, std::str
     return false;
   }
   client->set_authenticated(true);
-  client->set_user(std::string(user));
+  BindUser(client, worker->policy(), user);
   return true;
+}
+
+UserAclPtr UserAclOf(const ProxyPolicy& policy, std::string_view user) {
+  const ClientUser* found = policy.FindUser(user.empty() ? kDefaultUser : user);
+  return found != nullptr ? found->acl : nullptr;
+}
+
+void BindUser(ClientSession* client, const ProxyPolicy& policy, std::string_view user) {
+  client->set_user(std::string(user));
+  client->set_acl(UserAclOf(policy, user));
+}
+
+void RebindClientAcls(WorkerContext* worker) {
+  const ProxyPolicy& policy = worker->policy();
+  worker->clients().ForEach(
+      [&](ClientSession& client) { client.set_acl(UserAclOf(policy, client.user())); });
 }
 
 void CloseClientsOfRemovedUsers(WorkerContext* worker, const ProxyPolicy& before,

@@ -30,6 +30,17 @@ void ExecuteAuth(WorkerContext* worker, ClientSession* client,
 bool AuthenticateForHello(WorkerContext* worker, ClientSession* client, std::string_view user,
                           std::string_view password);
 
+// The compiled ACL of `user` under `policy` ("" or "default": the default user, implicit when
+// the policy has no users); null when the user may run everything or does not exist.
+UserAclPtr UserAclOf(const ProxyPolicy& policy, std::string_view user);
+
+// Makes `client` the user `user` ("" before any AUTH: the default user), with its ACL.
+void BindUser(ClientSession* client, const ProxyPolicy& policy, std::string_view user);
+
+// After a policy change on `worker` (its thread): gives every client its user's new ACL, so a
+// change of rules applies to connections already authenticated, as in Redis.
+void RebindClientAcls(WorkerContext* worker);
+
 // After a policy change on `worker` (its thread): closes the connections that authenticated as a
 // user `after` no longer has. The implicit default user is never removed (as in Redis, it can
 // only be given a password or disabled). Cheap when the user names did not change.

@@ -11,6 +11,7 @@
 #include "dataplane/core/worker_context.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/request/request.h"
+#include "dataplane/session/client_auth.h"
 #include "dataplane/session/client_registry.h"
 #include "dataplane/session/command_sink.h"
 
@@ -35,6 +36,7 @@ ClientSession::ClientSession(WorkerContext* worker, int fd, uint64_t id, std::st
       created_ms_(worker->loop().now_ms()),
       parser_(worker->request_limits()),
       authenticated_(!worker->policy().auth_required) {
+  if (authenticated_) acl_ = UserAclOf(worker->policy(), "");  // the default user's
   registered_events_ = EPOLLIN;
   worker_->loop().Add(fd_, registered_events_, this);
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "dataplane/command/user_acl.h"
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/request/request.h"
@@ -59,6 +60,10 @@ class ClientSession : public EventHandler, public ReplySink {
   // The user this connection authenticated as (empty: none, or the implicit default user).
   const std::string& user() const { return user_; }
   void set_user(std::string user) { user_ = std::move(user); }
+  // The ACL of that user (null: it may run everything); set with the user and again whenever the
+  // policy changes (BindUser, client_auth.h). Held, so a policy swap never leaves it dangling.
+  const UserAcl* acl() const { return acl_.get(); }
+  void set_acl(UserAclPtr acl) { acl_ = std::move(acl); }
   bool closed() const { return fd_ < 0; }
   size_t pending() const { return pending_; }
   int64_t created_ms() const { return created_ms_; }
@@ -111,6 +116,7 @@ class ClientSession : public EventHandler, public ReplySink {
   const std::string peer_;
   std::string name_;
   std::string user_;
+  UserAclPtr acl_;
   int64_t created_ms_;
 
   Buffer input_;

@@ -220,8 +220,9 @@ TEST_F(ProxyAdminTest, ConfigGetPatternsAndStandaloneConfigSet) {
 }
 
 TEST_F(ProxyAdminTest, RequirepassAndUsersStandalone) {
-  std::unique_ptr<ProxyProcess> own = StartProxy(
-      {"--requirepass", "main-pw", "--user", "alice on >alice-pw", "--user", "bob off >bob-pw"});
+  std::unique_ptr<ProxyProcess> own =
+      StartProxy({"--requirepass", "main-pw", "--user", "alice on >alice-pw allcommands allkeys",
+                  "--user", "bob off >bob-pw"});
   ASSERT_NE(own, nullptr);
   std::unique_ptr<TestClient> client = Connect(*own);
   ASSERT_NE(client, nullptr);

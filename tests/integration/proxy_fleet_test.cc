@@ -223,6 +223,72 @@ TEST_F(ProxyFleetTest, ClientUsersComeFromThePolicy) {
   }
 }
 
+// ACL rules through slotplanectl: refused with Redis's words at the control plane, enforced by
+// every proxy; a proxy's own `requirepass` stays the default user's password once the fleet has
+// users that do not define `default`.
+TEST_F(ProxyFleetTest, UserRulesComeFromThePolicyAndRequirepassStays) {
+  ASSERT_OK_AND_ASSIGN(CommandResult bad,
+                       control_->Ctl({"users", "add", "eve", "--nopass", "+nosuchcommand"}));
+  EXPECT_FALSE(bad.Succeeded()) << bad.output;
+  EXPECT_TRUE(absl::StrContains(bad.output,
+                                "Error in ACL SETUSER modifier '+nosuchcommand': "
+                                "Unknown command or category name in ACL"))
+      << bad.output;
+  ProxyOptions local = FleetProxyOptions(*control_, "proxy-local", dir_->File("local.snapshot"),
+                                         cluster().addresses());
+  local.extra_args.insert(local.extra_args.end(), {"--requirepass", "local-pw"});
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProxyProcess> own, ProxyProcess::Start(local));
+
+  ASSERT_OK_AND_ASSIGN(CommandResult add,
+                       control_->Ctl({"users", "add", "reader", "on", ">reader-pw", "+@read",
+                                      "+@connection", "~rules:*"}));
+  ASSERT_TRUE(add.Succeeded()) << add.output;
+  ASSERT_OK_AND_ASSIGN(CommandResult ls, control_->Ctl({"users", "ls"}));
+  EXPECT_TRUE(absl::StrContains(ls.output, "~rules:*")) << ls.output;
+  const Reply denied_key = Reply::Error(
+      "NOPERM this user has no permissions to access one of the keys used as "
+      "arguments");
+  std::vector<ProxyProcess*> all = {proxies_[0].get(), proxies_[1].get(), own.get()};
+  for (ProxyProcess* proxy : all) {
+    ASSERT_OK(WaitForOk(
+        [&]() -> absl::Status {
+          std::unique_ptr<TestClient> client = Connect(*proxy);
+          const Reply reply = client->Command({"AUTH", "reader", "reader-pw"});
+          return reply == Reply::Status("OK") ? absl::OkStatus()
+                                              : absl::UnavailableError(reply.DebugString());
+        },
+        kConverge));
+    std::unique_ptr<TestClient> client = Connect(*proxy);
+    ASSERT_EQ(client->Command({"AUTH", "reader", "reader-pw"}), Reply::Status("OK"));
+    EXPECT_EQ(client->Command({"GET", "rules:k"}), Reply::Nil());
+    EXPECT_EQ(client->Command({"GET", "other"}), denied_key);
+    EXPECT_EQ(client->Command({"SET", "rules:k", "v"}),
+              Reply::Error("NOPERM this user has no permissions to run the 'set' command"));
+    const Reply info = client->Command({"CLIENT", "INFO"});
+    EXPECT_TRUE(absl::StrContains(info.str, " user=reader ")) << info;
+  }
+  std::unique_ptr<TestClient> by_requirepass = Connect(*own);
+  EXPECT_EQ(by_requirepass->Command({"AUTH", "local-pw"}), Reply::Status("OK"))
+      << "requirepass is the default user's password, users or not";
+  EXPECT_EQ(by_requirepass->Command({"SET", "rules:k", "v"}), Reply::Status("OK"));
+  EXPECT_EQ(Connect(*proxies_[0])->Command({"AUTH", "local-pw"}).type, Reply::Type::kError)
+      << "the other proxies have no requirepass: once the fleet has users, no default user";
+
+  // A change of rules reaches connections already authenticated.
+  std::unique_ptr<TestClient> session = Connect(*proxies_[1]);
+  ASSERT_EQ(session->Command({"AUTH", "reader", "reader-pw"}), Reply::Status("OK"));
+  ASSERT_OK_AND_ASSIGN(CommandResult widen,
+                       control_->Ctl({"users", "set", "reader", "+@all", "allkeys"}));
+  ASSERT_TRUE(widen.Succeeded()) << widen.output;
+  EXPECT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        const Reply reply = session->Command({"SET", "rules:k", "v"});
+        return reply == Reply::Status("OK") ? absl::OkStatus()
+                                            : absl::UnavailableError(reply.DebugString());
+      },
+      kConverge));
+}
+
 TEST_F(ProxyFleetTest, ControlPlaneKilledWhileClientsRunThenRestarted) {
   ASSERT_OK_AND_ASSIGN(CommandResult set,
                        control_->Ctl({"config", "set", "enable-cross-slot", "yes"}));

@@ -109,9 +109,28 @@ TEST(PolicyTest, UserRules) {
 
   EXPECT_FALSE(ParseUserRules({}).ok());
   EXPECT_FALSE(ParseUserRules({"bob", "#1234"}).ok());
-  absl::StatusOr<ClientUser> limited = ParseUserRules({"bob", "on", "~cache:*"});
-  ASSERT_FALSE(limited.ok());
-  EXPECT_NE(limited.status().message().find("not supported"), std::string::npos);
+  absl::StatusOr<ClientUser> limited = ParseUserRules({"bob", "on", "~cache:*", "+get"});
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  EXPECT_EQ(AclPermissionText(limited->permissions), "resetkeys ~cache:* resetchannels -@all +get");
+  absl::StatusOr<ClientUser> selector = ParseUserRules({"bob", "on", "(~x +get)"});
+  ASSERT_FALSE(selector.ok());
+  EXPECT_NE(selector.status().message().find("selectors are not supported"), std::string::npos);
+}
+
+// Compiled ACLs: null for users with every permission (the request path tests one pointer).
+TEST(PolicyTest, FinishPolicyCompilesRestrictedUsersOnly) {
+  ProxyOptions options;
+  options.requirepass = "pw";
+  auto reader = ParseUserRules({"reader", "on", "nopass", "+@read", "~r:*"});
+  auto admin = ParseUserRules({"admin", "on", "nopass", "allcommands", "allkeys", "allchannels"});
+  ASSERT_TRUE(reader.ok() && admin.ok());
+  options.users = {*reader, *admin};
+  ProxyPolicy policy = PolicyFromOptions(options);
+  ASSERT_NE(policy.FindUser("reader"), nullptr);
+  EXPECT_NE(policy.FindUser("reader")->acl, nullptr);
+  EXPECT_EQ(policy.FindUser("admin")->acl, nullptr);
+  ASSERT_NE(policy.FindUser("default"), nullptr) << "requirepass adds the default user";
+  EXPECT_EQ(policy.FindUser("default")->acl, nullptr) << "who may run everything";
 }
 
 }  // namespace

@@ -91,11 +91,19 @@ TEST(ProxyConfigTest, ErrorsShowNoPasswordAndOnlyTheStartOfAHugeValue) {
     EXPECT_EQ(message.find("secretword"), std::string::npos) << message;
     EXPECT_EQ(message.find("12345"), std::string::npos) << message;
   }
-  auto key_rule = Parse({"h:1", "--user", "dave on >hunter2 ~cache:*"});
+  auto key_rule = Parse({"h:1", "--user", "dave on >hunter2 allkeys ~cache:*"});
   ASSERT_FALSE(key_rule.ok());
-  EXPECT_NE(key_rule.status().message().find("ACL rule '~cache:*' is not supported"),
+  EXPECT_NE(key_rule.status().message().find("Error in ACL SETUSER modifier '~cache:*': Adding a "
+                                             "pattern after the * pattern"),
             std::string::npos)
-      << "a key rule is no password: it is named";
+      << "a key rule is no password: it is named; " << key_rule.status();
+  auto removed = Parse({"h:1", "--user", "dave on >hunter2 <hunter3"});
+  ASSERT_FALSE(removed.ok());
+  EXPECT_NE(removed.status().message().find("'<<redacted>': The password you are trying to remove "
+                                            "from the user does not exist"),
+            std::string::npos)
+      << removed.status();
+  EXPECT_EQ(removed.status().message().find("hunter"), std::string::npos) << removed.status();
 
   const std::string huge(100000, '9');
   auto o = Parse({"h:1", "--maxclients", huge.c_str()});
@@ -194,7 +202,24 @@ TEST(ProxyConfigTest, ClientAuthOptions) {
   std::remove(path);
   ASSERT_FALSE(o.ok());
   EXPECT_NE(o.status().message().find("duplicate user 'bob'"), std::string::npos) << o.status();
-  EXPECT_FALSE(Parse({"h:1", "--user", "dave on -@dangerous"}).ok());
+  EXPECT_TRUE(Parse({"h:1", "--user", "dave on -@dangerous"}).ok()) << "ACL rules are taken";
+  EXPECT_FALSE(Parse({"h:1", "--user", "dave on +@nosuchcategory"}).ok());
+}
+
+// A huge invalid value (from a config file: the command line caps an argument at 128 KiB) is
+// echoed by its first 64 bytes only, and a huge rule of a user as well.
+TEST(ProxyConfigTest, AThreeMegabyteValueIsNotEchoed) {
+  const std::string path = ::testing::TempDir() + "/huge.conf";
+  const std::string huge(3 << 20, '9');
+  std::ofstream(path) << "cluster h:1\nmaxclients " << huge << "\nuser eve on +" << huge << "\n";
+  auto o = Parse({"-c", path.c_str()});
+  ASSERT_FALSE(o.ok());
+  EXPECT_LT(o.status().message().size(), 300u) << o.status().message().substr(0, 300);
+  std::ofstream(path) << "cluster h:1\nuser eve on +" << huge << "\n";
+  o = Parse({"-c", path.c_str()});
+  std::remove(path.c_str());
+  ASSERT_FALSE(o.ok());
+  EXPECT_LT(o.status().message().size(), 300u) << o.status().message().substr(0, 300);
 }
 
 }  // namespace

@@ -7,6 +7,16 @@
 namespace slotplane::dataplane {
 namespace {
 
+// A user with every permission.
+ClientUser User(std::string name, std::vector<std::string> hashes, bool enabled, bool nopass) {
+  ClientUser user;
+  user.name = std::move(name);
+  user.password_sha256 = std::move(hashes);
+  user.enabled = enabled;
+  user.nopass = nopass;
+  return user;
+}
+
 ProxyPolicy WithUsers(std::vector<ClientUser> users) {
   ProxyPolicy policy;
   policy.users = std::move(users);
@@ -22,10 +32,10 @@ TEST(ClientAuthTest, WithoutUsersOnlyTheDefaultUserExists) {
 
 TEST(ClientAuthTest, PasswordsUsersAndFlags) {
   ProxyPolicy policy = WithUsers({
-      {"default", {Sha256Hex("main")}, true, false},
-      {"alice", {Sha256Hex("old"), Sha256Hex("new")}, true, false},
-      {"bob", {Sha256Hex("pw")}, false, false},
-      {"guest", {}, true, true},
+      User("default", {Sha256Hex("main")}, true, false),
+      User("alice", {Sha256Hex("old"), Sha256Hex("new")}, true, false),
+      User("bob", {Sha256Hex("pw")}, false, false),
+      User("guest", {}, true, true),
   });
   EXPECT_TRUE(policy.auth_required);
   EXPECT_TRUE(CheckCredentials(policy, "default", "main"));
@@ -41,7 +51,8 @@ TEST(ClientAuthTest, PasswordsUsersAndFlags) {
 
 TEST(ClientAuthTest, SaltedDigestsFromTheControlPlane) {
   const std::string salt = "00112233445566778899aabbccddeeff";
-  ClientUser alice{"alice", {SaltedPasswordDigest(salt, "pw")}, true, false, salt};
+  ClientUser alice = User("alice", {SaltedPasswordDigest(salt, "pw")}, true, false);
+  alice.password_salt = salt;
   ProxyPolicy policy = WithUsers({alice});
   EXPECT_TRUE(CheckCredentials(policy, "alice", "pw"));
   EXPECT_FALSE(CheckCredentials(policy, "alice", "Pw"));
@@ -50,7 +61,7 @@ TEST(ClientAuthTest, SaltedDigestsFromTheControlPlane) {
 }
 
 TEST(ClientAuthTest, AUserWithNoPasswordCannotLogIn) {
-  ProxyPolicy policy = WithUsers({{"carol", {}, true, false}});
+  ProxyPolicy policy = WithUsers({User("carol", {}, true, false)});
   EXPECT_FALSE(CheckCredentials(policy, "carol", ""));
   EXPECT_FALSE(CheckCredentials(policy, "default", "")) << "no default user in the list";
 }
