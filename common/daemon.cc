@@ -70,6 +70,7 @@ sigset_t BlockStopSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -97,7 +98,10 @@ int RunDaemon(std::string_view program, const ProcessOptions& process,
     exit_code = 1;
   } else {
     int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
+    while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
+      SP_LOG(kInfo) << "received SIGHUP, reloading";
+      service->Reload();
+    }
     SP_LOG(kInfo) << "received " << strsignal(signal_number) << ", shutting down";
     service->Stop();
   }

@@ -31,6 +31,9 @@ class Service {
   // Fails with a message for the operator (a port in use, bad TLS files, ...).
   virtual absl::Status Start() = 0;
   virtual void Stop() = 0;
+  // SIGHUP: read files that may change at runtime again (TLS certificates). Called from the
+  // waiting thread while the service runs. Default: nothing.
+  virtual void Reload() {}
 };
 
 // main()'s exit code when parsing the command line gave `status` instead of options: Cancelled

@@ -15,20 +15,14 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "common/logging.h"
+#include "common/node_connection.h"
 
 // Internally absl::string_view throughout: Debian's Abseil is built with its own string_view
 // type, which StrCat, StrSplit and SimpleAtoi need.
 namespace slotplane {
 namespace {
 
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-struct ContextDeleter {
-  void operator()(redisContext* context) const { redisFree(context); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
+using ReplyPtr = NodeConnection::ReplyPtr;
 
 // ---------------------------------------------------------------------------------------------
 // Reply accessors. RESP2 has no map type, so CLUSTER SHARDS sends maps as flat arrays of
@@ -124,16 +118,18 @@ absl::StatusOr<NodeRole> RoleOf(const redisReply* reply) {
   return Malformed(absl::StrCat("unknown role \"", *role, "\""));
 }
 
-absl::StatusOr<ClusterNode> NodeFromShardsEntry(const redisReply* entry) {
+absl::StatusOr<ClusterNode> NodeFromShardsEntry(const redisReply* entry, bool tls) {
   if (!IsArray(entry)) return Malformed("node is not an array");
   ClusterNode node;
   std::optional<absl::string_view> id = StringOf(FindField(entry, "id"));
   if (!id) return Malformed("missing \"id\"");
   node.id = std::string(*id);
-  const redisReply* port = FindField(entry, "port");
+  const redisReply* port = FindField(entry, tls ? "tls-port" : "port");
   if (port == nullptr) {
-    return Malformed(absl::StrCat(
-        "node ", node.id, " has no plaintext \"port\" (TLS-only clusters are unsupported)"));
+    return Malformed(absl::StrCat("node ", node.id,
+                                  tls ? " has no \"tls-port\" (is tls-port set on the nodes?)"
+                                      : " has no plaintext \"port\" (TLS-only cluster: set "
+                                        "tls-cluster yes on the proxy)"));
   }
   absl::StatusOr<uint16_t> port_number = PortOf(port);
   if (!port_number.ok()) return WithContext(port_number.status(), absl::StrCat("node ", node.id));
@@ -209,7 +205,7 @@ Shard AssembleShard(std::vector<SlotRange> ranges, std::vector<ClusterNode> node
 // The shard described by one CLUSTER SHARDS entry, or nullopt when it is to be left out: a shard
 // without slots whose master is missing or failed serves nothing (Redis 7.0 lists a failed
 // ex-master this way after a failover; CLUSTER SLOTS does not list it at all).
-absl::StatusOr<std::optional<Shard>> ShardFromShardsEntry(const redisReply* entry) {
+absl::StatusOr<std::optional<Shard>> ShardFromShardsEntry(const redisReply* entry, bool tls) {
   if (!IsArray(entry)) return Malformed("shard is not an array");
   absl::StatusOr<std::vector<SlotRange>> ranges = RangesFromShardsEntry(FindField(entry, "slots"));
   if (!ranges.ok()) return ranges.status();
@@ -217,7 +213,7 @@ absl::StatusOr<std::optional<Shard>> ShardFromShardsEntry(const redisReply* entr
   if (!IsArray(node_list)) return Malformed("missing \"nodes\"");
   std::vector<ClusterNode> nodes;
   for (size_t i = 0; i < node_list->elements; ++i) {
-    absl::StatusOr<ClusterNode> node = NodeFromShardsEntry(node_list->element[i]);
+    absl::StatusOr<ClusterNode> node = NodeFromShardsEntry(node_list->element[i], tls);
     if (!node.ok()) return WithContext(node.status(), absl::StrCat("node ", i));
     nodes.push_back(*std::move(node));
   }
@@ -292,15 +288,10 @@ absl::Status AddSlotsEntry(const redisReply* entry, std::vector<Shard>& shards) 
 // ---------------------------------------------------------------------------------------------
 // Talking to a seed
 
-absl::StatusOr<ContextPtr> Connect(const NodeAddress& seed, const DiscoveryOptions& options) {
-  ContextPtr context(redisConnectWithTimeout(seed.host.c_str(), seed.port,
-                                             absl::ToTimeval(options.connect_timeout)));
-  if (context == nullptr) return absl::ResourceExhaustedError("cannot allocate a connection");
-  if (context->err != 0) return absl::UnavailableError(absl::StrCat("connect: ", context->errstr));
-  if (redisSetTimeout(context.get(), absl::ToTimeval(options.io_timeout)) != REDIS_OK) {
-    return absl::UnavailableError(absl::StrCat("set I/O timeout: ", context->errstr));
-  }
-  return context;
+absl::StatusOr<std::unique_ptr<NodeConnection>> Connect(const NodeAddress& seed,
+                                                        const DiscoveryOptions& options) {
+  return NodeConnection::Connect(seed, options.connect_timeout, options.io_timeout,
+                                 options.tls.get());
 }
 
 // The command's name for error messages: "CLUSTER SHARDS", never AUTH's credentials.
@@ -311,20 +302,9 @@ std::string CommandLabel(const std::vector<absl::string_view>& args) {
 
 // Sends one command and waits for its reply. A transport failure is an error; an error reply is
 // returned as such for the caller to judge.
-absl::StatusOr<ReplyPtr> SendCommand(redisContext* context,
+absl::StatusOr<ReplyPtr> SendCommand(NodeConnection* context,
                                      const std::vector<absl::string_view>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> argv_len;
-  for (absl::string_view arg : args) {
-    argv.push_back(arg.data());
-    argv_len.push_back(arg.size());
-  }
-  ReplyPtr reply(static_cast<redisReply*>(
-      redisCommandArgv(context, static_cast<int>(args.size()), argv.data(), argv_len.data())));
-  if (reply == nullptr) {
-    return absl::UnavailableError(absl::StrCat(CommandLabel(args), ": ", context->errstr));
-  }
-  return reply;
+  return context->Command(args, CommandLabel(args));
 }
 
 absl::Status ServerError(absl::string_view command, const redisReply& reply) {
@@ -332,7 +312,7 @@ absl::Status ServerError(absl::string_view command, const redisReply& reply) {
       absl::StrCat(command, ": ", absl::string_view(reply.str, reply.len)));
 }
 
-absl::Status Authenticate(redisContext* context, const DiscoveryOptions& options) {
+absl::Status Authenticate(NodeConnection* context, const DiscoveryOptions& options) {
   if (options.auth_password.empty()) return absl::OkStatus();
   std::vector<absl::string_view> args = {"AUTH"};
   if (!options.auth_user.empty()) args.push_back(options.auth_user);
@@ -351,10 +331,11 @@ bool IsUnknownSubcommand(const redisReply& reply) {
          absl::StrContains(message, "wrong cluster subcommand");
 }
 
-absl::StatusOr<std::vector<Shard>> QueryShards(redisContext* context, const NodeAddress& seed) {
+absl::StatusOr<std::vector<Shard>> QueryShards(NodeConnection* context, const NodeAddress& seed,
+                                               bool tls) {
   absl::StatusOr<ReplyPtr> reply = SendCommand(context, {"CLUSTER", "SHARDS"});
   if (!reply.ok()) return reply.status();
-  if ((*reply)->type != REDIS_REPLY_ERROR) return ShardsFromClusterShardsReply(reply->get());
+  if ((*reply)->type != REDIS_REPLY_ERROR) return ShardsFromClusterShardsReply(reply->get(), tls);
   if (!IsUnknownSubcommand(**reply)) return ServerError("CLUSTER SHARDS", **reply);
   SP_LOG(kDebug) << "seed " << seed.ToString()
                  << " does not know CLUSTER SHARDS; falling back to CLUSTER SLOTS";
@@ -365,7 +346,7 @@ absl::StatusOr<std::vector<Shard>> QueryShards(redisContext* context, const Node
 }
 
 // cluster_current_epoch from CLUSTER INFO; 0 when the server does not report it.
-absl::StatusOr<uint64_t> QueryEpoch(redisContext* context) {
+absl::StatusOr<uint64_t> QueryEpoch(NodeConnection* context) {
   absl::StatusOr<ReplyPtr> reply = SendCommand(context, {"CLUSTER", "INFO"});
   if (!reply.ok()) return reply.status();
   if ((*reply)->type == REDIS_REPLY_ERROR) return ServerError("CLUSTER INFO", **reply);
@@ -390,11 +371,12 @@ void FillUnknownHosts(std::vector<Shard>& shards, const std::string& seed_host) 
 }
 
 absl::StatusOr<ClusterViewPtr> AskSeed(const NodeAddress& seed, const DiscoveryOptions& options) {
-  absl::StatusOr<ContextPtr> context = Connect(seed, options);
+  absl::StatusOr<std::unique_ptr<NodeConnection>> context = Connect(seed, options);
   if (!context.ok()) return context.status();
   absl::Status auth = Authenticate(context->get(), options);
   if (!auth.ok()) return auth;
-  absl::StatusOr<std::vector<Shard>> shards = QueryShards(context->get(), seed);
+  absl::StatusOr<std::vector<Shard>> shards =
+      QueryShards(context->get(), seed, options.tls != nullptr);
   if (!shards.ok()) return shards.status();
   absl::StatusOr<uint64_t> epoch = QueryEpoch(context->get());
   if (!epoch.ok()) return epoch.status();
@@ -409,12 +391,12 @@ absl::StatusOr<ClusterViewPtr> AskSeed(const NodeAddress& seed, const DiscoveryO
 
 }  // namespace
 
-absl::StatusOr<std::vector<Shard>> ShardsFromClusterShardsReply(const redisReply* reply) {
+absl::StatusOr<std::vector<Shard>> ShardsFromClusterShardsReply(const redisReply* reply, bool tls) {
   constexpr absl::string_view kCommand = "CLUSTER SHARDS reply";
   if (!IsArray(reply)) return Malformed(absl::StrCat(kCommand, ": not an array"));
   std::vector<Shard> shards;
   for (size_t i = 0; i < reply->elements; ++i) {
-    absl::StatusOr<std::optional<Shard>> shard = ShardFromShardsEntry(reply->element[i]);
+    absl::StatusOr<std::optional<Shard>> shard = ShardFromShardsEntry(reply->element[i], tls);
     if (!shard.ok()) return WithContext(shard.status(), absl::StrCat(kCommand, ": shard ", i));
     if (*shard) shards.push_back(**std::move(shard));
   }

@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/cluster_view.h"
+#include "common/tls_config.h"
 
 struct redisReply;
 
@@ -21,6 +22,9 @@ struct DiscoveryOptions {
   // Credentials sent with AUTH before asking (empty password: no AUTH; empty user: AUTH pass).
   std::string auth_user;
   std::string auth_password;
+  // A TLS client context: the seeds are asked over TLS (their certificates verified against its
+  // CA) and the nodes' TLS ports (CLUSTER SHARDS's "tls-port") make the topology. Null: TCP.
+  SslContextPtr tls = nullptr;
 };
 
 // Asks the seeds for the slot map with CLUSTER SHARDS, falling back to CLUSTER SLOTS on servers
@@ -30,8 +34,10 @@ absl::StatusOr<ClusterViewPtr> DiscoverTopology(const DiscoveryOptions& options)
 
 // Reply converters, exposed for unit tests. They do not own or free `reply`. A node whose address
 // the server does not know (reported as "" or "?") gets an empty host; DiscoverTopology replaces
-// it with the host of the seed that answered.
-absl::StatusOr<std::vector<Shard>> ShardsFromClusterShardsReply(const redisReply* reply);
+// it with the host of the seed that answered. `tls`: the nodes' addresses use their "tls-port"
+// (CLUSTER SLOTS answers with the port of the connection's kind by itself).
+absl::StatusOr<std::vector<Shard>> ShardsFromClusterShardsReply(const redisReply* reply,
+                                                                bool tls = false);
 absl::StatusOr<std::vector<Shard>> ShardsFromClusterSlotsReply(const redisReply* reply);
 
 }  // namespace slotplane

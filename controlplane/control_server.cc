@@ -159,6 +159,11 @@ absl::Status ControlServer::Start() {
   poll.connect_timeout = absl::Milliseconds(options_.backend_connect_timeout_ms);
   poll.auth_user = options_.auth_user;
   poll.auth_password = options_.auth;
+  if (options_.tls_cluster) {
+    absl::StatusOr<SslContextPtr> tls = NewTlsClientContext(options_.node_tls);
+    if (!tls.ok()) return tls.status();
+    poll.tls = *std::move(tls);
+  }
   poller_ = std::make_unique<TopologyPoller>(poll, state_.get(), metrics_.get());
 
   if (absl::Status s = StartGrpc(); !s.ok()) return s;

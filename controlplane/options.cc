@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "common/fleet_options.h"
 #include "common/option_table.h"
+#include "common/tls_options.h"
 #include "controlplane/policy/policy_options.h"
 
 namespace slotplane::control {
@@ -51,40 +52,44 @@ Def CredentialDef(const char* name, std::string ControlOptions::*field, const ch
 const OptionTable<ControlOptions>& Table() {
   using O = ControlOptions;
   static const auto* table = new OptionTable<ControlOptions>(WithFleetOptions<ControlOptions>(
-      {
-          AddressOption("listen", &O::listen, /*allow_empty=*/false,
-                        "HOST:PORT of the gRPC services (default 127.0.0.1:7700)"),
-          AddressListOption("cluster", &O::cluster, kClusterHelp),
-          AddressListOption("entry-point", &O::cluster, kClusterHelp),
-          StringOption("data-dir", &O::data_dir, "directory of the durable store (required)"),
-          IntOption("poll-interval", &O::poll_interval_ms, 50, 3600000,
-                    "ms between topology polls (default 1000)"),
-          IntOption("refresh-min-gap", &O::refresh_min_gap_ms, 10, 60000,
-                    "ms between refreshes asked for by MOVED reports (default 200)"),
-          IntOption("backend-connect-timeout", &O::backend_connect_timeout_ms, 10, 60000,
-                    "ms to connect to / hear from a node (default 1000)"),
-          StringOption("admin-token-file", &O::admin_token_file,
-                       "file with the admin API's bearer token (else $SLOTPLANE_ADMIN_TOKEN)"),
-          StringOption("proxy-token-file", &O::proxy_token_file,
-                       "file with the proxies' watch-stream token, not the admin token (else "
-                       "$SLOTPLANE_PROXY_TOKEN; a proxy token or tls-client-ca is required)"),
-          StringOption("metrics-bind", &O::metrics_bind,
-                       "address of /metrics and /healthz (default 127.0.0.1)"),
-          IntOption("metrics-port", &O::metrics_port, 0, 65535,
-                    "port of /metrics and /healthz (default 0: off)"),
-          EnumOption("log-level", &O::log_level, kLogLevelChoices,
-                     "debug | info | success | warning | error (default info)"),
-          StringOption("logfile", &O::logfile, "log to this file (appended) instead of stderr"),
-          StringOption("pidfile", &O::pidfile, "write the process id here"),
-          StringOption("tls-cert", &O::tls_cert,
-                       "PEM server certificate: serve TLS (needs tls-key)"),
-          StringOption("tls-key", &O::tls_key, "PEM private key of tls-cert"),
-          StringOption("tls-client-ca", &O::tls_client_ca,
-                       "PEM CA: watch streams need a client certificate it signed (mTLS)"),
-          CredentialDef("auth", &O::auth,
-                        "password for the cluster nodes (discovery; a new policy's auth)"),
-          CredentialDef("auth-user", &O::auth_user, "ACL user for auth"),
-      },
+      WithTlsOptions<ControlOptions>(
+          {
+              AddressOption("listen", &O::listen, /*allow_empty=*/false,
+                            "HOST:PORT of the gRPC services (default 127.0.0.1:7700)"),
+              AddressListOption("cluster", &O::cluster, kClusterHelp),
+              AddressListOption("entry-point", &O::cluster, kClusterHelp),
+              StringOption("data-dir", &O::data_dir, "directory of the durable store (required)"),
+              IntOption("poll-interval", &O::poll_interval_ms, 50, 3600000,
+                        "ms between topology polls (default 1000)"),
+              IntOption("refresh-min-gap", &O::refresh_min_gap_ms, 10, 60000,
+                        "ms between refreshes asked for by MOVED reports (default 200)"),
+              IntOption("backend-connect-timeout", &O::backend_connect_timeout_ms, 10, 60000,
+                        "ms to connect to / hear from a node (default 1000)"),
+              StringOption("admin-token-file", &O::admin_token_file,
+                           "file with the admin API's bearer token (else $SLOTPLANE_ADMIN_TOKEN)"),
+              StringOption("proxy-token-file", &O::proxy_token_file,
+                           "file with the proxies' watch-stream token, not the admin token (else "
+                           "$SLOTPLANE_PROXY_TOKEN; a proxy token or tls-client-ca is required)"),
+              StringOption("metrics-bind", &O::metrics_bind,
+                           "address of /metrics and /healthz (default 127.0.0.1)"),
+              IntOption("metrics-port", &O::metrics_port, 0, 65535,
+                        "port of /metrics and /healthz (default 0: off)"),
+              EnumOption("log-level", &O::log_level, kLogLevelChoices,
+                         "debug | info | success | warning | error (default info)"),
+              StringOption("logfile", &O::logfile, "log to this file (appended) instead of stderr"),
+              StringOption("pidfile", &O::pidfile, "write the process id here"),
+              StringOption("tls-cert", &O::tls_cert,
+                           "PEM server certificate: serve TLS (needs tls-key)"),
+              StringOption("tls-key", &O::tls_key, "PEM private key of tls-cert"),
+              StringOption("tls-client-ca", &O::tls_client_ca,
+                           "PEM CA: watch streams need a client certificate it signed (mTLS)"),
+              CredentialDef("auth", &O::auth,
+                            "password for the cluster nodes (discovery; a new policy's auth)"),
+              CredentialDef("auth-user", &O::auth_user, "ACL user for auth"),
+              YesNoOption("tls-cluster", &O::tls_cluster,
+                          "poll the cluster nodes over TLS (needs tls-ca-cert-file)"),
+          },
+          &O::node_tls, /*listener=*/false),
       InitialPolicyDef));
   return *table;
 }
@@ -107,7 +112,7 @@ absl::Status CheckCombinations(const ControlOptions& options) {
     return absl::InvalidArgumentError(
         "option 'tls-client-ca' needs TLS: give 'tls-cert' and 'tls-key' too");
   }
-  return absl::OkStatus();
+  return CheckTlsSettings(options.node_tls, /*listener=*/false, options.tls_cluster);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "common/cluster_view.h"
 #include "common/daemon.h"
 #include "common/logging.h"
+#include "common/tls_config.h"
 
 namespace slotplane::control {
 
@@ -34,6 +35,10 @@ struct ControlOptions {
   std::string tls_client_ca;  // PEM CA: proxies must present a certificate it signed (mTLS)
   std::string auth;           // password towards the cluster (discovery; seeds a new policy)
   std::string auth_user;      // ACL user for `auth`
+  // Topology polling over TLS, with Redis's option names: tls-cluster, tls-ca-cert-file,
+  // tls-client-cert-file, ... (the gRPC side's TLS is tls-cert/tls-key/tls-client-ca above).
+  bool tls_cluster = false;
+  TlsSettings node_tls;
   // Other fleet-wide options given to slotplane-control (e.g. `enable-cross-slot yes`): the
   // initial values of a new store's policy. Ignored once the store holds a policy.
   std::map<std::string, std::string> initial_policy;

@@ -18,6 +18,7 @@ class ProxyService final : public slotplane::Service {
   }
   absl::Status Start() override { return proxy_.Start(); }
   void Stop() override { proxy_.Stop(); }
+  void Reload() override { proxy_.ReloadTls(); }
 
  private:
   slotplane::dataplane::Proxy proxy_;

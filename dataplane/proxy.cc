@@ -75,7 +75,8 @@ absl::Status Proxy::StartControlClient() {
   client_options->hostname = Hostname();
   std::string host = options.bind.empty() || options.bind[0] == "0.0.0.0" ? client_options->hostname
                                                                           : options.bind[0];
-  client_options->listen_address = NodeAddress{host, options.port}.ToString();
+  const uint16_t port = options.PlainListener() ? options.port : options.tls_port;
+  client_options->listen_address = NodeAddress{host, port}.ToString();
   client_options->build_version = SLOTPLANE_VERSION;
   client_options->threads = options.EffectiveThreads();
   control_ = std::make_unique<ControlClient>(*std::move(client_options), options, applier_.get(),
@@ -94,14 +95,50 @@ absl::Status Proxy::StartControlClient() {
   return absl::OkStatus();
 }
 
+absl::Status Proxy::LoadTls(SslContextPtr* server, SslContextPtr* client) const {
+  const ProxyOptions& options = context_.options;
+  if (options.tls_port != 0) {
+    absl::StatusOr<SslContextPtr> ctx = NewTlsServerContext(options.tls);
+    if (!ctx.ok()) return ctx.status();
+    *server = *std::move(ctx);
+  }
+  if (options.tls_cluster) {
+    absl::StatusOr<SslContextPtr> ctx = NewTlsClientContext(options.tls);
+    if (!ctx.ok()) return ctx.status();
+    *client = *std::move(ctx);
+  }
+  return absl::OkStatus();
+}
+
+void Proxy::ReloadTls() {
+  const ProxyOptions& options = context_.options;
+  if (options.tls_port == 0 && !options.tls_cluster) return;
+  SslContextPtr server;
+  SslContextPtr client;
+  if (absl::Status s = LoadTls(&server, &client); !s.ok()) {
+    SP_LOG(kWarning) << "TLS reload failed, keeping the certificates in use: " << s.message();
+    return;
+  }
+  for (auto& worker : workers_) worker->InstallTls(server, client);
+  if (refresher_ != nullptr) refresher_->SetTls(client);
+  SP_LOG(kInfo) << "TLS certificates reloaded; new connections use them";
+}
+
 absl::Status Proxy::Start() {
   std::vector<std::string> hosts = context_.options.bind;
   if (hosts.empty()) hosts.push_back("0.0.0.0");
   for (const std::string& host : hosts) {
-    auto port = ReservePort(host, context_.options.port);
-    if (!port.ok()) return port.status();
-    context_.options.port = *port;  // resolves port 0 once for every worker
+    if (context_.options.PlainListener()) {
+      auto port = ReservePort(host, context_.options.port);
+      if (!port.ok()) return port.status();
+      context_.options.port = *port;  // resolves port 0 once for every worker
+    }
+    if (context_.options.tls_port != 0) {
+      auto port = ReservePort(host, context_.options.tls_port);
+      if (!port.ok()) return port.status();
+    }
   }
+  if (absl::Status s = LoadTls(&context_.tls_server, &context_.tls_client); !s.ok()) return s;
   const ProxyOptions& options = context_.options;
   if (!options.control_plane.empty()) {
     if (absl::Status s = StartControlClient(); !s.ok()) return s;
@@ -126,6 +163,7 @@ absl::Status Proxy::Start() {
   discovery.auth_password = options.auth;
   discovery.connect_timeout = absl::Milliseconds(options.backend_connect_timeout_ms);
   discovery.io_timeout = absl::Milliseconds(options.backend_connect_timeout_ms);
+  discovery.tls = context_.tls_client;
   refresher_ = std::make_unique<TopologyRefresher>(
       discovery, options.topology_refresh_interval_ms,
       [this](ClusterViewPtr view, uint64_t) { applier_->InstallDiscoveredView(std::move(view)); });
@@ -150,8 +188,12 @@ absl::Status Proxy::Start() {
     refresher_->RequestRefresh();
   }
   started_ = true;
-  SP_LOG(kSuccess) << "slotplane-proxy " << SLOTPLANE_VERSION << " ready on port " << options.port
-                   << " with " << threads << " worker threads"
+  SP_LOG(kSuccess) << "slotplane-proxy " << SLOTPLANE_VERSION << " ready on "
+                   << (options.PlainListener() ? "port " + std::to_string(options.port) : "")
+                   << (options.PlainListener() && options.tls_port != 0 ? ", " : "")
+                   << (options.tls_port != 0 ? "TLS port " + std::to_string(options.tls_port) : "")
+                   << (options.tls_cluster ? " (TLS to the cluster)" : "") << " with " << threads
+                   << " worker threads"
                    << (options.control_plane.empty() ? std::string()
                                                      : ", control plane " + options.control_plane);
   return absl::OkStatus();

@@ -29,6 +29,10 @@ class Proxy {
   // CLUSTERDOWN meanwhile). Opens the listeners and starts every thread. Fails when a listener
   // cannot be opened or a control-plane file (token, TLS) cannot be read.
   absl::Status Start();
+  // Reads the TLS certificates, keys and CAs again (SIGHUP): new client connections and new
+  // connections to cluster nodes use them, open ones keep theirs. On an error the old ones stay
+  // and the error is logged. Thread-safe.
+  void ReloadTls();
   // Stops and joins every thread.
   void Stop();
 
@@ -36,6 +40,8 @@ class Proxy {
 
  private:
   absl::Status StartControlClient();
+  // The TLS contexts the options ask for, made from the files as they are now.
+  absl::Status LoadTls(SslContextPtr* server, SslContextPtr* client) const;
   v1::ProxyStats CollectStats() const;
 
   ProxyContext context_;

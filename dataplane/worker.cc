@@ -12,6 +12,7 @@
 #include "dataplane/core/errors.h"
 #include "dataplane/dispatch/command_dispatch.h"
 #include "dataplane/net/socket.h"
+#include "dataplane/net/tls_stream.h"
 #include "dataplane/session/client_auth.h"
 #include "dataplane/session/client_registry.h"
 #include "dataplane/stateful/session_state.h"
@@ -29,34 +30,43 @@ constexpr int64_t kAcceptLogIntervalMs = 1000;
 // repeats until nothing is left, bounded so one pass cannot spin forever.
 constexpr int kMaxFlushRounds = 8;
 
-BackendOptions BackendOptionsFor(const ProxyPolicy& policy, const ProxyOptions& options) {
-  return BackendOptions{policy.backend_user, policy.backend_password,
-                        options.backend_connect_timeout_ms};
+BackendOptions BackendOptionsFor(const ProxyPolicy& policy, const ProxyOptions& options,
+                                 SslContextPtr tls) {
+  BackendOptions out;
+  out.auth_user = policy.backend_user;
+  out.auth_password = policy.backend_password;
+  out.connect_timeout_ms = options.backend_connect_timeout_ms;
+  out.tls = std::move(tls);
+  return out;
 }
 
 }  // namespace
 
 class Worker::Acceptor : public EventHandler {
  public:
-  Acceptor(Worker* worker, int fd) : worker_(worker), fd_(fd) {}
+  Acceptor(Worker* worker, int fd, bool tls) : worker_(worker), fd_(fd), tls_(tls) {}
   ~Acceptor() { close(fd_); }
-  void OnEvents(uint32_t) override { worker_->Accept(fd_); }
+  void OnEvents(uint32_t) override { worker_->Accept(fd_, tls_); }
   int fd() const { return fd_; }
 
  private:
   Worker* worker_;
   int fd_;
+  bool tls_;  // the tls-port listener
 };
 
 Worker::Worker(int index, ProxyContext* proxy)
     : context_(index, proxy, proxy->initial_policy),
       forwarder_(&context_),
-      router_(&forwarder_, BackendOptionsFor(context_.policy(), proxy->options)),
-      private_pool_(&loop_, &stats_, BackendOptionsFor(context_.policy(), proxy->options),
+      router_(&forwarder_, BackendOptionsFor(context_.policy(), proxy->options, proxy->tls_client)),
+      private_pool_(&loop_, &stats_,
+                    BackendOptionsFor(context_.policy(), proxy->options, proxy->tls_client),
                     context_.policy().connections_pool_size),
       dispatcher_(std::make_unique<CommandDispatcher>(&context_)),
       clients_(std::make_unique<ClientRegistry>(&context_)),
-      accept_log_(kAcceptLogIntervalMs) {
+      accept_log_(kAcceptLogIntervalMs),
+      tls_server_(proxy->tls_server),
+      tls_client_(proxy->tls_client) {
   context_.Bind(WorkerContext::Parts{&loop_, &pool_, &stats_, &router_, &forwarder_, &private_pool_,
                                      clients_.get(), dispatcher_.get()});
   loop_.SetBeforeSleep([this] { BeforeSleep(); });
@@ -69,12 +79,31 @@ absl::Status Worker::Listen() {
   std::vector<std::string> hosts = options.bind;
   if (hosts.empty()) hosts.push_back("0.0.0.0");
   for (const std::string& host : hosts) {
-    auto fd = dataplane::Listen(host, options.port, options.tcp_backlog);
-    if (!fd.ok()) return fd.status();
-    acceptors_.push_back(std::make_unique<Acceptor>(this, *fd));
-    loop_.Add(*fd, EPOLLIN, acceptors_.back().get());
+    if (options.PlainListener()) {
+      if (absl::Status s = AddListener(host, options.port, false); !s.ok()) return s;
+    }
+    if (options.tls_port != 0) {
+      if (absl::Status s = AddListener(host, options.tls_port, true); !s.ok()) return s;
+    }
   }
   return absl::OkStatus();
+}
+
+absl::Status Worker::AddListener(const std::string& host, uint16_t port, bool tls) {
+  auto fd = dataplane::Listen(host, port, context_.options().tcp_backlog);
+  if (!fd.ok()) return fd.status();
+  acceptors_.push_back(std::make_unique<Acceptor>(this, *fd, tls));
+  loop_.Add(*fd, EPOLLIN, acceptors_.back().get());
+  return absl::OkStatus();
+}
+
+void Worker::InstallTls(SslContextPtr server, SslContextPtr client) {
+  loop_.Post([this, server = std::move(server), client = std::move(client)] {
+    tls_server_ = server;
+    tls_client_ = client;
+    router_.set_backend_options(BackendOptionsFor(context_.policy(), context_.options(), client));
+    private_pool_.set_options(BackendOptionsFor(context_.policy(), context_.options(), client));
+  });
 }
 
 void Worker::Start() {
@@ -102,8 +131,8 @@ void Worker::ApplyPolicy(ProxyPolicyPtr policy) {
   const ProxyPolicy& before = context_.policy();
   if (policy->backend_user != before.backend_user ||
       policy->backend_password != before.backend_password) {
-    router_.set_backend_options(BackendOptionsFor(*policy, context_.options()));
-    private_pool_.set_options(BackendOptionsFor(*policy, context_.options()));
+    router_.set_backend_options(BackendOptionsFor(*policy, context_.options(), tls_client_));
+    private_pool_.set_options(BackendOptionsFor(*policy, context_.options(), tls_client_));
   }
   private_pool_.set_max_idle_per_node(policy->connections_pool_size);
   ProxyPolicyPtr previous = context_.policy_ptr();
@@ -113,7 +142,7 @@ void Worker::ApplyPolicy(ProxyPolicyPtr policy) {
   RebindClientAcls(&context_);
 }
 
-void Worker::Accept(int listen_fd) {
+void Worker::Accept(int listen_fd, bool tls) {
   ProxyContext& proxy = context_.proxy();
   for (int i = 0; i < kMaxAcceptsPerEvent; ++i) {
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -128,18 +157,32 @@ void Worker::Accept(int listen_fd) {
     if (proxy.clients.fetch_add(1) >= context_.policy().maxclients) {
       proxy.clients.fetch_sub(1);
       stats_.connections_rejected.Add();
-      std::string error = errors::MaxClients();
-      ssize_t ignored = write(fd, error.data(), error.size());
-      (void)ignored;
+      // A TLS client could not read a plaintext error: it is only closed.
+      if (!tls) {
+        std::string error = errors::MaxClients();
+        ssize_t ignored = write(fd, error.data(), error.size());
+        (void)ignored;
+      }
       close(fd);
       continue;
     }
     SetNoDelay(fd);
     SetKeepAlive(fd, context_.options().tcpkeepalive);
     stats_.connections_received.Add();
+    std::unique_ptr<TlsStream> stream;
+    if (tls) {
+      auto created = TlsStream::Create(tls_server_.get(), fd, TlsStream::Role::kServer);
+      if (!created.ok()) {
+        SP_LOG(kWarning) << "TLS client: " << created.status().message();
+        proxy.clients.fetch_sub(1);
+        close(fd);
+        continue;
+      }
+      stream = *std::move(created);
+    }
     uint64_t id = proxy.next_client_id.fetch_add(1);
-    ClientSession* client =
-        clients_->Add(std::make_unique<ClientSession>(&context_, fd, id, PeerAddress(fd)));
+    ClientSession* client = clients_->Add(
+        std::make_unique<ClientSession>(&context_, fd, id, PeerAddress(fd), std::move(stream)));
     if (context_.options().disable_multiplexing == "always") {
       SessionState::Of(client, &context_)->DisableMultiplexing();
     }

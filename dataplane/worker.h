@@ -34,7 +34,8 @@ class Worker : public ConfigTarget {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Opens this worker's listeners on every bind address.
+  // Opens this worker's listeners on every bind address: `port` (unless PlainListener() says
+  // not) and `tls-port`.
   absl::Status Listen();
   void Start();
   // Thread-safe: stops the loop; Join() waits for the thread.
@@ -44,12 +45,15 @@ class Worker : public ConfigTarget {
   // --- ConfigTarget (thread-safe) ---
   void InstallView(ClusterViewPtr view) override;
   void InstallPolicy(ProxyPolicyPtr policy, std::function<void()> applied) override;
+  // Thread-safe: new TLS clients and new cluster-node connections use these contexts (reload).
+  void InstallTls(SslContextPtr server, SslContextPtr client);
 
   WorkerContext& context() { return context_; }
 
  private:
   class Acceptor;
-  void Accept(int listen_fd);
+  void Accept(int listen_fd, bool tls);
+  absl::Status AddListener(const std::string& host, uint16_t port, bool tls);
   // Logs an accept() failure, at most once per second per worker; the line counts the ones
   // left out since the last.
   void LogAcceptError(int error);
@@ -74,7 +78,9 @@ class Worker : public ConfigTarget {
   std::unique_ptr<ClientRegistry> clients_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   bool accepting_paused_ = false;
-  LogThrottle accept_log_;  // at most one accept error line per interval
+  LogThrottle accept_log_;    // at most one accept error line per interval
+  SslContextPtr tls_server_;  // the TLS listener's context; null without tls-port
+  SslContextPtr tls_client_;  // tls-cluster's context; null: plain TCP to the nodes
   std::thread thread_;
 };
 

@@ -87,6 +87,7 @@ absl::StatusOr<bool> TopologyPoller::PollOnce() {
   discovery.seeds = Seeds();
   discovery.connect_timeout = options_.connect_timeout;
   discovery.io_timeout = options_.connect_timeout;
+  discovery.tls = options_.tls;
   const v1::BackendCredentials credentials = state_->BackendCredentials();
   if (!credentials.password().empty()) {
     discovery.auth_user = credentials.user();

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/cluster_view.h"
+#include "common/tls_config.h"
 #include "controlplane/metrics/metrics.h"
 #include "controlplane/state/config_state.h"
 
@@ -24,6 +25,8 @@ struct PollerOptions {
   // Used when the policy has no backend credentials.
   std::string auth_user;
   std::string auth_password;
+  // tls-cluster: the nodes are polled over TLS with this client context. Null: TCP.
+  SslContextPtr tls = nullptr;
 };
 
 // What the last discovery found.

@@ -58,13 +58,14 @@ absl::Status BackendSocket::Connect(const BackendOptions& options) {
   if (!fd.ok()) return fd.status();
   fd_ = *fd;
   state_ = State::kConnecting;
+  tls_context_ = options.tls;
   QueueHandshake(options);
   registered_events_ = EPOLLOUT;
   loop_->Add(fd_, registered_events_, this);
   const int timeout_ms = options.connect_timeout_ms;
   connect_timer_ = loop_->RunAfter(timeout_ms, [this, timeout_ms] {
     connect_timer_ = 0;
-    if (state_ == State::kConnecting) {
+    if (connecting()) {
       Fail(absl::StrCat("connect timed out after ", timeout_ms, " ms"));
     }
   });
@@ -100,9 +101,12 @@ void BackendSocket::Close() {
   connect_timer_ = 0;
   if (fd_ >= 0) {
     loop_->Remove(fd_);
+    if (tls_ != nullptr) tls_->Shutdown();
+    tls_.reset();
     close(fd_);
     fd_ = -1;
   }
+  tls_context_.reset();
   registered_events_ = 0;
   state_ = State::kClosed;
   handshake_size_ = handshake_done_ = 0;
@@ -128,8 +132,18 @@ void BackendSocket::OnEvents(uint32_t events) {
     if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) OnConnectDone();
     return;
   }
+  if (state_ == State::kTlsHandshake) {
+    ContinueHandshake();
+    return;
+  }
   if (state_ != State::kConnected) return;
   const uint64_t generation = generation_;
+  if (tls_ != nullptr) {
+    // Either direction may wait on the other (TLS reads to write and writes to read).
+    ReadFrames();
+    if (generation_ == generation) Flush();
+    return;
+  }
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) ReadFrames();
   if (generation_ == generation && (events & EPOLLOUT)) Flush();
 }
@@ -140,6 +154,45 @@ void BackendSocket::OnConnectDone() {
     Fail(std::strerror(err));
     return;
   }
+  if (tls_context_ != nullptr) {
+    absl::StatusOr<std::unique_ptr<TlsStream>> tls =
+        TlsStream::Create(tls_context_.get(), fd_, TlsStream::Role::kClient, address_.host);
+    tls_context_.reset();
+    if (!tls.ok()) {
+      Fail(std::string(tls.status().message()));
+      return;
+    }
+    tls_ = *std::move(tls);
+    state_ = State::kTlsHandshake;
+    ContinueHandshake();
+    return;
+  }
+  OnConnected();
+}
+
+// The connect timer keeps running: a node that never finishes the handshake times out as one
+// that never accepts.
+void BackendSocket::ContinueHandshake() {
+  switch (tls_->Handshake()) {
+    case TlsStream::Step::kDone:
+      OnConnected();
+      return;
+    case TlsStream::Step::kWantRead:
+    case TlsStream::Step::kWantWrite: {
+      const uint32_t wanted = tls_->wants_write() ? EPOLLOUT : EPOLLIN;
+      if (wanted != registered_events_) {
+        registered_events_ = wanted;
+        loop_->Modify(fd_, wanted, this);
+      }
+      return;
+    }
+    case TlsStream::Step::kFailed:
+      Fail(absl::StrCat("TLS handshake failed: ", tls_->error()));
+      return;
+  }
+}
+
+void BackendSocket::OnConnected() {
   loop_->Cancel(connect_timer_);
   connect_timer_ = 0;
   state_ = State::kConnected;
@@ -149,7 +202,7 @@ void BackendSocket::OnConnectDone() {
 }
 
 void BackendSocket::ReadFrames() {
-  for (int i = 0; i < kMaxReadsPerEvent; ++i) {
+  for (int i = 0; i < kMaxReadsPerEvent || (tls_ != nullptr && tls_->pending()); ++i) {
     char* space = input_.PrepareWrite(kReadChunk);
     const size_t room = input_.writable();
     const ssize_t n = ReadSome(space, room);
@@ -159,11 +212,13 @@ void BackendSocket::ReadFrames() {
     }
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) break;
-      Lose(std::strerror(errno));
+      Lose(TransferError());
       return;
     }
     input_.Commit(static_cast<size_t>(n));
     if (!DeliverFrames()) return;
+    // Bytes OpenSSL decrypted already: the socket will not signal them again.
+    if (tls_ != nullptr && tls_->pending()) continue;
     if (static_cast<size_t>(n) < room) break;
   }
   input_.ShrinkIfIdle(keep_idle_buffer_);
@@ -221,7 +276,7 @@ void BackendSocket::Flush() {
     const ssize_t n = WriteSome(iov, count);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) break;
-      Lose(std::strerror(errno));
+      Lose(TransferError());
       return;
     }
     const size_t written = static_cast<size_t>(n);
@@ -238,13 +293,25 @@ void BackendSocket::UpdateInterest() {
   if (fd_ < 0) return;
   uint32_t wanted = EPOLLIN;
   if (!output_.empty() || (source_ != nullptr && source_->HasUnsent())) wanted |= EPOLLOUT;
+  if (tls_ != nullptr && tls_->wants_write()) wanted |= EPOLLOUT;
   if (wanted == registered_events_) return;
   registered_events_ = wanted;
   loop_->Modify(fd_, wanted, this);
 }
 
-ssize_t BackendSocket::ReadSome(char* data, size_t size) { return read(fd_, data, size); }
+ssize_t BackendSocket::ReadSome(char* data, size_t size) {
+  if (tls_ != nullptr) return tls_->Read(data, size);
+  return read(fd_, data, size);
+}
 
-ssize_t BackendSocket::WriteSome(const iovec* iov, int count) { return writev(fd_, iov, count); }
+ssize_t BackendSocket::WriteSome(const iovec* iov, int count) {
+  if (tls_ != nullptr) return tls_->Write(iov, count);
+  return writev(fd_, iov, count);
+}
+
+std::string BackendSocket::TransferError() const {
+  if (tls_ != nullptr && !tls_->error().empty()) return absl::StrCat("TLS: ", tls_->error());
+  return std::strerror(errno);
+}
 
 }  // namespace slotplane::dataplane

@@ -5,13 +5,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "common/cluster_view.h"
+#include "common/tls_config.h"
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/event_loop.h"
+#include "dataplane/net/tls_stream.h"
 #include "dataplane/resp/reply_scanner.h"
 
 namespace slotplane::dataplane {
@@ -23,6 +26,9 @@ struct BackendOptions {
   int connect_timeout_ms = 1000;
   // Send READONLY first on every (re)connect: a replica connection that serves reads.
   bool readonly = false;
+  // tls-cluster: a client context (common/tls_config.h); the node's certificate is verified
+  // against its CA and the handshake counts towards connect_timeout_ms. Null: plain TCP.
+  SslContextPtr tls = nullptr;
 };
 
 // One TCP connection to a cluster node, below both connection kinds (the shared BackendConn and
@@ -37,7 +43,8 @@ struct BackendOptions {
 // Connect() never reports: an immediate failure is its return value.
 //
 // The raw byte transfer is ReadSome() and WriteSome(), and nothing else touches the fd for data:
-// a TLS transport replaces those two.
+// with TLS (BackendOptions::tls) they go through a TlsStream, after a handshake that is part of
+// connecting; plain TCP pays one branch per transfer.
 //
 // Owned and used by one worker thread only; registered with that worker's EventLoop itself.
 class BackendSocket final : public EventHandler {
@@ -46,9 +53,9 @@ class BackendSocket final : public EventHandler {
   // connect timer or Flush(); never from inside Connect(), Write() or Close().
   class Listener {
    public:
-    // The TCP connect completed; the handshake and whatever was queued are being written (the
-    // socket flushes after this returns). The handshake replies are still owed: an AUTH error
-    // can still come as OnSocketFailed.
+    // The TCP connect (and TLS handshake) completed; the handshake and whatever was queued are
+    // being written (the socket flushes after this returns). The handshake replies are still owed:
+    // an AUTH error can still come as OnSocketFailed.
     virtual void OnSocketConnected() = 0;
     // One whole RESP frame that is not a handshake reply. `frame` is valid only during the call;
     // the owner may Close() (and then Connect() again) from inside it.
@@ -103,7 +110,7 @@ class BackendSocket final : public EventHandler {
   const NodeAddress& address() const { return address_; }
   const std::string& address_text() const { return address_text_; }
   bool open() const { return state_ != State::kClosed; }
-  bool connecting() const { return state_ == State::kConnecting; }
+  bool connecting() const { return state_ == State::kConnecting || state_ == State::kTlsHandshake; }
   bool connected() const { return state_ == State::kConnected; }
   // Handshake replies still expected before frames go to the owner.
   bool handshake_pending() const { return handshake_size_ > handshake_done_; }
@@ -114,13 +121,15 @@ class BackendSocket final : public EventHandler {
   }
 
  private:
-  enum class State : uint8_t { kClosed, kConnecting, kConnected };
+  enum class State : uint8_t { kClosed, kConnecting, kTlsHandshake, kConnected };
   // The commands of the handshake, in the order they are sent and answered.
   enum class HandshakeStep : uint8_t { kAuth, kReadonly };
   static constexpr int kMaxHandshakeSteps = 2;
 
   void QueueHandshake(const BackendOptions& options);
   void OnConnectDone();
+  void ContinueHandshake();
+  void OnConnected();
   void ReadFrames();
   // Both return false when the connection closed (or was reopened) meanwhile.
   bool DeliverFrames();
@@ -132,6 +141,8 @@ class BackendSocket final : public EventHandler {
   // The raw transfer: read(2) and writev(2) semantics, errno included.
   ssize_t ReadSome(char* data, size_t size);
   ssize_t WriteSome(const iovec* iov, int count);
+  // Why the last transfer failed: errno's text, or TLS's reason.
+  std::string TransferError() const;
 
   EventLoop* loop_;
   NodeAddress address_;
@@ -141,6 +152,8 @@ class BackendSocket final : public EventHandler {
   size_t keep_idle_buffer_;
   State state_ = State::kClosed;
   int fd_ = -1;
+  std::unique_ptr<TlsStream> tls_;  // null: plain TCP
+  SslContextPtr tls_context_;       // of the connection being opened
   uint32_t registered_events_ = 0;  // the epoll mask currently set for fd_
   // Bumped by Close(): a read or write loop that sees it change after a callback stops.
   uint64_t generation_ = 0;

@@ -49,8 +49,9 @@ absl::StatusOr<std::vector<ClientUser>> UsersFromProto(
       return Invalid(
           absl::StrCat("policy: client user '", Echoed(user.name()), "' is listed twice"));
     }
-    ClientUser converted{user.name(),         {}, user.enabled(), user.nopass(),
-                         AclPermissions::Full(), nullptr, user.password_salt()};
+    ClientUser converted{
+        user.name(),         {}, user.enabled(), user.nopass(), AclPermissions::Full(), nullptr,
+        user.password_salt()};
     if (!converted.password_salt.empty() && !IsPasswordSalt(converted.password_salt)) {
       return Invalid(absl::StrCat("policy: client user '", Echoed(user.name()),
                                   "' has a password salt that is not 32 hex digits"));

@@ -60,10 +60,19 @@ std::string TopologyRefresher::last_error() const {
 
 bool TopologyRefresher::RefreshNow() { return Discover(); }
 
+void TopologyRefresher::SetTls(SslContextPtr tls) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.tls = std::move(tls);
+}
+
 // Asks the configured entry points and every node of the current view, so the proxy keeps
 // finding the cluster when its entry points die or move.
 bool TopologyRefresher::Discover() {
-  DiscoveryOptions options = options_;
+  DiscoveryOptions options;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    options = options_;
+  }
   ClusterViewPtr previous = current();
   if (previous != nullptr) {
     for (const ClusterNode* node : previous->AllNodes()) {

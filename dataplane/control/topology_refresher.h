@@ -40,6 +40,8 @@ class TopologyRefresher {
   // While paused (the control plane delivers the topology), periodic and requested discoveries
   // are skipped; RefreshNow() still runs. Thread-safe.
   void SetPaused(bool paused);
+  // The TLS context of later discoveries (tls-cluster, after a reload). Thread-safe.
+  void SetTls(SslContextPtr tls);
   bool paused() const { return paused_.load(); }
 
   ClusterViewPtr current() const;

@@ -14,6 +14,7 @@
 #include "common/option_table.h"
 #include "common/sha256.h"
 #include "common/strings.h"
+#include "common/tls_options.h"
 #include "dataplane/command/acl_catalog.h"
 
 namespace slotplane::dataplane {
@@ -158,52 +159,57 @@ Def Fleet(const char* name) {
 const OptionTable<ProxyOptions>& Table() {
   using O = ProxyOptions;
   static const auto* table = new OptionTable<ProxyOptions>(WithFleetOptions<ProxyOptions>(
-      {
-          IntOption("port", &O::port, 0, 65535),
-          StringListOption("bind", &O::bind),
-          IntOption("threads", &O::threads, 0, 256),
-          Fleet("maxclients"),
-          IntOption("tcpkeepalive", &O::tcpkeepalive, 0, 86400),
-          IntOption("tcp-backlog", &O::tcp_backlog, 1, 65535),
-          YesNoOption("daemonize", &O::daemonize),
-          StringOption("pidfile", &O::pidfile),
-          StringOption("logfile", &O::logfile),
-          Fleet("log-level"),
-          AddressListOption("cluster", &O::entry_points),
-          AddressListOption("entry-point", &O::entry_points),
-          Fleet("auth"),
-          Fleet("auth-user"),
-          Fleet("enable-cross-slot"),
-          Fleet("read-policy"),
-          Fleet("connections-pool-size"),
-          Fleet("connections-pool-min-size"),
-          Fleet("connections-pool-spawn-every"),
-          Fleet("connections-pool-spawn-rate"),
-          EnumOption("disable-multiplexing", &O::disable_multiplexing, kMultiplexingChoices),
-          EnumOption("enable-proxy-shutdown", &O::enable_proxy_shutdown, kShutdownChoices),
-          Fleet("dump-queries"),
-          Fleet("dump-buffer"),
-          Fleet("dump-queues"),
-          Fleet("proto-max-bulk-len"),
-          Fleet("max-multibulk-len"),
-          Fleet("client-query-buffer-limit"),
-          IntOption("topology-refresh-interval", &O::topology_refresh_interval_ms, 100, 3600000),
-          IntOption("backend-connect-timeout", &O::backend_connect_timeout_ms, 10, 60000),
-          Fleet("max-redirects"),
-          Fleet("tryagain-retries"),
-          StringOption("metrics-bind", &O::metrics_bind),
-          IntOption("metrics-port", &O::metrics_port, 0, 65535),
-          SecretOption("requirepass", &O::requirepass),
-          UserOption(),
-          AddressOption("control-plane", &O::control_plane, /*allow_empty=*/true),
-          StringOption("control-plane-token-file", &O::control_plane_token_file),
-          StringOption("control-plane-proxy-token-file", &O::control_plane_proxy_token_file),
-          StringOption("control-plane-cache", &O::control_plane_cache),
-          StringOption("control-plane-tls-ca", &O::control_plane_tls_ca),
-          StringOption("control-plane-tls-cert", &O::control_plane_tls_cert),
-          StringOption("control-plane-tls-key", &O::control_plane_tls_key),
-          StringOption("proxy-id", &O::proxy_id),
-      },
+      WithTlsOptions<ProxyOptions>(
+          {
+              IntOption("port", &O::port, 0, 65535),
+              StringListOption("bind", &O::bind),
+              IntOption("threads", &O::threads, 0, 256),
+              Fleet("maxclients"),
+              IntOption("tcpkeepalive", &O::tcpkeepalive, 0, 86400),
+              IntOption("tcp-backlog", &O::tcp_backlog, 1, 65535),
+              YesNoOption("daemonize", &O::daemonize),
+              StringOption("pidfile", &O::pidfile),
+              StringOption("logfile", &O::logfile),
+              Fleet("log-level"),
+              AddressListOption("cluster", &O::entry_points),
+              AddressListOption("entry-point", &O::entry_points),
+              Fleet("auth"),
+              Fleet("auth-user"),
+              Fleet("enable-cross-slot"),
+              Fleet("read-policy"),
+              Fleet("connections-pool-size"),
+              Fleet("connections-pool-min-size"),
+              Fleet("connections-pool-spawn-every"),
+              Fleet("connections-pool-spawn-rate"),
+              EnumOption("disable-multiplexing", &O::disable_multiplexing, kMultiplexingChoices),
+              EnumOption("enable-proxy-shutdown", &O::enable_proxy_shutdown, kShutdownChoices),
+              Fleet("dump-queries"),
+              Fleet("dump-buffer"),
+              Fleet("dump-queues"),
+              Fleet("proto-max-bulk-len"),
+              Fleet("max-multibulk-len"),
+              Fleet("client-query-buffer-limit"),
+              IntOption("topology-refresh-interval", &O::topology_refresh_interval_ms, 100,
+                        3600000),
+              IntOption("backend-connect-timeout", &O::backend_connect_timeout_ms, 10, 60000),
+              Fleet("max-redirects"),
+              Fleet("tryagain-retries"),
+              StringOption("metrics-bind", &O::metrics_bind),
+              IntOption("metrics-port", &O::metrics_port, 0, 65535),
+              SecretOption("requirepass", &O::requirepass),
+              UserOption(),
+              AddressOption("control-plane", &O::control_plane, /*allow_empty=*/true),
+              StringOption("control-plane-token-file", &O::control_plane_token_file),
+              StringOption("control-plane-proxy-token-file", &O::control_plane_proxy_token_file),
+              StringOption("control-plane-cache", &O::control_plane_cache),
+              StringOption("control-plane-tls-ca", &O::control_plane_tls_ca),
+              StringOption("control-plane-tls-cert", &O::control_plane_tls_cert),
+              StringOption("control-plane-tls-key", &O::control_plane_tls_key),
+              StringOption("proxy-id", &O::proxy_id),
+              IntOption("tls-port", &O::tls_port, 0, 65535),
+              YesNoOption("tls-cluster", &O::tls_cluster),
+          },
+          &O::tls, /*listener=*/true),
       FleetDef));
   return *table;
 }
@@ -221,7 +227,7 @@ absl::Status CheckCombinations(const ProxyOptions& options) {
   if (!options.control_plane_tls_cert.empty() && options.control_plane_tls_ca.empty()) {
     return absl::InvalidArgumentError("control-plane-tls-cert needs control-plane-tls-ca");
   }
-  return absl::OkStatus();
+  return CheckTlsSettings(options.tls, options.tls_port != 0, options.tls_cluster);
 }
 
 }  // namespace

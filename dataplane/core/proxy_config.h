@@ -10,6 +10,7 @@
 #include "common/daemon.h"
 #include "common/fleet_options.h"
 #include "common/logging.h"
+#include "common/tls_config.h"
 #include "dataplane/core/client_user.h"
 
 namespace slotplane::dataplane {
@@ -52,6 +53,12 @@ struct ProxyOptions : FleetSettings {
   std::string control_plane_tls_cert;  // client certificate (mTLS), with the key
   std::string control_plane_tls_key;
   std::string proxy_id;  // empty: hostname:port
+  // TLS, with Redis's option names and meanings. `tls_port`: a TLS listener beside `port` (0:
+  // none); with a tls-port, `port 0` means no plaintext listener, as in Redis. `tls_cluster`:
+  // connections to cluster nodes (and discovery) use TLS.
+  uint16_t tls_port = 0;
+  bool tls_cluster = false;
+  TlsSettings tls;
 
   // log-level, logfile, pidfile and daemonize, for RunDaemon (common/daemon.h).
   ProcessOptions Process() const;
@@ -59,6 +66,8 @@ struct ProxyOptions : FleetSettings {
   int EffectiveThreads() const;
   // proxy_id, or hostname:port when it is empty.
   std::string EffectiveProxyId() const;
+  // Whether a plaintext listener is wanted: not with `port 0` beside a tls-port.
+  bool PlainListener() const { return port != 0 || tls_port == 0; }
 };
 
 // Applies one option by its config-file name (`port`, `enable-cross-slot`, ...). Repeatable

@@ -5,6 +5,7 @@
 #include <functional>
 #include <vector>
 
+#include "common/tls_config.h"
 #include "dataplane/core/policy.h"
 #include "dataplane/core/proxy_config.h"
 
@@ -27,6 +28,11 @@ struct ProxyContext {
   // The control-plane client; null when the proxy runs standalone.
   ControlPlane* control = nullptr;
   std::vector<WorkerContext*> workers;  // every worker's context, in worker order
+  // The TLS contexts workers start with (null: that side is plain TCP): the TLS listener's and
+  // the one for connections to cluster nodes (tls-cluster). A reload (SIGHUP) makes new ones and
+  // hands them to running workers (Worker::InstallTls); connections keep the one they began with.
+  SslContextPtr tls_server;
+  SslContextPtr tls_client;
   int64_t start_time_unix = 0;
   std::atomic<int64_t> clients{0};
   std::atomic<uint64_t> next_client_id{1};

@@ -28,9 +28,11 @@ constexpr size_t kKeepIdleBuffer = 1024 * 1024;
 
 }  // namespace
 
-ClientSession::ClientSession(WorkerContext* worker, int fd, uint64_t id, std::string peer)
+ClientSession::ClientSession(WorkerContext* worker, int fd, uint64_t id, std::string peer,
+                             std::unique_ptr<TlsStream> tls)
     : worker_(worker),
       fd_(fd),
+      tls_(std::move(tls)),
       id_(id),
       peer_(std::move(peer)),
       created_ms_(worker->loop().now_ms()),
@@ -45,6 +47,12 @@ ClientSession::~ClientSession() { Close(); }
 
 void ClientSession::OnEvents(uint32_t events) {
   if (closed()) return;
+  if (tls_ != nullptr && !tls_->established()) {
+    ContinueHandshake();
+    return;
+  }
+  // TLS may need the socket writable to go on reading.
+  if (tls_ != nullptr && (events & EPOLLOUT) && tls_->wants_write()) events |= EPOLLIN;
   if (events & EPOLLIN) {
     ReadInput();
   } else if (events & (EPOLLERR | EPOLLHUP)) {
@@ -54,11 +62,47 @@ void ClientSession::OnEvents(uint32_t events) {
   if (!closed() && (events & EPOLLOUT)) Flush();
 }
 
+void ClientSession::ContinueHandshake() {
+  switch (tls_->Handshake()) {
+    case TlsStream::Step::kDone:
+      UpdateInterest();
+      ReadInput();  // the first command may have come with the handshake's last bytes
+      return;
+    case TlsStream::Step::kWantRead:
+    case TlsStream::Step::kWantWrite: {
+      const uint32_t wanted = tls_->wants_write() ? EPOLLOUT : EPOLLIN;
+      if (wanted != registered_events_) {
+        registered_events_ = wanted;
+        worker_->loop().Modify(fd_, wanted, this);
+      }
+      return;
+    }
+    case TlsStream::Step::kFailed:
+      SP_LOG(kDebug) << "TLS handshake with client " << peer_ << " failed: " << tls_->error();
+      Close();
+      return;
+  }
+}
+
+ssize_t ClientSession::ReadSome(char* data, size_t size) {
+  if (tls_ != nullptr) return tls_->Read(data, size);
+  return read(fd_, data, size);
+}
+
+ssize_t ClientSession::WriteSome(const char* data, size_t size) {
+  if (tls_ == nullptr) return write(fd_, data, size);
+  iovec iov{const_cast<char*>(data), size};
+  return tls_->Write(&iov, 1);
+}
+
 void ClientSession::ReadInput() {
-  for (int i = 0; i < kMaxReadsPerEvent && !closing_ && !paused_; ++i) {
+  // Bytes TLS decrypted already are read on: the socket will not signal them again.
+  for (int i = 0; (i < kMaxReadsPerEvent || (tls_ != nullptr && tls_->pending())) && !closing_ &&
+                  !paused_ && !closed();
+       ++i) {
     char* space = input_.PrepareWrite(kReadChunk);
     size_t room = input_.writable();
-    ssize_t n = read(fd_, space, room);
+    ssize_t n = ReadSome(space, room);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
       Close();
       return;
@@ -74,7 +118,7 @@ void ClientSession::ReadInput() {
       return;
     }
     ProcessInput();
-    if (static_cast<size_t>(n) < room) break;
+    if (static_cast<size_t>(n) < room && (tls_ == nullptr || !tls_->pending())) break;
   }
 }
 
@@ -179,7 +223,7 @@ void ClientSession::Flush() {
   flush_scheduled = false;
   if (closed()) return;
   while (!output_.empty()) {
-    ssize_t n = write(fd_, output_.data(), output_.size());
+    ssize_t n = WriteSome(output_.data(), output_.size());
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) break;
       Close();
@@ -202,6 +246,8 @@ void ClientSession::Flush() {
   if (paused_ && !Overloaded()) {
     paused_ = false;
     ProcessInput();
+    if (!closed() && tls_ != nullptr && tls_->pending()) ReadInput();
+    if (closed()) return;
   }
   UpdateInterest();
 }
@@ -210,6 +256,7 @@ void ClientSession::UpdateInterest() {
   if (closed()) return;
   uint32_t wanted =
       (closing_ || paused_ ? 0u : uint32_t{EPOLLIN}) | (output_.empty() ? 0u : uint32_t{EPOLLOUT});
+  if (tls_ != nullptr && tls_->wants_write()) wanted |= EPOLLOUT;
   if (wanted == registered_events_) return;
   registered_events_ = wanted;
   worker_->loop().Modify(fd_, wanted, this);
@@ -218,6 +265,8 @@ void ClientSession::UpdateInterest() {
 void ClientSession::Close() {
   if (fd_ < 0) return;
   worker_->loop().Remove(fd_);
+  if (tls_ != nullptr) tls_->Shutdown();
+  tls_.reset();
   close(fd_);
   fd_ = -1;
   // Requests still waiting for a backend stay in that backend's queue; detached, their replies

@@ -8,6 +8,7 @@
 #include "dataplane/command/user_acl.h"
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/event_loop.h"
+#include "dataplane/net/tls_stream.h"
 #include "dataplane/request/request.h"
 #include "dataplane/resp/request_parser.h"
 #include "dataplane/session/connection_state.h"
@@ -25,7 +26,9 @@ class WorkerContext;
 // early is parked in its Request until those ahead of it are done.
 class ClientSession : public EventHandler, public ReplySink {
  public:
-  ClientSession(WorkerContext* worker, int fd, uint64_t id, std::string peer);
+  // `tls`: a client of the TLS listener, whose handshake runs before its first command.
+  ClientSession(WorkerContext* worker, int fd, uint64_t id, std::string peer,
+                std::unique_ptr<TlsStream> tls = nullptr);
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -105,6 +108,10 @@ class ClientSession : public EventHandler, public ReplySink {
 
  private:
   void ReadInput();
+  void ContinueHandshake();
+  // The raw transfer: read(2) and write(2) semantics, through TLS for a TLS client.
+  ssize_t ReadSome(char* data, size_t size);
+  ssize_t WriteSome(const char* data, size_t size);
   void ProcessInput();
   bool Overloaded() const;
   void UpdateInterest();
@@ -112,6 +119,7 @@ class ClientSession : public EventHandler, public ReplySink {
 
   WorkerContext* worker_;
   int fd_;
+  std::unique_ptr<TlsStream> tls_;  // null: plain TCP
   const uint64_t id_;
   const std::string peer_;
   std::string name_;

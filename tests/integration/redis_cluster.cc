@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/slot.h"
+#include "tests/integration/tls_certs.h"
 
 namespace slotplane::integration {
 namespace {
@@ -137,6 +138,7 @@ absl::StatusOr<std::unique_ptr<RedisCluster>> RedisCluster::Start(
   std::unique_ptr<RedisCluster> cluster(
       new RedisCluster(options, *std::move(dir), *std::move(server)));
   const absl::Time deadline = absl::Now() + options.start_timeout;
+  if (options.tls) IT_RETURN_IF_ERROR(cluster->MakeCertificates());
   IT_RETURN_IF_ERROR(cluster->StartNodes(deadline));
   IT_RETURN_IF_ERROR(cluster->CreateCluster(deadline));
   IT_RETURN_IF_ERROR(cluster->WaitUntilStable(deadline - absl::Now()));
@@ -154,6 +156,34 @@ std::vector<NodeAddress> RedisCluster::addresses() const {
   std::vector<NodeAddress> out;
   for (int i = 0; i < node_count(); ++i) out.push_back(address(i));
   return out;
+}
+
+NodeAddress RedisCluster::tls_address(int node) const { return {kLoopback, nodes_[node].tls_port}; }
+
+std::vector<NodeAddress> RedisCluster::tls_addresses() const {
+  std::vector<NodeAddress> out;
+  for (int i = 0; i < node_count(); ++i) out.push_back(tls_address(i));
+  return out;
+}
+
+absl::Status RedisCluster::MakeCertificates() {
+  if (::mkdir(tls_dir().c_str(), 0755) != 0) {
+    return absl::InternalError(absl::StrCat("mkdir ", tls_dir()));
+  }
+  IT_RETURN_IF_ERROR(MakeTestCa(tls_dir()));
+  IT_RETURN_IF_ERROR(MakeTestCertificate(tls_dir(), "node", "redis node"));
+  return MakeTestCertificate(tls_dir(), "client", "slotplane test client");
+}
+
+absl::Status RedisCluster::PickPorts(int node) {
+  absl::StatusOr<uint16_t> port = PickFreePort(/*with_cluster_bus=*/true);
+  if (!port.ok()) return port.status();
+  nodes_[node].port = *port;
+  if (!options_.tls) return absl::OkStatus();
+  absl::StatusOr<uint16_t> tls_port = PickFreePort(/*with_cluster_bus=*/false);
+  if (!tls_port.ok()) return tls_port.status();
+  nodes_[node].tls_port = *tls_port;
+  return absl::OkStatus();
 }
 
 std::optional<int> RedisCluster::IndexOf(const NodeAddress& address) const {
@@ -192,9 +222,7 @@ absl::Status RedisCluster::StartNodes(absl::Time deadline) {
     if (::mkdir(nodes_[i].dir.c_str(), 0755) != 0) {
       return absl::InternalError(absl::StrCat("mkdir ", nodes_[i].dir));
     }
-    absl::StatusOr<uint16_t> port = PickFreePort(/*with_cluster_bus=*/true);
-    if (!port.ok()) return port.status();
-    nodes_[i].port = *port;
+    IT_RETURN_IF_ERROR(PickPorts(i));
     IT_RETURN_IF_ERROR(SpawnNode(i));
     all.push_back(i);
   }
@@ -224,6 +252,14 @@ absl::Status RedisCluster::SpawnNode(int node) {
     config.push_back({"requirepass", options_.password});
     config.push_back({"masterauth", options_.password});
   }
+  if (options_.tls) {
+    config.insert(config.end(), {{"tls-port", absl::StrCat(n.tls_port)},
+                                 {"tls-cert-file", tls_file("node.pem")},
+                                 {"tls-key-file", tls_file("node.key")},
+                                 {"tls-ca-cert-file", tls_file("ca.pem")},
+                                 {"tls-cluster", "yes"},
+                                 {"tls-replication", "yes"}});
+  }
   SpawnOptions spawn;
   spawn.argv = {server_path_};
   for (const auto& [name, value] : config) {
@@ -251,9 +287,7 @@ absl::Status RedisCluster::WaitForNodesToAnswer(const std::vector<int>& nodes, a
               "redis-server node ", i, " (port ", nodes_[i].port, ") exited with ",
               DescribeWaitStatus(*nodes_[i].process->wait_status()), "; log:\n", NodeLogTail(i)));
         }
-        absl::StatusOr<uint16_t> port = PickFreePort(/*with_cluster_bus=*/true);
-        if (!port.ok()) return port.status();
-        nodes_[i].port = *port;
+        IT_RETURN_IF_ERROR(PickPorts(i));
         ::unlink((nodes_[i].dir + "/stdout.log").c_str());  // forget the failed attempt
         ::unlink((nodes_[i].dir + "/redis.log").c_str());
         IT_RETURN_IF_ERROR(SpawnNode(i));

@@ -24,6 +24,11 @@ struct RedisClusterOptions {
   absl::Duration node_timeout = absl::Milliseconds(2000);
   // When non-empty, every node gets requirepass and masterauth with it.
   std::string password;
+  // TLS beside TCP: every node also listens on a tls-port with a certificate of a CA made for
+  // the cluster (see RedisCluster::tls_file), requires client certificates (Redis's default
+  // tls-auth-clients yes), and runs the cluster bus and replication over TLS (tls-cluster yes,
+  // tls-replication yes). The fixture itself keeps using the plaintext ports.
+  bool tls = false;
   // Bound on start-up: processes, cluster creation and agreement on the slot map.
   absl::Duration start_timeout = absl::Seconds(60);
 };
@@ -65,6 +70,14 @@ class RedisCluster {
   NodeAddress address(int node) const;
   uint16_t port(int node) const { return nodes_[node].port; }
   std::vector<NodeAddress> addresses() const;
+  // With RedisClusterOptions::tls: each node's TLS port, and the PEM files of the cluster's CA
+  // ("ca.pem", "ca.key": sign more certificates with MakeTestCertificate(tls_dir(), ...)), of
+  // the nodes ("node.pem", "node.key") and of a client ("client.pem", "client.key").
+  uint16_t tls_port(int node) const { return nodes_[node].tls_port; }
+  NodeAddress tls_address(int node) const;
+  std::vector<NodeAddress> tls_addresses() const;
+  std::string tls_dir() const { return dir_.File("tls"); }
+  std::string tls_file(const std::string& name) const { return tls_dir() + "/" + name; }
   const std::string& password() const { return options_.password; }
   // The index of the node listening on `address`, if it is one of ours.
   std::optional<int> IndexOf(const NodeAddress& address) const;
@@ -117,6 +130,7 @@ class RedisCluster {
  private:
   struct Node {
     uint16_t port = 0;
+    uint16_t tls_port = 0;  // RedisClusterOptions::tls only
     std::string dir;
     std::unique_ptr<ChildProcess> process;
   };
@@ -125,6 +139,9 @@ class RedisCluster {
       : options_(std::move(options)), dir_(std::move(dir)), server_path_(std::move(server_path)) {}
 
   absl::Status StartNodes(absl::Time deadline);
+  absl::Status MakeCertificates();
+  // Free ports for `node` (and its TLS port, with options_.tls).
+  absl::Status PickPorts(int node);
   absl::Status SpawnNode(int node);
   // Polls until every node in `nodes` answers PING. A node that exits because its port was taken
   // meanwhile is started again on another port when `allow_new_port` (before the cluster exists).

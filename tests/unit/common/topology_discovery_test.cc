@@ -266,7 +266,7 @@ TEST(ClusterShardsReplyTest, MalformedRepliesAreRejectedWithThePlace) {
        "CLUSTER SHARDS reply: shard 0: missing \"nodes\""},
       {Array({ShardsEntry({0, 1}, {master}), ShardsEntry({2, 3}, {no_port})}),
        "CLUSTER SHARDS reply: shard 1: node 0: node " + kIdB +
-           " has no plaintext \"port\" (TLS-only clusters are unsupported)"},
+           " has no plaintext \"port\" (TLS-only cluster: set tls-cluster yes on the proxy)"},
       {Array({ShardsEntry({0, 1}, {ShardsNode(kIdA, 30001, "127.0.0.1", "leader", "online")})}),
        "CLUSTER SHARDS reply: shard 0: node 0: node " + kIdA + ": unknown role \"leader\""},
       {Array({ShardsEntry({0, 1}, {ShardsNode(kIdA, 0, "127.0.0.1", "master", "online")})}),
@@ -280,6 +280,26 @@ TEST(ClusterShardsReplyTest, MalformedRepliesAreRejectedWithThePlace) {
     EXPECT_EQ(shards.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(shards.status().message(), message);
   }
+}
+
+TEST(ClusterShardsReplyTest, TlsUsesTheTlsPort) {
+  // Redis 7.0 with tls-port and `port 0`: only "tls-port" (a node with both lists both).
+  const std::string node = Array({Bulk("id"), Bulk(kIdA), Bulk("port"), Int(30001),
+                                  Bulk("tls-port"), Int(40001), Bulk("ip"), Bulk("127.0.0.1"),
+                                  Bulk("role"), Bulk("master"), Bulk("health"), Bulk("online")});
+  const std::string tls_only =
+      Array({Bulk("id"), Bulk(kIdB), Bulk("tls-port"), Int(40002), Bulk("ip"), Bulk("127.0.0.1"),
+             Bulk("role"), Bulk("master"), Bulk("health"), Bulk("online")});
+  const std::string resp =
+      Array({ShardsEntry({0, 8191}, {node}), ShardsEntry({8192, 16383}, {tls_only})});
+  ReplyPtr reply = Parse(resp);
+  absl::StatusOr<std::vector<Shard>> shards = ShardsFromClusterShardsReply(reply.get(), true);
+  ASSERT_TRUE(shards.ok()) << shards.status();
+  ASSERT_EQ(shards->size(), 2u);
+  EXPECT_EQ((*shards)[0].master.address.port, 40001);
+  EXPECT_EQ((*shards)[1].master.address.port, 40002);
+  absl::StatusOr<std::vector<Shard>> plain = ShardsFromClusterShardsReply(reply.get(), false);
+  EXPECT_FALSE(plain.ok()) << "a TLS-only node has no plaintext port";
 }
 
 TEST(ClusterShardsReplyTest, NullReplyIsRejected) {

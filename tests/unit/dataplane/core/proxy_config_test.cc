@@ -176,6 +176,73 @@ TEST(ProxyConfigTest, ControlPlaneOptions) {
   EXPECT_NE(mtls.status().message().find("control-plane-tls-key"), std::string::npos);
 }
 
+TEST(ProxyConfigTest, TlsOptionsWithRedisNames) {
+  auto o = Parse({"h:1",
+                  "--tls-port",
+                  "6380",
+                  "--tls-cert-file",
+                  "s.pem",
+                  "--tls-key-file",
+                  "s.key",
+                  "--tls-key-file-pass",
+                  "hidden",
+                  "--tls-ca-cert-file",
+                  "ca.pem",
+                  "--tls-auth-clients",
+                  "optional",
+                  "--tls-protocols",
+                  "TLSv1.3",
+                  "--tls-cluster",
+                  "--tls-client-cert-file",
+                  "c.pem",
+                  "--tls-client-key-file",
+                  "c.key",
+                  "--tls-prefer-server-ciphers",
+                  "yes"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->tls_port, 6380);
+  EXPECT_TRUE(o->tls_cluster);
+  EXPECT_EQ(o->tls.cert_file, "s.pem");
+  EXPECT_EQ(o->tls.key_file_pass, "hidden");
+  EXPECT_EQ(o->tls.auth_clients, TlsAuthClients::kOptional);
+  EXPECT_EQ(o->tls.client_cert_file, "c.pem");
+  EXPECT_TRUE(o->tls.prefer_server_ciphers);
+  EXPECT_EQ(*GetOption(*o, "tls-key-file-pass"), "(set)") << "never shown";
+  EXPECT_EQ(*GetOption(*o, "tls-auth-clients"), "optional");
+  EXPECT_EQ(*GetOption(*o, "tls-protocols"), "TLSv1.3");
+  EXPECT_TRUE(o->PlainListener());
+
+  auto defaults = Parse({"h:1"});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->tls_port, 0);
+  EXPECT_EQ(defaults->tls.auth_clients, TlsAuthClients::kYes) << "Redis's default";
+
+  auto tls_only = Parse({"h:1", "--port", "0", "--tls-port", "6380", "--tls-cert-file", "s.pem",
+                         "--tls-key-file", "s.key", "--tls-auth-clients", "no"});
+  ASSERT_TRUE(tls_only.ok()) << tls_only.status();
+  EXPECT_FALSE(tls_only->PlainListener()) << "port 0 beside tls-port: no plaintext listener";
+}
+
+TEST(ProxyConfigTest, TlsCombinationsRedisRefuses) {
+  const std::vector<std::pair<std::vector<const char*>, std::string>> cases = {
+      {{"h:1", "--tls-port", "6380"}, "tls-port needs tls-cert-file and tls-key-file"},
+      {{"h:1", "--tls-port", "6380", "--tls-cert-file", "s.pem"},
+       "tls-cert-file and tls-key-file go together"},
+      {{"h:1", "--tls-port", "6380", "--tls-cert-file", "s.pem", "--tls-key-file", "s.key"},
+       "tls-auth-clients yes/optional needs tls-ca-cert-file"},
+      {{"h:1", "--tls-cluster", "yes"}, "tls-cluster yes needs tls-ca-cert-file"},
+      {{"h:1", "--tls-cluster", "yes", "--tls-ca-cert-file", "ca.pem", "--tls-client-cert-file",
+        "c.pem"},
+       "tls-client-cert-file and tls-client-key-file go together"},
+      {{"h:1", "--tls-auth-clients", "maybe"}, "tls-auth-clients"},
+  };
+  for (const auto& [args, message] : cases) {
+    auto o = Parse(args);
+    ASSERT_FALSE(o.ok()) << message;
+    EXPECT_NE(o.status().message().find(message), std::string::npos) << o.status();
+  }
+}
+
 TEST(ProxyConfigTest, ClientAuthOptions) {
   auto o = Parse({"h:1", "--requirepass", "pw", "--user", "alice on >secret ~* +@all"});
   ASSERT_TRUE(o.ok()) << o.status();
