@@ -57,6 +57,10 @@ const ClientUser* ProxyPolicy::FindUser(std::string_view name) const {
 void FinishPolicy(ProxyPolicy* policy) {
   policy->backend_user = policy->auth_user;
   policy->backend_password = policy->auth;
+  // The text was validated when set; the defaults stand in should it ever not parse.
+  absl::StatusOr<OutputBufferLimits> limits = ParseOutputBufferLimits(
+      "client-output-buffer-limit", policy->client_output_buffer_limit, OutputBufferLimits());
+  policy->output_limits = limits.ok() ? *limits : OutputBufferLimits();
   if (policy->users.empty()) {
     policy->auth_required = false;
     return;

@@ -33,6 +33,8 @@ struct ProxyPolicy : FleetSettings {
   bool auth_required = false;
   std::string backend_user;
   std::string backend_password;
+  // `client_output_buffer_limit` as numbers, for the clients' hot path.
+  OutputBufferLimits output_limits;
 
   // The user named `name`, or nullptr.
   const ClientUser* FindUser(std::string_view name) const;

@@ -1,12 +1,19 @@
 #include "dataplane/session/client_registry.h"
 
+#include "common/logging.h"
 #include "dataplane/core/worker_context.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/request/request.h"
 
 namespace slotplane::dataplane {
+namespace {
+
+constexpr int64_t kCronIntervalMs = 1000;
+
+}  // namespace
 
 ClientRegistry::~ClientRegistry() {
+  if (cron_timer_ != 0) worker_->loop().Cancel(cron_timer_);
   // Closing detaches each client's requests; the backend connections release them to the pool
   // when they are destroyed.
   std::vector<ClientSession*> open;
@@ -20,7 +27,34 @@ ClientSession* ClientRegistry::Add(std::unique_ptr<ClientSession> client) {
   ClientSession* raw = client.get();
   clients_.emplace(raw, std::move(client));
   worker_->stats().connected_clients.fetch_add(1, std::memory_order_relaxed);
+  if (cron_timer_ == 0) ArmCron();
   return raw;
+}
+
+void ClientRegistry::ArmCron() {
+  cron_timer_ = worker_->loop().RunAfter(kCronIntervalMs, [this] {
+    cron_timer_ = 0;
+    const int64_t now = worker_->loop().now_ms();
+    for (auto& [ptr, client] : clients_) client->ReleaseIdleBuffers(now);
+    CloseIdleClients();
+    if (!clients_.empty()) ArmCron();
+  });
+}
+
+void ClientRegistry::CloseIdleClients() {
+  const int64_t timeout_s = worker_->policy().timeout;
+  if (timeout_s <= 0) return;
+  const int64_t now = worker_->loop().now_ms();
+  std::vector<ClientSession*> idle;  // closing edits clients_: collect first
+  for (auto& [ptr, client] : clients_) {
+    if (!client->closed() && client->IdleLongerThan(timeout_s * 1000, now)) idle.push_back(ptr);
+  }
+  for (ClientSession* client : idle) {
+    SP_LOG(kDebug) << "Closing idle client id=" << client->id() << " addr=" << client->peer()
+                   << " (timeout " << timeout_s << " s)";
+    worker_->stats().client_idle_disconnections.Add();
+    client->Close();
+  }
 }
 
 void ClientRegistry::OnClosed(ClientSession* client) {

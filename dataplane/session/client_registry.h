@@ -16,7 +16,8 @@ struct Request;
 
 // A worker's client connections: owns them, batches their writes (one flush per client before
 // the loop sleeps), deletes closed ones between loop passes, and completes replies that were
-// produced on another thread. Worker thread only, except FinishAsync().
+// produced on another thread, and closes idle clients (`timeout`). Worker thread only, except
+// FinishAsync().
 class ClientRegistry {
  public:
   explicit ClientRegistry(WorkerContext* worker) : worker_(worker) {}
@@ -53,7 +54,13 @@ class ClientRegistry {
   void FinishAsync(Request* request, std::string reply);
 
  private:
+  // Once a second while clients are open (Redis's clientsCron): frees the buffers of clients
+  // without traffic and closes the clients idle for longer than the policy's `timeout`.
+  void ArmCron();
+  void CloseIdleClients();
+
   WorkerContext* worker_;
+  uint64_t cron_timer_ = 0;  // EventLoop::TimerId; 0: not armed
   absl::flat_hash_map<ClientSession*, std::unique_ptr<ClientSession>> clients_;
   std::vector<std::unique_ptr<ClientSession>> closed_;  // deleted after the pass
   FlushList<ClientSession> to_flush_;

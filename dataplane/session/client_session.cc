@@ -20,10 +20,15 @@ namespace {
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr int kMaxReadsPerEvent = 4;
 // Backpressure: a client that pipelines faster than it reads its replies stops being read (TCP
-// then slows it down) until its replies drain. Keeps memory bounded per client.
-constexpr size_t kMaxPendingRequests = 100000;
-constexpr size_t kMaxBufferedOutput = 64 * 1024 * 1024;
+// then slows it down) until its replies drain. kMaxInFlightRequests also bounds the work a
+// client that never reads can put on the cluster nodes (each reply may be large); pipelines
+// deeper than it are served in steps of that size. The output limit itself is
+// client-output-buffer-limit (CheckOutputLimits).
+constexpr size_t kMaxInFlightRequests = 1024;
+constexpr size_t kMaxReplyBytes = 8 * 1024 * 1024;
 constexpr size_t kKeepIdleBuffer = 1024 * 1024;
+// A client without traffic for this long gives its (empty) buffers back.
+constexpr int64_t kIdleBufferReleaseMs = 2000;
 
 }  // namespace
 
@@ -34,6 +39,7 @@ ClientSession::ClientSession(WorkerContext* worker, int fd, uint64_t id, std::st
       peer_(std::move(peer)),
       created_ms_(worker->loop().now_ms()),
       parser_(worker->request_limits()),
+      last_interaction_ms_(created_ms_),
       authenticated_(!worker->policy().auth_required) {
   registered_events_ = EPOLLIN;
   worker_->loop().Add(fd_, registered_events_, this);
@@ -63,10 +69,14 @@ void ClientSession::ReadInput() {
     }
     if (n < 0) break;
     input_.Commit(static_cast<size_t>(n));
+    last_interaction_ms_ = worker_->loop().now_ms();
     if (static_cast<int64_t>(input_.size()) > worker_->policy().client_query_buffer_limit) {
-      SP_LOG(kWarning) << "closing client " << peer_
-                       << " that reached the max query buffer length ("
-                       << worker_->policy().client_query_buffer_limit << " bytes)";
+      // Redis's wording; the bytes themselves are not logged (they may hold a password).
+      SP_LOG(kWarning) << "Closing client that reached max query buffer length: id=" << id_
+                       << " addr=" << peer_ << " (" << input_.size()
+                       << " bytes unparsed, client-query-buffer-limit "
+                       << worker_->policy().client_query_buffer_limit << ")";
+      worker_->stats().client_query_buffer_limit_disconnections.Add();
       worker_->stats().CountError(ErrorKind::kLimit);
       Close();
       return;
@@ -107,8 +117,57 @@ void ClientSession::ProcessInput() {
 }
 
 bool ClientSession::Overloaded() const {
-  return pending_ + static_cast<size_t>(in_flight_parts_) >= kMaxPendingRequests ||
-         output_.size() >= kMaxBufferedOutput;
+  return pending_ + static_cast<size_t>(in_flight_parts_) >= kMaxInFlightRequests ||
+         reply_bytes() >= kMaxReplyBytes;
+}
+
+bool ClientSession::IdleLongerThan(int64_t timeout_ms, int64_t now_ms) const {
+  if (pending_ > 0 || in_flight_parts_ > 0 || held_ || subscribed_) return false;
+  return now_ms - last_interaction_ms_ > timeout_ms;
+}
+
+void ClientSession::ReleaseIdleBuffers(int64_t now_ms) {
+  if (now_ms - last_interaction_ms_ < kIdleBufferReleaseMs) return;
+  input_.ShrinkIfIdle(0);
+  output_.ShrinkIfIdle(0);
+}
+
+// Redis's checkClientOutputBufferLimits: the hard limit closes at once; the soft limit once the
+// bytes stayed at or above it for more than its seconds (measured from the first reply that
+// found them there, reset by a reply that finds them below). 0 disables a limit.
+void ClientSession::CheckOutputLimits() {
+  if (close_asap_) return;
+  const OutputBufferLimits& limits = worker_->policy().output_limits;
+  const OutputBufferLimit& limit = subscribed_ ? limits.pubsub : limits.normal;
+  const size_t used = reply_bytes();
+  const bool hard = limit.hard_bytes > 0 && used >= static_cast<size_t>(limit.hard_bytes);
+  if (hard || SoftLimitExpired(limit, used)) CloseForOutputLimit(used);
+}
+
+bool ClientSession::SoftLimitExpired(const OutputBufferLimit& limit, size_t used) {
+  if (limit.soft_bytes == 0 || used < static_cast<size_t>(limit.soft_bytes)) {
+    soft_limit_since_ms_ = -1;
+    return false;
+  }
+  const int64_t now = worker_->loop().now_ms();
+  if (soft_limit_since_ms_ < 0) {
+    soft_limit_since_ms_ = now;
+    return false;
+  }
+  return now - soft_limit_since_ms_ > limit.soft_seconds * 1000;
+}
+
+void ClientSession::CloseForOutputLimit(size_t used) {
+  SP_LOG(kWarning) << "Client id=" << id_ << " addr=" << peer_ << (subscribed_ ? " (pubsub)" : "")
+                   << " scheduled to be closed ASAP for overcoming of output buffer limits ("
+                   << used << " reply bytes held).";
+  worker_->stats().client_output_buffer_limit_disconnections.Add();
+  worker_->stats().CountError(ErrorKind::kLimit);
+  close_asap_ = true;
+  closing_ = true;
+  output_.Clear();  // nothing more is written; Flush() closes the connection
+  UpdateInterest();
+  ScheduleFlush();
 }
 
 Request* ClientSession::NewRequest() {
@@ -126,9 +185,12 @@ Request* ClientSession::NewRequest() {
 }
 
 void ClientSession::Complete(Request* request, std::string_view reply) {
+  if (close_asap_) reply = {};  // closing: replies are dropped
   if (request != head_) {
     request->reply.assign(reply.data(), reply.size());
     request->done = true;
+    parked_bytes_ += reply.size();
+    CheckOutputLimits();
     return;
   }
   output_.Append(reply);
@@ -140,9 +202,11 @@ void ClientSession::Complete(Request* request, std::string_view reply) {
     --pending_;
     worker_->pool().Release(done);
     if (head_ == nullptr || !head_->done) break;
-    output_.Append(head_->reply);
+    parked_bytes_ -= head_->reply.size();
+    if (!close_asap_) output_.Append(head_->reply);
   }
-  if (barrier_ != nullptr && head_ == barrier_) {
+  CheckOutputLimits();
+  if (barrier_ != nullptr && head_ == barrier_ && !close_asap_) {
     barrier_ = nullptr;
     state_storage_->OnBarrier();
   }
@@ -176,6 +240,10 @@ void ClientSession::CloseAfterReplies() {
 void ClientSession::Flush() {
   flush_scheduled = false;
   if (closed()) return;
+  if (close_asap_) {
+    Close();
+    return;
+  }
   while (!output_.empty()) {
     ssize_t n = write(fd_, output_.data(), output_.size());
     if (n < 0) {
@@ -184,6 +252,7 @@ void ClientSession::Flush() {
       return;
     }
     output_.Consume(static_cast<size_t>(n));
+    last_interaction_ms_ = worker_->loop().now_ms();
   }
   if (output_.empty()) {
     output_.ShrinkIfIdle(kKeepIdleBuffer);
@@ -233,6 +302,7 @@ void ClientSession::Close() {
   }
   head_ = tail_ = nullptr;
   pending_ = 0;
+  parked_bytes_ = 0;
   barrier_ = nullptr;
   state_ = nullptr;
   if (state_storage_ != nullptr) state_storage_->OnClientClosed();
