@@ -136,10 +136,13 @@ void ClientSession::ReleaseIdleBuffers(int64_t now_ms) {
 // bytes stayed at or above it for more than its seconds (measured from the first reply that
 // found them there, reset by a reply that finds them below). 0 disables a limit.
 void ClientSession::CheckOutputLimits() {
-  if (close_asap_) return;
-  const OutputBufferLimits& limits = worker_->policy().output_limits;
-  const OutputBufferLimit& limit = subscribed_ ? limits.pubsub : limits.normal;
+  const ProxyPolicy& policy = worker_->policy();
   const size_t used = reply_bytes();
+  // Every reply passes here: below the lowest limit with no soft period running, nothing to do.
+  if (used < policy.output_check_bytes[subscribed_ ? 1 : 0] && soft_limit_since_ms_ < 0) return;
+  if (close_asap_) return;
+  const OutputBufferLimit& limit =
+      subscribed_ ? policy.output_limits.pubsub : policy.output_limits.normal;
   const bool hard = limit.hard_bytes > 0 && used >= static_cast<size_t>(limit.hard_bytes);
   if (hard || SoftLimitExpired(limit, used)) CloseForOutputLimit(used);
 }
