@@ -133,8 +133,11 @@ void ClientSession::ReleaseIdleBuffers(int64_t now_ms) {
 }
 
 // Redis's checkClientOutputBufferLimits: the hard limit closes at once; the soft limit once the
-// bytes stayed at or above it for more than its seconds (measured from the first reply that
-// found them there, reset by a reply that finds them below). 0 disables a limit.
+// bytes stayed at or above it for more than its seconds (measured from the first check that
+// found them there, reset by a check that finds them below). 0 disables a limit. Redis checks
+// each reply as it is added; here a parked reply is checked as it arrives, and replies that go
+// to the output buffer by the flush before the loop sleeps (once per pass, not per reply), so
+// the client is closed in the same loop pass either way.
 void ClientSession::CheckOutputLimits() {
   const ProxyPolicy& policy = worker_->policy();
   const size_t used = reply_bytes();
@@ -170,7 +173,6 @@ void ClientSession::CloseForOutputLimit(size_t used) {
   closing_ = true;
   output_.Clear();  // nothing more is written; Flush() closes the connection
   UpdateInterest();
-  ScheduleFlush();
 }
 
 Request* ClientSession::NewRequest() {
@@ -194,6 +196,7 @@ void ClientSession::Complete(Request* request, std::string_view reply) {
     request->done = true;
     parked_bytes_ += reply.size();
     CheckOutputLimits();
+    if (close_asap_) ScheduleFlush();  // closes it before the loop sleeps
     return;
   }
   output_.Append(reply);
@@ -208,7 +211,7 @@ void ClientSession::Complete(Request* request, std::string_view reply) {
     parked_bytes_ -= head_->reply.size();
     if (!close_asap_) output_.Append(head_->reply);
   }
-  CheckOutputLimits();
+  // The output limits are checked by the flush this schedules, once per loop pass.
   if (barrier_ != nullptr && head_ == barrier_ && !close_asap_) {
     barrier_ = nullptr;
     state_storage_->OnBarrier();
@@ -243,6 +246,7 @@ void ClientSession::CloseAfterReplies() {
 void ClientSession::Flush() {
   flush_scheduled = false;
   if (closed()) return;
+  CheckOutputLimits();  // the replies this loop pass added
   if (close_asap_) {
     Close();
     return;

@@ -26,8 +26,8 @@ class WorkerContext;
 //
 // Memory (see README.md): the reply bytes the proxy holds for the client (output buffer plus
 // parked replies) are checked against Redis's client-output-buffer-limit (the normal class, or
-// pubsub while subscribed) each time a reply arrives; past it the client is closed before the
-// loop sleeps, as Redis's "closed ASAP". Input stops being read while the client has too many
+// pubsub while subscribed) in the loop pass a reply arrives; past it the client is closed before
+// the loop sleeps, as Redis's "closed ASAP". Input stops being read while the client has too many
 // requests in flight or too many reply bytes unsent (backpressure), and the unparsed input is
 // bounded by client-query-buffer-limit.
 class ClientSession : public EventHandler, public ReplySink {
