@@ -1,5 +1,12 @@
 #include "dataplane/session/client_registry.h"
 
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "common/logging.h"
 #include "dataplane/core/worker_context.h"
 #include "dataplane/net/event_loop.h"
@@ -13,7 +20,10 @@ constexpr int64_t kCronIntervalMs = 1000;
 }  // namespace
 
 ClientRegistry::~ClientRegistry() {
-  if (cron_timer_ != 0) worker_->loop().Cancel(cron_timer_);
+  if (cron_fd_ >= 0) {
+    worker_->loop().Remove(cron_fd_);
+    close(cron_fd_);
+  }
   // Closing detaches each client's requests; the backend connections release them to the pool
   // when they are destroyed.
   std::vector<ClientSession*> open;
@@ -27,18 +37,31 @@ ClientSession* ClientRegistry::Add(std::unique_ptr<ClientSession> client) {
   ClientSession* raw = client.get();
   clients_.emplace(raw, std::move(client));
   worker_->stats().connected_clients.fetch_add(1, std::memory_order_relaxed);
-  if (cron_timer_ == 0) ArmCron();
+  if (!cron_started_) StartCron();
   return raw;
 }
 
-void ClientRegistry::ArmCron() {
-  cron_timer_ = worker_->loop().RunAfter(kCronIntervalMs, [this] {
-    cron_timer_ = 0;
-    const int64_t now = worker_->loop().now_ms();
-    for (auto& [ptr, client] : clients_) client->ReleaseIdleBuffers(now);
-    CloseIdleClients();
-    if (!clients_.empty()) ArmCron();
-  });
+void ClientRegistry::StartCron() {
+  cron_started_ = true;
+  cron_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (cron_fd_ < 0) {
+    SP_LOG(kError) << "timerfd_create: " << std::strerror(errno)
+                   << "; idle clients are not timed out on this worker";
+    return;
+  }
+  itimerspec every{};
+  every.it_interval.tv_sec = every.it_value.tv_sec = kCronIntervalMs / 1000;
+  timerfd_settime(cron_fd_, 0, &every, nullptr);
+  worker_->loop().Add(cron_fd_, EPOLLIN, this);
+}
+
+void ClientRegistry::OnEvents(uint32_t) {
+  uint64_t expirations;
+  ssize_t ignored = read(cron_fd_, &expirations, sizeof(expirations));
+  (void)ignored;
+  const int64_t now = worker_->loop().now_ms();
+  for (auto& [ptr, client] : clients_) client->ReleaseIdleBuffers(now);
+  CloseIdleClients();
 }
 
 void ClientRegistry::CloseIdleClients() {
