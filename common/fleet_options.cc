@@ -65,6 +65,20 @@ FleetOption::Spec Enum(const char* name, const EnumNames& choices) {
 }
 FleetOption::Spec Word(const char* name) { return {name, FleetKind::kWord}; }
 FleetOption::Spec Secret(const char* name) { return {name, FleetKind::kSecret}; }
+FleetOption::Spec OutputLimits(const char* name) { return {name, FleetKind::kOutputLimits}; }
+
+// kOutputLimits: `text` over `current` (empty: the defaults), in CONFIG GET's form.
+absl::StatusOr<FleetValue> OutputLimitsFromText(std::string_view name, std::string_view text,
+                                                const std::string& current) {
+  OutputBufferLimits base;
+  if (!current.empty()) {
+    absl::StatusOr<OutputBufferLimits> parsed = ParseOutputBufferLimits(name, current, base);
+    if (parsed.ok()) base = *parsed;
+  }
+  absl::StatusOr<OutputBufferLimits> limits = ParseOutputBufferLimits(name, text, base);
+  if (!limits.ok()) return limits.status();
+  return FleetValue(FormatOutputBufferLimits(*limits));
+}
 
 // The proto column: the message holding a field, to read and to write.
 const v1::Policy& InPolicy(const v1::Policy& policy) { return policy; }
@@ -103,7 +117,8 @@ FleetOption::FleetOption(Spec spec, Access<FleetSettings> field, Access<v1::Poli
                      spec.kind == FleetKind::kEnum),
       default_(field.get(FleetSettings())) {}
 
-absl::StatusOr<FleetValue> FleetOption::FromText(std::string_view text) const {
+absl::StatusOr<FleetValue> FleetOption::FromText(std::string_view text,
+                                                 const FleetValue& current) const {
   switch (spec_.kind) {
     case FleetKind::kYesNo:
       return NumberOrError(ParseYesNo(spec_.name, text));
@@ -120,6 +135,8 @@ absl::StatusOr<FleetValue> FleetOption::FromText(std::string_view text) const {
       return FleetValue(std::string(text));
     case FleetKind::kSecret:
       return FleetValue(std::string(text));
+    case FleetKind::kOutputLimits:
+      return OutputLimitsFromText(spec_.name, text, Text(current));
   }
   return FleetValue();
 }
@@ -148,7 +165,8 @@ absl::StatusOr<std::optional<FleetValue>> FleetOption::FromProto(const FleetValu
     case FleetKind::kEnum:
       return EnumFromProto(value);
     case FleetKind::kWord:
-    case FleetKind::kSecret: {
+    case FleetKind::kSecret:
+    case FleetKind::kOutputLimits: {
       if (Text(value).empty()) return std::nullopt;
       absl::StatusOr<FleetValue> checked = FromText(Text(value));
       if (!checked.ok()) return checked.status();
@@ -191,6 +209,7 @@ std::string FleetOption::Format(const FleetValue& value) const {
       return index >= 0 && index <= spec_.max ? spec_.choices->names[index] : "";
     }
     case FleetKind::kWord:
+    case FleetKind::kOutputLimits:
       return Text(value);
     case FleetKind::kSecret:
       return Text(value).empty() ? "" : "(set)";
@@ -199,14 +218,14 @@ std::string FleetOption::Format(const FleetValue& value) const {
 }
 
 absl::Status FleetOption::Parse(std::string_view text, FleetSettings* settings) const {
-  absl::StatusOr<FleetValue> value = FromText(text);
+  absl::StatusOr<FleetValue> value = FromText(text, field_.get(*settings));
   if (!value.ok()) return value.status();
   field_.set(settings, *value);
   return absl::OkStatus();
 }
 
 absl::Status FleetOption::Parse(std::string_view text, v1::Policy* policy) const {
-  absl::StatusOr<FleetValue> value = FromText(text);
+  absl::StatusOr<FleetValue> value = FromText(text, proto_.get(*policy));
   if (!value.ok()) return value.status();
   proto_.set(policy, ToProto(*value));
   return absl::OkStatus();

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "common/logging.h"
 #include "common/option_table.h"
+#include "common/output_buffer_limits.h"
 
 namespace slotplane {
 
@@ -34,7 +35,9 @@ extern const EnumNames kReadPolicyChoices;
 //
 // Kinds: YesNo(name); Int(name, min, max); Size(name, min), a byte count written as Redis does
 // (512mb); Enum(name, choices), stored as the choice's index; Word(name), text without spaces;
-// Secret(name), text shown only as "(set)" and never echoed in errors or logs.
+// Secret(name), text shown only as "(set)" and never echoed in errors or logs; OutputLimits(name),
+// Redis's client-output-buffer-limit classes (common/output_buffer_limits.h) kept as the text
+// Redis's CONFIG GET shows: a value names some classes and the others keep theirs.
 // The v1::Policy field: PROTO(f) is Policy.f, PROTO_LIMITS(f) Policy.limits.f and
 // PROTO_BACKEND(f) Policy.backend.f. A proto enum numbers the choices from 1 (0, UNSPECIFIED,
 // means the default); a proto string holds the choice's name.
@@ -53,6 +56,9 @@ extern const EnumNames kReadPolicyChoices;
     PROTO_LIMITS(max_multibulk_len))                                                               \
   X(int64_t, client_query_buffer_limit, 1LL << 30, Size("client-query-buffer-limit", 1 << 20),     \
     PROTO_LIMITS(client_query_buffer_limit))                                                       \
+  X(std::string, client_output_buffer_limit, kDefaultOutputBufferLimits,                           \
+    OutputLimits("client-output-buffer-limit"), PROTO_LIMITS(client_output_buffer_limit))          \
+  X(int, timeout, 0, Int("timeout", 0, 2147483647), PROTO_LIMITS(timeout))                         \
   X(int, max_redirects, 5, Int("max-redirects", 1, 100), PROTO_LIMITS(max_redirects))              \
   X(int, tryagain_retries, 5, Int("tryagain-retries", 0, 100), PROTO_LIMITS(tryagain_retries))     \
   X(std::string, auth, "", Secret("auth"), PROTO_BACKEND(password))                                \
@@ -78,7 +84,7 @@ struct FleetSettings {
 #undef SLOTPLANE_FLEET_FIELD
 };
 
-enum class FleetKind { kYesNo, kInt, kSize, kEnum, kWord, kSecret };
+enum class FleetKind { kYesNo, kInt, kSize, kEnum, kWord, kSecret, kOutputLimits };
 
 // A fleet option's value in transit between a FleetSettings field, its text and its proto field:
 // a number (yes/no, integer, size, a choice's index) or text.
@@ -108,6 +114,9 @@ class FleetOption {
   FleetKind kind() const { return spec_.kind; }
   bool secret() const { return spec_.kind == FleetKind::kSecret; }
   bool yes_no() const { return spec_.kind == FleetKind::kYesNo; }
+  // Its config-file line may hold several words (`client-output-buffer-limit normal 1mb 0 0`),
+  // and each occurrence adds to the value.
+  bool multi_word() const { return spec_.kind == FleetKind::kOutputLimits; }
 
   // Sets the option from its config-file text (also PROXY CONFIG SET's and UpdatePolicy's
   // values), validated the same way everywhere. Errors are InvalidArgument naming the option;
@@ -129,8 +138,9 @@ class FleetOption {
   void Put(const FleetSettings& settings, v1::Policy* policy) const;
 
  private:
-  // Values of a FleetSettings field: numbers, an enum as the choice's index.
-  absl::StatusOr<FleetValue> FromText(std::string_view text) const;
+  // Values of a FleetSettings field: numbers, an enum as the choice's index. `current` is the
+  // value `text` changes (kOutputLimits: the classes the text does not name); empty: the default.
+  absl::StatusOr<FleetValue> FromText(std::string_view text, const FleetValue& current = {}) const;
   std::string Format(const FleetValue& value) const;
   // The proto field's value: the same but for an enum (its name, or its index + 1).
   FleetValue ToProto(const FleetValue& value) const;

@@ -33,6 +33,18 @@ Def InitialPolicyDef(const FleetOption& option) {
         return option.Show(settings);
       });
   def.yes_no = option.yes_no();
+  if (option.multi_word()) {
+    // `client-output-buffer-limit normal 1mb 0 0`: several words; each line adds its classes.
+    def.repeatable = true;
+    def.set = [&option](ControlOptions* o, const OptionValues& values) -> absl::Status {
+      FleetSettings settings;
+      auto it = o->initial_policy.find(option.name());
+      if (it != o->initial_policy.end()) option.Parse(it->second, &settings).IgnoreError();
+      if (absl::Status s = option.Parse(absl::StrJoin(values, " "), &settings); !s.ok()) return s;
+      o->initial_policy[option.name()] = option.Show(settings);
+      return absl::OkStatus();
+    };
+  }
   return def;
 }
 

@@ -1,5 +1,8 @@
 #include "dataplane/core/policy.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/sha256.h"
@@ -49,6 +52,14 @@ absl::Status NotAPolicyOption(std::string_view name) {
   return absl::NotFoundError(absl::StrCat("'", Echoed(name), "' is not a policy option"));
 }
 
+size_t LowestLimit(const OutputBufferLimit& limit) {
+  size_t lowest = SIZE_MAX;
+  for (int64_t bytes : {limit.hard_bytes, limit.soft_bytes}) {
+    if (bytes > 0) lowest = std::min(lowest, static_cast<size_t>(bytes));
+  }
+  return lowest;
+}
+
 }  // namespace
 
 const ClientUser* ProxyPolicy::FindUser(std::string_view name) const {
@@ -67,6 +78,12 @@ void FinishPolicy(ProxyPolicy* policy) {
   }
   policy->backend_user = policy->auth_user;
   policy->backend_password = policy->auth;
+  // The text was validated when set; the defaults stand in should it ever not parse.
+  absl::StatusOr<OutputBufferLimits> limits = ParseOutputBufferLimits(
+      "client-output-buffer-limit", policy->client_output_buffer_limit, OutputBufferLimits());
+  policy->output_limits = limits.ok() ? *limits : OutputBufferLimits();
+  policy->output_check_bytes[0] = LowestLimit(policy->output_limits.normal);
+  policy->output_check_bytes[1] = LowestLimit(policy->output_limits.pubsub);
   if (policy->users.empty()) {
     policy->auth_required = false;
     return;

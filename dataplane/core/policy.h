@@ -33,6 +33,11 @@ struct ProxyPolicy : FleetSettings {
   bool auth_required = false;
   std::string backend_user;
   std::string backend_password;
+  // `client_output_buffer_limit` as numbers, for the clients' hot path; and per class (normal,
+  // pubsub) the reply bytes from which a client needs its limits checked: the lowest limit set,
+  // SIZE_MAX when none is.
+  OutputBufferLimits output_limits;
+  size_t output_check_bytes[2] = {SIZE_MAX, SIZE_MAX};
 
   // The user named `name`, or nullptr.
   const ClientUser* FindUser(std::string_view name) const;

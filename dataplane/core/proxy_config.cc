@@ -140,6 +140,14 @@ Def FleetDef(const FleetOption& option) {
       [&option](ProxyOptions* o, const std::string& text) { return option.Parse(text, o); },
       [&option](const ProxyOptions& o) { return option.Show(o); });
   def.yes_no = option.yes_no();
+  if (option.multi_word()) {
+    // `client-output-buffer-limit normal 1mb 0 0` is one value of four words; a line per class
+    // adds to the option, as in redis.conf.
+    def.repeatable = true;
+    def.set = [&option](ProxyOptions* o, const OptionValues& values) {
+      return option.Parse(absl::StrJoin(values, " "), o);
+    };
+  }
   return def;
 }
 
@@ -189,6 +197,8 @@ const OptionTable<ProxyOptions>& Table() {
               Fleet("proto-max-bulk-len"),
               Fleet("max-multibulk-len"),
               Fleet("client-query-buffer-limit"),
+              Fleet("client-output-buffer-limit"),
+              Fleet("timeout"),
               IntOption("topology-refresh-interval", &O::topology_refresh_interval_ms, 100,
                         3600000),
               IntOption("backend-connect-timeout", &O::backend_connect_timeout_ms, 10, 60000),

@@ -26,7 +26,12 @@ namespace slotplane::dataplane {
   X(private_connects, "Private connections opened (connection state)")                  \
   X(transactions, "Transactions sent to a cluster node (EXEC)")                         \
   X(blocking_commands, "Blocking commands run on private connections")                  \
-  X(pubsub_messages, "Pub/sub messages delivered to subscribed clients")
+  X(pubsub_messages, "Pub/sub messages delivered to subscribed clients")                \
+  X(client_query_buffer_limit_disconnections,                                           \
+    "Clients closed for unparsed input beyond client-query-buffer-limit")               \
+  X(client_output_buffer_limit_disconnections,                                          \
+    "Clients closed for unsent replies beyond client-output-buffer-limit")              \
+  X(client_idle_disconnections, "Idle clients closed after timeout seconds")
 
 // A counter written by its worker thread only and read by any thread. Relaxed load+store rather
 // than fetch_add: one writer needs no read-modify-write, so it costs what a plain integer costs.

@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "dataplane/net/event_loop.h"
 #include "dataplane/net/flush_list.h"
 #include "dataplane/session/client_session.h"
 
@@ -16,8 +17,9 @@ struct Request;
 
 // A worker's client connections: owns them, batches their writes (one flush per client before
 // the loop sleeps), deletes closed ones between loop passes, and completes replies that were
-// produced on another thread. Worker thread only, except FinishAsync().
-class ClientRegistry {
+// produced on another thread, and closes idle clients (`timeout`). Worker thread only, except
+// FinishAsync().
+class ClientRegistry : public EventHandler {
  public:
   explicit ClientRegistry(WorkerContext* worker) : worker_(worker) {}
   // Closes every client; their requests still in backend queues are dropped when answered.
@@ -53,7 +55,16 @@ class ClientRegistry {
   void FinishAsync(Request* request, std::string reply);
 
  private:
+  // Once a second (Redis's clientsCron): frees the buffers of clients without traffic and closes
+  // the clients idle for longer than the policy's `timeout`. A timerfd in the worker's epoll set,
+  // created with the first client: an EventLoop timer would make every loop pass read the clock.
+  void StartCron();
+  void OnEvents(uint32_t events) override;
+  void CloseIdleClients();
+
   WorkerContext* worker_;
+  bool cron_started_ = false;
+  int cron_fd_ = -1;
   absl::flat_hash_map<ClientSession*, std::unique_ptr<ClientSession>> clients_;
   std::vector<std::unique_ptr<ClientSession>> closed_;  // deleted after the pass
   FlushList<ClientSession> to_flush_;

@@ -21,10 +21,15 @@ namespace {
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr int kMaxReadsPerEvent = 4;
 // Backpressure: a client that pipelines faster than it reads its replies stops being read (TCP
-// then slows it down) until its replies drain. Keeps memory bounded per client.
-constexpr size_t kMaxPendingRequests = 100000;
-constexpr size_t kMaxBufferedOutput = 64 * 1024 * 1024;
+// then slows it down) until its replies drain. kMaxInFlightRequests also bounds the work a
+// client that never reads can put on the cluster nodes (each reply may be large); pipelines
+// deeper than it are served in steps of that size. The output limit itself is
+// client-output-buffer-limit (CheckOutputLimits).
+constexpr size_t kMaxInFlightRequests = 1024;
+constexpr size_t kMaxReplyBytes = 8 * 1024 * 1024;
 constexpr size_t kKeepIdleBuffer = 1024 * 1024;
+// A client without traffic for this long gives its (empty) buffers back.
+constexpr int64_t kIdleBufferReleaseMs = 2000;
 
 }  // namespace
 
@@ -37,6 +42,7 @@ ClientSession::ClientSession(WorkerContext* worker, int fd, uint64_t id, std::st
       peer_(std::move(peer)),
       created_ms_(worker->loop().now_ms()),
       parser_(worker->request_limits()),
+      last_interaction_ms_(created_ms_),
       authenticated_(!worker->policy().auth_required) {
   if (authenticated_) acl_ = UserAclOf(worker->policy(), "");  // the default user's
   registered_events_ = EPOLLIN;
@@ -109,10 +115,14 @@ void ClientSession::ReadInput() {
     }
     if (n < 0) break;
     input_.Commit(static_cast<size_t>(n));
+    last_interaction_ms_ = worker_->loop().now_ms();
     if (static_cast<int64_t>(input_.size()) > worker_->policy().client_query_buffer_limit) {
-      SP_LOG(kWarning) << "closing client " << peer_
-                       << " that reached the max query buffer length ("
-                       << worker_->policy().client_query_buffer_limit << " bytes)";
+      // Redis's wording; the bytes themselves are not logged (they may hold a password).
+      SP_LOG(kWarning) << "Closing client that reached max query buffer length: id=" << id_
+                       << " addr=" << peer_ << " (" << input_.size()
+                       << " bytes unparsed, client-query-buffer-limit "
+                       << worker_->policy().client_query_buffer_limit << ")";
+      worker_->stats().client_query_buffer_limit_disconnections.Add();
       worker_->stats().CountError(ErrorKind::kLimit);
       Close();
       return;
@@ -153,8 +163,62 @@ void ClientSession::ProcessInput() {
 }
 
 bool ClientSession::Overloaded() const {
-  return pending_ + static_cast<size_t>(in_flight_parts_) >= kMaxPendingRequests ||
-         output_.size() >= kMaxBufferedOutput;
+  return pending_ + static_cast<size_t>(in_flight_parts_) >= kMaxInFlightRequests ||
+         reply_bytes() >= kMaxReplyBytes;
+}
+
+bool ClientSession::IdleLongerThan(int64_t timeout_ms, int64_t now_ms) const {
+  if (pending_ > 0 || in_flight_parts_ > 0 || held_ || subscribed_) return false;
+  return now_ms - last_interaction_ms_ > timeout_ms;
+}
+
+void ClientSession::ReleaseIdleBuffers(int64_t now_ms) {
+  if (now_ms - last_interaction_ms_ < kIdleBufferReleaseMs) return;
+  input_.ShrinkIfIdle(0);
+  output_.ShrinkIfIdle(0);
+}
+
+// Redis's checkClientOutputBufferLimits: the hard limit closes at once; the soft limit once the
+// bytes stayed at or above it for more than its seconds (measured from the first check that
+// found them there, reset by a check that finds them below). 0 disables a limit. Redis checks
+// each reply as it is added; here a parked reply is checked as it arrives, and replies that go
+// to the output buffer by the flush before the loop sleeps (once per pass, not per reply), so
+// the client is closed in the same loop pass either way.
+void ClientSession::CheckOutputLimits() {
+  const ProxyPolicy& policy = worker_->policy();
+  const size_t used = reply_bytes();
+  // Every reply passes here: below the lowest limit with no soft period running, nothing to do.
+  if (used < policy.output_check_bytes[subscribed_ ? 1 : 0] && soft_limit_since_ms_ < 0) return;
+  if (close_asap_) return;
+  const OutputBufferLimit& limit =
+      subscribed_ ? policy.output_limits.pubsub : policy.output_limits.normal;
+  const bool hard = limit.hard_bytes > 0 && used >= static_cast<size_t>(limit.hard_bytes);
+  if (hard || SoftLimitExpired(limit, used)) CloseForOutputLimit(used);
+}
+
+bool ClientSession::SoftLimitExpired(const OutputBufferLimit& limit, size_t used) {
+  if (limit.soft_bytes == 0 || used < static_cast<size_t>(limit.soft_bytes)) {
+    soft_limit_since_ms_ = -1;
+    return false;
+  }
+  const int64_t now = worker_->loop().now_ms();
+  if (soft_limit_since_ms_ < 0) {
+    soft_limit_since_ms_ = now;
+    return false;
+  }
+  return now - soft_limit_since_ms_ > limit.soft_seconds * 1000;
+}
+
+void ClientSession::CloseForOutputLimit(size_t used) {
+  SP_LOG(kWarning) << "Client id=" << id_ << " addr=" << peer_ << (subscribed_ ? " (pubsub)" : "")
+                   << " scheduled to be closed ASAP for overcoming of output buffer limits ("
+                   << used << " reply bytes held).";
+  worker_->stats().client_output_buffer_limit_disconnections.Add();
+  worker_->stats().CountError(ErrorKind::kLimit);
+  close_asap_ = true;
+  closing_ = true;
+  output_.Clear();  // nothing more is written; Flush() closes the connection
+  UpdateInterest();
 }
 
 Request* ClientSession::NewRequest() {
@@ -172,9 +236,13 @@ Request* ClientSession::NewRequest() {
 }
 
 void ClientSession::Complete(Request* request, std::string_view reply) {
+  if (close_asap_) reply = {};  // closing: replies are dropped
   if (request != head_) {
     request->reply.assign(reply.data(), reply.size());
     request->done = true;
+    parked_bytes_ += reply.size();
+    CheckOutputLimits();
+    if (close_asap_) ScheduleFlush();  // closes it before the loop sleeps
     return;
   }
   output_.Append(reply);
@@ -186,9 +254,11 @@ void ClientSession::Complete(Request* request, std::string_view reply) {
     --pending_;
     worker_->pool().Release(done);
     if (head_ == nullptr || !head_->done) break;
-    output_.Append(head_->reply);
+    parked_bytes_ -= head_->reply.size();
+    if (!close_asap_) output_.Append(head_->reply);
   }
-  if (barrier_ != nullptr && head_ == barrier_) {
+  // The output limits are checked by the flush this schedules, once per loop pass.
+  if (barrier_ != nullptr && head_ == barrier_ && !close_asap_) {
     barrier_ = nullptr;
     state_storage_->OnBarrier();
   }
@@ -222,6 +292,11 @@ void ClientSession::CloseAfterReplies() {
 void ClientSession::Flush() {
   flush_scheduled = false;
   if (closed()) return;
+  CheckOutputLimits();  // the replies this loop pass added
+  if (close_asap_) {
+    Close();
+    return;
+  }
   while (!output_.empty()) {
     ssize_t n = WriteSome(output_.data(), output_.size());
     if (n < 0) {
@@ -230,6 +305,7 @@ void ClientSession::Flush() {
       return;
     }
     output_.Consume(static_cast<size_t>(n));
+    last_interaction_ms_ = worker_->loop().now_ms();
   }
   if (output_.empty()) {
     output_.ShrinkIfIdle(kKeepIdleBuffer);
@@ -284,6 +360,7 @@ void ClientSession::Close() {
   }
   head_ = tail_ = nullptr;
   pending_ = 0;
+  parked_bytes_ = 0;
   barrier_ = nullptr;
   state_ = nullptr;
   if (state_storage_ != nullptr) state_storage_->OnClientClosed();

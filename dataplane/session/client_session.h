@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/output_buffer_limits.h"
 #include "dataplane/command/user_acl.h"
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/event_loop.h"
@@ -24,6 +25,13 @@ class WorkerContext;
 // Replies: every command gets a Request in the reply queue at parse time. A reply that completes
 // while it is at the head of the queue goes straight into the output buffer; one that completes
 // early is parked in its Request until those ahead of it are done.
+//
+// Memory (see README.md): the reply bytes the proxy holds for the client (output buffer plus
+// parked replies) are checked against Redis's client-output-buffer-limit (the normal class, or
+// pubsub while subscribed) in the loop pass a reply arrives; past it the client is closed before
+// the loop sleeps, as Redis's "closed ASAP". Input stops being read while the client has too many
+// requests in flight or too many reply bytes unsent (backpressure), and the unparsed input is
+// bounded by client-query-buffer-limit.
 class ClientSession : public EventHandler, public ReplySink {
  public:
   // `tls`: a client of the TLS listener, whose handshake runs before its first command.
@@ -48,6 +56,13 @@ class ClientSession : public EventHandler, public ReplySink {
 
   // Stops reading; closes once every queued reply was written (QUIT, protocol errors).
   void CloseAfterReplies();
+  // Whether the `timeout` (ms, > 0) of idle clients has passed for this client at `now_ms`.
+  // Clients waiting for replies, held by a private call (a blocking command) or subscribed are
+  // never idle, as Redis exempts blocked and pub/sub clients.
+  bool IdleLongerThan(int64_t timeout_ms, int64_t now_ms) const;
+  // Frees the input and output buffers of a client without traffic for a while (Redis's
+  // clientsCronResizeQueryBuffer), so that many idle clients hold no buffer memory.
+  void ReleaseIdleBuffers(int64_t now_ms);
   // Writes buffered output; called by the worker before the loop sleeps.
   void Flush();
   // Closes the socket at once and detaches queued requests (their replies will be dropped).
@@ -92,6 +107,11 @@ class ClientSession : public EventHandler, public ReplySink {
   // Parts of this client's split and fan-out commands still in flight (see multi_request.h):
   // they count towards the backpressure limit like queued requests.
   void AddInFlightParts(int64_t delta) { in_flight_parts_ += delta; }
+  // Subscribed clients fall under the pubsub class of client-output-buffer-limit (set by
+  // stateful/PubSubSession when the client enters or leaves subscribed mode).
+  void set_subscribed(bool subscribed) { subscribed_ = subscribed; }
+  // Reply bytes held for this client: unsent output plus replies parked behind an earlier one.
+  size_t reply_bytes() const { return output_.size() + parked_bytes_; }
 
   // What CLIENT LIST / CLIENT INFO show (see local/client_subcommands.h).
   struct Attributes {
@@ -114,6 +134,9 @@ class ClientSession : public EventHandler, public ReplySink {
   ssize_t WriteSome(const char* data, size_t size);
   void ProcessInput();
   bool Overloaded() const;
+  void CheckOutputLimits();
+  bool SoftLimitExpired(const OutputBufferLimit& limit, size_t used);
+  void CloseForOutputLimit(size_t used);
   void UpdateInterest();
   void ScheduleFlush();
 
@@ -132,7 +155,10 @@ class ClientSession : public EventHandler, public ReplySink {
   RequestParser parser_;
   Attributes attributes_;
   int64_t in_flight_parts_ = 0;
-  Request* head_ = nullptr;  // reply queue, oldest first
+  size_t parked_bytes_ = 0;           // reply bytes parked in requests behind the head
+  int64_t soft_limit_since_ms_ = -1;  // when reply bytes reached the soft limit; -1: below
+  int64_t last_interaction_ms_;       // loop time of the last read or write of bytes
+  Request* head_ = nullptr;           // reply queue, oldest first
   Request* tail_ = nullptr;
   size_t pending_ = 0;
   uint32_t registered_events_ = 0;
@@ -140,6 +166,8 @@ class ClientSession : public EventHandler, public ReplySink {
   bool paused_ = false;   // input paused for backpressure
   bool held_ = false;     // dispatching held for a private call
   bool resume_input_ = false;
+  bool close_asap_ = false;  // over the output buffer limit: no more output, close at the flush
+  bool subscribed_ = false;
   ConnectionState* state_ = nullptr;  // the active state, or null
   Request* barrier_ = nullptr;
   std::unique_ptr<ConnectionState> state_storage_;

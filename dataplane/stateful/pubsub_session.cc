@@ -228,35 +228,6 @@ void PubSubSession::OnClientClosed() {
   for (NameMap& map : names_) map.clear();
 }
 
-void PubSubSession::OnClientFlushed() {
-  if (soft_limit_since_ms_ >= 0 && client_->output_buffered() < kSoftLimitBytes) {
-    soft_limit_since_ms_ = -1;
-  }
-}
-
-bool PubSubSession::OverOutputLimit() {
-  const size_t unsent = client_->output_buffered();
-  if (unsent < kSoftLimitBytes) {
-    soft_limit_since_ms_ = -1;
-    return false;
-  }
-  const int64_t now = worker_->loop().now_ms();
-  if (soft_limit_since_ms_ < 0) soft_limit_since_ms_ = now;
-  const char* which = nullptr;
-  if (unsent >= kHardLimitBytes) {
-    which = "hard limit 32mb";
-  } else if (now - soft_limit_since_ms_ >= kSoftLimitSeconds * 1000) {
-    which = "soft limit 8mb for 60 seconds";
-  }
-  if (which == nullptr) return false;
-  SP_LOG(kWarning) << "closing subscribed client " << client_->peer() << " (id " << client_->id()
-                   << "): " << unsent << " bytes of messages unread, over the pubsub output buffer "
-                   << which;
-  worker_->stats().CountError(ErrorKind::kLimit);
-  client_->Close();  // the client's SessionState discards every subscription connection
-  return true;
-}
-
 size_t PubSubSession::SendGrouped(Node* node, SubscriptionType type, bool subscribe,
                                   const std::vector<std::string>& names, Pending* pending) {
   if (type != SubscriptionType::kShard) {
@@ -302,8 +273,7 @@ void PubSubSession::OnPrivateFrame(PrivateConn* conn, std::string_view frame) {
       // A message for a name unsubscribed meanwhile (or living elsewhere) is not the client's.
       if (found == map.end() || !Has(found->second, node)) return;
       worker_->stats().pubsub_messages.Add();
-      client_->Reply(frame);
-      OverOutputLimit();
+      client_->Reply(frame);  // checked against client-output-buffer-limit pubsub there
       return;
     }
     case PubSubFrameKind::kSubscribed:
@@ -457,6 +427,7 @@ void PubSubSession::ReleaseIdleNodes() {
 }
 
 void PubSubSession::ModeMaybeChanged(bool was_subscribed) {
+  client_->set_subscribed(subscribed());
   if (was_subscribed != subscribed() && on_change_) on_change_();
 }
 

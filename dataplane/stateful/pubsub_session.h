@@ -50,9 +50,9 @@ class WorkerContext;
 // Redis server goes away); client libraries reconnect and subscribe again.
 //
 // Memory: the proxy keeps reading the subscription connections (so a node never holds a
-// stalled connection) and applies Redis's own client-output-buffer-limit for pub/sub to the
-// client: more than kHardLimitBytes (32 MB) of unsent output, or more than kSoftLimitBytes (8 MB)
-// for kSoftLimitSeconds (60 s), closes the client with a log line, as Redis would.
+// stalled connection); the client, marked subscribed (ClientSession::set_subscribed), falls under
+// the pubsub class of client-output-buffer-limit (Redis's 32mb 8mb 60 by default), which closes
+// it with a log line, as Redis would.
 class PubSubSession : public PrivateConnUser {
  public:
   // `on_change` runs after the client entered or left subscribed mode.
@@ -71,8 +71,6 @@ class PubSubSession : public PrivateConnUser {
   void UnsubscribeAll();
   // The client disconnected: the connections are closed.
   void OnClientClosed();
-  // The client's output was written: ends a soft-limit period once it is below the limit.
-  void OnClientFlushed();
 
   bool subscribed() const { return total() > 0; }
   size_t count(SubscriptionType type) const { return names_[Index(type)].size(); }
@@ -80,11 +78,6 @@ class PubSubSession : public PrivateConnUser {
   // --- PrivateConnUser ---
   void OnPrivateFrame(PrivateConn* conn, std::string_view frame) override;
   void OnPrivateConnLost(PrivateConn* conn, const std::string& error) override;
-
-  // Redis's default client-output-buffer-limit for pubsub: 32mb 8mb 60.
-  static constexpr size_t kHardLimitBytes = 32 * 1024 * 1024;
-  static constexpr size_t kSoftLimitBytes = 8 * 1024 * 1024;
-  static constexpr int64_t kSoftLimitSeconds = 60;
 
  private:
   // A client command whose confirmations wait for the nodes: its place in the reply queue.
@@ -136,8 +129,6 @@ class PubSubSession : public PrivateConnUser {
   void DropAndTell(SubscriptionType type, const std::string& name);
   // Gives back the connections of nodes without subscriptions once their confirmations are in.
   void ReleaseIdleNodes();
-  // Closes the client when its unsent output is over the limits; true when it did.
-  bool OverOutputLimit();
   void ModeMaybeChanged(bool was_subscribed);
 
   WorkerContext* worker_;
@@ -148,7 +139,6 @@ class PubSubSession : public PrivateConnUser {
   absl::flat_hash_map<std::string, Node*> nodes_by_address_;
   absl::flat_hash_map<Pending*, std::unique_ptr<Pending>> pending_;
   std::string reply_;
-  int64_t soft_limit_since_ms_ = -1;  // when the output went over the soft limit; -1: below
 };
 
 }  // namespace slotplane::dataplane

@@ -73,7 +73,7 @@ class SessionState : public ConnectionState, public PrivateCall::Owner {
   // The held request reached the head of the client's reply queue: the call may go.
   void OnBarrier() override;
   void OnClientClosed() override;
-  void OnClientFlushed() override { pubsub_.OnClientFlushed(); }
+  void OnClientFlushed() override {}
 
   // --- PrivateConnUser (the call's connection and the WATCH connection) ---
   void OnPrivateFrame(PrivateConn* conn, std::string_view frame) override;

@@ -349,12 +349,13 @@ TEST_F(ProxyPubSubTest, SubscriberThatDoesNotReadIsDisconnectedWithBoundedMemory
     std::vector<Command> commands(50, Command{"PUBLISH", "flood", payload});
     publisher->Pipeline(commands);
     peak = std::max(peak, ResidentKb(proxy().pid()));
-    closed = absl::StrContains(proxy().LogText(), "over the pubsub output buffer");
+    closed = absl::StrContains(proxy().LogText(), "for overcoming of output buffer limits");
   }
   EXPECT_TRUE(WaitFor(
       [&] {
-        return absl::StrContains(proxy().LogText(),
-                                 "over the pubsub output buffer hard limit 32mb");
+        return absl::StrContains(
+            proxy().LogText(),
+            "(pubsub) scheduled to be closed ASAP for overcoming of output buffer limits");
       },
       absl::Seconds(20)))
       << "the client should have been closed at 32 MB of unread messages";

@@ -32,6 +32,8 @@ std::string OtherValue(const FleetOption& option) {
     case FleetKind::kWord:
     case FleetKind::kSecret:
       return "word";
+    case FleetKind::kOutputLimits:
+      return "normal 1mb 0 0";
   }
   return "";
 }
@@ -157,6 +159,52 @@ TEST(FleetOptionsTest, SecretsAreNeverShown) {
   auth.Put(settings, &policy);
   EXPECT_EQ(auth.Show(policy), "(set)");
   EXPECT_FALSE(Option("auth-user").secret());
+}
+
+// Redis's syntax; a value names some classes and the others keep theirs, in the settings and in
+// a policy alike; CONFIG GET's form in bytes.
+TEST(FleetOptionsTest, ClientOutputBufferLimitMergesClassesAsRedis) {
+  const FleetOption& option = Option("client-output-buffer-limit");
+  FleetSettings settings;
+  EXPECT_EQ(option.Show(settings), "normal 268435456 0 0 pubsub 33554432 8388608 60");
+  ASSERT_TRUE(option.Parse("normal 64mb 16mb 30", &settings).ok());
+  EXPECT_EQ(option.Show(settings), "normal 67108864 16777216 30 pubsub 33554432 8388608 60");
+  ASSERT_TRUE(option.Parse("PUBSUB 0 0 0", &settings).ok());
+  EXPECT_EQ(option.Show(settings), "normal 67108864 16777216 30 pubsub 0 0 0");
+  v1::Policy policy;
+  ASSERT_TRUE(option.Parse("pubsub 1mb 0 0", &policy).ok());
+  ASSERT_TRUE(option.Parse("normal 2mb 0 0", &policy).ok());
+  EXPECT_EQ(policy.limits().client_output_buffer_limit(), "normal 2097152 0 0 pubsub 1048576 0 0");
+  FleetSettings taken;
+  ASSERT_TRUE(option.Take(policy, &taken).ok());
+  EXPECT_EQ(taken.client_output_buffer_limit, "normal 2097152 0 0 pubsub 1048576 0 0");
+}
+
+TEST(FleetOptionsTest, ClientOutputBufferLimitErrors) {
+  const FleetOption& option = Option("client-output-buffer-limit");
+  FleetSettings settings;
+  EXPECT_EQ(Message(option.Parse("normal 1mb 0", &settings)),
+            "invalid value 'normal 1mb 0' for option 'client-output-buffer-limit': expected "
+            "<class> <hard limit> <soft limit> <soft seconds>, repeated");
+  EXPECT_EQ(Message(option.Parse("replica 1mb 0 0", &settings)),
+            "invalid value 'replica 1mb 0 0' for option 'client-output-buffer-limit': invalid "
+            "client class (slotplane has the classes normal and pubsub)");
+  EXPECT_EQ(Message(option.Parse("normal lots 0 0", &settings)),
+            "invalid value 'normal lots 0 0' for option 'client-output-buffer-limit': error in "
+            "hard, soft or soft_seconds setting");
+  EXPECT_EQ(option.Show(settings), "normal 268435456 0 0 pubsub 33554432 8388608 60");
+  v1::Policy policy;
+  policy.mutable_limits()->set_client_output_buffer_limit("normal -1 0 0");
+  EXPECT_FALSE(option.Take(policy, &settings).ok());
+}
+
+TEST(FleetOptionsTest, TimeoutIsSecondsAndZeroMeansNever) {
+  const FleetOption& option = Option("timeout");
+  FleetSettings settings;
+  EXPECT_EQ(option.Show(settings), "0");
+  ASSERT_TRUE(option.Parse("300", &settings).ok());
+  EXPECT_EQ(settings.timeout, 300);
+  EXPECT_FALSE(option.Parse("-1", &settings).ok());
 }
 
 }  // namespace

@@ -120,6 +120,25 @@ TEST(ControlOptionsTest, ConfigFileThenFlags) {
   unlink(path);
 }
 
+// redis.conf's form: one line per class, each adding to the initial policy's value.
+TEST(ControlOptionsTest, ClientOutputBufferLimitLinesAddUp) {
+  char path[] = "/tmp/slotplane-control-conf.XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    std::ofstream out(path);
+    out << "cluster 127.0.0.1:7001\ndata-dir /d\n"
+           "client-output-buffer-limit normal 64mb 0 0\n"
+           "client-output-buffer-limit pubsub 1mb 0 0\n";
+  }
+  auto options = Parse({"-c", path});
+  unlink(path);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->initial_policy.at("client-output-buffer-limit"),
+            "normal 67108864 0 0 pubsub 1048576 0 0");
+}
+
 TEST(ControlOptionsTest, HelpAndVersion) {
   auto help = Parse({"--help"});
   ASSERT_TRUE(absl::IsCancelled(help.status()));

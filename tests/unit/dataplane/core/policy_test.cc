@@ -12,6 +12,22 @@ TEST(PolicyTest, NoUsersNoAuth) {
   EXPECT_FALSE(policy.auth_required);
 }
 
+TEST(PolicyTest, OutputBufferLimitsAreBoundedByDefaultAndFollowTheOption) {
+  ProxyPolicy policy = PolicyFromOptions(ProxyOptions());
+  EXPECT_EQ(policy.output_limits.normal.hard_bytes, 256LL << 20);
+  EXPECT_EQ(policy.output_limits.normal.soft_bytes, 0);
+  EXPECT_EQ(policy.output_limits.pubsub.hard_bytes, 32LL << 20);
+  EXPECT_EQ(policy.output_limits.pubsub.soft_bytes, 8LL << 20);
+  EXPECT_EQ(policy.output_limits.pubsub.soft_seconds, 60);
+  ASSERT_TRUE(SetPolicyOption(&policy, "client-output-buffer-limit", "normal 1mb 512kb 5").ok());
+  EXPECT_EQ(policy.output_limits.normal.hard_bytes, 1 << 20);
+  EXPECT_EQ(policy.output_limits.normal.soft_bytes, 512 << 10);
+  EXPECT_EQ(policy.output_limits.normal.soft_seconds, 5);
+  EXPECT_EQ(policy.output_limits.pubsub.hard_bytes, 32LL << 20) << "pubsub keeps its limits";
+  EXPECT_EQ(*GetPolicyOption(policy, "client-output-buffer-limit"),
+            "normal 1048576 524288 5 pubsub 33554432 8388608 60");
+}
+
 TEST(PolicyTest, RequirepassIsTheDefaultUsersPassword) {
   ProxyOptions options;
   options.requirepass = "secret";

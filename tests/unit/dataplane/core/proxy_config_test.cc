@@ -59,6 +59,28 @@ TEST(ProxyConfigTest, ConfigFileThenFlagsOverride) {
   EXPECT_TRUE(o->enable_cross_slot);
 }
 
+// As in redis.conf: one line per class, each adding to the option; on the command line the
+// whole value is one argument.
+TEST(ProxyConfigTest, ClientOutputBufferLimitLinesAddUp) {
+  char path[] = "/tmp/slotplane-proxy-conf-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << "client-output-buffer-limit normal 64mb 16mb 30\n"
+                      << "client-output-buffer-limit pubsub 1mb 0 0\n"
+                      << "timeout 300\n";
+  auto o = Parse({"-c", path, "127.0.0.1:7000"});
+  std::remove(path);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(*GetOption(*o, "client-output-buffer-limit"),
+            "normal 67108864 16777216 30 pubsub 1048576 0 0");
+  EXPECT_EQ(o->timeout, 300);
+  auto flags = Parse({"--client-output-buffer-limit", "normal 0 0 0", "127.0.0.1:7000"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(*GetOption(*flags, "client-output-buffer-limit"),
+            "normal 0 0 0 pubsub 33554432 8388608 60");
+}
+
 TEST(ProxyConfigTest, BadValuesNameTheOption) {
   struct Case {
     std::vector<const char*> args;
