@@ -103,6 +103,31 @@ int RunDaemon(std::string_view program, const ProcessOptions& process,
   }
   service.reset();
   if (!process.pidfile.empty()) unlink(process.pidfile.c_str());
+bool TakeCheckConfigFlag(int* argc, char** argv) {
+  bool found = false;
+  int kept = 1;
+  for (int i = 1; i < *argc; ++i) {
+    if (std::string_view(argv[i]) == "--check-config") {
+      found = true;
+      continue;
+    }
+    argv[kept++] = argv[i];
+  }
+  argv[kept] = nullptr;  // argv[argc] is null, as the program received it
+  *argc = kept;
+  return found;
+}
+
+int ReportConfigCheck(std::string_view program, const absl::Status& status) {
+  if (absl::IsCancelled(status)) return ReportCommandLine(program, status);
+  if (!status.ok()) {
+    PrintError(program, absl::StrCat("configuration refused: ", status.message()));
+    return 1;
+  }
+  std::printf("%s: configuration OK\n", std::string(program).c_str());
+  return 0;
+}
+
   if (exit_code == 0) {
     SP_LOG(kInfo) << "bye";
   }

@@ -101,6 +101,20 @@ v1::Policy InitialPolicy(const ControlOptions& options) {
 
 }  // namespace
 
+absl::Status CheckFiles(const ControlOptions& options) {
+  const struct {
+    const char* option;
+    const std::string& path;
+  } pems[] = {{"tls-cert", options.tls_cert},
+              {"tls-key", options.tls_key},
+              {"tls-client-ca", options.tls_client_ca}};
+  for (const auto& pem : pems) {
+    if (pem.path.empty()) continue;
+    if (auto read = ReadPem(pem.option, pem.path); !read.ok()) return read.status();
+  }
+  return AdminAuth::Load(options.admin_token_file).status();
+}
+
 absl::Status ControlServer::Start() {
   absl::StatusOr<AdminAuth> auth = AdminAuth::Load(options_.admin_token_file);
   if (!auth.ok()) return auth.status();

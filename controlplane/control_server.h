@@ -19,6 +19,10 @@
 #include "prometheus/exposer.h"
 
 namespace slotplane::control {
+// --check-config: reads the files Start() would (TLS certificate, key and client CA, the admin
+// token) and checks them as Start() does, without opening a socket or the store.
+absl::Status CheckFiles(const ControlOptions& options);
+
 
 // slotplane-control: the store, the versioned state, the topology poller, the gRPC server with
 // the ProxyDiscovery and Admin services (plus grpc.health.v1.Health), and /metrics. Start() and

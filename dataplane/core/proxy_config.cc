@@ -272,6 +272,7 @@ std::string UsageText() {
       "  HOST:PORT      cluster entry point (same as --cluster)\n"
       "  --version      print the version\n"
       "Options: ",
+      "  --check-config check the options and the files they name, then exit (0: usable)\n"
       absl::StrJoin(OptionNames(), ", "), "\n");
 }
 
