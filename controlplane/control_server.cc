@@ -145,7 +145,7 @@ absl::Status ControlServer::Start() {
     auto exposer = StartMetricsServer(address, *metrics_);
     if (!exposer.ok()) return exposer.status();
     exposer_ = *std::move(exposer);
-    SP_LOG(kInfo) << "metrics on http://" << address << "/metrics, liveness on /healthz";
+    SP_LOG(kInfo) << "metrics on http://" << address << "/metrics, probes on /healthz, /readyz";
   }
   if (auth_->open()) {
     SP_LOG(kWarning) << "the admin API is open: anyone who reaches " << options_.listen

@@ -16,13 +16,12 @@
 #include "controlplane/watch/watch_service.h"
 #include "grpc/grpc.h"
 #include "grpcpp/server.h"
-#include "prometheus/exposer.h"
 
 namespace slotplane::control {
+
 // --check-config: reads the files Start() would (TLS certificate, key and client CA, the admin
 // token) and checks them as Start() does, without opening a socket or the store.
 absl::Status CheckFiles(const ControlOptions& options);
-
 
 // slotplane-control: the store, the versioned state, the topology poller, the gRPC server with
 // the ProxyDiscovery and Admin services (plus grpc.health.v1.Health), and /metrics. Start() and
@@ -62,7 +61,7 @@ class ControlServer final : public Service {
   std::unique_ptr<WatchService> watch_service_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsHttpServer> exposer_;
   bool stopped_ = false;
 };
 

@@ -1,7 +1,7 @@
 #include "dataplane/metrics.h"
 
-#include <exception>
-
+#include "absl/strings/str_cat.h"
+#include "common/slot.h"
 #include "dataplane/control/config_applier.h"
 #include "dataplane/control/control_plane.h"
 #include "dataplane/control/topology_refresher.h"
@@ -136,20 +136,38 @@ std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
              static_cast<double>(context_->applier->policy()->version));
   }
   if (context_->control != nullptr) CollectControl(*context_->control, &out);
+  AddGauge(&out, "slotplane_proxy_ready",
+           "1 when GET /readyz answers 200 (topology covers every slot, workers serving)",
+           ProxyReadiness(*context_).ok() ? 1 : 0);
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsServer(
-    const std::string& address, std::shared_ptr<ProxyMetrics> metrics) {
-  try {
-    auto exposer = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/1);
-    exposer->RegisterCollectable(metrics);
-    return exposer;
-  } catch (const std::exception& e) {
-    // civetweb reports a port in use by throwing; this is start-up, not the request path.
-    return absl::UnavailableError(std::string("cannot serve metrics on ") + address + ": " +
-                                  e.what());
+absl::Status ProxyReadiness(const ProxyContext& context) {
+  if (context.draining.load()) return absl::UnavailableError("draining: the proxy is stopping");
+  if (!context.serving.load()) return absl::UnavailableError("the workers are not serving yet");
+  ClusterViewPtr view = context.applier != nullptr ? context.applier->view() : nullptr;
+  if (view == nullptr) return absl::UnavailableError("no cluster topology yet");
+  if (const int covered = view->CoveredSlotCount(); covered < kSlotCount) {
+    return absl::UnavailableError(
+        absl::StrCat("the topology covers ", covered, " of ", kSlotCount, " hash slots"));
   }
+  if (context.control != nullptr) {
+    ControlStatus status = context.control->Status();
+    if (status.state != StreamState::kConnected && status.snapshots_applied == 0 &&
+        status.cached_version == 0) {
+      return absl::UnavailableError(absl::StrCat("no snapshot from the control plane at ",
+                                                 status.address, " yet (stream ",
+                                                 StreamStateName(status.state), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartMetricsServer(
+    const std::string& address, std::shared_ptr<ProxyMetrics> metrics,
+    const ProxyContext* context) {
+  return MetricsHttpServer::Start(address, {std::move(metrics)},
+                                  [context] { return ProxyReadiness(*context); });
 }
 
 }  // namespace slotplane::dataplane

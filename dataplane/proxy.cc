@@ -137,14 +137,15 @@ absl::Status Proxy::Start() {
   if (options.metrics_port != 0) {
     std::string address = options.metrics_bind + ":" + std::to_string(options.metrics_port);
     metrics_ = std::make_shared<ProxyMetrics>(&context_);
-    auto server = StartMetricsServer(address, metrics_);
+    auto server = StartMetricsServer(address, metrics_, &context_);
     if (!server.ok()) return server.status();
     metrics_server_ = std::move(*server);
-    SP_LOG(kInfo) << "metrics on http://" << address << "/metrics";
+    SP_LOG(kInfo) << "metrics on http://" << address << "/metrics, probes on /healthz, /readyz";
   }
   for (auto& worker : workers_) worker->Start();
   refresher_->Start();
   // A cached topology may be stale: check it against the cluster now, unless the control plane
+  context_.serving = true;
   // answered meanwhile.
   if (applier_->view_source() == TopologySource::kCache && !applier_->control_owns_topology()) {
     refresher_->RequestRefresh();
@@ -174,3 +175,4 @@ void Proxy::Stop() {
 }
 
 }  // namespace slotplane::dataplane
+  context_.serving = false;

@@ -43,8 +43,8 @@ class Proxy {
   std::unique_ptr<ControlClient> control_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<TopologyRefresher> refresher_;
-  std::shared_ptr<ProxyMetrics> metrics_;  // the exposer holds it weakly
-  std::unique_ptr<prometheus::Exposer> metrics_server_;
+  std::shared_ptr<ProxyMetrics> metrics_;
+  std::unique_ptr<MetricsHttpServer> metrics_server_;
   bool started_ = false;
 };
 
