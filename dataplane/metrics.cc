@@ -1,10 +1,17 @@
 #include "dataplane/metrics.h"
 
+#include <array>
+#include <limits>
+
 #include "absl/strings/str_cat.h"
+#include "common/process_metrics.h"
 #include "common/slot.h"
+#include "dataplane/command/command_class.h"
+#include "dataplane/command/command_table.h"
 #include "dataplane/control/config_applier.h"
 #include "dataplane/control/control_plane.h"
 #include "dataplane/control/topology_refresher.h"
+#include "dataplane/core/latency_histogram.h"
 #include "dataplane/core/worker_context.h"
 #include "prometheus/client_metric.h"
 #include "prometheus/metric_family.h"
@@ -84,6 +91,68 @@ void CollectControl(const ControlPlane& control, std::vector<prometheus::MetricF
              static_cast<double>(status.moved_reports));
 }
 
+// slotplane_proxy_command_duration_seconds{class}: the workers' histograms summed. Buckets are
+// kept per bucket; Prometheus wants them cumulative.
+void CollectLatency(const std::vector<WorkerContext*>& workers,
+                    std::vector<prometheus::MetricFamily>* out) {
+  auto family = Family("slotplane_proxy_command_duration_seconds",
+                       "Time from a command's dispatch to its reply being ready, by command class",
+                       prometheus::MetricType::Histogram);
+  for (size_t c = 0; c < kCommandClassCount; ++c) {
+    const auto command_class = static_cast<CommandClass>(c);
+    std::array<uint64_t, LatencyHistogram::kBuckets> buckets{};
+    uint64_t sum_ns = 0;
+    for (const WorkerContext* w : workers) {
+      const LatencyHistogram& h = w->command_stats().latency(command_class);
+      for (size_t b = 0; b < buckets.size(); ++b) buckets[b] += h.bucket(b);
+      sum_ns += h.sum_ns();
+    }
+    prometheus::ClientMetric metric;
+    metric.label = {{"class", CommandClassName(command_class)}};
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b < buckets.size(); ++b) {
+      cumulative += buckets[b];
+      prometheus::ClientMetric::Bucket bucket;
+      bucket.cumulative_count = cumulative;
+      bucket.upper_bound = b < kLatencyBucketBounds.size()
+                               ? kLatencyBucketBounds[b]
+                               : std::numeric_limits<double>::infinity();
+      metric.histogram.bucket.push_back(bucket);
+    }
+    metric.histogram.sample_count = cumulative;
+    metric.histogram.sample_sum = static_cast<double>(sum_ns) / 1e9;
+    family.metric.push_back(std::move(metric));
+  }
+  out->push_back(std::move(family));
+}
+
+// slotplane_proxy_commands_total{command,outcome}: top-level commands of the table that were
+// called at least once (the table bounds the label set; unknown commands never get here, they
+// are counted in slotplane_proxy_errors_total{kind="unknown_command"}).
+void CollectCommands(const std::vector<WorkerContext*>& workers,
+                     std::vector<prometheus::MetricFamily>* out) {
+  auto family = Family("slotplane_proxy_commands_total",
+                       "Commands answered, by command (the command table's names) and outcome "
+                       "(ok, or error for an error reply)",
+                       prometheus::MetricType::Counter);
+  const CommandTable& table = CommandTable::Get();
+  for (size_t i = 0; i < table.size(); ++i) {
+    uint64_t calls = 0;
+    uint64_t errors = 0;
+    for (const WorkerContext* w : workers) {
+      calls += w->command_stats().calls(i);
+      errors += w->command_stats().errors(i);
+    }
+    if (calls == 0) continue;
+    const std::string name = table.At(i).name;
+    family.metric.push_back(
+        CounterValue(static_cast<double>(calls - errors), {{"command", name}, {"outcome", "ok"}}));
+    family.metric.push_back(
+        CounterValue(static_cast<double>(errors), {{"command", name}, {"outcome", "error"}}));
+  }
+  out->push_back(std::move(family));
+}
+
 }  // namespace
 
 std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
@@ -136,6 +205,8 @@ std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
              static_cast<double>(context_->applier->policy()->version));
   }
   if (context_->control != nullptr) CollectControl(*context_->control, &out);
+  CollectLatency(workers, &out);
+  CollectCommands(workers, &out);
   AddGauge(&out, "slotplane_proxy_ready",
            "1 when GET /readyz answers 200 (topology covers every slot, workers serving)",
            ProxyReadiness(*context_).ok() ? 1 : 0);
@@ -166,8 +237,9 @@ absl::Status ProxyReadiness(const ProxyContext& context) {
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartMetricsServer(
     const std::string& address, std::shared_ptr<ProxyMetrics> metrics,
     const ProxyContext* context) {
-  return MetricsHttpServer::Start(address, {std::move(metrics)},
-                                  [context] { return ProxyReadiness(*context); });
+  return MetricsHttpServer::Start(
+      address, {std::move(metrics), std::make_shared<ProcessMetrics>("slotplane_proxy")},
+      [context] { return ProxyReadiness(*context); });
 }
 
 }  // namespace slotplane::dataplane

@@ -1,6 +1,7 @@
 #include "controlplane/metrics/metrics.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/process_metrics.h"
 #include "common/slot.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
@@ -72,7 +73,9 @@ absl::Status ControlReadiness(const ControlMetrics& metrics) {
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartMetricsServer(
     const std::string& address, const ControlMetrics& metrics) {
-  return MetricsHttpServer::Start(address, {metrics.registry(), std::make_shared<Liveness>()},
+  return MetricsHttpServer::Start(address,
+                                  {metrics.registry(), std::make_shared<Liveness>(),
+                                   std::make_shared<ProcessMetrics>("slotplane_control")},
                                   [&metrics] { return ControlReadiness(metrics); });
 }
 

@@ -98,6 +98,14 @@ class CommandTable {
   // All top-level commands in name order, slotplane's own (PROXY) included.
   const std::vector<const CommandInfo*>& All() const { return all_; }
 
+  // Top-level commands by a dense index (for per-command counters): 0 <= Index(c) < size(),
+  // c a top-level command of this table (FamilyOf a subcommand).
+  size_t size() const { return commands_.size(); }
+  size_t Index(const CommandInfo& top_level) const {
+    return static_cast<size_t>(&top_level - commands_.data());
+  }
+  const CommandInfo& At(size_t index) const { return commands_[index]; }
+
   // The version of the Redis server the table was generated from, e.g. "7.0.15".
   static const char* RedisVersion();
 

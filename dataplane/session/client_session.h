@@ -31,8 +31,12 @@ class ClientSession : public EventHandler, public ReplySink {
 
   void OnEvents(uint32_t events) override;
 
-  // Appends a new Request to the reply queue.
+  // Appends a new Request to the reply queue. The first one after StampCommand carries the stamp.
   Request* NewRequest();
+  // The command being dispatched: its first reply-queue entry records its latency and outcome
+  // when it completes (WorkerContext::command_stats). Replies that answer no command (pub/sub
+  // pushes, a command's further replies) take no stamp.
+  void StampCommand(const CommandStamp& stamp) { stamp_ = stamp; }
   // `request`'s reply is `reply` (a whole RESP frame).
   void Complete(Request* request, std::string_view reply);
   // Shorthand for a reply the proxy produces itself.
@@ -130,6 +134,7 @@ class ClientSession : public EventHandler, public ReplySink {
   Request* barrier_ = nullptr;
   std::unique_ptr<ConnectionState> state_storage_;
   bool authenticated_;
+  CommandStamp stamp_;  // for the next NewRequest
 };
 
 }  // namespace slotplane::dataplane

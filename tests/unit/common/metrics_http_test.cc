@@ -8,6 +8,7 @@
 #include <atomic>
 #include <string>
 
+#include "common/process_metrics.h"
 #include "gtest/gtest.h"
 #include "prometheus/client_metric.h"
 #include "prometheus/metric_family.h"
@@ -56,11 +57,11 @@ std::string Request(int port, const std::string& method, const std::string& path
 
 TEST(MetricsHttpServerTest, ServesMetricsLivenessAndReadiness) {
   std::atomic<bool> ready{false};
-  auto server = MetricsHttpServer::Start("127.0.0.1:0", {std::make_shared<OneGauge>()},
-                                         [&]() -> absl::Status {
-                                           return ready ? absl::OkStatus()
-                                                        : absl::UnavailableError("no topology yet");
-                                         });
+  auto server = MetricsHttpServer::Start(
+      "127.0.0.1:0", {std::make_shared<OneGauge>(), std::make_shared<ProcessMetrics>("test")},
+      [&]() -> absl::Status {
+        return ready ? absl::OkStatus() : absl::UnavailableError("no topology yet");
+      });
   ASSERT_TRUE(server.ok()) << server.status();
   const int port = (*server)->port();
   ASSERT_GT(port, 0);
@@ -69,6 +70,11 @@ TEST(MetricsHttpServerTest, ServesMetricsLivenessAndReadiness) {
   EXPECT_NE(metrics.find("200 OK"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("text/plain; version=0.0.4"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("# TYPE test_gauge gauge\ntest_gauge 42"), std::string::npos) << metrics;
+  for (const char* name :
+       {"process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ",
+        "process_max_fds ", "process_start_time_seconds ", "test_build_info{revision=\""}) {
+    EXPECT_NE(metrics.find(name), std::string::npos) << name << "\n" << metrics;
+  }
 
   const std::string healthz = Request(port, "GET", "/healthz");
   EXPECT_NE(healthz.find("200 OK"), std::string::npos) << healthz;
