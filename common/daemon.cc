@@ -62,16 +62,33 @@ bool SetUpProcess(std::string_view program, const ProcessOptions& process) {
   return true;
 }
 
-// Blocks the stop signals in this thread and every thread it starts later (threads inherit the
-// mask), so that the waiting thread alone receives them with sigwait.
+// Blocks the stop signals and SIGHUP in this thread and every thread it starts later (threads
+// inherit the mask), so that the waiting thread alone receives them with sigwait.
 sigset_t BlockStopSignals() {
   signal(SIGPIPE, SIG_IGN);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
+}
+
+// Waits for SIGTERM or SIGINT and returns it. SIGHUP in between reopens the log file (logrotate's
+// `postrotate kill -HUP`) and keeps waiting.
+int WaitForStopSignal(const sigset_t& signals, const ProcessOptions& process) {
+  while (true) {
+    int signal_number = 0;
+    if (sigwait(&signals, &signal_number) != 0) continue;
+    if (signal_number != SIGHUP) return signal_number;
+    if (!ReopenLogFile()) {
+      SP_LOG(kWarning) << "SIGHUP: cannot reopen logfile '" << process.logfile
+                       << "': " << std::strerror(errno) << "; logging to the old file";
+    } else {
+      SP_LOG(kInfo) << "SIGHUP: log file reopened";
+    }
+  }
 }
 
 }  // namespace
@@ -86,23 +103,6 @@ int ReportCommandLine(std::string_view program, const absl::Status& status) {
   return 1;
 }
 
-int RunDaemon(std::string_view program, const ProcessOptions& process,
-              const std::function<std::unique_ptr<Service>()>& create) {
-  if (!SetUpProcess(program, process)) return 1;
-  sigset_t stop_signals = BlockStopSignals();
-  std::unique_ptr<Service> service = create();
-  int exit_code = 0;
-  if (absl::Status s = service->Start(); !s.ok()) {
-    SP_LOG(kError) << "cannot start: " << s.message();
-    exit_code = 1;
-  } else {
-    int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
-    SP_LOG(kInfo) << "received " << strsignal(signal_number) << ", shutting down";
-    service->Stop();
-  }
-  service.reset();
-  if (!process.pidfile.empty()) unlink(process.pidfile.c_str());
 bool TakeCheckConfigFlag(int* argc, char** argv) {
   bool found = false;
   int kept = 1;
@@ -128,6 +128,22 @@ int ReportConfigCheck(std::string_view program, const absl::Status& status) {
   return 0;
 }
 
+int RunDaemon(std::string_view program, const ProcessOptions& process,
+              const std::function<std::unique_ptr<Service>()>& create) {
+  if (!SetUpProcess(program, process)) return 1;
+  sigset_t stop_signals = BlockStopSignals();
+  std::unique_ptr<Service> service = create();
+  int exit_code = 0;
+  if (absl::Status s = service->Start(); !s.ok()) {
+    SP_LOG(kError) << "cannot start: " << s.message();
+    exit_code = 1;
+  } else {
+    const int signal_number = WaitForStopSignal(stop_signals, process);
+    SP_LOG(kInfo) << "received " << strsignal(signal_number) << ", shutting down";
+    service->Stop();
+  }
+  service.reset();
+  if (!process.pidfile.empty()) unlink(process.pidfile.c_str());
   if (exit_code == 0) {
     SP_LOG(kInfo) << "bye";
   }

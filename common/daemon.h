@@ -39,10 +39,11 @@ class Service {
 int ReportCommandLine(std::string_view program, const absl::Status& status);
 
 // A daemon's life: sets the log level and log file, daemonizes (fork, setsid, stdio to
-// /dev/null), writes the pidfile, ignores SIGPIPE and blocks SIGTERM and SIGINT, creates and
-// starts the service, waits for SIGTERM or SIGINT (or RequestStop), stops and destroys it, and
-// removes the pidfile. Returns the exit code: 0 after a clean stop, 1 when set-up or start failed
-// (the reason is printed, or logged once logging is set up).
+// /dev/null), writes the pidfile, ignores SIGPIPE and blocks SIGTERM, SIGINT and SIGHUP, creates
+// and starts the service, waits for SIGTERM or SIGINT (or RequestStop) — SIGHUP meanwhile reopens
+// the log file, for logrotate — stops and destroys it, and removes the pidfile. Returns the exit
+// code: 0 after a clean stop, 1 when set-up or start failed (the reason is printed, or logged once
+// logging is set up).
 int RunDaemon(std::string_view program, const ProcessOptions& process,
               const std::function<std::unique_ptr<Service>()>& create);
 

@@ -1,7 +1,9 @@
 #include "common/daemon.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -138,6 +140,52 @@ TEST(DaemonTest, ConfigCheckOutcome) {
   EXPECT_EQ(ReportConfigCheck("test", absl::OkStatus()), 0);
   EXPECT_EQ(ReportConfigCheck("test", absl::CancelledError("")), 0) << "--help";
   EXPECT_EQ(ReportConfigCheck("test", absl::InvalidArgumentError("bad")), 1);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Rotates the log file as logrotate does (rename, then SIGHUP), then asks to stop.
+class RotatingService : public Service {
+ public:
+  explicit RotatingService(std::string logfile) : logfile_(std::move(logfile)) {}
+  absl::Status Start() override {
+    SP_LOG(kWarning) << "before rotation";
+    if (std::rename(logfile_.c_str(), (logfile_ + ".1").c_str()) != 0) {
+      return absl::InternalError("rename");
+    }
+    // Both are pending when the waiting thread looks; SIGHUP (1) is taken before SIGTERM (15).
+    kill(getpid(), SIGHUP);
+    RequestStop();
+    return absl::OkStatus();
+  }
+  void Stop() override { SP_LOG(kWarning) << "after rotation"; }
+
+ private:
+  const std::string logfile_;
+};
+
+TEST(DaemonTest, SighupReopensTheLogFileAndKeepsRunning) {
+  const std::string logfile = "/tmp/slotplane-daemon-test-log-" + std::to_string(getpid());
+  std::remove(logfile.c_str());
+  std::remove((logfile + ".1").c_str());
+  const int code = RunDaemon("test", {LogLevel::kInfo, logfile, "", false},
+                             [&] { return std::make_unique<RotatingService>(logfile); });
+  SetLogFile("");  // back to stderr for the other tests
+  EXPECT_EQ(code, 0);
+  const std::string rotated = ReadAll(logfile + ".1");
+  const std::string current = ReadAll(logfile);
+  EXPECT_NE(rotated.find("before rotation"), std::string::npos) << rotated;
+  EXPECT_EQ(rotated.find("after rotation"), std::string::npos) << rotated;
+  EXPECT_NE(current.find("SIGHUP: log file reopened"), std::string::npos) << current;
+  EXPECT_NE(current.find("after rotation"), std::string::npos) << current;
+  EXPECT_NE(current.find("shutting down"), std::string::npos) << current;
+  std::remove(logfile.c_str());
+  std::remove((logfile + ".1").c_str());
 }
 
 }  // namespace
