@@ -36,6 +36,9 @@ class Proxy {
 
  private:
   absl::Status StartControlClient();
+  // SIGTERM's drain: /readyz turns 503, the workers stop accepting and close each client once
+  // its in-flight requests are answered; returns when none is left or after shutdown-timeout.
+  void Drain();
   v1::ProxyStats CollectStats() const;
 
   ProxyContext context_;

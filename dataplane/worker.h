@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -36,6 +37,12 @@ class Worker : public ConfigTarget {
   // Opens this worker's listeners on every bind address.
   absl::Status Listen();
   void Start();
+  // Thread-safe: starts draining. The worker closes its listeners (new connections are refused),
+  // keeps serving its clients, and closes each one once it has no reply pending or unsent
+  // (in-flight requests finish; idle, subscribed and MULTI-queued clients go at once). drained()
+  // turns true when no client is left; Stop() ends whatever remains.
+  void Drain();
+  bool drained() const { return drained_.load(); }
   // Thread-safe: stops the loop; Join() waits for the thread.
   void Stop();
   void Join();
@@ -57,6 +64,9 @@ class Worker : public ConfigTarget {
   void PauseAccepting();
   void ApplyPolicy(ProxyPolicyPtr policy);
   void BeforeSleep();
+  // One drain pass: closes the clients with nothing pending; again after kDrainCheckMs until none
+  // is left.
+  void CloseDrainedClients();
 
   // Declaration order is destruction order in reverse: clients go first (closing them detaches
   // their requests), then the dispatcher, the private pool (client states hand connections back
@@ -75,6 +85,7 @@ class Worker : public ConfigTarget {
   bool accepting_paused_ = false;
   int64_t last_accept_log_ms_ = 0;  // EventLoop::MonotonicMs(); 0: never logged
   int64_t accept_errors_suppressed_ = 0;
+  std::atomic<bool> drained_{false};
   std::thread thread_;
 };
 

@@ -200,6 +200,7 @@ const OptionTable<ProxyOptions>& Table() {
           StringOption("control-plane-tls-cert", &O::control_plane_tls_cert),
           StringOption("control-plane-tls-key", &O::control_plane_tls_key),
           StringOption("proxy-id", &O::proxy_id),
+          IntOption("shutdown-timeout", &O::shutdown_timeout, 0, 3600),
       },
       FleetDef));
   return *table;
@@ -271,8 +272,8 @@ std::string UsageText() {
       "  --OPTION VALUE set any config option; yes/no options may be given as --OPTION alone\n"
       "  HOST:PORT      cluster entry point (same as --cluster)\n"
       "  --version      print the version\n"
-      "Options: ",
       "  --check-config check the options and the files they name, then exit (0: usable)\n"
+      "Options: ",
       absl::StrJoin(OptionNames(), ", "), "\n");
 }
 

@@ -47,6 +47,9 @@ struct ProxyOptions : FleetSettings {
   std::string control_plane_tls_cert;    // client certificate (mTLS), with the key
   std::string control_plane_tls_key;
   std::string proxy_id;  // empty: hostname:port
+  // slotplane: seconds SIGTERM waits for clients to finish their in-flight requests (the drain)
+  // before closing the rest.
+  int shutdown_timeout = 5;
 
   // log-level, logfile, pidfile and daemonize, for RunDaemon (common/daemon.h).
   ProcessOptions Process() const;

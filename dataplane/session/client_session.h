@@ -85,6 +85,11 @@ class ClientSession : public EventHandler, public ReplySink {
   // Calls the SessionState's OnBarrier() once `request` reaches the head of the reply queue.
   void NotifyWhenHead(Request* request) { barrier_ = request; }
 
+  // Nothing to finish: no reply pending in the queue, no split part in flight, no private call
+  // held and no output unsent (SIGTERM drain).
+  bool Drained() const {
+    return pending_ == 0 && in_flight_parts_ == 0 && !held_ && output_.size() == 0;
+  }
   // Parts of this client's split and fan-out commands still in flight (see multi_request.h):
   // they count towards the backpressure limit like queued requests.
   void AddInFlightParts(int64_t delta) { in_flight_parts_ += delta; }
@@ -132,9 +137,9 @@ class ClientSession : public EventHandler, public ReplySink {
   bool resume_input_ = false;
   ConnectionState* state_ = nullptr;  // the active state, or null
   Request* barrier_ = nullptr;
+  CommandStamp stamp_;  // for the next NewRequest
   std::unique_ptr<ConnectionState> state_storage_;
   bool authenticated_;
-  CommandStamp stamp_;  // for the next NewRequest
 };
 
 }  // namespace slotplane::dataplane
