@@ -2,10 +2,16 @@
 
 #include <array>
 #include <limits>
+#include <map>
+#include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/process_metrics.h"
 #include "common/slot.h"
+#include "dataplane/backend/backend_conn.h"
 #include "dataplane/command/command_class.h"
 #include "dataplane/command/command_table.h"
 #include "dataplane/control/config_applier.h"
@@ -13,6 +19,8 @@
 #include "dataplane/control/topology_refresher.h"
 #include "dataplane/core/latency_histogram.h"
 #include "dataplane/core/worker_context.h"
+#include "dataplane/net/event_loop.h"
+#include "dataplane/router/slot_router.h"
 #include "prometheus/client_metric.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/metric_type.h"
@@ -153,6 +161,86 @@ void CollectCommands(const std::vector<WorkerContext*>& workers,
   out->push_back(std::move(family));
 }
 
+// One cluster node as the workers' shared connections see it.
+struct NodeState {
+  int connected = 0;  // workers whose connection is up
+  int down = 0;       // workers whose connection is in reconnect backoff
+  size_t in_flight = 0;
+};
+
+// How long a scrape waits for a worker to describe its backend connections.
+constexpr absl::Duration kWorkerSnapshotTimeout = absl::Seconds(1);
+
+// Backend connections belong to their worker's thread, so each worker describes its own on
+// that thread (a task posted to its loop; the request path is untouched) and the scrape waits
+// for the answers, up to kWorkerSnapshotTimeout (a worker that is stopping does not answer and
+// is left out). Keyed by "host:port": bounded by the topology.
+std::map<std::string, NodeState> SnapshotBackends(const std::vector<WorkerContext*>& workers) {
+  struct Shared {
+    absl::Mutex mu;
+    std::map<std::string, NodeState> nodes;  // guarded by mu
+    size_t answered = 0;                     // guarded by mu
+  };
+  auto shared = std::make_shared<Shared>();
+  for (WorkerContext* w : workers) {
+    w->loop().Post([w, shared] {
+      std::map<std::string, NodeState> mine;
+      w->router().ForEachBackend([&](const BackendConn& conn) {
+        NodeState& node = mine[conn.address_text()];
+        node.connected += conn.connected() ? 1 : 0;
+        node.down += conn.down() ? 1 : 0;
+        node.in_flight += conn.in_flight();
+      });
+      absl::MutexLock lock(&shared->mu);
+      for (const auto& [address, state] : mine) {
+        NodeState& node = shared->nodes[address];
+        node.connected += state.connected;
+        node.down += state.down;
+        node.in_flight += state.in_flight;
+      }
+      ++shared->answered;
+    });
+  }
+  struct Done {
+    const Shared* shared;
+    size_t expected;
+  } done{shared.get(), workers.size()};
+  absl::MutexLock lock(&shared->mu);
+  shared->mu.AwaitWithTimeout(
+      absl::Condition(
+          +[](Done* d) { return d->shared->answered >= d->expected; }, &done),
+      kWorkerSnapshotTimeout);
+  return shared->nodes;
+}
+
+// slotplane_proxy_backend_node_*{node}: per cluster node, summed over the workers.
+void CollectBackendNodes(const std::vector<WorkerContext*>& workers,
+                         std::vector<prometheus::MetricFamily>* out) {
+  const std::map<std::string, NodeState> nodes = SnapshotBackends(workers);
+  auto connected = Family("slotplane_proxy_backend_node_connections",
+                          "Workers whose shared connection to the cluster node is up",
+                          prometheus::MetricType::Gauge);
+  auto down = Family("slotplane_proxy_backend_node_down",
+                     "Workers whose shared connection to the cluster node is in reconnect backoff "
+                     "(the node is unreachable from them)",
+                     prometheus::MetricType::Gauge);
+  auto in_flight = Family("slotplane_proxy_backend_node_in_flight",
+                          "Requests written or queued to the cluster node, awaiting its reply",
+                          prometheus::MetricType::Gauge);
+  for (const auto& [address, node] : nodes) {
+    for (auto [family, value] : {std::pair{&connected, static_cast<double>(node.connected)},
+                                 std::pair{&down, static_cast<double>(node.down)},
+                                 std::pair{&in_flight, static_cast<double>(node.in_flight)}}) {
+      prometheus::ClientMetric metric = GaugeValue(value);
+      metric.label = {{"node", address}};
+      family->metric.push_back(std::move(metric));
+    }
+  }
+  out->push_back(std::move(connected));
+  out->push_back(std::move(down));
+  out->push_back(std::move(in_flight));
+}
+
 }  // namespace
 
 std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
@@ -207,6 +295,7 @@ std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
   if (context_->control != nullptr) CollectControl(*context_->control, &out);
   CollectLatency(workers, &out);
   CollectCommands(workers, &out);
+  CollectBackendNodes(workers, &out);
   AddGauge(&out, "slotplane_proxy_ready",
            "1 when GET /readyz answers 200 (topology covers every slot, workers serving)",
            ProxyReadiness(*context_).ok() ? 1 : 0);

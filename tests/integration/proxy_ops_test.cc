@@ -168,6 +168,18 @@ TEST_F(ProxyOpsTest, ScrapeHasLatencyByClassAndCommandsByOutcome) {
   absl::StatusOr<std::string> metrics = HttpGet(metrics_port_, "/metrics");
   ASSERT_OK(metrics);
   EXPECT_FALSE(absl::StrContains(*metrics, "nosuchcommand")) << *metrics;
+  // The key's master, per node: a connection up, none backing off.
+  ASSERT_OK_AND_ASSIGN(const int owner, cluster_->SlotOwner(KeyHashSlot("ops:k")));
+  const std::string node = absl::StrCat("{node=\"", cluster_->address(owner).ToString(), "\"} ");
+  EXPECT_TRUE(absl::StrContains(*metrics, "slotplane_proxy_backend_node_down" + node + "0\n"))
+      << *metrics;
+  EXPECT_TRUE(absl::StrContains(*metrics, "slotplane_proxy_backend_node_in_flight" + node))
+      << *metrics;
+  const size_t at = metrics->find("slotplane_proxy_backend_node_connections" + node);
+  ASSERT_NE(at, std::string::npos) << *metrics;
+  const char after =
+      (*metrics)[at + std::string("slotplane_proxy_backend_node_connections").size() + node.size()];
+  EXPECT_TRUE(after == '1' || after == '2') << "connections up from 1 or 2 workers: " << *metrics;
 }
 
 TEST_F(ProxyOpsTest, SighupReopensTheLogFileAndKeepsServing) {
