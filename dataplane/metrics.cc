@@ -145,18 +145,16 @@ void CollectCommands(const std::vector<WorkerContext*>& workers,
                        prometheus::MetricType::Counter);
   const CommandTable& table = CommandTable::Get();
   for (size_t i = 0; i < table.size(); ++i) {
-    uint64_t calls = 0;
+    uint64_t ok = 0;
     uint64_t errors = 0;
     for (const WorkerContext* w : workers) {
-      // Errors first: a call is counted before its error, so calls >= errors here, and the
-      // subtraction below is clamped anyway (relaxed counters promise no order).
+      ok += w->command_stats().ok(i);
       errors += w->command_stats().errors(i);
-      calls += w->command_stats().calls(i);
     }
-    if (calls == 0) continue;
+    if (ok + errors == 0) continue;
     const std::string name = table.At(i).name;
-    family.metric.push_back(CounterValue(static_cast<double>(calls > errors ? calls - errors : 0),
-                                         {{"command", name}, {"outcome", "ok"}}));
+    family.metric.push_back(
+        CounterValue(static_cast<double>(ok), {{"command", name}, {"outcome", "ok"}}));
     family.metric.push_back(
         CounterValue(static_cast<double>(errors), {{"command", name}, {"outcome", "error"}}));
   }

@@ -29,12 +29,12 @@ struct CommandStamp {
 };
 
 // One worker's per-command statistics: a latency histogram per command class and, per top-level
-// command of the table, calls and error replies. Written by the worker thread only (Counters),
-// summed over the workers at scrape time. The arrays are sized once at construction; recording
-// allocates nothing and takes no lock.
+// command of the table, replies that were errors and replies that were not. Written by the worker
+// thread only (Counters), summed over the workers at scrape time. The arrays are sized once at
+// construction; recording allocates nothing and takes no lock.
 class CommandStats {
  public:
-  CommandStats() : calls_(CommandTable::Get().size()), errors_(CommandTable::Get().size()) {}
+  CommandStats() : ok_(CommandTable::Get().size()), errors_(CommandTable::Get().size()) {}
   CommandStats(const CommandStats&) = delete;
   CommandStats& operator=(const CommandStats&) = delete;
 
@@ -49,19 +49,20 @@ class CommandStats {
     const int64_t elapsed = now_ns - stamp.start_ns;
     latency_[static_cast<size_t>(stamp.command_class)].Record(
         elapsed > 0 ? static_cast<uint64_t>(elapsed) : 0);
-    calls_[stamp.command].Add();
-    if (error) errors_[stamp.command].Add();
+    // One counter or the other, never both: each stays monotonic for a reader at any moment.
+    (error ? errors_ : ok_)[stamp.command].Add();
   }
 
   const LatencyHistogram& latency(CommandClass command_class) const {
     return latency_[static_cast<size_t>(command_class)];
   }
-  uint64_t calls(size_t command) const { return calls_[command].Get(); }
+  uint64_t ok(size_t command) const { return ok_[command].Get(); }
   uint64_t errors(size_t command) const { return errors_[command].Get(); }
+  uint64_t calls(size_t command) const { return ok(command) + errors(command); }
 
  private:
   std::array<LatencyHistogram, kCommandClassCount> latency_;
-  std::vector<Counter> calls_;  // by CommandTable::Index
+  std::vector<Counter> ok_;  // by CommandTable::Index: replies that were not errors
   std::vector<Counter> errors_;
 };
 

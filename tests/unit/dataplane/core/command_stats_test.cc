@@ -98,6 +98,7 @@ TEST(CommandStatsTest, RecordsLatencyCallsAndErrorsByCommand) {
   const CommandTable& table = CommandTable::Get();
   const size_t get_index = table.Index(Command("get"));
   EXPECT_EQ(stats.calls(get_index), 2u);
+  EXPECT_EQ(stats.ok(get_index), 1u);
   EXPECT_EQ(stats.errors(get_index), 1u);
   EXPECT_EQ(stats.calls(table.Index(Command("config"))), 1u);
   EXPECT_EQ(stats.calls(table.Index(Command("set"))), 0u);
