@@ -62,8 +62,8 @@ bool SetUpProcess(std::string_view program, const ProcessOptions& process) {
   return true;
 }
 
-// Blocks the stop signals in this thread and every thread it starts later (threads inherit the
-// mask), so that the waiting thread alone receives them with sigwait.
+// Blocks the stop signals and SIGHUP in this thread and every thread it starts later (threads
+// inherit the mask), so that the waiting thread alone receives them with sigwait.
 sigset_t BlockStopSignals() {
   signal(SIGPIPE, SIG_IGN);
   sigset_t set;
@@ -73,6 +73,24 @@ sigset_t BlockStopSignals() {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
+}
+
+// Waits for SIGTERM or SIGINT and returns it. SIGHUP in between reopens the log file (logrotate's
+// `postrotate kill -HUP`), asks the service to reload what it can (TLS certificates) and keeps
+// waiting.
+int WaitForStopSignal(const sigset_t& signals, const ProcessOptions& process, Service* service) {
+  while (true) {
+    int signal_number = 0;
+    if (sigwait(&signals, &signal_number) != 0) continue;
+    if (signal_number != SIGHUP) return signal_number;
+    if (!ReopenLogFile()) {
+      SP_LOG(kWarning) << "SIGHUP: cannot reopen logfile '" << process.logfile
+                       << "': " << std::strerror(errno) << "; logging to the old file";
+    } else {
+      SP_LOG(kInfo) << "SIGHUP: log file reopened";
+    }
+    service->Reload();
+  }
 }
 
 }  // namespace
@@ -87,6 +105,31 @@ int ReportCommandLine(std::string_view program, const absl::Status& status) {
   return 1;
 }
 
+bool TakeCheckConfigFlag(int* argc, char** argv) {
+  bool found = false;
+  int kept = 1;
+  for (int i = 1; i < *argc; ++i) {
+    if (std::string_view(argv[i]) == "--check-config") {
+      found = true;
+      continue;
+    }
+    argv[kept++] = argv[i];
+  }
+  argv[kept] = nullptr;  // argv[argc] is null, as the program received it
+  *argc = kept;
+  return found;
+}
+
+int ReportConfigCheck(std::string_view program, const absl::Status& status) {
+  if (absl::IsCancelled(status)) return ReportCommandLine(program, status);
+  if (!status.ok()) {
+    PrintError(program, absl::StrCat("configuration refused: ", status.message()));
+    return 1;
+  }
+  std::printf("%s: configuration OK\n", std::string(program).c_str());
+  return 0;
+}
+
 int RunDaemon(std::string_view program, const ProcessOptions& process,
               const std::function<std::unique_ptr<Service>()>& create) {
   if (!SetUpProcess(program, process)) return 1;
@@ -97,11 +140,7 @@ int RunDaemon(std::string_view program, const ProcessOptions& process,
     SP_LOG(kError) << "cannot start: " << s.message();
     exit_code = 1;
   } else {
-    int signal_number = 0;
-    while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
-      SP_LOG(kInfo) << "received SIGHUP, reloading";
-      service->Reload();
-    }
+    const int signal_number = WaitForStopSignal(stop_signals, process, service.get());
     SP_LOG(kInfo) << "received " << strsignal(signal_number) << ", shutting down";
     service->Stop();
   }

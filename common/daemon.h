@@ -42,19 +42,49 @@ class Service {
 int ReportCommandLine(std::string_view program, const absl::Status& status);
 
 // A daemon's life: sets the log level and log file, daemonizes (fork, setsid, stdio to
-// /dev/null), writes the pidfile, ignores SIGPIPE and blocks SIGTERM and SIGINT, creates and
-// starts the service, waits for SIGTERM or SIGINT (or RequestStop), stops and destroys it, and
-// removes the pidfile. Returns the exit code: 0 after a clean stop, 1 when set-up or start failed
-// (the reason is printed, or logged once logging is set up).
+// /dev/null), writes the pidfile, ignores SIGPIPE and blocks SIGTERM, SIGINT and SIGHUP, creates
+// and starts the service, waits for SIGTERM or SIGINT (or RequestStop) — SIGHUP meanwhile reopens
+// the log file, for logrotate — stops and destroys it, and removes the pidfile. Returns the exit
+// code: 0 after a clean stop, 1 when set-up or start failed (the reason is printed, or logged once
+// logging is set up).
 int RunDaemon(std::string_view program, const ProcessOptions& process,
               const std::function<std::unique_ptr<Service>()>& create);
 
-// A daemon's whole main(): ReportCommandLine unless `options` (what parsing the command line
-// gave) holds options; else RunDaemon with `options->Process()` and the service `create` makes.
-template <typename Options, typename Create>
-int DaemonMain(std::string_view program, const absl::StatusOr<Options>& options, Create create) {
-  if (!options.ok()) return ReportCommandLine(program, options.status());
-  return RunDaemon(program, options->Process(), [&] { return create(*options); });
+// `--check-config` anywhere after argv[0]: the daemon only checks its options. Removes it from
+// argv (shifting the rest down) and returns whether it was there.
+bool TakeCheckConfigFlag(int* argc, char** argv);
+
+// main()'s exit code for --check-config: `status` is what parsing and the offline checks gave.
+// OK prints "PROGRAM: configuration OK" on stdout (0); Cancelled (--help, --version) prints its
+// text (0); anything else prints the error on stderr (1).
+int ReportConfigCheck(std::string_view program, const absl::Status& status);
+
+// What a daemon's main() needs to know: how to parse its command line, what else to check
+// without the network (files it reads at start: tokens, certificates), and how to make its
+// service.
+template <typename Options>
+struct DaemonSpec {
+  std::string_view program;
+  std::function<absl::StatusOr<Options>(int, const char* const*)> parse;
+  // Optional. Runs for --check-config and nowhere else (Start reads the same files itself).
+  std::function<absl::Status(const Options&)> check_offline;
+  std::function<std::unique_ptr<Service>(const Options&)> create;
+};
+
+// A daemon's whole main(): with --check-config, parses and checks (spec.check_offline) and
+// exits (ReportConfigCheck) without opening a socket; else ReportCommandLine unless parsing gave
+// options, else RunDaemon with `options->Process()` and the service spec.create makes.
+template <typename Options>
+int DaemonMain(int argc, char** argv, const DaemonSpec<Options>& spec) {
+  const bool check_only = TakeCheckConfigFlag(&argc, argv);
+  absl::StatusOr<Options> options = spec.parse(argc, argv);
+  if (check_only) {
+    absl::Status status = options.status();
+    if (status.ok() && spec.check_offline) status = spec.check_offline(*options);
+    return ReportConfigCheck(spec.program, status);
+  }
+  if (!options.ok()) return ReportCommandLine(spec.program, options.status());
+  return RunDaemon(spec.program, options->Process(), [&] { return spec.create(*options); });
 }
 
 // Makes RunDaemon stop the service, as SIGTERM does. Callable from any thread.

@@ -14,6 +14,9 @@ namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<int> g_fd{STDERR_FILENO};
+// The path SetLogFile opened, for ReopenLogFile; written only by the thread that sets up logging
+// and handles SIGHUP (never while other threads reopen).
+std::string g_path;
 
 // One letter per level in each line, like Redis's log marks.
 constexpr char kLevelMarks[] = {'.', '-', '+', '#', '!'};
@@ -54,11 +57,26 @@ bool SetLogFile(const std::string& path) {
     fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return false;
   }
+  g_path = path;
   int old = g_fd.exchange(fd);
   // The old descriptor is left open: another thread may be writing a line to it right now, and
   // the log file is changed at most a few times in a process's life.
   (void)old;
   return true;
+}
+
+bool ReopenLogFile() {
+  if (g_path.empty()) return true;
+  const int fd = ::open(g_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  // dup2 swaps the file behind the descriptor number atomically: a line being written goes
+  // wholly to the old file or wholly to the new one, and no descriptor leaks per rotation.
+  const int current = g_fd.load();
+  const bool ok = dup2(fd, current) >= 0;
+  const int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return ok;
 }
 
 namespace internal {

@@ -27,6 +27,11 @@ bool LogEnabled(LogLevel level);
 // with errno set when the file cannot be opened.
 bool SetLogFile(const std::string& path);
 
+// Opens the log file's path again (after logrotate renamed it: SIGHUP) and sends the following
+// lines there. True without doing anything when logging goes to stderr. Returns false with errno
+// set when the path cannot be opened; logging then continues to the old file.
+bool ReopenLogFile();
+
 namespace internal {
 
 class LogLine {

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "common/build_info.h"
 #include "common/config_file.h"
 
 namespace slotplane {
@@ -40,7 +41,7 @@ std::optional<std::string> HelpOrVersion(int argc, const char* const* argv,
     const std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") return spec.usage();
     if (arg == "--version" || arg == "-v") {
-      return absl::StrCat(spec.program, " ", SLOTPLANE_VERSION, "\n");
+      return absl::StrCat(spec.program, " ", BuildVersion(), " (git ", BuildRevision(), ")\n");
     }
   }
   return std::nullopt;

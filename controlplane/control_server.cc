@@ -104,12 +104,21 @@ v1::Policy InitialPolicy(const ControlOptions& options) {
 }  // namespace
 
 absl::Status ControlServer::LoadCredentials() {
-  absl::StatusOr<TokenAuth> admin = TokenAuth::Load(kAdminToken, options_.admin_token_file);
+  absl::StatusOr<Credentials> credentials = LoadTokens(options_);
+  if (!credentials.ok()) return credentials.status();
+  auth_ = std::make_unique<TokenAuth>(std::move(credentials->admin));
+  proxy_auth_ = std::make_unique<TokenAuth>(std::move(credentials->proxy));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ControlServer::Credentials> ControlServer::LoadTokens(
+    const ControlOptions& options) {
+  absl::StatusOr<TokenAuth> admin = TokenAuth::Load(kAdminToken, options.admin_token_file);
   if (!admin.ok()) return admin.status();
-  absl::StatusOr<TokenAuth> proxy = TokenAuth::Load(kProxyToken, options_.proxy_token_file);
+  absl::StatusOr<TokenAuth> proxy = TokenAuth::Load(kProxyToken, options.proxy_token_file);
   if (!proxy.ok()) return proxy.status();
   // The watch stream carries the backend password and the user digests: never open.
-  if (proxy->open() && options_.tls_client_ca.empty()) {
+  if (proxy->open() && options.tls_client_ca.empty()) {
     return absl::FailedPreconditionError(
         "the watch stream needs a proxy credential: give proxy-token-file (or "
         "SLOTPLANE_PROXY_TOKEN) and the same token to every proxy (control-plane-proxy-token-file),"
@@ -120,9 +129,7 @@ absl::Status ControlServer::LoadCredentials() {
         "the proxy token must differ from the admin token (a proxy must not be able to change "
         "the policy, nor an admin client read the fleet's secrets)");
   }
-  auth_ = std::make_unique<TokenAuth>(*std::move(admin));
-  proxy_auth_ = std::make_unique<TokenAuth>(*std::move(proxy));
-  return absl::OkStatus();
+  return Credentials{*std::move(admin), *std::move(proxy)};
 }
 
 absl::Status ControlServer::SaltStoredPasswords() {
@@ -138,6 +145,20 @@ absl::Status ControlServer::SaltStoredPasswords() {
     SP_LOG(kInfo) << "salted the password digests of " << salted << " stored users";
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckFiles(const ControlOptions& options) {
+  const struct {
+    const char* option;
+    const std::string& path;
+  } pems[] = {{"tls-cert", options.tls_cert},
+              {"tls-key", options.tls_key},
+              {"tls-client-ca", options.tls_client_ca}};
+  for (const auto& pem : pems) {
+    if (pem.path.empty()) continue;
+    if (auto read = ReadPem(pem.option, pem.path); !read.ok()) return read.status();
+  }
+  return ControlServer::LoadTokens(options).status();
 }
 
 absl::Status ControlServer::Start() {
@@ -174,7 +195,7 @@ absl::Status ControlServer::Start() {
     auto exposer = StartMetricsServer(address, *metrics_);
     if (!exposer.ok()) return exposer.status();
     exposer_ = *std::move(exposer);
-    SP_LOG(kInfo) << "metrics on http://" << address << "/metrics, liveness on /healthz";
+    SP_LOG(kInfo) << "metrics on http://" << address << "/metrics, probes on /healthz, /readyz";
   }
   if (auth_->open()) {
     SP_LOG(kWarning) << "the admin API is open: anyone who reaches " << options_.listen

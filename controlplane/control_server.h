@@ -16,9 +16,12 @@
 #include "controlplane/watch/watch_service.h"
 #include "grpc/grpc.h"
 #include "grpcpp/server.h"
-#include "prometheus/exposer.h"
 
 namespace slotplane::control {
+
+// --check-config: reads the files Start() would (TLS certificate, key and client CA, the admin
+// and proxy tokens) and checks them as Start() does, without opening a socket or the store.
+absl::Status CheckFiles(const ControlOptions& options);
 
 // slotplane-control: the store, the versioned state, the topology poller, the gRPC server with
 // the ProxyDiscovery and Admin services (plus grpc.health.v1.Health), and /metrics. Start() and
@@ -31,6 +34,14 @@ class ControlServer final : public Service {
   ~ControlServer() override { Stop(); }
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
+
+  // The admin and proxy tokens as the options give them; fails when the watch stream would have
+  // no credential or the two tokens are the same (Start() and --check-config).
+  struct Credentials {
+    TokenAuth admin;
+    TokenAuth proxy;
+  };
+  static absl::StatusOr<Credentials> LoadTokens(const ControlOptions& options);
 
   // Fails with a message for the operator (bad TLS files, a port in use, a damaged store, ...).
   absl::Status Start() override;
@@ -46,8 +57,7 @@ class ControlServer final : public Service {
   };
 
   absl::Status StartGrpc();
-  // Loads the admin and proxy tokens; fails when the watch stream would have no credential or
-  // the two tokens are the same.
+  // LoadTokens into auth_ and proxy_auth_.
   absl::Status LoadCredentials();
   // Salts the unsalted user digests a store of an older version holds (a new version).
   absl::Status SaltStoredPasswords();
@@ -64,7 +74,7 @@ class ControlServer final : public Service {
   std::unique_ptr<WatchService> watch_service_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsHttpServer> exposer_;
   bool stopped_ = false;
 };
 

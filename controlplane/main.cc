@@ -8,9 +8,12 @@
 
 int main(int argc, char** argv) {
   using slotplane::control::ControlOptions;
-  return slotplane::DaemonMain(
-      "slotplane-control", slotplane::control::ParseControlCommandLine(argc, argv),
-      [](const ControlOptions& options) {
-        return std::make_unique<slotplane::control::ControlServer>(options);
-      });
+  slotplane::DaemonSpec<ControlOptions> spec;
+  spec.program = "slotplane-control";
+  spec.parse = slotplane::control::ParseControlCommandLine;
+  spec.check_offline = slotplane::control::CheckFiles;
+  spec.create = [](const ControlOptions& options) -> std::unique_ptr<slotplane::Service> {
+    return std::make_unique<slotplane::control::ControlServer>(options);
+  };
+  return slotplane::DaemonMain(argc, argv, spec);
 }

@@ -148,6 +148,7 @@ std::string ControlUsageText() {
       "  -c FILE          read options from a config file (one `name value` per line, as "
       "proxy.conf)\n"
       "  --version        print the version\n"
+      "  --check-config   check the options and the files they name, then exit (0: usable)\n"
       "Options (each also a config-file key):\n";
   for (const Def& def : Table().defs()) {
     if (def.help.empty()) continue;  // a fleet option, listed below

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "common/daemon.h"
+#include "dataplane/control/control_client.h"
 #include "dataplane/core/proxy_config.h"
 #include "dataplane/proxy.h"
 
@@ -24,10 +25,21 @@ class ProxyService final : public slotplane::Service {
   slotplane::dataplane::Proxy proxy_;
 };
 
+// --check-config: the files the proxy reads at start (the control plane's token and TLS files).
+absl::Status CheckOffline(const ProxyOptions& options) {
+  if (options.control_plane.empty()) return absl::OkStatus();
+  return slotplane::dataplane::ControlClientOptionsFrom(options).status();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  return slotplane::DaemonMain(
-      "slotplane-proxy", slotplane::dataplane::ParseCommandLine(argc, argv),
-      [](const ProxyOptions& options) { return std::make_unique<ProxyService>(options); });
+  slotplane::DaemonSpec<ProxyOptions> spec;
+  spec.program = "slotplane-proxy";
+  spec.parse = slotplane::dataplane::ParseCommandLine;
+  spec.check_offline = CheckOffline;
+  spec.create = [](const ProxyOptions& options) -> std::unique_ptr<slotplane::Service> {
+    return std::make_unique<ProxyService>(options);
+  };
+  return slotplane::DaemonMain(argc, argv, spec);
 }

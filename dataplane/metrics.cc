@@ -1,11 +1,26 @@
 #include "dataplane/metrics.h"
 
-#include <exception>
+#include <array>
+#include <limits>
+#include <map>
+#include <memory>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/process_metrics.h"
+#include "common/slot.h"
+#include "dataplane/backend/backend_conn.h"
+#include "dataplane/command/command_class.h"
+#include "dataplane/command/command_table.h"
 #include "dataplane/control/config_applier.h"
 #include "dataplane/control/control_plane.h"
 #include "dataplane/control/topology_refresher.h"
+#include "dataplane/core/latency_histogram.h"
 #include "dataplane/core/worker_context.h"
+#include "dataplane/net/event_loop.h"
+#include "dataplane/router/slot_router.h"
 #include "prometheus/client_metric.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/metric_type.h"
@@ -84,6 +99,148 @@ void CollectControl(const ControlPlane& control, std::vector<prometheus::MetricF
              static_cast<double>(status.moved_reports));
 }
 
+// slotplane_proxy_command_duration_seconds{class}: the workers' histograms summed. Buckets are
+// kept per bucket; Prometheus wants them cumulative.
+void CollectLatency(const std::vector<WorkerContext*>& workers,
+                    std::vector<prometheus::MetricFamily>* out) {
+  auto family = Family("slotplane_proxy_command_duration_seconds",
+                       "Time from a command's dispatch to its reply being ready, by command class",
+                       prometheus::MetricType::Histogram);
+  for (size_t c = 0; c < kCommandClassCount; ++c) {
+    const auto command_class = static_cast<CommandClass>(c);
+    std::array<uint64_t, LatencyHistogram::kBuckets> buckets{};
+    uint64_t sum_ns = 0;
+    for (const WorkerContext* w : workers) {
+      const LatencyHistogram& h = w->command_stats().latency(command_class);
+      for (size_t b = 0; b < buckets.size(); ++b) buckets[b] += h.bucket(b);
+      sum_ns += h.sum_ns();
+    }
+    prometheus::ClientMetric metric;
+    metric.label = {{"class", CommandClassName(command_class)}};
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b < buckets.size(); ++b) {
+      cumulative += buckets[b];
+      prometheus::ClientMetric::Bucket bucket;
+      bucket.cumulative_count = cumulative;
+      bucket.upper_bound = b < kLatencyBucketBounds.size()
+                               ? kLatencyBucketBounds[b]
+                               : std::numeric_limits<double>::infinity();
+      metric.histogram.bucket.push_back(bucket);
+    }
+    metric.histogram.sample_count = cumulative;
+    metric.histogram.sample_sum = static_cast<double>(sum_ns) / 1e9;
+    family.metric.push_back(std::move(metric));
+  }
+  out->push_back(std::move(family));
+}
+
+// slotplane_proxy_commands_total{command,outcome}: top-level commands of the table that were
+// called at least once (the table bounds the label set; unknown commands never get here, they
+// are counted in slotplane_proxy_errors_total{kind="unknown_command"}).
+void CollectCommands(const std::vector<WorkerContext*>& workers,
+                     std::vector<prometheus::MetricFamily>* out) {
+  auto family = Family("slotplane_proxy_commands_total",
+                       "Commands answered, by command (the command table's names) and outcome "
+                       "(ok, or error for an error reply)",
+                       prometheus::MetricType::Counter);
+  const CommandTable& table = CommandTable::Get();
+  for (size_t i = 0; i < table.size(); ++i) {
+    uint64_t ok = 0;
+    uint64_t errors = 0;
+    for (const WorkerContext* w : workers) {
+      ok += w->command_stats().ok(i);
+      errors += w->command_stats().errors(i);
+    }
+    if (ok + errors == 0) continue;
+    const std::string name = table.At(i).name;
+    family.metric.push_back(
+        CounterValue(static_cast<double>(ok), {{"command", name}, {"outcome", "ok"}}));
+    family.metric.push_back(
+        CounterValue(static_cast<double>(errors), {{"command", name}, {"outcome", "error"}}));
+  }
+  out->push_back(std::move(family));
+}
+
+// One cluster node as the workers' shared connections see it.
+struct NodeState {
+  int connected = 0;  // workers whose connection is up
+  int down = 0;       // workers whose connection is in reconnect backoff
+  size_t in_flight = 0;
+};
+
+// How long a scrape waits for a worker to describe its backend connections.
+constexpr absl::Duration kWorkerSnapshotTimeout = absl::Seconds(1);
+
+// Backend connections belong to their worker's thread, so each worker describes its own on
+// that thread (a task posted to its loop; the request path is untouched) and the scrape waits
+// for the answers, up to kWorkerSnapshotTimeout (a worker that is stopping does not answer and
+// is left out). Keyed by "host:port": bounded by the topology.
+std::map<std::string, NodeState> SnapshotBackends(const std::vector<WorkerContext*>& workers) {
+  struct Shared {
+    absl::Mutex mu;
+    std::map<std::string, NodeState> nodes;  // guarded by mu
+    size_t answered = 0;                     // guarded by mu
+  };
+  auto shared = std::make_shared<Shared>();
+  for (WorkerContext* w : workers) {
+    w->loop().Post([w, shared] {
+      std::map<std::string, NodeState> mine;
+      w->router().ForEachBackend([&](const BackendConn& conn) {
+        NodeState& node = mine[conn.address_text()];
+        node.connected += conn.connected() ? 1 : 0;
+        node.down += conn.down() ? 1 : 0;
+        node.in_flight += conn.in_flight();
+      });
+      absl::MutexLock lock(&shared->mu);
+      for (const auto& [address, state] : mine) {
+        NodeState& node = shared->nodes[address];
+        node.connected += state.connected;
+        node.down += state.down;
+        node.in_flight += state.in_flight;
+      }
+      ++shared->answered;
+    });
+  }
+  struct Done {
+    const Shared* shared;
+    size_t expected;
+  } done{shared.get(), workers.size()};
+  absl::MutexLock lock(&shared->mu);
+  shared->mu.AwaitWithTimeout(
+      absl::Condition(
+          +[](Done* d) { return d->shared->answered >= d->expected; }, &done),
+      kWorkerSnapshotTimeout);
+  return shared->nodes;
+}
+
+// slotplane_proxy_backend_node_*{node}: per cluster node, summed over the workers.
+void CollectBackendNodes(const std::vector<WorkerContext*>& workers,
+                         std::vector<prometheus::MetricFamily>* out) {
+  const std::map<std::string, NodeState> nodes = SnapshotBackends(workers);
+  auto connected = Family("slotplane_proxy_backend_node_connections",
+                          "Workers whose shared connection to the cluster node is up",
+                          prometheus::MetricType::Gauge);
+  auto down = Family("slotplane_proxy_backend_node_down",
+                     "Workers whose shared connection to the cluster node is in reconnect backoff "
+                     "(the node is unreachable from them)",
+                     prometheus::MetricType::Gauge);
+  auto in_flight = Family("slotplane_proxy_backend_node_in_flight",
+                          "Requests written or queued to the cluster node, awaiting its reply",
+                          prometheus::MetricType::Gauge);
+  for (const auto& [address, node] : nodes) {
+    for (auto [family, value] : {std::pair{&connected, static_cast<double>(node.connected)},
+                                 std::pair{&down, static_cast<double>(node.down)},
+                                 std::pair{&in_flight, static_cast<double>(node.in_flight)}}) {
+      prometheus::ClientMetric metric = GaugeValue(value);
+      metric.label = {{"node", address}};
+      family->metric.push_back(std::move(metric));
+    }
+  }
+  out->push_back(std::move(connected));
+  out->push_back(std::move(down));
+  out->push_back(std::move(in_flight));
+}
+
 }  // namespace
 
 std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
@@ -136,20 +293,42 @@ std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
              static_cast<double>(context_->applier->policy()->version));
   }
   if (context_->control != nullptr) CollectControl(*context_->control, &out);
+  CollectLatency(workers, &out);
+  CollectCommands(workers, &out);
+  CollectBackendNodes(workers, &out);
+  AddGauge(&out, "slotplane_proxy_ready",
+           "1 when GET /readyz answers 200 (topology covers every slot, workers serving)",
+           ProxyReadiness(*context_).ok() ? 1 : 0);
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsServer(
-    const std::string& address, std::shared_ptr<ProxyMetrics> metrics) {
-  try {
-    auto exposer = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/1);
-    exposer->RegisterCollectable(metrics);
-    return exposer;
-  } catch (const std::exception& e) {
-    // civetweb reports a port in use by throwing; this is start-up, not the request path.
-    return absl::UnavailableError(std::string("cannot serve metrics on ") + address + ": " +
-                                  e.what());
+absl::Status ProxyReadiness(const ProxyContext& context) {
+  if (context.draining.load()) return absl::UnavailableError("draining: the proxy is stopping");
+  if (!context.serving.load()) return absl::UnavailableError("the workers are not serving yet");
+  ClusterViewPtr view = context.applier != nullptr ? context.applier->view() : nullptr;
+  if (view == nullptr) return absl::UnavailableError("no cluster topology yet");
+  if (const int covered = view->CoveredSlotCount(); covered < kSlotCount) {
+    return absl::UnavailableError(
+        absl::StrCat("the topology covers ", covered, " of ", kSlotCount, " hash slots"));
   }
+  if (context.control != nullptr) {
+    ControlStatus status = context.control->Status();
+    if (status.state != StreamState::kConnected && status.snapshots_applied == 0 &&
+        status.cached_version == 0) {
+      return absl::UnavailableError(absl::StrCat("no snapshot from the control plane at ",
+                                                 status.address, " yet (stream ",
+                                                 StreamStateName(status.state), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartMetricsServer(
+    const std::string& address, std::shared_ptr<ProxyMetrics> metrics,
+    const ProxyContext* context) {
+  return MetricsHttpServer::Start(
+      address, {std::move(metrics), std::make_shared<ProcessMetrics>("slotplane_proxy")},
+      [context] { return ProxyReadiness(*context); });
 }
 
 }  // namespace slotplane::dataplane

@@ -4,10 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/metrics_http.h"
 #include "dataplane/core/proxy_context.h"
 #include "prometheus/collectable.h"
-#include "prometheus/exposer.h"
 
 namespace slotplane::dataplane {
 
@@ -23,9 +24,14 @@ class ProxyMetrics : public prometheus::Collectable {
   const ProxyContext* context_;
 };
 
-// Serves GET /metrics on `address` ("host:port"). The exposer runs its own threads and holds
-// `metrics` weakly: the caller keeps it alive.
-absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsServer(
-    const std::string& address, std::shared_ptr<ProxyMetrics> metrics);
+// GET /readyz's answer: OK when the proxy can serve clients, that is every worker runs and is not
+// draining, the topology in force has a master for all 16384 slots and, with a control plane,
+// the stream is up or a snapshot (received or cached) was applied. Else why not. Thread-safe.
+absl::Status ProxyReadiness(const ProxyContext& context);
+
+// Serves GET /metrics, /healthz and /readyz (ProxyReadiness) on `address` ("host:port") on the
+// server's own threads. `context` must outlive the server.
+absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartMetricsServer(
+    const std::string& address, std::shared_ptr<ProxyMetrics> metrics, const ProxyContext* context);
 
 }  // namespace slotplane::dataplane

@@ -4,6 +4,8 @@
 
 #include <ctime>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/logging.h"
 #include "dataplane/control/control_client.h"
 #include "dataplane/control/snapshot_convert.h"
@@ -175,12 +177,13 @@ absl::Status Proxy::Start() {
   if (options.metrics_port != 0) {
     std::string address = options.metrics_bind + ":" + std::to_string(options.metrics_port);
     metrics_ = std::make_shared<ProxyMetrics>(&context_);
-    auto server = StartMetricsServer(address, metrics_);
+    auto server = StartMetricsServer(address, metrics_, &context_);
     if (!server.ok()) return server.status();
     metrics_server_ = std::move(*server);
-    SP_LOG(kInfo) << "metrics on http://" << address << "/metrics";
+    SP_LOG(kInfo) << "metrics on http://" << address << "/metrics, probes on /healthz, /readyz";
   }
   for (auto& worker : workers_) worker->Start();
+  context_.serving = true;
   refresher_->Start();
   // A cached topology may be stale: check it against the cluster now, unless the control plane
   // answered meanwhile.
@@ -199,11 +202,33 @@ absl::Status Proxy::Start() {
   return absl::OkStatus();
 }
 
+void Proxy::Drain() {
+  context_.draining = true;
+  for (auto& worker : workers_) worker->Drain();
+  const absl::Time deadline = absl::Now() + absl::Seconds(context_.options.shutdown_timeout);
+  auto all_drained = [&] {
+    for (const auto& worker : workers_) {
+      if (!worker->drained()) return false;
+    }
+    return true;
+  };
+  while (!all_drained() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  if (all_drained()) {
+    SP_LOG(kInfo) << "drained: every client finished its requests";
+  } else {
+    SP_LOG(kWarning) << "shutdown-timeout (" << context_.options.shutdown_timeout
+                     << " s) reached with " << context_.clients.load()
+                     << " client(s) still waiting for replies; closing them";
+  }
+}
+
 void Proxy::Stop() {
+  if (started_) Drain();
   // The control client first: its pending replies are handed to workers that still run.
   if (control_ != nullptr) control_->Stop();
   if (!started_) return;
   started_ = false;
+  context_.serving = false;
   metrics_server_.reset();
   refresher_->Stop();
   for (auto& worker : workers_) worker->Stop();

@@ -42,6 +42,9 @@ class Proxy {
   absl::Status StartControlClient();
   // The TLS contexts the options ask for, made from the files as they are now.
   absl::Status LoadTls(SslContextPtr* server, SslContextPtr* client) const;
+  // SIGTERM's drain: /readyz turns 503, the workers stop accepting and close each client once
+  // its in-flight requests are answered; returns when none is left or after shutdown-timeout.
+  void Drain();
   v1::ProxyStats CollectStats() const;
 
   ProxyContext context_;
@@ -49,8 +52,8 @@ class Proxy {
   std::unique_ptr<ControlClient> control_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<TopologyRefresher> refresher_;
-  std::shared_ptr<ProxyMetrics> metrics_;  // the exposer holds it weakly
-  std::unique_ptr<prometheus::Exposer> metrics_server_;
+  std::shared_ptr<ProxyMetrics> metrics_;
+  std::unique_ptr<MetricsHttpServer> metrics_server_;
   bool started_ = false;
 };
 

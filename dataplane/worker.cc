@@ -24,6 +24,8 @@ constexpr int kMaxAcceptsPerEvent = 64;
 // Out of descriptors (EMFILE/ENFILE), a level-triggered listener with a pending connection would
 // wake the loop again at once: the listeners pause this long instead.
 constexpr int64_t kAcceptPauseMs = 100;
+// While draining, how often a worker looks for clients it can close.
+constexpr int64_t kDrainCheckMs = 20;
 // At most one accept error line per worker per this interval; the rest are counted.
 constexpr int64_t kAcceptLogIntervalMs = 1000;
 // Flushing can create more output (a resumed client dispatches buffered commands); the loop
@@ -45,9 +47,17 @@ BackendOptions BackendOptionsFor(const ProxyPolicy& policy, const ProxyOptions& 
 class Worker::Acceptor : public EventHandler {
  public:
   Acceptor(Worker* worker, int fd, bool tls) : worker_(worker), fd_(fd), tls_(tls) {}
-  ~Acceptor() { close(fd_); }
-  void OnEvents(uint32_t) override { worker_->Accept(fd_, tls_); }
+  ~Acceptor() { Close(); }
+  // An event of the loop's current batch may still name a closed acceptor: it is ignored, and
+  // the object lives until the worker does.
+  void OnEvents(uint32_t) override {
+    if (fd_ >= 0) worker_->Accept(fd_, tls_);
+  }
   int fd() const { return fd_; }
+  void Close() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
 
  private:
   Worker* worker_;
@@ -108,6 +118,35 @@ void Worker::InstallTls(SslContextPtr server, SslContextPtr client) {
 
 void Worker::Start() {
   thread_ = std::thread([this] { loop_.Run(); });
+}
+
+void Worker::Drain() {
+  loop_.Post([this] {
+    for (const auto& acceptor : acceptors_) {
+      if (acceptor->fd() < 0) continue;
+      loop_.Remove(acceptor->fd());
+      acceptor->Close();  // new connections are refused from now on
+    }
+    CloseDrainedClients();
+  });
+}
+
+void Worker::CloseDrainedClients() {
+  std::vector<ClientSession*> done;  // closed after the walk: Close() edits the client map
+  int remaining = 0;
+  clients_->ForEach([&](ClientSession& client) {
+    if (client.Drained()) {
+      done.push_back(&client);
+    } else {
+      ++remaining;
+    }
+  });
+  for (ClientSession* client : done) client->Close();
+  if (remaining == 0) {
+    drained_ = true;
+    return;
+  }
+  loop_.RunAfter(kDrainCheckMs, [this] { CloseDrainedClients(); });
 }
 
 void Worker::Stop() { loop_.Stop(); }
@@ -202,11 +241,13 @@ void Worker::LogAcceptError(int error) {
 void Worker::PauseAccepting() {
   if (accepting_paused_) return;
   accepting_paused_ = true;
-  for (const auto& acceptor : acceptors_) loop_.Modify(acceptor->fd(), 0, acceptor.get());
+  for (const auto& acceptor : acceptors_) {
+    if (acceptor->fd() >= 0) loop_.Modify(acceptor->fd(), 0, acceptor.get());
+  }
   loop_.RunAfter(kAcceptPauseMs, [this] {
     accepting_paused_ = false;
     for (const auto& acceptor : acceptors_) {
-      loop_.Modify(acceptor->fd(), EPOLLIN, acceptor.get());
+      if (acceptor->fd() >= 0) loop_.Modify(acceptor->fd(), EPOLLIN, acceptor.get());
     }
   });
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -38,6 +39,12 @@ class Worker : public ConfigTarget {
   // not) and `tls-port`.
   absl::Status Listen();
   void Start();
+  // Thread-safe: starts draining. The worker closes its listeners (new connections are refused),
+  // keeps serving its clients, and closes each one once it has no reply pending or unsent
+  // (in-flight requests finish; idle, subscribed and MULTI-queued clients go at once). drained()
+  // turns true when no client is left; Stop() ends whatever remains.
+  void Drain();
+  bool drained() const { return drained_.load(); }
   // Thread-safe: stops the loop; Join() waits for the thread.
   void Stop();
   void Join();
@@ -62,6 +69,9 @@ class Worker : public ConfigTarget {
   void PauseAccepting();
   void ApplyPolicy(ProxyPolicyPtr policy);
   void BeforeSleep();
+  // One drain pass: closes the clients with nothing pending; again after kDrainCheckMs until none
+  // is left.
+  void CloseDrainedClients();
 
   // Declaration order is destruction order in reverse: clients go first (closing them detaches
   // their requests), then the dispatcher, the private pool (client states hand connections back
@@ -81,6 +91,7 @@ class Worker : public ConfigTarget {
   LogThrottle accept_log_;    // at most one accept error line per interval
   SslContextPtr tls_server_;  // the TLS listener's context; null without tls-port
   SslContextPtr tls_client_;  // tls-cluster's context; null: plain TCP to the nodes
+  std::atomic<bool> drained_{false};
   std::thread thread_;
 };
 

@@ -30,6 +30,10 @@ PACKAGES=(
 # kustomize) and PyYAML. A kubectl from another Debian package (e.g. `kubectl`, which ships
 # /usr/bin/kubectl too and conflicts with kubernetes-client) satisfies kubernetes-client.
 DEPLOY_CHECK_PACKAGES=(kubernetes-client python3-yaml)
+# Monitoring checks (scripts/check_monitoring.sh): promtool (check and unit-test the alert rules)
+# and the Prometheus server itself (a real scrape of a running proxy and control plane), both in
+# Debian's `prometheus` package. Its system service is never started (see above).
+DEPLOY_CHECK_PACKAGES+=(prometheus)
 PACKAGES+=("${DEPLOY_CHECK_PACKAGES[@]}")
 
 case ${1:-} in

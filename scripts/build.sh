@@ -6,6 +6,8 @@
 # build-dir defaults to build/ at the repository root; binaries land in <build-dir>/bin.
 # The build type defaults to RelWithDebInfo on a fresh build directory; SLOTPLANE_BUILD_TYPE
 # overrides it (also on an existing one). SLOTPLANE_JOBS sets the parallelism (default: cores).
+# SLOTPLANE_BUILD_TARGETS (space-separated) builds only those targets, e.g. the three binaries
+# for the local demo; the configuration is unchanged, so a later full build adds the rest.
 # Example: scripts/build.sh build-asan -DSLOTPLANE_SANITIZE=ON
 set -euo pipefail
 
@@ -35,6 +37,11 @@ jobs=${SLOTPLANE_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 printf 'build: configuring %s\n' "$build_dir"
 cmake "${configure[@]}" "$@"
-printf 'build: building with %s jobs\n' "$jobs"
-cmake --build "$build_dir" --parallel "$jobs"
+targets=()
+if [[ -n ${SLOTPLANE_BUILD_TARGETS:-} ]]; then
+  read -r -a names <<<"$SLOTPLANE_BUILD_TARGETS"
+  targets=(--target "${names[@]}")
+fi
+printf 'build: building %s with %s jobs\n' "${SLOTPLANE_BUILD_TARGETS:-everything}" "$jobs"
+cmake --build "$build_dir" --parallel "$jobs" "${targets[@]}"
 printf 'build: done; binaries in %s/bin\n' "$build_dir"

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/build_info.h"
 
 namespace slotplane::ctl {
 namespace {
@@ -143,7 +144,10 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(int argc, const char* const* argv) {
       continue;
     }
     if (arg == "-h" || arg == "--help") return absl::CancelledError(CtlUsage());
-    if (arg == "--version") return absl::CancelledError("slotplanectl " SLOTPLANE_VERSION "\n");
+    if (arg == "--version") {
+      return absl::CancelledError(
+          absl::StrCat("slotplanectl ", BuildVersion(), " (git ", BuildRevision(), ")\n"));
+    }
     std::string name = arg.substr(2);
     std::optional<std::string> value;
     if (const size_t eq = name.find('='); eq != std::string::npos) {

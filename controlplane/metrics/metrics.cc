@@ -1,7 +1,8 @@
 #include "controlplane/metrics/metrics.h"
 
-#include <exception>
-
+#include "absl/strings/str_cat.h"
+#include "common/process_metrics.h"
+#include "common/slot.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
 
@@ -26,7 +27,7 @@ prometheus::Gauge& MakeGauge(prometheus::Registry& registry, const std::string& 
       .Add({});
 }
 
-// GET /healthz: answers while the process serves (liveness); one gauge, always 1.
+// slotplane_control_up: 1 whenever a scrape gets an answer.
 class Liveness : public prometheus::Collectable {
  public:
   std::vector<prometheus::MetricFamily> Collect() const override {
@@ -61,19 +62,21 @@ void ControlMetrics::CountAdminCall(const char* method, grpc::StatusCode code) {
   admin_calls_->Add({{"method", method}, {"code", StatusCodeName(code)}}).Increment();
 }
 
-absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsServer(
-    const std::string& address, const ControlMetrics& metrics) {
-  static const auto liveness = std::make_shared<Liveness>();
-  try {
-    auto exposer = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/1);
-    exposer->RegisterCollectable(metrics.registry());
-    exposer->RegisterCollectable(liveness, "/healthz");
-    return exposer;
-  } catch (const std::exception& e) {
-    // civetweb reports a port in use by throwing; this is start-up only.
-    return absl::UnavailableError(std::string("cannot serve metrics on ") + address + ": " +
-                                  e.what());
+absl::Status ControlReadiness(const ControlMetrics& metrics) {
+  const double covered = metrics.topology_slots_covered.Value();
+  if (covered < kSlotCount) {
+    return absl::UnavailableError(
+        absl::StrCat("the topology covers ", covered, " of ", kSlotCount, " hash slots"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartMetricsServer(
+    const std::string& address, const ControlMetrics& metrics) {
+  return MetricsHttpServer::Start(address,
+                                  {metrics.registry(), std::make_shared<Liveness>(),
+                                   std::make_shared<ProcessMetrics>("slotplane_control")},
+                                  [&metrics] { return ControlReadiness(metrics); });
 }
 
 const char* StatusCodeName(grpc::StatusCode code) {

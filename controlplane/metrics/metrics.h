@@ -4,9 +4,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/metrics_http.h"
 #include "grpcpp/support/status.h"
 #include "prometheus/counter.h"
-#include "prometheus/exposer.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -65,9 +65,14 @@ class ControlMetrics {
   prometheus::Family<prometheus::Counter>* admin_calls_;
 };
 
-// Serves GET /metrics (the registry) and GET /healthz (a one-line liveness answer) on
-// `address` ("host:port"); the exposer runs its own threads.
-absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartMetricsServer(
+// GET /readyz's answer: OK once the published topology has a master for every hash slot (the
+// control plane can give proxies a usable snapshot), else why not. Thread-safe.
+absl::Status ControlReadiness(const ControlMetrics& metrics);
+
+// Serves GET /metrics (the registry, plus slotplane_control_up), /healthz (liveness) and /readyz
+// (ControlReadiness) on `address` ("host:port") on the server's own threads. `metrics` must
+// outlive the server.
+absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartMetricsServer(
     const std::string& address, const ControlMetrics& metrics);
 
 // The gRPC status code's canonical name ("OK", "INVALID_ARGUMENT", ...).

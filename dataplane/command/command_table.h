@@ -115,6 +115,13 @@ class CommandTable {
   // How many commands and subcommands there are (ids are below it), and the one with an id.
   size_t Size() const { return by_id_.size(); }
   const CommandInfo& ById(uint16_t id) const { return *by_id_[id]; }
+  // Top-level commands by a dense index (for per-command counters): 0 <= Index(c) < size(),
+  // c a top-level command of this table (FamilyOf a subcommand).
+  size_t size() const { return commands_.size(); }
+  size_t Index(const CommandInfo& top_level) const {
+    return static_cast<size_t>(&top_level - commands_.data());
+  }
+  const CommandInfo& At(size_t index) const { return commands_[index]; }
 
   // The version of the Redis server the table was generated from, e.g. "7.0.15".
   static const char* RedisVersion();

@@ -216,6 +216,7 @@ const OptionTable<ProxyOptions>& Table() {
               StringOption("control-plane-tls-cert", &O::control_plane_tls_cert),
               StringOption("control-plane-tls-key", &O::control_plane_tls_key),
               StringOption("proxy-id", &O::proxy_id),
+              IntOption("shutdown-timeout", &O::shutdown_timeout, 0, 3600),
               IntOption("tls-port", &O::tls_port, 0, 65535),
               YesNoOption("tls-cluster", &O::tls_cluster),
           },
@@ -291,6 +292,7 @@ std::string UsageText() {
       "  --OPTION VALUE set any config option; yes/no options may be given as --OPTION alone\n"
       "  HOST:PORT      cluster entry point (same as --cluster)\n"
       "  --version      print the version\n"
+      "  --check-config check the options and the files they name, then exit (0: usable)\n"
       "Options: ",
       absl::StrJoin(OptionNames(), ", "), "\n");
 }

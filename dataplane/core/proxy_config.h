@@ -59,6 +59,9 @@ struct ProxyOptions : FleetSettings {
   uint16_t tls_port = 0;
   bool tls_cluster = false;
   TlsSettings tls;
+  // slotplane: seconds SIGTERM waits for clients to finish their in-flight requests (the drain)
+  // before closing the rest.
+  int shutdown_timeout = 5;
 
   // log-level, logfile, pidfile and daemonize, for RunDaemon (common/daemon.h).
   ProcessOptions Process() const;

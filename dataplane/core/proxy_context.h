@@ -36,6 +36,10 @@ struct ProxyContext {
   int64_t start_time_unix = 0;
   std::atomic<int64_t> clients{0};
   std::atomic<uint64_t> next_client_id{1};
+  // True from the moment every worker runs until the proxy stops (GET /readyz).
+  std::atomic<bool> serving{false};
+  // True once a stop was asked for: /readyz answers 503 so that load balancers move away.
+  std::atomic<bool> draining{false};
   // Asks the main thread to stop the proxy (PROXY SHUTDOWN). Thread-safe.
   std::function<void()> request_shutdown;
 };

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "dataplane/core/command_stats.h"
 #include "dataplane/core/policy.h"
 #include "dataplane/core/proxy_config.h"
 #include "dataplane/core/proxy_context.h"
@@ -25,7 +26,7 @@ class SlotRouter;
 //
 // The Worker owns every part and binds them here once at construction; the context owns only
 // the policy pointer and the request limits derived from it. Worker thread only, except
-// index() and stats(), which other threads read (PROXY INFO, metrics).
+// index(), stats() and command_stats(), which other threads read (PROXY INFO, metrics).
 class WorkerContext {
  public:
   struct Parts {
@@ -52,6 +53,9 @@ class WorkerContext {
   EventLoop& loop() const { return *parts_.loop; }
   RequestPool& pool() const { return *parts_.pool; }
   WorkerStats& stats() const { return *parts_.stats; }
+  // Latency by command class, calls and errors by command (the context owns them).
+  CommandStats& command_stats() { return command_stats_; }
+  const CommandStats& command_stats() const { return command_stats_; }
   SlotRouter& router() const { return *parts_.router; }
   RequestForwarder& forwarder() const { return *parts_.forwarder; }
   // Connections for clients with connection state (transactions, blocking, pub/sub).
@@ -78,6 +82,7 @@ class WorkerContext {
   const int index_;
   ProxyContext* const proxy_;
   Parts parts_;
+  CommandStats command_stats_;
   ProxyPolicyPtr policy_;
   RequestLimits request_limits_;
 };

@@ -61,6 +61,7 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
     if (ConnectionState* state = client->state()) state->OnRejected();  // EXEC will abort
     return;
   }
+  client->StampCommand(CommandStats::Stamp(*cmd));
   ClientSession::Attributes& attributes = client->attributes();
   attributes.last_command = cmd->name;
   attributes.last_active_ms = worker_->loop().now_ms();

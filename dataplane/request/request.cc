@@ -43,6 +43,7 @@ void RequestPool::Release(Request* r) {
   r->replica_read = false;
   r->pinned = false;
   r->part = 0;
+  r->stamp = CommandStamp();
   free_.push_back(r);
 }
 

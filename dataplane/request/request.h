@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/core/command_stats.h"
+
 namespace slotplane::dataplane {
 
 class ClientSession;
@@ -56,6 +58,9 @@ struct Request {
   bool pinned = false;
   // The part number of a split or fan-out command's part (see scatter/multi_request.h).
   uint32_t part = 0;
+  // Set on the first reply-queue entry of a client's command: its latency and outcome are
+  // recorded when the reply completes (ClientSession::Complete).
+  CommandStamp stamp;
 };
 
 // Per-worker free list of Requests. Not thread-safe: one per worker.

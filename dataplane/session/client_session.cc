@@ -225,6 +225,8 @@ Request* ClientSession::NewRequest() {
   Request* r = worker_->pool().Acquire();
   r->client = this;
   r->sink = this;
+  r->stamp = stamp_;
+  stamp_.set = false;
   if (tail_ == nullptr) {
     head_ = tail_ = r;
   } else {
@@ -236,6 +238,11 @@ Request* ClientSession::NewRequest() {
 }
 
 void ClientSession::Complete(Request* request, std::string_view reply) {
+  if (request->stamp.set) {
+    worker_->command_stats().Record(request->stamp, MonotonicNanos(),
+                                    !reply.empty() && reply[0] == '-');
+    request->stamp.set = false;
+  }
   if (close_asap_) reply = {};  // closing: replies are dropped
   if (request != head_) {
     request->reply.assign(reply.data(), reply.size());

@@ -43,8 +43,12 @@ class ClientSession : public EventHandler, public ReplySink {
 
   void OnEvents(uint32_t events) override;
 
-  // Appends a new Request to the reply queue.
+  // Appends a new Request to the reply queue. The first one after StampCommand carries the stamp.
   Request* NewRequest();
+  // The command being dispatched: its first reply-queue entry records its latency and outcome
+  // when it completes (WorkerContext::command_stats). Replies that answer no command (pub/sub
+  // pushes, a command's further replies) take no stamp.
+  void StampCommand(const CommandStamp& stamp) { stamp_ = stamp; }
   // `request`'s reply is `reply` (a whole RESP frame).
   void Complete(Request* request, std::string_view reply);
   // Shorthand for a reply the proxy produces itself.
@@ -104,6 +108,11 @@ class ClientSession : public EventHandler, public ReplySink {
   // Calls the SessionState's OnBarrier() once `request` reaches the head of the reply queue.
   void NotifyWhenHead(Request* request) { barrier_ = request; }
 
+  // Nothing to finish: no reply pending in the queue, no split part in flight, no private call
+  // held and no output unsent (SIGTERM drain).
+  bool Drained() const {
+    return pending_ == 0 && in_flight_parts_ == 0 && !held_ && output_.size() == 0;
+  }
   // Parts of this client's split and fan-out commands still in flight (see multi_request.h):
   // they count towards the backpressure limit like queued requests.
   void AddInFlightParts(int64_t delta) { in_flight_parts_ += delta; }
@@ -170,6 +179,7 @@ class ClientSession : public EventHandler, public ReplySink {
   bool subscribed_ = false;
   ConnectionState* state_ = nullptr;  // the active state, or null
   Request* barrier_ = nullptr;
+  CommandStamp stamp_;  // for the next NewRequest
   std::unique_ptr<ConnectionState> state_storage_;
   bool authenticated_;
 };

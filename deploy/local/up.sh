@@ -70,8 +70,10 @@ sp_check_port_range "$base_port" "$node_count"
 if [[ ${SLOTPLANE_SKIP_BUILD:-0} != 1 ]]; then
   sp_log "checking packages (scripts/bootstrap.sh)"
   "$SP_ROOT/scripts/bootstrap.sh"
-  sp_log "building into $(rel "$build_dir") (scripts/build.sh)"
-  if ! "$SP_ROOT/scripts/build.sh" "$build_dir"; then
+  sp_log "building the three binaries into $(rel "$build_dir") (scripts/build.sh)"
+  # Only what the demo runs; scripts/test.sh builds the tests.
+  if ! SLOTPLANE_BUILD_TARGETS="slotplane-proxy slotplane-control slotplanectl" \
+    "$SP_ROOT/scripts/build.sh" "$build_dir"; then
     sp_die "the build failed (output above). To start the cluster with what is already built: SLOTPLANE_SKIP_BUILD=1 $0"
   fi
 fi

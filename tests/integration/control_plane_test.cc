@@ -539,7 +539,10 @@ TEST_F(ControlPlaneTest, MetricsAndHealth) {
         "slotplane_control_version "}) {
     EXPECT_TRUE(absl::StrContains(metrics, line)) << line << "\n" << metrics;
   }
-  EXPECT_TRUE(absl::StrContains(get("/healthz"), "slotplane_control_up 1"));
+  EXPECT_TRUE(absl::StrContains(metrics, "slotplane_control_up 1")) << metrics;
+  EXPECT_TRUE(absl::StrContains(get("/healthz"), "200 OK")) << get("/healthz");
+  // The fixture's cluster covers every slot: the control plane is ready.
+  EXPECT_TRUE(absl::StrContains(get("/readyz"), "200 OK")) << get("/readyz");
 }
 
 TEST_F(ControlPlaneTest, ShutdownEndsStreamsWithUnavailable) {

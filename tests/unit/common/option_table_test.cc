@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "common/build_info.h"
 #include "gtest/gtest.h"
 
 namespace slotplane {
@@ -131,7 +132,8 @@ TEST(OptionTableTest, CommandLine) {
   EXPECT_EQ(Message(help.status()), "usage\n");
   auto version = Parse({"-v"});
   ASSERT_TRUE(absl::IsCancelled(version.status()));
-  EXPECT_EQ(Message(version.status()), absl::StrCat("prog ", SLOTPLANE_VERSION, "\n"));
+  EXPECT_EQ(Message(version.status()),
+            absl::StrCat("prog ", SLOTPLANE_VERSION, " (git ", BuildRevision(), ")\n"));
 }
 
 TEST(OptionTableTest, ConfigFileFirstThenFlags) {
