@@ -152,6 +152,13 @@ int RunDaemon(std::string_view program, const ProcessOptions& process,
   return exit_code;
 }
 
+void WarnSecretOnCommandLine(std::string_view program, std::string_view option) {
+  SP_LOG(kWarning) << program << ": option '" << option
+                   << "' was given on the command line, where other local users can read it "
+                      "(process list, shell history); it is hidden from the process list now. Put "
+                      "it in the config file (-c) instead";
+}
+
 void RequestStop() { kill(getpid(), SIGTERM); }
 
 }  // namespace slotplane

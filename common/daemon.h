@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -69,7 +70,14 @@ struct DaemonSpec {
   // Optional. Runs for --check-config and nowhere else (Start reads the same files itself).
   std::function<absl::Status(const Options&)> check_offline;
   std::function<std::unique_ptr<Service>(const Options&)> create;
+  // Optional. The option table's HideSecretArguments: blanks secrets given on the command line
+  // and names them, for the warning DaemonMain logs.
+  std::function<std::vector<std::string>(int, char**)> hide_secrets;
 };
+
+// Logs that `option` carried a secret on the command line (hidden from the process list since,
+// but visible to other local users until then, and kept in shell history).
+void WarnSecretOnCommandLine(std::string_view program, std::string_view option);
 
 // A daemon's whole main(): with --check-config, parses and checks (spec.check_offline) and
 // exits (ReportConfigCheck) without opening a socket; else ReportCommandLine unless parsing gave
@@ -84,6 +92,11 @@ int DaemonMain(int argc, char** argv, const DaemonSpec<Options>& spec) {
     return ReportConfigCheck(spec.program, status);
   }
   if (!options.ok()) return ReportCommandLine(spec.program, options.status());
+  if (spec.hide_secrets) {
+    for (const std::string& option : spec.hide_secrets(argc, argv)) {
+      WarnSecretOnCommandLine(spec.program, option);
+    }
+  }
   return RunDaemon(spec.program, options->Process(), [&] { return spec.create(*options); });
 }
 

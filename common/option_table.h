@@ -72,6 +72,8 @@ struct OptionDef {
   std::function<std::string(const T&)> get;
   bool repeatable = false;  // each occurrence adds to the option (bind, cluster, user)
   bool yes_no = false;      // a yes/no option: `--name` alone on the command line means yes
+  bool secret = false;      // its value holds a secret: hidden from the process list when given
+                            // on the command line (HideSecretArguments)
   std::string help;         // one line for --help; empty: not listed there
 };
 
@@ -161,6 +163,24 @@ class OptionTable {
     return settings;
   }
 
+  // For every secret option given on the command line (`--requirepass VALUE`): overwrites VALUE
+  // in place with 'x' so that the process list (/proc/PID/cmdline, ps) no longer shows it, and
+  // returns the options' names so that the daemon can warn (a config file or the environment
+  // keeps a secret out of the process list from the start). Call after parsing.
+  std::vector<std::string> HideSecretArguments(int argc, char** argv) const {
+    std::vector<std::string> hidden;
+    for (int i = 1; i + 1 < argc; ++i) {
+      const std::string_view arg = argv[i];
+      if (arg.size() < 3 || arg.substr(0, 2) != "--") continue;
+      const OptionDef<T>* def = Find(arg.substr(2));
+      if (def == nullptr || !def->secret) continue;
+      for (char* c = argv[i + 1]; *c != '\0'; ++c) *c = 'x';
+      hidden.push_back(def->name);
+      ++i;
+    }
+    return hidden;
+  }
+
   // Applies to `settings`; the sink must not outlive either.
   OptionSink SinkFor(T* settings) const {
     return {[this, settings](const std::string& name, const OptionValues& values) {
@@ -243,6 +263,7 @@ OptionDef<T> SecretOption(const std::string& name, std::string T::*field, std::s
   def.get = [=](const T& settings) {
     return std::string((settings.*field).empty() ? "" : "(set)");
   };
+  def.secret = true;
   return def;
 }
 

@@ -24,6 +24,7 @@ OptionDef<T> TlsMemberOption(OptionDef<TlsSettings> def, TlsSettings T::*member)
   };
   out.get = [get = def.get, member](const T& o) { return get(o.*member); };
   out.yes_no = def.yes_no;
+  out.secret = def.secret;
   out.help = def.help;
   return out;
 }

@@ -15,5 +15,6 @@ int main(int argc, char** argv) {
   spec.create = [](const ControlOptions& options) -> std::unique_ptr<slotplane::Service> {
     return std::make_unique<slotplane::control::ControlServer>(options);
   };
+  spec.hide_secrets = slotplane::control::HideSecretArguments;
   return slotplane::DaemonMain(argc, argv, spec);
 }

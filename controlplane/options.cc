@@ -33,6 +33,7 @@ Def InitialPolicyDef(const FleetOption& option) {
         return option.Show(settings);
       });
   def.yes_no = option.yes_no();
+  def.secret = option.secret();
   if (option.multi_word()) {
     // `client-output-buffer-limit normal 1mb 0 0`: several words; each line adds its classes.
     def.repeatable = true;
@@ -166,6 +167,10 @@ std::string ControlUsageText() {
 absl::StatusOr<ControlOptions> ParseControlCommandLine(int argc, const char* const* argv) {
   const CommandLineSpec spec{"slotplane-control", ControlUsageText, {}, "cluster"};
   return Table().ParseCommandLine(argc, argv, spec, CheckCombinations);
+}
+
+std::vector<std::string> HideSecretArguments(int argc, char** argv) {
+  return Table().HideSecretArguments(argc, argv);
 }
 
 }  // namespace slotplane::control

@@ -58,6 +58,10 @@ absl::Status ApplyControlOption(ControlOptions* options, const std::string& name
 // there and that TLS options come in usable combinations.
 absl::StatusOr<ControlOptions> ParseControlCommandLine(int argc, const char* const* argv);
 
+// Blanks the values of secret options (auth, TLS passphrases) given on the command line, so the
+// process list does not show them; returns their names (OptionTable).
+std::vector<std::string> HideSecretArguments(int argc, char** argv);
+
 std::string ControlUsageText();
 
 }  // namespace slotplane::control

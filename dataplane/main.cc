@@ -41,5 +41,6 @@ int main(int argc, char** argv) {
   spec.create = [](const ProxyOptions& options) -> std::unique_ptr<slotplane::Service> {
     return std::make_unique<ProxyService>(options);
   };
+  spec.hide_secrets = slotplane::dataplane::HideSecretArguments;
   return slotplane::DaemonMain(argc, argv, spec);
 }

@@ -130,6 +130,7 @@ Def UserOption() {
     return absl::StrJoin(names, " ");
   };
   def.repeatable = true;
+  def.secret = true;  // `>password` rules
   return def;
 }
 
@@ -140,6 +141,7 @@ Def FleetDef(const FleetOption& option) {
       [&option](ProxyOptions* o, const std::string& text) { return option.Parse(text, o); },
       [&option](const ProxyOptions& o) { return option.Show(o); });
   def.yes_no = option.yes_no();
+  def.secret = option.secret();
   if (option.multi_word()) {
     // `client-output-buffer-limit normal 1mb 0 0` is one value of four words; a line per class
     // adds to the option, as in redis.conf.
@@ -300,6 +302,10 @@ std::string UsageText() {
 absl::StatusOr<ProxyOptions> ParseCommandLine(int argc, const char* const* argv) {
   const CommandLineSpec spec{"slotplane-proxy", UsageText, {{"-p", "port", "port"}}, "cluster"};
   return Table().ParseCommandLine(argc, argv, spec, CheckCombinations);
+}
+
+std::vector<std::string> HideSecretArguments(int argc, char** argv) {
+  return Table().HideSecretArguments(argc, argv);
 }
 
 }  // namespace slotplane::dataplane

@@ -97,6 +97,10 @@ absl::StatusOr<ClientUser> ParseUserRules(const std::vector<std::string>& values
 // return a Cancelled status whose message is the text to print.
 absl::StatusOr<ProxyOptions> ParseCommandLine(int argc, const char* const* argv);
 
+// Blanks the values of secret options (requirepass, auth, user, TLS passphrases) given on the
+// command line, so the process list does not show them; returns their names (OptionTable).
+std::vector<std::string> HideSecretArguments(int argc, char** argv);
+
 std::string UsageText();
 
 }  // namespace slotplane::dataplane

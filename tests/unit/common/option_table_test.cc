@@ -136,6 +136,22 @@ TEST(OptionTableTest, CommandLine) {
             absl::StrCat("prog ", SLOTPLANE_VERSION, " (git ", BuildRevision(), ")\n"));
 }
 
+TEST(OptionTableTest, SecretsOnTheCommandLineAreHiddenFromTheProcessList) {
+  std::string prog = "prog", name_flag = "--name", name = "visible", pass_flag = "--PASSWORD",
+              secret = "s3cret", node = "h:1";
+  std::vector<char*> argv = {prog.data(),      name_flag.data(), name.data(),
+                             pass_flag.data(), secret.data(),    node.data()};
+  const std::vector<std::string> hidden =
+      Table().HideSecretArguments(static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(hidden, std::vector<std::string>{"password"});
+  EXPECT_STREQ(argv[4], "xxxxxx") << "the value is overwritten in place, same length";
+  EXPECT_STREQ(argv[2], "visible") << "other options are left alone";
+  EXPECT_STREQ(argv[5], "h:1");
+
+  std::vector<char*> trailing = {prog.data(), pass_flag.data()};  // no value: nothing to hide
+  EXPECT_TRUE(Table().HideSecretArguments(2, trailing.data()).empty());
+}
+
 TEST(OptionTableTest, ConfigFileFirstThenFlags) {
   char path[] = "/tmp/slotplane-option-table-XXXXXX";
   const int fd = mkstemp(path);

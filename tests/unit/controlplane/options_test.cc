@@ -71,6 +71,19 @@ TEST(ControlOptionsTest, EveryFlag) {
   EXPECT_EQ(options->initial_policy.at("maxclients"), "50");
 }
 
+TEST(ControlOptionsTest, SecretOptionsAreHiddenFromTheProcessList) {
+  std::vector<std::string> args = {
+      "slotplane-control",          "--auth", "pw1", "--auth-user", "bob",
+      "--tls-client-key-file-pass", "pw2"};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  EXPECT_EQ(HideSecretArguments(static_cast<int>(argv.size()), argv.data()),
+            (std::vector<std::string>{"auth", "tls-client-key-file-pass"}));
+  EXPECT_EQ(args[2], "xxx");
+  EXPECT_EQ(args[4], "bob");
+  EXPECT_EQ(args[6], "xxx");
+}
+
 TEST(ControlOptionsTest, ErrorsNameTheOption) {
   EXPECT_NE(Error(Parse({"--data-dir", "/d"})).find("--cluster"), std::string::npos);
   EXPECT_NE(Error(Parse({"--cluster", "a:1"})).find("--data-dir"), std::string::npos);

@@ -45,6 +45,32 @@ TEST(ProxyConfigTest, CommandLineOptions) {
   EXPECT_EQ(*GetOption(*o, "auth"), "(set)") << "credentials are never shown";
 }
 
+TEST(ProxyConfigTest, SecretOptionsAreHiddenFromTheProcessList) {
+  std::vector<std::string> args = {"slotplane-proxy",
+                                   "--requirepass",
+                                   "pw1",
+                                   "--auth",
+                                   "pw2",
+                                   "--user",
+                                   "alice on >pw3",
+                                   "--tls-key-file-pass",
+                                   "pw4",
+                                   "--auth-user",
+                                   "bob",
+                                   "--port",
+                                   "7000"};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  const std::vector<std::string> hidden =
+      HideSecretArguments(static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(hidden, (std::vector<std::string>{"requirepass", "auth", "user", "tls-key-file-pass"}));
+  for (const std::string& arg : args) {
+    EXPECT_EQ(arg.find("pw"), std::string::npos) << arg;
+  }
+  EXPECT_EQ(args[10], "bob") << "a user name is not a secret";
+  EXPECT_EQ(args[12], "7000");
+}
+
 TEST(ProxyConfigTest, ConfigFileThenFlagsOverride) {
   char path[] = "/tmp/slotplane-proxy-conf-XXXXXX";
   int fd = mkstemp(path);
