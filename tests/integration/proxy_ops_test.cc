@@ -278,10 +278,25 @@ TEST(CheckConfigTest, ProxyChecksOptionsAndFilesWithoutStarting) {
 
 TEST(CheckConfigTest, ControlPlaneChecksOptionsAndFiles) {
   ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("check-config"));
-  BinaryRun ok = RunBinary("slotplane-control", {"--check-config", "--cluster", "127.0.0.1:1",
-                                                 "--data-dir", dir.path() + "/store"});
+  const std::string proxy_token = dir.path() + "/proxy.token";
+  {
+    std::FILE* f = std::fopen(proxy_token.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("sample-proxy-token\n", f);
+    std::fclose(f);
+  }
+  BinaryRun ok =
+      RunBinary("slotplane-control", {"--check-config", "--cluster", "127.0.0.1:1", "--data-dir",
+                                      dir.path() + "/store", "--proxy-token-file", proxy_token});
   EXPECT_EQ(ok.code, 0) << ok.output;
   EXPECT_EQ(ok.output, "slotplane-control: configuration OK\n");
+
+  // The watch stream carries the fleet's secrets: without a proxy credential Start() refuses,
+  // and so does --check-config.
+  BinaryRun open = RunBinary("slotplane-control", {"--check-config", "--cluster", "127.0.0.1:1",
+                                                   "--data-dir", dir.path() + "/store"});
+  EXPECT_EQ(open.code, 1) << open.output;
+  EXPECT_TRUE(absl::StrContains(open.output, "needs a proxy credential")) << open.output;
 
   BinaryRun token = RunBinary(
       "slotplane-control", {"--check-config", "--cluster", "127.0.0.1:1", "--data-dir", dir.path(),
