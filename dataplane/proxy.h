@@ -45,6 +45,8 @@ class Proxy {
   // SIGTERM's drain: /readyz turns 503, the workers stop accepting and close each client once
   // its in-flight requests are answered; returns when none is left or after shutdown-timeout.
   void Drain();
+  // Closes the `unixsocket` listener and removes its file (nothing when there is none).
+  void CloseUnixListener();
   v1::ProxyStats CollectStats() const;
 
   ProxyContext context_;

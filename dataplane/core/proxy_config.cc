@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/acl_rules.h"
 #include "common/config_file.h"
@@ -134,6 +135,28 @@ Def UserOption() {
   return def;
 }
 
+// File permission bits written in octal, as Redis's `unixsocketperm` (`700`, `0770`; at most 777),
+// shown back in octal without a leading zero as Redis's CONFIG GET does.
+Def OctalPermOption(const std::string& name, int ProxyOptions::*field) {
+  return SingleValueOption<ProxyOptions>(
+      name,
+      [=](ProxyOptions* o, const std::string& text) -> absl::Status {
+        int value = 0;
+        for (char c : text) {
+          if (c < '0' || c > '7' || value > 0777) {
+            return BadOptionValue(name, text, "not an octal permission such as 700");
+          }
+          value = value * 8 + (c - '0');
+        }
+        if (text.empty() || value > 0777) {
+          return BadOptionValue(name, text, "not an octal permission such as 700");
+        }
+        o->*field = value;
+        return absl::OkStatus();
+      },
+      [=](const ProxyOptions& o) { return absl::StrFormat("%o", o.*field); });
+}
+
 // A fleet option (common/fleet_options.h), set in the FleetSettings part of ProxyOptions.
 Def FleetDef(const FleetOption& option) {
   Def def = SingleValueOption<ProxyOptions>(
@@ -177,6 +200,8 @@ const OptionTable<ProxyOptions>& Table() {
               Fleet("maxclients"),
               IntOption("tcpkeepalive", &O::tcpkeepalive, 0, 86400),
               IntOption("tcp-backlog", &O::tcp_backlog, 1, 65535),
+              StringOption("unixsocket", &O::unixsocket),
+              OctalPermOption("unixsocketperm", &O::unixsocketperm),
               YesNoOption("daemonize", &O::daemonize),
               StringOption("pidfile", &O::pidfile),
               StringOption("logfile", &O::logfile),

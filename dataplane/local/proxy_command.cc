@@ -110,11 +110,12 @@ void LogSubcommand(ClientSession* client, const std::vector<std::string_view>& a
   client->Reply(resp::kOk);
 }
 
-// True for a client connected over loopback (127.0.0.0/8, ::1), as Redis's islocalClient.
+// True for a client connected over loopback (127.0.0.0/8, ::1) or the unix socket ("PATH:0"), as
+// Redis's islocalClient.
 bool IsLocalPeer(const ClientSession& client) {
   const std::string& peer = client.peer();
-  return absl::StartsWith(AbslView(peer), "127.") || absl::StartsWith(AbslView(peer), "[::1]") ||
-         absl::StartsWith(AbslView(peer), "::1");
+  return absl::StartsWith(AbslView(peer), "/") || absl::StartsWith(AbslView(peer), "127.") ||
+         absl::StartsWith(AbslView(peer), "[::1]") || absl::StartsWith(AbslView(peer), "::1");
 }
 
 // PROXY SHUTDOWN stops the proxy for every client, so it needs more than a connection:

@@ -30,6 +30,31 @@ TEST(ProxyConfigTest, DefaultsMatchRedisClusterProxy) {
   EXPECT_EQ(o->entry_points[0].ToString(), "127.0.0.1:7000");
 }
 
+TEST(ProxyConfigTest, UnixSocketOptionsAsRedis) {
+  auto defaults = Parse({"127.0.0.1:7000"});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->unixsocket, "");     // no unix socket unless asked for
+  EXPECT_EQ(defaults->unixsocketperm, 0);  // 0: the umask decides, as in Redis
+  EXPECT_EQ(*GetOption(*defaults, "unixsocketperm"), "0");
+
+  auto o = Parse({"--unixsocket", "/run/slotplane.sock", "--unixsocketperm", "770", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->unixsocket, "/run/slotplane.sock");
+  EXPECT_EQ(o->unixsocketperm, 0770);  // octal, as Redis reads it
+  EXPECT_EQ(*GetOption(*o, "unixsocket"), "/run/slotplane.sock");
+  EXPECT_EQ(*GetOption(*o, "unixsocketperm"), "770");
+  auto leading_zero = Parse({"--unixsocketperm", "0700", "h:1"});
+  ASSERT_TRUE(leading_zero.ok()) << leading_zero.status();
+  EXPECT_EQ(leading_zero->unixsocketperm, 0700);
+
+  for (const char* bad : {"800", "rw", "", "1000", "-1"}) {
+    auto refused = Parse({"--unixsocketperm", bad, "h:1"});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(std::string(refused.status().message()).find("unixsocketperm"), std::string::npos)
+        << refused.status();
+  }
+}
+
 TEST(ProxyConfigTest, CommandLineOptions) {
   auto o = Parse({"-p", "9000", "--threads", "3", "--cluster", "10.0.0.1:7000,10.0.0.2:7000",
                   "--entry-point", "h:1", "--enable-cross-slot", "--log-level", "debug",
