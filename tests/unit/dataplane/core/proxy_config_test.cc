@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <fstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "common/fleet_options.h"
 #include "gtest/gtest.h"
 
 namespace slotplane::dataplane {
@@ -216,6 +219,30 @@ TEST(ProxyConfigTest, HelpAndVersionAreNotErrors) {
   ASSERT_TRUE(absl::IsCancelled(help.status()));
   EXPECT_NE(help.status().message().find("Usage"), std::string::npos);
   EXPECT_TRUE(absl::IsCancelled(Parse({"--version"}).status()));
+}
+
+TEST(ProxyConfigTest, HelpShowsEveryOptionWithItsDefaultAndWhenItChanges) {
+  const std::string usage = UsageText();
+  for (const std::string& name : OptionNames()) {
+    const std::string start = "  --" + name + " ";
+    const size_t at = usage.find(start);
+    ASSERT_NE(at, std::string::npos) << name << " is not in --help";
+    const std::string line = usage.substr(at, usage.find('\n', at) - at);
+    // A description, then the default, then whether it changes at runtime.
+    const std::string after_name = line.substr(start.size());
+    EXPECT_FALSE(absl::StartsWith(absl::StripLeadingAsciiWhitespace(after_name), "(default"))
+        << "no description: " << line;
+    EXPECT_NE(line.find(" (default "), std::string::npos) << line;
+    const bool runtime =
+        FindFleetOption(name) != nullptr || name == "requirepass" || name == "user";
+    EXPECT_TRUE(absl::EndsWith(line, runtime ? "[runtime]" : "[restart]")) << line;
+  }
+  EXPECT_NE(usage.find("--port "), std::string::npos);
+  EXPECT_NE(usage.find("(default 7777) [restart]"), std::string::npos) << usage;
+  EXPECT_NE(usage.find("(default 10000) [runtime]"), std::string::npos) << usage;  // maxclients
+  EXPECT_NE(usage.find("(default 0) [restart]"), std::string::npos) << usage;
+  // A secret's default is never a value: "none" or nothing set.
+  EXPECT_EQ(usage.find("(set)"), std::string::npos) << usage;
 }
 
 TEST(ProxyConfigTest, GetOptionKnowsEveryOption) {
