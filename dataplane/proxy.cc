@@ -214,6 +214,7 @@ void Proxy::Drain() {
   // No new unix-socket client can find the file from here on; the fd closes once the workers
   // that watch it have stopped (Stop).
   dataplane::CloseUnixListener(-1, context_.options.unixsocket);
+  unix_socket_unlinked_ = true;
   for (auto& worker : workers_) worker->Drain();
   const absl::Time deadline = absl::Now() + absl::Seconds(context_.options.shutdown_timeout);
   auto all_drained = [&] {
@@ -256,7 +257,10 @@ void Proxy::Stop() {
 
 void Proxy::CloseUnixListener() {
   if (context_.unix_listener < 0) return;
-  dataplane::CloseUnixListener(context_.unix_listener, context_.options.unixsocket);
+  // Not unlinked twice: after the drain's unlink, the path may already be a new proxy's socket
+  // (a restart that did not wait for this one to exit).
+  dataplane::CloseUnixListener(context_.unix_listener,
+                               unix_socket_unlinked_ ? "" : context_.options.unixsocket);
   context_.unix_listener = -1;
 }
 

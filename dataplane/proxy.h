@@ -57,6 +57,7 @@ class Proxy {
   std::shared_ptr<ProxyMetrics> metrics_;
   std::unique_ptr<MetricsHttpServer> metrics_server_;
   bool started_ = false;
+  bool unix_socket_unlinked_ = false;  // the drain removed the unixsocket file
 };
 
 }  // namespace slotplane::dataplane

@@ -161,5 +161,15 @@ TEST_F(ProxyUnixSocketTest, DrainClosesTheSocketButFinishesItsClients) {
   ASSERT_OK(proxy->Stop());
 }
 
+TEST_F(ProxyUnixSocketTest, UnixClientsAreLocalForProxyShutdown) {
+  // enable-proxy-shutdown local (the default) lets unix-socket clients stop the proxy, as Redis's
+  // islocalClient counts them local; the exit removes the file.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProxyProcess> proxy, StartProxy(""));
+  EXPECT_EQ(Cli({"PROXY", "SHUTDOWN", "ASAP"}), "OK");
+  EXPECT_TRUE(WaitFor([&] { return !proxy->IsAlive(); }, absl::Seconds(30)));
+  EXPECT_OK(proxy->Stop()) << "exit code 0";
+  EXPECT_FALSE(Exists(socket_path_));
+}
+
 }  // namespace
 }  // namespace slotplane::integration
