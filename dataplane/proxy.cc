@@ -10,6 +10,7 @@
 #include "dataplane/control/control_client.h"
 #include "dataplane/control/snapshot_convert.h"
 #include "dataplane/net/socket.h"
+#include "dataplane/net/unix_listener.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -142,6 +143,11 @@ absl::Status Proxy::Start() {
   }
   if (absl::Status s = LoadTls(&context_.tls_server, &context_.tls_client); !s.ok()) return s;
   const ProxyOptions& options = context_.options;
+  if (!options.unixsocket.empty()) {
+    auto fd = ListenUnix(options.unixsocket, options.unixsocketperm, options.tcp_backlog);
+    if (!fd.ok()) return fd.status();
+    context_.unix_listener = *fd;
+  }
   if (!options.control_plane.empty()) {
     if (absl::Status s = StartControlClient(); !s.ok()) return s;
   }
@@ -195,6 +201,7 @@ absl::Status Proxy::Start() {
                    << (options.PlainListener() ? "port " + std::to_string(options.port) : "")
                    << (options.PlainListener() && options.tls_port != 0 ? ", " : "")
                    << (options.tls_port != 0 ? "TLS port " + std::to_string(options.tls_port) : "")
+                   << (options.unixsocket.empty() ? "" : ", unix socket " + options.unixsocket)
                    << (options.tls_cluster ? " (TLS to the cluster)" : "") << " with " << threads
                    << " worker threads"
                    << (options.control_plane.empty() ? std::string()
@@ -204,6 +211,10 @@ absl::Status Proxy::Start() {
 
 void Proxy::Drain() {
   context_.draining = true;
+  // No new unix-socket client can find the file from here on; the fd closes once the workers
+  // that watch it have stopped (Stop).
+  dataplane::CloseUnixListener(-1, context_.options.unixsocket);
+  unix_socket_unlinked_ = true;
   for (auto& worker : workers_) worker->Drain();
   const absl::Time deadline = absl::Now() + absl::Seconds(context_.options.shutdown_timeout);
   auto all_drained = [&] {
@@ -226,7 +237,10 @@ void Proxy::Stop() {
   if (started_) Drain();
   // The control client first: its pending replies are handed to workers that still run.
   if (control_ != nullptr) control_->Stop();
-  if (!started_) return;
+  if (!started_) {
+    CloseUnixListener();  // a Start() that failed after opening it
+    return;
+  }
   started_ = false;
   context_.serving = false;
   metrics_server_.reset();
@@ -238,6 +252,16 @@ void Proxy::Stop() {
   control_.reset();
   workers_.clear();
   context_.workers.clear();
+  CloseUnixListener();
+}
+
+void Proxy::CloseUnixListener() {
+  if (context_.unix_listener < 0) return;
+  // Not unlinked twice: after the drain's unlink, the path may already be a new proxy's socket
+  // (a restart that did not wait for this one to exit).
+  dataplane::CloseUnixListener(context_.unix_listener,
+                               unix_socket_unlinked_ ? "" : context_.options.unixsocket);
+  context_.unix_listener = -1;
 }
 
 }  // namespace slotplane::dataplane

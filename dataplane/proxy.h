@@ -45,6 +45,8 @@ class Proxy {
   // SIGTERM's drain: /readyz turns 503, the workers stop accepting and close each client once
   // its in-flight requests are answered; returns when none is left or after shutdown-timeout.
   void Drain();
+  // Closes the `unixsocket` listener and removes its file (nothing when there is none).
+  void CloseUnixListener();
   v1::ProxyStats CollectStats() const;
 
   ProxyContext context_;
@@ -55,6 +57,7 @@ class Proxy {
   std::shared_ptr<ProxyMetrics> metrics_;
   std::unique_ptr<MetricsHttpServer> metrics_server_;
   bool started_ = false;
+  bool unix_socket_unlinked_ = false;  // the drain removed the unixsocket file
 };
 
 }  // namespace slotplane::dataplane

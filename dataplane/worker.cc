@@ -46,23 +46,27 @@ BackendOptions BackendOptionsFor(const ProxyPolicy& policy, const ProxyOptions& 
 
 class Worker::Acceptor : public EventHandler {
  public:
-  Acceptor(Worker* worker, int fd, bool tls) : worker_(worker), fd_(fd), tls_(tls) {}
+  Acceptor(Worker* worker, int fd, ListenerKind kind) : worker_(worker), fd_(fd), kind_(kind) {}
   ~Acceptor() { Close(); }
   // An event of the loop's current batch may still name a closed acceptor: it is ignored, and
   // the object lives until the worker does.
   void OnEvents(uint32_t) override {
-    if (fd_ >= 0) worker_->Accept(fd_, tls_);
+    if (fd_ >= 0) worker_->Accept(fd_, kind_);
   }
   int fd() const { return fd_; }
+  // The unix socket is shared by every worker (watched with EPOLLEXCLUSIVE, which epoll cannot
+  // modify): the Proxy closes it, and pausing removes and re-adds it instead of modifying it.
+  bool shared() const { return kind_ == ListenerKind::kUnix; }
+  uint32_t events() const { return shared() ? EPOLLIN | EPOLLEXCLUSIVE : EPOLLIN; }
   void Close() {
-    if (fd_ >= 0) close(fd_);
+    if (fd_ >= 0 && !shared()) close(fd_);
     fd_ = -1;
   }
 
  private:
   Worker* worker_;
   int fd_;
-  bool tls_;  // the tls-port listener
+  ListenerKind kind_;
 };
 
 Worker::Worker(int index, ProxyContext* proxy)
@@ -96,15 +100,21 @@ absl::Status Worker::Listen() {
       if (absl::Status s = AddListener(host, options.tls_port, true); !s.ok()) return s;
     }
   }
+  const int unix_fd = context_.proxy().unix_listener;
+  if (unix_fd >= 0) AddAcceptor(unix_fd, ListenerKind::kUnix);
   return absl::OkStatus();
 }
 
 absl::Status Worker::AddListener(const std::string& host, uint16_t port, bool tls) {
   auto fd = dataplane::Listen(host, port, context_.options().tcp_backlog);
   if (!fd.ok()) return fd.status();
-  acceptors_.push_back(std::make_unique<Acceptor>(this, *fd, tls));
-  loop_.Add(*fd, EPOLLIN, acceptors_.back().get());
+  AddAcceptor(*fd, tls ? ListenerKind::kTls : ListenerKind::kTcp);
   return absl::OkStatus();
+}
+
+void Worker::AddAcceptor(int fd, ListenerKind kind) {
+  acceptors_.push_back(std::make_unique<Acceptor>(this, fd, kind));
+  loop_.Add(fd, acceptors_.back()->events(), acceptors_.back().get());
 }
 
 void Worker::InstallTls(SslContextPtr server, SslContextPtr client) {
@@ -181,7 +191,8 @@ void Worker::ApplyPolicy(ProxyPolicyPtr policy) {
   RebindClientAcls(&context_);
 }
 
-void Worker::Accept(int listen_fd, bool tls) {
+void Worker::Accept(int listen_fd, ListenerKind kind) {
+  const bool tls = kind == ListenerKind::kTls;
   ProxyContext& proxy = context_.proxy();
   for (int i = 0; i < kMaxAcceptsPerEvent; ++i) {
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -205,8 +216,10 @@ void Worker::Accept(int listen_fd, bool tls) {
       close(fd);
       continue;
     }
-    SetNoDelay(fd);
-    SetKeepAlive(fd, context_.options().tcpkeepalive);
+    if (kind != ListenerKind::kUnix) {
+      SetNoDelay(fd);
+      SetKeepAlive(fd, context_.options().tcpkeepalive);
+    }
     stats_.connections_received.Add();
     std::unique_ptr<TlsStream> stream;
     if (tls) {
@@ -242,12 +255,22 @@ void Worker::PauseAccepting() {
   if (accepting_paused_) return;
   accepting_paused_ = true;
   for (const auto& acceptor : acceptors_) {
-    if (acceptor->fd() >= 0) loop_.Modify(acceptor->fd(), 0, acceptor.get());
+    if (acceptor->fd() < 0) continue;
+    if (acceptor->shared()) {
+      loop_.Remove(acceptor->fd());
+    } else {
+      loop_.Modify(acceptor->fd(), 0, acceptor.get());
+    }
   }
   loop_.RunAfter(kAcceptPauseMs, [this] {
     accepting_paused_ = false;
     for (const auto& acceptor : acceptors_) {
-      if (acceptor->fd() >= 0) loop_.Modify(acceptor->fd(), EPOLLIN, acceptor.get());
+      if (acceptor->fd() < 0) continue;
+      if (acceptor->shared()) {
+        loop_.Add(acceptor->fd(), acceptor->events(), acceptor.get());
+      } else {
+        loop_.Modify(acceptor->fd(), EPOLLIN, acceptor.get());
+      }
     }
   });
 }

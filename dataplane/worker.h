@@ -23,8 +23,9 @@ namespace slotplane::dataplane {
 class ClientRegistry;
 class CommandDispatcher;
 
-// A shared-nothing worker: one thread, one epoll loop, its own listeners (SO_REUSEPORT), and the
-// lifetimes of everything that runs on that thread — client sessions, backend connections (one
+// A shared-nothing worker: one thread, one epoll loop, its own TCP listeners (SO_REUSEPORT; only
+// the proxy's one unix-socket listener is watched by every worker's loop), and the lifetimes of
+// everything that runs on that thread — client sessions, backend connections (one
 // per cluster node), the request forwarder, the dispatcher and the counters. Code running on the
 // thread sees them through the WorkerContext, never through the Worker. Other threads talk to it
 // only through its loop's task queue. Nothing on its request path takes a lock.
@@ -36,7 +37,7 @@ class Worker : public ConfigTarget {
   Worker& operator=(const Worker&) = delete;
 
   // Opens this worker's listeners on every bind address: `port` (unless PlainListener() says
-  // not) and `tls-port`.
+  // not) and `tls-port`; and watches the proxy's shared `unixsocket` listener, if any.
   absl::Status Listen();
   void Start();
   // Thread-safe: starts draining. The worker closes its listeners (new connections are refused),
@@ -59,8 +60,10 @@ class Worker : public ConfigTarget {
 
  private:
   class Acceptor;
-  void Accept(int listen_fd, bool tls);
+  enum class ListenerKind { kTcp, kTls, kUnix };
+  void Accept(int listen_fd, ListenerKind kind);
   absl::Status AddListener(const std::string& host, uint16_t port, bool tls);
+  void AddAcceptor(int fd, ListenerKind kind);
   // Logs an accept() failure, at most once per second per worker; the line counts the ones
   // left out since the last.
   void LogAcceptError(int error);

@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/acl_rules.h"
 #include "common/config_file.h"
@@ -134,6 +135,28 @@ Def UserOption() {
   return def;
 }
 
+// File permission bits written in octal, as Redis's `unixsocketperm` (`700`, `0770`; at most 777),
+// shown back in octal without a leading zero as Redis's CONFIG GET does.
+Def OctalPermOption(const std::string& name, int ProxyOptions::*field) {
+  return SingleValueOption<ProxyOptions>(
+      name,
+      [=](ProxyOptions* o, const std::string& text) -> absl::Status {
+        int value = 0;
+        for (char c : text) {
+          if (c < '0' || c > '7' || value > 0777) {
+            return BadOptionValue(name, text, "not an octal permission such as 700");
+          }
+          value = value * 8 + (c - '0');
+        }
+        if (text.empty() || value > 0777) {
+          return BadOptionValue(name, text, "not an octal permission such as 700");
+        }
+        o->*field = value;
+        return absl::OkStatus();
+      },
+      [=](const ProxyOptions& o) { return absl::StrFormat("%o", o.*field); });
+}
+
 // A fleet option (common/fleet_options.h), set in the FleetSettings part of ProxyOptions.
 Def FleetDef(const FleetOption& option) {
   Def def = SingleValueOption<ProxyOptions>(
@@ -177,6 +200,8 @@ const OptionTable<ProxyOptions>& Table() {
               Fleet("maxclients"),
               IntOption("tcpkeepalive", &O::tcpkeepalive, 0, 86400),
               IntOption("tcp-backlog", &O::tcp_backlog, 1, 65535),
+              StringOption("unixsocket", &O::unixsocket),
+              OctalPermOption("unixsocketperm", &O::unixsocketperm),
               YesNoOption("daemonize", &O::daemonize),
               StringOption("pidfile", &O::pidfile),
               StringOption("logfile", &O::logfile),
@@ -225,6 +250,80 @@ const OptionTable<ProxyOptions>& Table() {
           &O::tls, /*listener=*/true),
       FleetDef));
   return *table;
+}
+
+// One --help line per option (TLS options bring their own, common/tls_options.h). Every option
+// has one: a unit test checks it.
+struct HelpLine {
+  const char* name;
+  const char* text;
+};
+constexpr HelpLine kHelpLines[] = {
+    {"port", "TCP listen port (0: a free one; with tls-port, no plaintext listener)"},
+    {"bind", "listen address, repeatable (none: all interfaces)"},
+    {"threads", "worker threads, each with its own listener (0: one per core)"},
+    {"maxclients", "client connections; more get -ERR max number of clients reached"},
+    {"tcpkeepalive", "seconds between TCP keepalive probes to clients (0: off)"},
+    {"tcp-backlog", "listen backlog"},
+    {"unixsocket", "also listen on this Unix domain socket path (none: no unix socket)"},
+    {"unixsocketperm", "octal permission bits of the unix socket file (0: the umask's)"},
+    {"daemonize", "run in the background"},
+    {"pidfile", "write the process id to this file"},
+    {"logfile", "append the log to this file (none: stderr; SIGHUP reopens it)"},
+    {"log-level", "debug | info | success | warning | error"},
+    {"cluster", "HOST:PORT of a cluster node (entry point), repeatable"},
+    {"entry-point", "same as cluster"},
+    {"auth", "password for the cluster nodes (never shown)"},
+    {"auth-user", "ACL user for the cluster nodes (none: default)"},
+    {"enable-cross-slot", "split MGET, MSET, DEL, ... whose keys span slots (no: -CROSSSLOT)"},
+    {"read-policy", "master | prefer-master | replica | prefer-replica | any"},
+    {"connections-pool-size", "idle private connections each worker keeps per node for reuse"},
+    {"connections-pool-min-size", "redis-cluster-proxy compatibility; no effect"},
+    {"connections-pool-spawn-every", "redis-cluster-proxy compatibility; no effect"},
+    {"connections-pool-spawn-rate", "redis-cluster-proxy compatibility; no effect"},
+    {"disable-multiplexing", "auto | always: a private connection for each client"},
+    {"enable-proxy-shutdown", "who may run PROXY SHUTDOWN: no | yes | local"},
+    {"dump-queries", "redis-cluster-proxy compatibility; no effect"},
+    {"dump-buffer", "redis-cluster-proxy compatibility; no effect"},
+    {"dump-queues", "redis-cluster-proxy compatibility; no effect"},
+    {"proto-max-bulk-len", "largest bulk string a client may send"},
+    {"max-multibulk-len", "most arguments in one command"},
+    {"client-query-buffer-limit", "a client with more unparsed input is disconnected"},
+    {"client-output-buffer-limit", "CLASS HARD SOFT SECONDS, as Redis (normal, pubsub)"},
+    {"timeout", "close clients idle this many seconds (0: never)"},
+    {"topology-refresh-interval", "ms between CLUSTER SHARDS polls"},
+    {"backend-connect-timeout", "ms to connect to a cluster node"},
+    {"max-redirects", "MOVED/ASK hops per command"},
+    {"tryagain-retries", "retries of a TRYAGAIN answer"},
+    {"metrics-bind", "address of /metrics, /healthz and /readyz"},
+    {"metrics-port", "port of /metrics, /healthz and /readyz (0: none)"},
+    {"requirepass", "password of the default user (clients AUTH)"},
+    {"user", "NAME RULES...: a client user with Redis ACL rules, repeatable"},
+    {"control-plane", "HOST:PORT of slotplane-control (none: standalone)"},
+    {"control-plane-token-file", "admin token file for PROXY CONFIG SET through the control plane"},
+    {"control-plane-proxy-token-file", "proxy credential file (else $SLOTPLANE_PROXY_TOKEN)"},
+    {"control-plane-cache", "file keeping the last good snapshot (none: no cache)"},
+    {"control-plane-tls-ca", "CA file; turns on TLS to the control plane"},
+    {"control-plane-tls-cert", "client certificate for mutual TLS (with the key)"},
+    {"control-plane-tls-key", "private key of control-plane-tls-cert"},
+    {"proxy-id", "name in the fleet (none: hostname:port)"},
+    {"shutdown-timeout", "seconds SIGTERM waits for in-flight requests"},
+    {"tls-port", "TLS listener beside port (0: none)"},
+    {"tls-cluster", "TLS to the cluster nodes"},
+};
+
+const char* HelpOf(const Def& def) {
+  if (!def.help.empty()) return def.help.c_str();
+  for (const HelpLine& line : kHelpLines) {
+    if (def.name == line.name) return line.text;
+  }
+  return "";
+}
+
+// Fleet options (and the client users) change at runtime: PROXY CONFIG SET or the control
+// plane's policy. Every other option is read at start.
+bool ChangesAtRuntime(const std::string& name) {
+  return FindFleetOption(name) != nullptr || name == "requirepass" || name == "user";
 }
 
 absl::Status CheckCombinations(const ProxyOptions& options) {
@@ -287,16 +386,29 @@ absl::StatusOr<std::string> GetOption(const ProxyOptions& options, const std::st
 std::vector<std::string> OptionNames() { return Table().Names(); }
 
 std::string UsageText() {
-  return absl::StrCat(
+  std::string text =
       "Usage: slotplane-proxy [-c FILE] [-p PORT] [--OPTION VALUE ...] [HOST:PORT ...]\n"
-      "  -c FILE        read options from a proxy.conf style file (one `name value` per line)\n"
-      "  -p PORT        listen port (same as --port)\n"
-      "  --OPTION VALUE set any config option; yes/no options may be given as --OPTION alone\n"
-      "  HOST:PORT      cluster entry point (same as --cluster)\n"
-      "  --version      print the version\n"
-      "  --check-config check the options and the files they name, then exit (0: usable)\n"
-      "Options: ",
-      absl::StrJoin(OptionNames(), ", "), "\n");
+      "  -c FILE          read options from a proxy.conf style file (one `name value` per line)\n"
+      "  -p PORT          listen port (same as --port)\n"
+      "  HOST:PORT        cluster entry point (same as --cluster)\n"
+      "  --version        print the version\n"
+      "  --check-config   check the options and the files they name, then exit (0: usable)\n"
+      "Options (each also a config-file key; yes/no ones may be given as --OPTION alone).\n"
+      "[runtime]: PROXY CONFIG SET or the control plane's policy changes it while running;\n"
+      "[restart]: read at start only.\n";
+  const ProxyOptions defaults;
+  for (const Def& def : Table().defs()) {
+    const size_t width = def.name.size();
+    std::string shown = def.get(defaults);
+    if (shown.empty()) shown = "none";
+    absl::StrAppend(&text, "  --", def.name, std::string(width < 30 ? 30 - width : 1, ' '),
+                    HelpOf(def), " (default ", shown, ") [",
+                    ChangesAtRuntime(def.name) ? "runtime" : "restart", "]\n");
+  }
+  absl::StrAppend(&text,
+                  "Environment: SLOTPLANE_PROXY_TOKEN (proxy credential when no "
+                  "control-plane-proxy-token-file).\n");
+  return text;
 }
 
 absl::StatusOr<ProxyOptions> ParseCommandLine(int argc, const char* const* argv) {

@@ -25,6 +25,10 @@ struct ProxyOptions : FleetSettings {
   int threads = 0;                // 0: one per core
   int tcpkeepalive = 300;         // seconds; 0 disables
   int tcp_backlog = 511;
+  // A Unix domain socket listener beside the TCP ones, as Redis's `unixsocket` (empty: none), and
+  // its file's permission bits (`unixsocketperm`, octal; 0: whatever the umask gives).
+  std::string unixsocket;
+  int unixsocketperm = 0;
   bool daemonize = false;
   std::string pidfile;
   std::string logfile;

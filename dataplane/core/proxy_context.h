@@ -33,6 +33,9 @@ struct ProxyContext {
   // hands them to running workers (Worker::InstallTls); connections keep the one they began with.
   SslContextPtr tls_server;
   SslContextPtr tls_client;
+  // The `unixsocket` listener (-1: none). One socket for the whole proxy, watched by every
+  // worker's loop (EPOLLEXCLUSIVE); the Proxy opens, unlinks and closes it.
+  int unix_listener = -1;
   int64_t start_time_unix = 0;
   std::atomic<int64_t> clients{0};
   std::atomic<uint64_t> next_client_id{1};

@@ -110,9 +110,11 @@ void LogSubcommand(ClientSession* client, const std::vector<std::string_view>& a
   client->Reply(resp::kOk);
 }
 
-// True for a client connected over loopback (127.0.0.0/8, ::1), as Redis's islocalClient.
-bool IsLocalPeer(const ClientSession& client) {
+// True for a client connected over loopback (127.0.0.0/8, ::1) or the unix socket (its peer is
+// "PATH:0"), as Redis's islocalClient.
+bool IsLocalPeer(const ClientSession& client, const std::string& unixsocket) {
   const std::string& peer = client.peer();
+  if (!unixsocket.empty() && peer == unixsocket + ":0") return true;
   return absl::StartsWith(AbslView(peer), "127.") || absl::StartsWith(AbslView(peer), "[::1]") ||
          absl::StartsWith(AbslView(peer), "::1");
 }
@@ -122,7 +124,7 @@ bool IsLocalPeer(const ClientSession& client) {
 // and, once the proxy has client users, a user allowed every @admin command.
 bool ShutdownAllowed(WorkerContext* worker, ClientSession* client) {
   const std::string& mode = worker->options().enable_proxy_shutdown;
-  if (mode == "no" || (mode == "local" && !IsLocalPeer(*client))) {
+  if (mode == "no" || (mode == "local" && !IsLocalPeer(*client, worker->options().unixsocket))) {
     worker->stats().CountError(ErrorKind::kAuth);
     client->Reply(errors::Generic(
         "PROXY SHUTDOWN not allowed. If the enable-proxy-shutdown option is set to \"local\", "

@@ -5,9 +5,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -145,8 +147,15 @@ uint16_t LocalPort(int fd) {
 
 namespace {
 
-std::string FormatAddress(sockaddr_storage& addr) {
+std::string FormatAddress(sockaddr_storage& addr, socklen_t len) {
   char host[INET6_ADDRSTRLEN] = "?";
+  if (addr.ss_family == AF_UNIX) {
+    // Redis shows a unix-socket client as "PATH:0" (its listener's path, for both ends).
+    auto* un = reinterpret_cast<sockaddr_un*>(&addr);
+    const size_t offset = offsetof(sockaddr_un, sun_path);
+    const size_t max = len > offset ? len - offset : 0;
+    return absl::StrCat(std::string(un->sun_path, strnlen(un->sun_path, max)), ":0");
+  }
   if (addr.ss_family == AF_INET) {
     auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
     inet_ntop(AF_INET, &v4->sin_addr, host, sizeof(host));
@@ -163,14 +172,16 @@ std::string PeerAddress(int fd) {
   sockaddr_storage addr;
   socklen_t len = sizeof(addr);
   if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
-  return FormatAddress(addr);
+  // An accepted unix-socket client is unnamed: it is shown by the path it connected to.
+  if (addr.ss_family == AF_UNIX) return LocalAddress(fd);
+  return FormatAddress(addr, len);
 }
 
 std::string LocalAddress(int fd) {
   sockaddr_storage addr;
   socklen_t len = sizeof(addr);
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
-  return FormatAddress(addr);
+  return FormatAddress(addr, len);
 }
 
 }  // namespace slotplane::dataplane

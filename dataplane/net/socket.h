@@ -30,7 +30,8 @@ void SetKeepAlive(int fd, int interval_seconds);
 
 // The port a socket is bound to (for listeners on port 0).
 uint16_t LocalPort(int fd);
-// "ip:port" ("[v6]:port") of a connected socket's peer / of its own end.
+// "ip:port" ("[v6]:port") of a connected socket's peer / of its own end; "PATH:0" for both ends
+// of a unix-socket client, as Redis shows them.
 std::string PeerAddress(int fd);
 std::string LocalAddress(int fd);
 

@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <fstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "common/fleet_options.h"
 #include "gtest/gtest.h"
 
 namespace slotplane::dataplane {
@@ -28,6 +31,31 @@ TEST(ProxyConfigTest, DefaultsMatchRedisClusterProxy) {
   EXPECT_EQ(o->proto_max_bulk_len, 512LL * 1024 * 1024);
   ASSERT_EQ(o->entry_points.size(), 1u);
   EXPECT_EQ(o->entry_points[0].ToString(), "127.0.0.1:7000");
+}
+
+TEST(ProxyConfigTest, UnixSocketOptionsAsRedis) {
+  auto defaults = Parse({"127.0.0.1:7000"});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->unixsocket, "");     // no unix socket unless asked for
+  EXPECT_EQ(defaults->unixsocketperm, 0);  // 0: the umask decides, as in Redis
+  EXPECT_EQ(*GetOption(*defaults, "unixsocketperm"), "0");
+
+  auto o = Parse({"--unixsocket", "/run/slotplane.sock", "--unixsocketperm", "770", "h:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->unixsocket, "/run/slotplane.sock");
+  EXPECT_EQ(o->unixsocketperm, 0770);  // octal, as Redis reads it
+  EXPECT_EQ(*GetOption(*o, "unixsocket"), "/run/slotplane.sock");
+  EXPECT_EQ(*GetOption(*o, "unixsocketperm"), "770");
+  auto leading_zero = Parse({"--unixsocketperm", "0700", "h:1"});
+  ASSERT_TRUE(leading_zero.ok()) << leading_zero.status();
+  EXPECT_EQ(leading_zero->unixsocketperm, 0700);
+
+  for (const char* bad : {"800", "rw", "", "1000", "-1"}) {
+    auto refused = Parse({"--unixsocketperm", bad, "h:1"});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(std::string(refused.status().message()).find("unixsocketperm"), std::string::npos)
+        << refused.status();
+  }
 }
 
 TEST(ProxyConfigTest, CommandLineOptions) {
@@ -191,6 +219,30 @@ TEST(ProxyConfigTest, HelpAndVersionAreNotErrors) {
   ASSERT_TRUE(absl::IsCancelled(help.status()));
   EXPECT_NE(help.status().message().find("Usage"), std::string::npos);
   EXPECT_TRUE(absl::IsCancelled(Parse({"--version"}).status()));
+}
+
+TEST(ProxyConfigTest, HelpShowsEveryOptionWithItsDefaultAndWhenItChanges) {
+  const std::string usage = UsageText();
+  for (const std::string& name : OptionNames()) {
+    const std::string start = "  --" + name + " ";
+    const size_t at = usage.find(start);
+    ASSERT_NE(at, std::string::npos) << name << " is not in --help";
+    const std::string line = usage.substr(at, usage.find('\n', at) - at);
+    // A description, then the default, then whether it changes at runtime.
+    const std::string after_name = line.substr(start.size());
+    EXPECT_FALSE(absl::StartsWith(absl::StripLeadingAsciiWhitespace(after_name), "(default"))
+        << "no description: " << line;
+    EXPECT_NE(line.find(" (default "), std::string::npos) << line;
+    const bool runtime =
+        FindFleetOption(name) != nullptr || name == "requirepass" || name == "user";
+    EXPECT_TRUE(absl::EndsWith(line, runtime ? "[runtime]" : "[restart]")) << line;
+  }
+  EXPECT_NE(usage.find("--port "), std::string::npos);
+  EXPECT_NE(usage.find("(default 7777) [restart]"), std::string::npos) << usage;
+  EXPECT_NE(usage.find("(default 10000) [runtime]"), std::string::npos) << usage;  // maxclients
+  EXPECT_NE(usage.find("(default 0) [restart]"), std::string::npos) << usage;
+  // A secret's default is never a value: "none" or nothing set.
+  EXPECT_EQ(usage.find("(set)"), std::string::npos) << usage;
 }
 
 TEST(ProxyConfigTest, GetOptionKnowsEveryOption) {
