@@ -78,6 +78,10 @@ constexpr RouteOverride kOverrides[] = {
     {"info", kAllMasters},
     {"keys", kAllMasters},
     {"lastsave", kAllMasters},  // the oldest, so that polling after BGSAVE waits for every master
+    // The slow log and latency monitor are per node: read on every node (masters and replicas,
+    // which serve replica reads) and merged, each row tagged with its node (scatter/fan_out.h).
+    {"latency|history", kAllNodes},
+    {"latency|latest", kAllNodes},
     {"latency|reset", kAllNodes},
     {"memory|purge", kAllNodes},
     {"module", kUnsupported},
@@ -111,6 +115,8 @@ constexpr RouteOverride kOverrides[] = {
     {"select", kLocal},  // database 0 only
     {"shutdown", kUnsupported},
     {"slaveof", kUnsupported},
+    {"slowlog|get", kAllNodes},
+    {"slowlog|len", kAllNodes},  // the sum
     {"slowlog|reset", kAllNodes},
     {"ssubscribe", kPrivate},
     {"subscribe", kPrivate},

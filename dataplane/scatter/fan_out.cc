@@ -34,6 +34,9 @@ enum class Reduction {
   kRandomNonNil,
   kAllNodes,
   kInfo,
+  kSlowlogGet,
+  kLatencyLatest,
+  kLatencyHistory,
 };
 
 struct NamedReduction {
@@ -48,17 +51,29 @@ constexpr NamedReduction kReductions[] = {
     {"info", Reduction::kInfo},
     {"keys", Reduction::kConcat},
     {"lastsave", Reduction::kMin},
+    {"latency|history", Reduction::kLatencyHistory},
+    {"latency|latest", Reduction::kLatencyLatest},
     {"randomkey", Reduction::kRandomNonNil},
     {"script|exists", Reduction::kAndArrays},
     {"script|kill", Reduction::kAnySuccess},
+    {"slowlog|get", Reduction::kSlowlogGet},
 };
 
 Reduction ReductionFor(const CommandInfo& cmd) {
-  if (cmd.route == RouteClass::kAllNodes) return Reduction::kAllNodes;
   for (const NamedReduction& entry : kReductions) {
     if (std::string_view(entry.name) == cmd.name) return entry.reduction;
   }
+  if (cmd.route == RouteClass::kAllNodes) return Reduction::kAllNodes;
   return Reduction::kFirstUnlessError;
+}
+
+// SLOWLOG GET's count as Redis reads it: 10 when absent, -1 for all. An invalid one is refused by
+// every node, so its value here does not matter.
+int64_t SlowlogCount(const std::vector<std::string_view>& args) {
+  if (args.size() < 3) return 10;
+  int64_t count = -1;
+  std::from_chars(args[2].data(), args[2].data() + args[2].size(), count);
+  return count;
 }
 
 // The parts of one fanned-out command, one per node, pinned to their node.
@@ -67,8 +82,9 @@ class FanOutRequest : public MultiRequest {
   FanOutRequest(WorkerContext* worker, Reduction reduction, const char* command)
       : MultiRequest(worker, /*pinned=*/true), reduction_(reduction), command_(command) {}
 
-  std::vector<std::string> nodes;  // kAllNodes: each part's node, to name it in errors
+  std::vector<std::string> nodes;  // every node: each part's node, to name or tag it
   uint64_t random = 0;             // kRandomNonNil
+  int64_t count = -1;              // kSlowlogGet
   InfoOverrides info;              // kInfo
 
  private:
@@ -92,6 +108,12 @@ class FanOutRequest : public MultiRequest {
         return reduce::AllNodes(replies, nodes, out);
       case Reduction::kInfo:
         return ReduceInfo(replies, out);
+      case Reduction::kSlowlogGet:
+        return reduce::SlowlogGet(replies, nodes, count, out);
+      case Reduction::kLatencyLatest:
+        return reduce::LatencyLatest(replies, nodes, out);
+      case Reduction::kLatencyHistory:
+        return reduce::LatencyHistory(replies, nodes, out);
     }
   }
 
@@ -204,8 +226,11 @@ void FanOut::Execute(ClientSession* client, const ClientCommand& command) {
   }
   const Reduction reduction = ReductionFor(cmd);
   auto* multi = new FanOutRequest(worker_, reduction, cmd.name);
-  if (reduction == Reduction::kAllNodes) {
+  if (cmd.route == RouteClass::kAllNodes) {
     for (BackendConn* conn : nodes) multi->nodes.push_back(conn->address_text());
+  }
+  if (reduction == Reduction::kSlowlogGet) {
+    multi->count = SlowlogCount(args);
   } else if (reduction == Reduction::kRandomNonNil) {
     multi->random = random_();
   } else if (reduction == Reduction::kInfo) {

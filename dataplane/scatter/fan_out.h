@@ -22,7 +22,8 @@ class WorkerContext;
 //   LOAD/DELETE/FLUSH/RESTORE, SAVE, BGSAVE, BGREWRITEAOF the first reply unless one failed ·
 //   CONFIG SET/RESETSTAT/REWRITE, LATENCY RESET, MEMORY PURGE, SLOWLOG RESET on masters and
 //   replicas: OK (or the summed integers) only if every node succeeded, else the first error
-//   naming the node.
+//   naming the node · SLOWLOG LEN summed over masters and replicas · SLOWLOG GET, LATENCY
+//   LATEST, LATENCY HISTORY: every node's rows merged, each tagged with its node (reducers.h).
 //
 // SCAN is the exception: one master per call, walked in a fixed order (scan_cursor.h).
 // One per worker; worker thread only.

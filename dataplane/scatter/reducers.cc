@@ -1,6 +1,7 @@
 #include "dataplane/scatter/reducers.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "dataplane/core/errors.h"
 #include "dataplane/resp/reply_reader.h"
@@ -39,6 +40,43 @@ void FoldIntegers(const Replies& replies, std::string_view command, Fold fold, s
     result = i == 0 ? value : fold(result, value);
   }
   resp::AppendInteger(out, result);
+}
+
+// The bytes of elements [first, last) of one array, contiguous in its frame.
+std::string_view Span(const std::vector<std::string_view>& elements, size_t first, size_t last) {
+  if (first >= last) return {};
+  const char* begin = elements[first].data();
+  const char* end = elements[last - 1].data() + elements[last - 1].size();
+  return std::string_view(begin, end - begin);
+}
+
+// One row of a per-node diagnostic reply: its fields, its node and what it is sorted by.
+struct NodeRow {
+  std::vector<std::string_view> fields;
+  size_t part = 0;
+  int64_t time = 0;        // SLOWLOG: the timestamp; LATENCY HISTORY: the sample's timestamp
+  int64_t id = 0;          // SLOWLOG: the entry id
+  std::string_view event;  // LATENCY LATEST: the event name
+};
+
+// Every part's rows (arrays of at least `min_fields` elements); false on an unexpected shape.
+bool ReadNodeRows(const Replies& replies, size_t min_fields, std::vector<NodeRow>* rows) {
+  std::vector<std::string_view> entries;
+  for (size_t p = 0; p < replies.size(); ++p) {
+    if (!resp::ReadArray(replies[p], &entries)) return false;
+    for (std::string_view entry : entries) {
+      NodeRow row;
+      row.part = p;
+      if (!resp::ReadArray(entry, &row.fields) || row.fields.size() < min_fields) return false;
+      rows->push_back(std::move(row));
+    }
+  }
+  return true;
+}
+
+const std::string& NodeOf(const std::vector<std::string>& nodes, size_t part) {
+  static const std::string kUnknown = "?";
+  return part < nodes.size() ? nodes[part] : kUnknown;
 }
 
 }  // namespace
@@ -163,6 +201,84 @@ void AllNodes(const Replies& replies, const std::vector<std::string>& nodes, std
     resp::AppendInteger(out, sum);
   } else if (!replies.empty()) {
     out->append(replies.front());
+  }
+}
+
+void SlowlogGet(const Replies& replies, const std::vector<std::string>& nodes, int64_t count,
+                std::string* out) {
+  if (AppendFirstError(replies, out)) return;
+  std::vector<NodeRow> rows;
+  if (!ReadNodeRows(replies, 6, &rows)) {
+    out->append(errors::UnexpectedReply("slowlog|get"));
+    return;
+  }
+  for (NodeRow& row : rows) {
+    if (!resp::ReadInteger(row.fields[0], &row.id) ||
+        !resp::ReadInteger(row.fields[1], &row.time)) {
+      out->append(errors::UnexpectedReply("slowlog|get"));
+      return;
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const NodeRow& a, const NodeRow& b) {
+    return a.time != b.time ? a.time > b.time : a.id > b.id;
+  });
+  if (count >= 0 && static_cast<uint64_t>(count) < rows.size()) rows.resize(count);
+  resp::AppendArrayHeader(out, rows.size());
+  for (const NodeRow& row : rows) {
+    resp::AppendArrayHeader(out, 6);
+    out->append(Span(row.fields, 0, 5));
+    resp::AppendBulk(out, NodeOf(nodes, row.part));
+  }
+}
+
+void LatencyLatest(const Replies& replies, const std::vector<std::string>& nodes,
+                   std::string* out) {
+  if (AppendFirstError(replies, out)) return;
+  std::vector<NodeRow> rows;
+  if (!ReadNodeRows(replies, 1, &rows)) {
+    out->append(errors::UnexpectedReply("latency|latest"));
+    return;
+  }
+  for (NodeRow& row : rows) {
+    bool is_null = false;
+    if (!resp::ReadBulk(row.fields[0], &row.event, &is_null) || is_null) {
+      out->append(errors::UnexpectedReply("latency|latest"));
+      return;
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const NodeRow& a, const NodeRow& b) { return a.event < b.event; });
+  resp::AppendArrayHeader(out, rows.size());
+  for (const NodeRow& row : rows) {
+    resp::AppendArrayHeader(out, row.fields.size());
+    std::string event(row.event);
+    event.append("@").append(NodeOf(nodes, row.part));
+    resp::AppendBulk(out, event);
+    out->append(Span(row.fields, 1, row.fields.size()));
+  }
+}
+
+void LatencyHistory(const Replies& replies, const std::vector<std::string>& nodes,
+                    std::string* out) {
+  if (AppendFirstError(replies, out)) return;
+  std::vector<NodeRow> rows;
+  if (!ReadNodeRows(replies, 1, &rows)) {
+    out->append(errors::UnexpectedReply("latency|history"));
+    return;
+  }
+  for (NodeRow& row : rows) {
+    if (!resp::ReadInteger(row.fields[0], &row.time)) {
+      out->append(errors::UnexpectedReply("latency|history"));
+      return;
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const NodeRow& a, const NodeRow& b) { return a.time < b.time; });
+  resp::AppendArrayHeader(out, rows.size());
+  for (const NodeRow& row : rows) {
+    resp::AppendArrayHeader(out, row.fields.size() + 1);
+    out->append(Span(row.fields, 0, row.fields.size()));
+    resp::AppendBulk(out, NodeOf(nodes, row.part));
   }
 }
 

@@ -45,6 +45,26 @@ void RandomNonNil(const Replies& replies, std::string_view command, uint64_t ran
 // an integer, else the first reply.
 void AllNodes(const Replies& replies, const std::vector<std::string>& nodes, std::string* out);
 
+// The per-node diagnostics read on every node; `nodes[i]` is part i's address, the tag of its rows.
+// SLOWLOG GET and LATENCY LATEST keep the row shape Redis gives: clients parse a fixed number of
+// fields (go-redis v8 reads at most 6 of a slow log entry and would lose its place on a 7th).
+//
+// SLOWLOG GET: every node's entries, newest first (timestamp, then id, then part order), cut to
+// `count` (negative: all). The 6th field, the client name, is replaced by the node's address: from
+// the node's side the client is the proxy's connection, which has no name. Entry ids are per node
+// and so may repeat across nodes; (id, node) is unique.
+void SlowlogGet(const Replies& replies, const std::vector<std::string>& nodes, int64_t count,
+                std::string* out);
+
+// LATENCY LATEST: every node's rows, by event name then part order, the event field written
+// "<event>@<node>".
+void LatencyLatest(const Replies& replies, const std::vector<std::string>& nodes, std::string* out);
+
+// LATENCY HISTORY event: every node's [timestamp, latency] samples, oldest first, each with a
+// third element, the node's address.
+void LatencyHistory(const Replies& replies, const std::vector<std::string>& nodes,
+                    std::string* out);
+
 // MGET split by slot: part p answered the keys whose `key_parts` entry is p, in key order;
 // the result is one array in the client's key order.
 void MergeByKeyOrder(const Replies& replies, const std::vector<uint32_t>& key_parts,

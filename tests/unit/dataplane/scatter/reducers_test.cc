@@ -120,5 +120,83 @@ TEST(ReducersTest, MergeByKeyOrder) {
   EXPECT_EQ(out, "-ERR slotplane: unexpected reply type from a cluster node for 'mget'\r\n");
 }
 
+// One slow log entry as Redis 7 writes it: id, timestamp, duration, args, client address, name.
+std::string SlowEntry(int id, int time, const std::string& arg) {
+  return "*6\r\n:" + std::to_string(id) + "\r\n:" + std::to_string(time) + "\r\n:5\r\n*1\r\n$" +
+         std::to_string(arg.size()) + "\r\n" + arg + "\r\n$15\r\n127.0.0.1:50000\r\n$0\r\n\r\n";
+}
+
+// The same entry as the proxy answers it: the client-name field holds the node.
+std::string TaggedEntry(int id, int time, const std::string& arg, const std::string& node) {
+  return "*6\r\n:" + std::to_string(id) + "\r\n:" + std::to_string(time) + "\r\n:5\r\n*1\r\n$" +
+         std::to_string(arg.size()) + "\r\n" + arg + "\r\n$15\r\n127.0.0.1:50000\r\n$" +
+         std::to_string(node.size()) + "\r\n" + node + "\r\n";
+}
+
+TEST(ReducersTest, SlowlogGetMergesNewestFirstTaggedAndCut) {
+  const std::vector<std::string> nodes = {"10.0.0.1:7000", "10.0.0.2:7000"};
+  const R replies = {"*2\r\n" + SlowEntry(5, 300, "a") + SlowEntry(4, 100, "b"),
+                     "*2\r\n" + SlowEntry(9, 300, "c") + SlowEntry(8, 200, "d")};
+  std::string out;
+  SlowlogGet(replies, nodes, -1, &out);
+  // Same timestamp: the higher id first; ids are per node.
+  EXPECT_EQ(out, "*4\r\n" + TaggedEntry(9, 300, "c", nodes[1]) +
+                     TaggedEntry(5, 300, "a", nodes[0]) + TaggedEntry(8, 200, "d", nodes[1]) +
+                     TaggedEntry(4, 100, "b", nodes[0]));
+  out.clear();
+  SlowlogGet(replies, nodes, 2, &out);
+  EXPECT_EQ(out,
+            "*2\r\n" + TaggedEntry(9, 300, "c", nodes[1]) + TaggedEntry(5, 300, "a", nodes[0]));
+  out.clear();
+  SlowlogGet(replies, nodes, 0, &out);
+  EXPECT_EQ(out, "*0\r\n");
+  out.clear();
+  SlowlogGet({"*0\r\n", "*0\r\n"}, nodes, 10, &out);
+  EXPECT_EQ(out, "*0\r\n");
+}
+
+TEST(ReducersTest, SlowlogGetErrorsAndShapes) {
+  const std::vector<std::string> nodes = {"a:1", "b:2"};
+  std::string out;
+  SlowlogGet({"*0\r\n", "-ERR count should be greater than or equal to -1\r\n"}, nodes, -1, &out);
+  EXPECT_EQ(out, "-ERR count should be greater than or equal to -1\r\n");
+  out.clear();
+  // Fewer than 6 fields: not a Redis 4+ entry.
+  SlowlogGet({"*1\r\n*2\r\n:1\r\n:2\r\n"}, nodes, -1, &out);
+  EXPECT_EQ(out, "-ERR slotplane: unexpected reply type from a cluster node for 'slowlog|get'\r\n");
+  out.clear();
+  SlowlogGet({":3\r\n"}, nodes, -1, &out);
+  EXPECT_EQ(out, "-ERR slotplane: unexpected reply type from a cluster node for 'slowlog|get'\r\n");
+}
+
+TEST(ReducersTest, LatencyLatestTagsEventWithNode) {
+  const std::vector<std::string> nodes = {"a:1", "b:2"};
+  const std::string fork_a = "*4\r\n$4\r\nfork\r\n:100\r\n:5\r\n:7\r\n";
+  const std::string cmd_a = "*4\r\n$7\r\ncommand\r\n:101\r\n:3\r\n:9\r\n";
+  const std::string cmd_b = "*4\r\n$7\r\ncommand\r\n:102\r\n:4\r\n:4\r\n";
+  std::string out;
+  LatencyLatest({"*2\r\n" + fork_a + cmd_a, "*1\r\n" + cmd_b}, nodes, &out);
+  EXPECT_EQ(out,
+            "*3\r\n"
+            "*4\r\n$11\r\ncommand@a:1\r\n:101\r\n:3\r\n:9\r\n"
+            "*4\r\n$11\r\ncommand@b:2\r\n:102\r\n:4\r\n:4\r\n"
+            "*4\r\n$8\r\nfork@a:1\r\n:100\r\n:5\r\n:7\r\n");
+  out.clear();
+  LatencyLatest({"*0\r\n", "-ERR lost\r\n"}, nodes, &out);
+  EXPECT_EQ(out, "-ERR lost\r\n");
+}
+
+TEST(ReducersTest, LatencyHistoryOldestFirstWithNode) {
+  const std::vector<std::string> nodes = {"a:1", "b:2"};
+  std::string out;
+  LatencyHistory({"*2\r\n*2\r\n:10\r\n:5\r\n*2\r\n:30\r\n:6\r\n", "*1\r\n*2\r\n:20\r\n:7\r\n"},
+                 nodes, &out);
+  EXPECT_EQ(out,
+            "*3\r\n"
+            "*3\r\n:10\r\n:5\r\n$3\r\na:1\r\n"
+            "*3\r\n:20\r\n:7\r\n$3\r\nb:2\r\n"
+            "*3\r\n:30\r\n:6\r\n$3\r\na:1\r\n");
+}
+
 }  // namespace
 }  // namespace slotplane::dataplane::reduce
