@@ -100,9 +100,9 @@ class RedisCluster {
   // master, and returns the replies in the order of `commands`.
   absl::StatusOr<std::vector<Reply>> PipelineOnOwners(
       const std::vector<std::vector<std::string>>& commands);
-  // Polls until every replica connected to `master` has its whole replication stream (so that a
-  // failover now loses no write).
-  absl::Status WaitForReplicasInSync(int master, absl::Duration timeout = absl::Seconds(10));
+  // Polls until every replica connected to `master` has acknowledged the replication stream up to
+  // the master's offset at the call (so that a failover now loses no write made before it).
+  absl::Status WaitForReplicasInSync(int master, absl::Duration timeout = absl::Seconds(30));
   // CLUSTER SHARDS as `node` sees it.
   absl::StatusOr<std::vector<ShardInfo>> Shards(int node);
 
