@@ -22,10 +22,11 @@ constexpr size_t kReadChunk = 16 * 1024;
 constexpr int kMaxReadsPerEvent = 4;
 // Backpressure: a client that pipelines faster than it reads its replies stops being read (TCP
 // then slows it down) until its replies drain. kMaxInFlightRequests also bounds the work a
-// client that never reads can put on the cluster nodes (each reply may be large); pipelines
-// deeper than it are served in steps of that size. The output limit itself is
-// client-output-buffer-limit (CheckOutputLimits).
-constexpr size_t kMaxInFlightRequests = 1024;
+// client that never reads can put on the cluster nodes (each reply may be large) and so the
+// delay of the other clients whose requests share those node connections: requests already
+// forwarded are answered even after the client is closed. Pipelines deeper than it are served in
+// steps of that size. The output limit itself is client-output-buffer-limit (CheckOutputLimits).
+constexpr size_t kMaxInFlightRequests = 256;
 constexpr size_t kMaxReplyBytes = 8 * 1024 * 1024;
 constexpr size_t kKeepIdleBuffer = 1024 * 1024;
 // A client without traffic for this long gives its (empty) buffers back.
