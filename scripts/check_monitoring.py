@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import secrets
 import signal
 import socket
 import subprocess
@@ -251,14 +252,21 @@ def run(bin_dir, tmp, procs, exprs, wanted):
     control_port, control_metrics = free_port(), free_port()
     proxy_port, proxy_metrics = free_port(), free_port()
     seeds = ",".join(f"127.0.0.1:{p}" for p in ports)
+    # The watch stream needs a proxy credential (slotplane-control refuses to start without one).
+    token_file = os.path.join(tmp, "proxy.token")
+    with open(token_file, "w") as f:
+        f.write(secrets.token_hex(16) + "\n")
+    os.chmod(token_file, 0o600)
     procs.start("slotplane-control", [
         os.path.join(bin_dir, "slotplane-control"), "--listen", f"127.0.0.1:{control_port}",
         "--cluster", seeds, "--data-dir", os.path.join(tmp, "control-store"),
-        "--poll-interval", "200", "--metrics-port", str(control_metrics)],
+        "--poll-interval", "200", "--metrics-port", str(control_metrics),
+        "--proxy-token-file", token_file],
         os.path.join(tmp, "control.log"))
     procs.start("slotplane-proxy", [
         os.path.join(bin_dir, "slotplane-proxy"), "--port", str(proxy_port), "--threads", "2",
         "--cluster", seeds, "--control-plane", f"127.0.0.1:{control_port}",
+        "--control-plane-proxy-token-file", token_file,
         "--topology-refresh-interval", "200", "--metrics-port", str(proxy_metrics)],
         os.path.join(tmp, "proxy.log"))
     for name, port in (("slotplane-control", control_metrics), ("slotplane-proxy", proxy_metrics)):
