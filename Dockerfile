@@ -39,7 +39,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates redis-tools \
       libabsl20220623 libc-ares2 libcivetweb1 libgcc-s1 libgrpc++1.51 libgrpc29 \
-      libhiredis0.14 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libprotobuf32 \
+      libhiredis0.14 libprometheus-cpp-core1.0 libprotobuf32 \
       libre2-9 libssl3 libstdc++6 zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 slotplane \

@@ -14,15 +14,16 @@
 # install and removed afterwards.
 set -euo pipefail
 
-# Building the binaries (scripts/build.sh -DSLOTPLANE_TESTS=OFF).
+# Building the binaries (scripts/build.sh -DSLOTPLANE_TESTS=OFF); git gives --version and
+# *_build_info their revision when the tree is a checkout ("unknown" otherwise).
 BUILD_PACKAGES=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libhiredis-dev prometheus-cpp-dev libssl-dev
 )
 # Development: tests, fuzzing, formatting, the local demo.
 PACKAGES=(
-  "${BUILD_PACKAGES[@]}" git libgtest-dev
+  "${BUILD_PACKAGES[@]}" libgtest-dev
   redis-server redis-tools python3 python3-redis
   clang clang-format libclang-rt-14-dev valgrind procps shellcheck curl
 )
