@@ -1,9 +1,11 @@
 #include "dataplane/metrics.h"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <map>
 #include <memory>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -21,12 +23,20 @@
 #include "dataplane/core/worker_context.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/router/slot_router.h"
+#include "dataplane/session/client_registry.h"
+#include "dataplane/session/client_session.h"
 #include "prometheus/client_metric.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/metric_type.h"
 
 namespace slotplane::dataplane {
 namespace {
+
+// slotplane_proxy_connected_clients_by_user: at most this many user labels, `default` included,
+// plus `other`.
+constexpr size_t kMaxUserLabels = 100;
+constexpr std::string_view kDefaultUserLabel = "default";
+constexpr std::string_view kOtherUserLabel = "other";
 
 prometheus::MetricFamily Family(const std::string& name, const std::string& help,
                                 prometheus::MetricType type) {
@@ -166,38 +176,67 @@ struct NodeState {
   int connected = 0;  // workers whose connection is up
   int down = 0;       // workers whose connection is in reconnect backoff
   size_t in_flight = 0;
+  BackendNodeStats counts;  // the workers' counters, summed
+
+  void Add(const NodeState& other) {
+    connected += other.connected;
+    down += other.down;
+    in_flight += other.in_flight;
+    counts.error_replies += other.counts.error_replies;
+    counts.connection_errors += other.counts.connection_errors;
+    counts.moved += other.counts.moved;
+    counts.ask += other.counts.ask;
+    counts.reconnects += other.counts.reconnects;
+  }
 };
 
-// How long a scrape waits for a worker to describe its backend connections.
+// What the workers describe of themselves at scrape time: their backend connections by node
+// ("host:port", bounded by the topology) and their clients by user name ("" before AUTH; bounded
+// by the policy's users, since only a successful AUTH sets a name).
+struct WorkerSnapshot {
+  std::map<std::string, NodeState> nodes;
+  std::map<std::string, int64_t> clients_by_user;
+
+  void Add(const WorkerSnapshot& other) {
+    for (const auto& [address, state] : other.nodes) nodes[address].Add(state);
+    for (const auto& [user, count] : other.clients_by_user) clients_by_user[user] += count;
+  }
+};
+
+// One worker's snapshot, on its thread.
+WorkerSnapshot SnapshotWorker(WorkerContext* w) {
+  WorkerSnapshot mine;
+  w->router().ForEachBackend([&](const BackendConn& conn) {
+    NodeState one;
+    one.connected = conn.connected() ? 1 : 0;
+    one.down = conn.down() ? 1 : 0;
+    one.in_flight = conn.in_flight();
+    one.counts = conn.node_stats();
+    mine.nodes[conn.address_text()].Add(one);
+  });
+  w->clients().ForEach([&](const ClientSession& client) { ++mine.clients_by_user[client.user()]; });
+  return mine;
+}
+
+// How long a scrape waits for a worker to describe its backend connections and clients.
 constexpr absl::Duration kWorkerSnapshotTimeout = absl::Seconds(1);
 
-// Backend connections belong to their worker's thread, so each worker describes its own on
-// that thread (a task posted to its loop; the request path is untouched) and the scrape waits
-// for the answers, up to kWorkerSnapshotTimeout (a worker that is stopping does not answer and
-// is left out). Keyed by "host:port": bounded by the topology.
-std::map<std::string, NodeState> SnapshotBackends(const std::vector<WorkerContext*>& workers) {
+// Backend connections and clients belong to their worker's thread, so each worker describes its
+// own on that thread (a task posted to its loop; the request path is untouched) and the scrape
+// waits for the answers, up to kWorkerSnapshotTimeout (a worker that is stopping does not answer
+// and is left out).
+WorkerSnapshot SnapshotWorkers(const std::vector<WorkerContext*>& workers) {
   struct Shared {
     absl::Mutex mu;
-    std::map<std::string, NodeState> nodes;  // guarded by mu
-    size_t answered = 0;                     // guarded by mu
+    WorkerSnapshot sum;   // guarded by mu
+    size_t answered = 0;  // guarded by mu
   };
   auto shared = std::make_shared<Shared>();
   for (WorkerContext* w : workers) {
     w->loop().Post([w, shared] {
-      std::map<std::string, NodeState> mine;
-      w->router().ForEachBackend([&](const BackendConn& conn) {
-        NodeState& node = mine[conn.address_text()];
-        node.connected += conn.connected() ? 1 : 0;
-        node.down += conn.down() ? 1 : 0;
-        node.in_flight += conn.in_flight();
-      });
+      WorkerSnapshot mine = SnapshotWorker(w);
       absl::MutexLock lock(&shared->mu);
-      for (const auto& [address, state] : mine) {
-        NodeState& node = shared->nodes[address];
-        node.connected += state.connected;
-        node.down += state.down;
-        node.in_flight += state.in_flight;
-      }
+      shared->sum.Add(mine);
       ++shared->answered;
     });
   }
@@ -210,13 +249,19 @@ std::map<std::string, NodeState> SnapshotBackends(const std::vector<WorkerContex
       absl::Condition(
           +[](Done* d) { return d->shared->answered >= d->expected; }, &done),
       kWorkerSnapshotTimeout);
-  return shared->nodes;
+  return shared->sum;
+}
+
+prometheus::ClientMetric NodeMetric(prometheus::ClientMetric metric, const std::string& address,
+                                    const char* kind = nullptr) {
+  metric.label = {{"node", address}};
+  if (kind != nullptr) metric.label.push_back({"kind", kind});
+  return metric;
 }
 
 // slotplane_proxy_backend_node_*{node}: per cluster node, summed over the workers.
-void CollectBackendNodes(const std::vector<WorkerContext*>& workers,
+void CollectBackendNodes(const std::map<std::string, NodeState>& nodes,
                          std::vector<prometheus::MetricFamily>* out) {
-  const std::map<std::string, NodeState> nodes = SnapshotBackends(workers);
   auto connected = Family("slotplane_proxy_backend_node_connections",
                           "Workers whose shared connection to the cluster node is up",
                           prometheus::MetricType::Gauge);
@@ -227,18 +272,74 @@ void CollectBackendNodes(const std::vector<WorkerContext*>& workers,
   auto in_flight = Family("slotplane_proxy_backend_node_in_flight",
                           "Requests written or queued to the cluster node, awaiting its reply",
                           prometheus::MetricType::Gauge);
+  auto errors = Family("slotplane_proxy_backend_node_errors_total",
+                       "Errors from the cluster node: kind reply (error replies, MOVED and ASK "
+                       "excepted) or connection (connects failed and connections lost)",
+                       prometheus::MetricType::Counter);
+  auto redirects = Family("slotplane_proxy_backend_node_redirects_total",
+                          "Redirects received from the cluster node, by kind (moved, ask)",
+                          prometheus::MetricType::Counter);
+  auto reconnects = Family("slotplane_proxy_backend_node_reconnects_total",
+                           "Connections to the cluster node opened again after a loss or a "
+                           "failed attempt",
+                           prometheus::MetricType::Counter);
   for (const auto& [address, node] : nodes) {
     for (auto [family, value] : {std::pair{&connected, static_cast<double>(node.connected)},
                                  std::pair{&down, static_cast<double>(node.down)},
                                  std::pair{&in_flight, static_cast<double>(node.in_flight)}}) {
-      prometheus::ClientMetric metric = GaugeValue(value);
-      metric.label = {{"node", address}};
-      family->metric.push_back(std::move(metric));
+      family->metric.push_back(NodeMetric(GaugeValue(value), address));
+    }
+    const BackendNodeStats& c = node.counts;
+    errors.metric.push_back(
+        NodeMetric(CounterValue(static_cast<double>(c.error_replies)), address, "reply"));
+    errors.metric.push_back(
+        NodeMetric(CounterValue(static_cast<double>(c.connection_errors)), address, "connection"));
+    redirects.metric.push_back(
+        NodeMetric(CounterValue(static_cast<double>(c.moved)), address, "moved"));
+    redirects.metric.push_back(
+        NodeMetric(CounterValue(static_cast<double>(c.ask)), address, "ask"));
+    reconnects.metric.push_back(
+        NodeMetric(CounterValue(static_cast<double>(c.reconnects)), address));
+  }
+  for (auto* family : {&connected, &down, &in_flight, &errors, &redirects, &reconnects}) {
+    out->push_back(std::move(*family));
+  }
+}
+
+// slotplane_proxy_connected_clients_by_user{user}: client connections by the user they
+// authenticated as. Bounded: `default` (no AUTH, or AUTH as default), the first
+// kMaxUserLabels - 1 other users of the policy by name, and `other` for the rest (and for a
+// name the policy no longer has). A client's name is only ever one the policy knew at AUTH.
+void CollectClientsByUser(const std::map<std::string, int64_t>& by_user, const ProxyPolicy* policy,
+                          std::vector<prometheus::MetricFamily>* out) {
+  std::vector<std::string_view> names;
+  if (policy != nullptr) {
+    for (const ClientUser& user : policy->users) {
+      if (user.name != kDefaultUserLabel) names.push_back(user.name);
     }
   }
-  out->push_back(std::move(connected));
-  out->push_back(std::move(down));
-  out->push_back(std::move(in_flight));
+  std::sort(names.begin(), names.end());
+  if (names.size() > kMaxUserLabels - 1) names.resize(kMaxUserLabels - 1);
+  std::map<std::string_view, int64_t> labelled = {{kDefaultUserLabel, 0}};
+  for (const auto& [user, count] : by_user) {
+    std::string_view label = kOtherUserLabel;
+    if (user.empty() || user == kDefaultUserLabel) {
+      label = kDefaultUserLabel;
+    } else if (std::binary_search(names.begin(), names.end(), std::string_view(user))) {
+      label = user;
+    }
+    labelled[label] += count;
+  }
+  auto family = Family("slotplane_proxy_connected_clients_by_user",
+                       "Client connections open now by the user they authenticated as (default: "
+                       "none or default; other: beyond the label limit)",
+                       prometheus::MetricType::Gauge);
+  for (const auto& [label, count] : labelled) {
+    prometheus::ClientMetric metric = GaugeValue(static_cast<double>(count));
+    metric.label = {{"user", std::string(label)}};
+    family.metric.push_back(std::move(metric));
+  }
+  out->push_back(std::move(family));
 }
 
 }  // namespace
@@ -295,7 +396,11 @@ std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
   if (context_->control != nullptr) CollectControl(*context_->control, &out);
   CollectLatency(workers, &out);
   CollectCommands(workers, &out);
-  CollectBackendNodes(workers, &out);
+  const WorkerSnapshot snapshot = SnapshotWorkers(workers);
+  CollectBackendNodes(snapshot.nodes, &out);
+  CollectClientsByUser(snapshot.clients_by_user,
+                       context_->applier != nullptr ? context_->applier->policy().get() : nullptr,
+                       &out);
   AddGauge(&out, "slotplane_proxy_ready",
            "1 when GET /readyz answers 200 (topology covers every slot, workers serving)",
            ProxyReadiness(*context_).ok() ? 1 : 0);

@@ -89,6 +89,7 @@ Request* BackendConn::PopFront() {
 }
 
 void BackendConn::Connect() {
+  node_stats_.CountConnectAttempt();
   absl::Status status = socket_.Connect(options_);
   if (!status.ok()) {
     OnConnectFailed(std::string(status.message()));
@@ -113,6 +114,7 @@ void BackendConn::OnSocketConnected() {
 void BackendConn::OnConnectFailed(const std::string& reason) {
   SP_LOG(kWarning) << "cluster node " << address_text() << " unreachable: " << reason;
   const bool was_connected = state_ == State::kConnected;
+  node_stats_.CountConnectionError();
   socket_.Close();
   if (was_connected) owner_->stats().backend_connections.fetch_sub(1, std::memory_order_relaxed);
   last_error_ = reason;
@@ -135,6 +137,7 @@ void BackendConn::ScheduleReconnect() {
 
 void BackendConn::OnConnectionLost(const std::string& reason) {
   SP_LOG(kWarning) << "connection to cluster node " << address_text() << " lost: " << reason;
+  node_stats_.CountConnectionError();
   socket_.Close();
   owner_->stats().backend_connections.fetch_sub(1, std::memory_order_relaxed);
   owner_->stats().backend_failures.Add();
@@ -192,6 +195,7 @@ void BackendConn::OnSocketFrame(std::string_view frame) {
     return;
   }
   Request* r = PopFront();
+  node_stats_.CountReply(frame);
   if (!r->internal) {
     owner_->OnBackendReply(this, r, frame);
     return;

@@ -9,6 +9,7 @@
 
 #include "common/cluster_view.h"
 #include "dataplane/backend/backend_socket.h"
+#include "dataplane/core/backend_node_stats.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/request/request.h"
 #include "dataplane/resp/reply_scanner.h"
@@ -81,6 +82,8 @@ class BackendConn : public EventHandler,
   const std::string& last_error() const { return last_error_; }
   bool readonly() const { return options_.readonly; }
   size_t in_flight() const { return in_flight_; }
+  // Replies, redirects, failures and reconnects seen on this connection (per-node metrics).
+  const BackendNodeStats& node_stats() const { return node_stats_; }
 
   // Whether the current slot table points at this node; an unreferenced node stops reconnecting.
   void set_referenced(bool referenced) { referenced_ = referenced; }
@@ -127,6 +130,7 @@ class BackendConn : public EventHandler,
   std::string last_error_;
   int backoff_ms_ = 0;
   EventLoop::TimerId reconnect_timer_ = 0;
+  BackendNodeStats node_stats_;
   BackendSocket socket_;  // last: it reports to the members above
 };
 

@@ -80,6 +80,9 @@ constexpr RouteOverride kOverrides[] = {
     {"lastsave", kAllMasters},  // the oldest, so that polling after BGSAVE waits for every master
     // The slow log and latency monitor are per node: read on every node (masters and replicas,
     // which serve replica reads) and merged, each row tagged with its node (scatter/fan_out.h).
+    {"latency|doctor", kAllNodes},
+    {"latency|graph", kAllNodes},
+    {"latency|histogram", kAllNodes},
     {"latency|history", kAllNodes},
     {"latency|latest", kAllNodes},
     {"latency|reset", kAllNodes},

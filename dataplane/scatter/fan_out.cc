@@ -16,6 +16,7 @@
 #include "dataplane/resp/request_encoder.h"
 #include "dataplane/router/slot_router.h"
 #include "dataplane/scatter/info_reply.h"
+#include "dataplane/scatter/latency_reducers.h"
 #include "dataplane/scatter/multi_request.h"
 #include "dataplane/scatter/reducers.h"
 #include "dataplane/scatter/scan_cursor.h"
@@ -37,6 +38,8 @@ enum class Reduction {
   kSlowlogGet,
   kLatencyLatest,
   kLatencyHistory,
+  kNodeTexts,
+  kLatencyHistogram,
 };
 
 struct NamedReduction {
@@ -51,6 +54,9 @@ constexpr NamedReduction kReductions[] = {
     {"info", Reduction::kInfo},
     {"keys", Reduction::kConcat},
     {"lastsave", Reduction::kMin},
+    {"latency|doctor", Reduction::kNodeTexts},
+    {"latency|graph", Reduction::kNodeTexts},
+    {"latency|histogram", Reduction::kLatencyHistogram},
     {"latency|history", Reduction::kLatencyHistory},
     {"latency|latest", Reduction::kLatencyLatest},
     {"randomkey", Reduction::kRandomNonNil},
@@ -114,6 +120,10 @@ class FanOutRequest : public MultiRequest {
         return reduce::LatencyLatest(replies, nodes, out);
       case Reduction::kLatencyHistory:
         return reduce::LatencyHistory(replies, nodes, out);
+      case Reduction::kNodeTexts:
+        return reduce::NodeTexts(replies, nodes, command_, out);
+      case Reduction::kLatencyHistogram:
+        return reduce::LatencyHistogram(replies, out);
     }
   }
 

@@ -24,6 +24,8 @@ class WorkerContext;
 //   replicas: OK (or the summed integers) only if every node succeeded, else the first error
 //   naming the node · SLOWLOG LEN summed over masters and replicas · SLOWLOG GET, LATENCY
 //   LATEST, LATENCY HISTORY: every node's rows merged, each tagged with its node (reducers.h).
+//   LATENCY DOCTOR, LATENCY GRAPH: every node's text, a section each; LATENCY HISTOGRAM: the
+//   nodes' histograms summed (latency_reducers.h).
 //
 // SCAN is the exception: one master per call, walked in a fixed order (scan_cursor.h).
 // One per worker; worker thread only.

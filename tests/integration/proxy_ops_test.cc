@@ -1,6 +1,7 @@
 // slotplane-proxy's operations surface against a real cluster: GET /healthz and /readyz on the
 // metrics port following the topology (a slot without a master makes the proxy unready; its
-// return makes it ready again), the latency histogram and per-command counters in a scrape,
+// return makes it ready again), the latency histogram and per-command counters in a scrape, the
+// per-node error, redirect and reconnect counters and the clients by user,
 // SIGHUP (log file reopened, process alive), SIGTERM's drain (idle clients closed, listeners
 // closed, an in-flight request answered before exit 0), and --check-config / --version of both
 // daemons.
@@ -11,12 +12,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/slot.h"
 #include "tests/integration/child_process.h"
 #include "tests/integration/proxy_process.h"
@@ -50,6 +53,31 @@ absl::Status ResponseHas(uint16_t port, const std::string& path,
     }
   }
   return absl::OkStatus();
+}
+
+// The value of the sample `series` (name and labels, as written: `a{b="c"}`) in a scrape, or -1
+// when it has none.
+double SampleValue(const std::string& scrape, const std::string& series) {
+  const std::string line_start = "\n" + series + " ";
+  const size_t at = scrape.find(line_start);
+  if (at == std::string::npos) return -1;
+  return std::strtod(scrape.c_str() + at + line_start.size(), nullptr);
+}
+
+// Scrapes until `series` is at least `minimum`; OK then, else the last scrape in the error.
+absl::Status WaitForSample(uint16_t port, const std::string& series, double minimum) {
+  std::string last;
+  const absl::Status status = WaitForOk(
+      [&]() -> absl::Status {
+        absl::StatusOr<std::string> scrape = HttpGet(port, "/metrics");
+        if (!scrape.ok()) return scrape.status();
+        last = *scrape;
+        if (SampleValue(last, series) >= minimum) return absl::OkStatus();
+        return absl::NotFoundError(absl::StrCat(series, " below ", minimum));
+      },
+      kTimeout);
+  if (status.ok()) return status;
+  return absl::NotFoundError(absl::StrCat(status.message(), ":\n", last));
 }
 
 // How a run of a slotplane binary ended: its exit code (-1: it did not exit normally) and its
@@ -180,6 +208,109 @@ TEST_F(ProxyOpsTest, ScrapeHasLatencyByClassAndCommandsByOutcome) {
   const char after =
       (*metrics)[at + std::string("slotplane_proxy_backend_node_connections").size() + node.size()];
   EXPECT_TRUE(after == '1' || after == '2') << "connections up from 1 or 2 workers: " << *metrics;
+}
+
+// Per node: an error reply, an ASK during a slot migration, the MOVED after it and a connection
+// the node closed are counted against that node; clients show under the user they authenticated
+// as, users beyond the label limit under "other", names the policy does not know nowhere.
+TEST_F(ProxyOpsTest, ScrapeCountsPerNodeAndClientsByUser) {
+  ProxyOptions options;
+  options.seeds = cluster_->addresses();
+  // No periodic refresh in the test's time: the MOVED after the migration reaches the proxy.
+  options.extra_args = {"--metrics-port",
+                        absl::StrCat(metrics_port_),
+                        "--topology-refresh-interval",
+                        "600000",
+                        "--user",
+                        "default on nopass allcommands allkeys allchannels",
+                        "--user",
+                        "alice on >alice-secret allcommands allkeys allchannels"};
+  // 105 more users: with default and alice, more than the 100 that get a label of their own.
+  for (int i = 0; i < 105; ++i) {
+    options.extra_args.push_back("--user");
+    options.extra_args.push_back(absl::StrFormat("u%03d on nopass allcommands allkeys", i));
+  }
+  ASSERT_OK_AND_ASSIGN(auto proxy, ProxyProcess::Start(options));
+  ASSERT_OK_AND_ASSIGN(auto client, proxy->Connect());
+
+  // An error reply from the key's master.
+  const std::string key = "ops:node";
+  const uint16_t slot = KeyHashSlot(key);
+  ASSERT_OK_AND_ASSIGN(const int owner, cluster_->SlotOwner(slot));
+  const std::string owner_node = cluster_->address(owner).ToString();
+  const auto series = [](const std::string& name, const std::string& node,
+                         const std::string& kind) {
+    return absl::StrCat("slotplane_proxy_backend_node_", name, "{node=\"", node, "\"",
+                        kind.empty() ? "" : absl::StrCat(",kind=\"", kind, "\""), "}");
+  };
+  EXPECT_EQ(client->Command({"SET", key, "v"}), Reply::Status("OK"));
+  EXPECT_EQ(client->Command({"INCR", key}).type, Reply::Type::kError);
+  EXPECT_OK(WaitForSample(metrics_port_, series("errors_total", owner_node, "reply"), 1));
+
+  // The slot migrates to another master: a key the source no longer has is answered ASK.
+  const int target = (owner + 1) % cluster_->node_count();
+  const std::string target_node = cluster_->address(target).ToString();
+  SlotMigration migration(*cluster_, slot, owner, target);
+  ASSERT_OK(migration.Begin());
+  const std::string missing = KeyInSlot(slot, "ops:missing");
+  EXPECT_EQ(client->Command({"GET", missing}), Reply::Nil());
+  EXPECT_OK(WaitForSample(metrics_port_, series("redirects_total", owner_node, "ask"), 1));
+  ASSERT_OK_AND_ASSIGN(const int moved, migration.MoveKeys(100));
+  EXPECT_EQ(moved, 1);
+  ASSERT_OK(migration.Finish());
+  // The proxy still routes the slot to the source, which answers MOVED.
+  EXPECT_EQ(client->Command({"GET", key}), Reply::String("v"));
+  EXPECT_OK(WaitForSample(metrics_port_, series("redirects_total", owner_node, "moved"), 1));
+  {
+    ASSERT_OK_AND_ASSIGN(std::string scrape, HttpGet(metrics_port_, "/metrics"));
+    EXPECT_EQ(SampleValue(scrape, series("redirects_total", target_node, "moved")), 0) << scrape;
+    EXPECT_EQ(SampleValue(scrape, series("reconnects_total", target_node, "")), 0) << scrape;
+    EXPECT_EQ(SampleValue(scrape, series("errors_total", target_node, "connection")), 0) << scrape;
+  }
+
+  // The slot's new master closes the proxy's connections: counted as a connection error, and
+  // the next command reconnects.
+  {
+    ASSERT_OK_AND_ASSIGN(auto node, cluster_->Connect(target));
+    const Reply killed = node->Command({"CLIENT", "KILL", "TYPE", "normal"});
+    ASSERT_EQ(killed.type, Reply::Type::kInteger) << killed;
+    EXPECT_GE(killed.integer, 1);
+  }
+  EXPECT_OK(WaitForSample(metrics_port_, series("errors_total", target_node, "connection"), 1));
+  EXPECT_EQ(client->Command({"GET", key}), Reply::String("v"));
+  EXPECT_OK(WaitForSample(metrics_port_, series("reconnects_total", target_node, ""), 1));
+
+  // Clients by user: alice, u104 (beyond the label limit: "other"), the default user; a name
+  // the policy does not have, tried by a client, shows nowhere, nor does a password.
+  ASSERT_OK_AND_ASSIGN(auto alice, proxy->Connect());
+  EXPECT_EQ(alice->Command({"AUTH", "alice", "alice-secret"}), Reply::Status("OK"));
+  ASSERT_OK_AND_ASSIGN(auto late, proxy->Connect());
+  EXPECT_EQ(late->Command({"AUTH", "u104", "any"}), Reply::Status("OK"));
+  ASSERT_OK_AND_ASSIGN(auto early, proxy->Connect());
+  EXPECT_EQ(early->Command({"AUTH", "u000", "any"}), Reply::Status("OK"));
+  ASSERT_OK_AND_ASSIGN(auto stranger, proxy->Connect());
+  EXPECT_EQ(stranger->Command({"AUTH", "mallory", "pw"}).type, Reply::Type::kError);
+  const std::string by_user = "slotplane_proxy_connected_clients_by_user";
+  EXPECT_OK(WaitForSample(metrics_port_, by_user + "{user=\"alice\"}", 1));
+  ASSERT_OK_AND_ASSIGN(std::string scrape, HttpGet(metrics_port_, "/metrics"));
+  EXPECT_EQ(SampleValue(scrape, by_user + "{user=\"alice\"}"), 1) << scrape;
+  EXPECT_EQ(SampleValue(scrape, by_user + "{user=\"u000\"}"), 1) << scrape;
+  EXPECT_EQ(SampleValue(scrape, by_user + "{user=\"other\"}"), 1) << scrape;
+  // client and stranger (not authenticated: the default user), at least.
+  EXPECT_GE(SampleValue(scrape, by_user + "{user=\"default\"}"), 2) << scrape;
+  EXPECT_EQ(SampleValue(scrape, by_user + "{user=\"u104\"}"), -1) << scrape;
+  EXPECT_FALSE(absl::StrContains(scrape, "mallory")) << scrape;
+  EXPECT_FALSE(absl::StrContains(scrape, "secret")) << scrape;
+  // A client leaves: its user's count goes down.
+  alice.reset();
+  EXPECT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        absl::StatusOr<std::string> now = HttpGet(metrics_port_, "/metrics");
+        if (!now.ok()) return now.status();
+        const double value = SampleValue(*now, by_user + "{user=\"alice\"}");
+        return value <= 0 ? absl::OkStatus() : absl::UnavailableError("alice still counted");
+      },
+      kTimeout));
 }
 
 TEST_F(ProxyOpsTest, SighupReopensTheLogFileAndKeepsServing) {

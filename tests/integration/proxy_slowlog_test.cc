@@ -1,10 +1,13 @@
 // SLOWLOG and LATENCY through slotplane-proxy answer for the whole cluster: every node's slow log
 // and latency events merged, each row tagged with its node (scatter/reducers.h), and LEN/RESET
-// over every node. Its own binary: the slow log settings it changes would disturb other tests.
+// over every node; LATENCY DOCTOR/GRAPH a section per node, LATENCY HISTOGRAM the nodes' sums
+// (scatter/latency_reducers.h). Its own binary: the slow log settings it changes would disturb
+// other tests.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -200,6 +203,99 @@ TEST_F(ProxySlowlogTest, LatencyLatestHistoryAndResetCoverEveryNode) {
             Reply::Integer(static_cast<long long>(node_rows)));
   EXPECT_EQ(client_->Command({"LATENCY", "LATEST"}), Reply::Array({}));
   for (const Reply& r : OnAllNodes({"LATENCY", "LATEST"})) EXPECT_EQ(r, Reply::Array({}));
+}
+
+// `text` has a section "=== node <address> ===" for each of `addresses`; the sections' bodies by
+// address.
+std::map<std::string, std::string> NodeSections(const std::string& text) {
+  std::map<std::string, std::string> sections;
+  const std::string header = "=== node ";
+  size_t at = text.find(header);
+  while (at != std::string::npos) {
+    const size_t name_end = text.find(" ===\n", at);
+    if (name_end == std::string::npos) break;
+    const std::string node = text.substr(at + header.size(), name_end - at - header.size());
+    const size_t body = name_end + 5;
+    const size_t next = text.find(header, body);
+    sections[node] = text.substr(body, next == std::string::npos ? std::string::npos : next - body);
+    at = next;
+  }
+  return sections;
+}
+
+// LATENCY HISTOGRAM's calls of `command` in `reply` (Redis's flat array), or -1 when absent;
+// `last_count` gets the last bucket's cumulative count.
+long long HistogramCalls(const Reply& reply, const std::string& command, long long* last_count) {
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    if (reply.elements[i].str != command) continue;
+    const Reply& entry = reply.elements[i + 1];
+    if (entry.elements.size() != 4) return -1;
+    const Reply& buckets = entry.elements[3];
+    *last_count = buckets.elements.empty() ? 0 : buckets.elements.back().integer;
+    return entry.elements[1].integer;
+  }
+  return -1;
+}
+
+TEST_F(ProxySlowlogTest, LatencyDoctorGraphAndHistogramCoverEveryNode) {
+  ASSERT_EQ(client_->Command({"LATENCY", "RESET"}).type, Reply::Type::kInteger);
+  ASSERT_EQ(client_->Command({"CONFIG", "SET", "latency-monitor-threshold", "1"}),
+            Reply::Status("OK"));
+  const std::string busy = "local i = 0 while i < 1000000 do i = i + 1 end return 1";
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(client_->Command({"EVAL", busy, "1", absl::StrCat("doc:", i)}), Reply::Integer(1));
+  }
+  ASSERT_EQ(client_->Command({"CONFIG", "SET", "latency-monitor-threshold", "0"}),
+            Reply::Status("OK"));
+  const std::set<std::string> nodes = AllAddresses();
+  const std::set<std::string> masters = MasterAddresses();
+
+  // DOCTOR: one bulk string, a section per node; the masters' report the "command" spikes.
+  const Reply doctor = client_->Command({"LATENCY", "DOCTOR"});
+  ASSERT_EQ(doctor.type, Reply::Type::kString) << doctor;
+  const std::map<std::string, std::string> doctor_sections = NodeSections(doctor.str);
+  EXPECT_EQ(doctor_sections.size(), nodes.size()) << doctor.str;
+  for (const std::string& node : nodes) {
+    ASSERT_TRUE(doctor_sections.count(node)) << node << " missing:\n" << doctor.str;
+    EXPECT_TRUE(absl::StrContains(doctor_sections.at(node), "Dave")) << doctor.str;
+  }
+  for (const std::string& master : masters) {
+    EXPECT_TRUE(absl::StrContains(doctor_sections.at(master), "command: ")) << doctor.str;
+  }
+
+  // GRAPH command: the masters' graphs; a node without samples says so in its section.
+  const Reply graph = client_->Command({"LATENCY", "GRAPH", "command"});
+  ASSERT_EQ(graph.type, Reply::Type::kString) << graph;
+  const std::map<std::string, std::string> graph_sections = NodeSections(graph.str);
+  EXPECT_EQ(graph_sections.size(), nodes.size()) << graph.str;
+  for (const std::string& master : masters) {
+    ASSERT_TRUE(graph_sections.count(master)) << graph.str;
+    EXPECT_TRUE(absl::StrContains(graph_sections.at(master), "command - high ")) << graph.str;
+  }
+  // No node has samples of an unknown event: the error, as from one node.
+  EXPECT_EQ(client_->Command({"LATENCY", "GRAPH", "nosuchevent"}),
+            Reply::Error("ERR No samples available for event 'nosuchevent'"));
+
+  // HISTOGRAM: Redis's shape, the nodes' calls and buckets summed.
+  long long node_calls = 0;
+  for (const Reply& r : OnAllNodes({"LATENCY", "HISTOGRAM", "eval"})) {
+    long long last = 0;
+    const long long calls = HistogramCalls(r, "eval", &last);
+    if (calls > 0) node_calls += calls;
+  }
+  EXPECT_GE(node_calls, 40);
+  const Reply histogram = client_->Command({"LATENCY", "HISTOGRAM", "eval"});
+  ASSERT_EQ(histogram.type, Reply::Type::kArray) << histogram;
+  ASSERT_EQ(histogram.elements.size(), 2u) << histogram;
+  long long last_count = 0;
+  EXPECT_EQ(HistogramCalls(histogram, "eval", &last_count), node_calls) << histogram;
+  EXPECT_EQ(last_count, node_calls)
+      << "the last cumulative bucket counts every call: " << histogram;
+  const Reply every = client_->Command({"LATENCY", "HISTOGRAM"});
+  ASSERT_EQ(every.type, Reply::Type::kArray) << every;
+  EXPECT_EQ(every.elements.size() % 2, 0u);
+  EXPECT_GE(HistogramCalls(every, "eval", &last_count), node_calls) << every;
+  EXPECT_EQ(client_->Command({"LATENCY", "HISTOGRAM", "nosuchcommand"}), Reply::Array({}));
 }
 
 }  // namespace

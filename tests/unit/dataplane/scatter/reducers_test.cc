@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "dataplane/scatter/latency_reducers.h"
 
 namespace slotplane::dataplane::reduce {
 namespace {
@@ -196,6 +199,68 @@ TEST(ReducersTest, LatencyHistoryOldestFirstWithNode) {
             "*3\r\n:10\r\n:5\r\n$3\r\na:1\r\n"
             "*3\r\n:20\r\n:7\r\n$3\r\nb:2\r\n"
             "*3\r\n:30\r\n:6\r\n$3\r\na:1\r\n");
+}
+
+TEST(ReducersTest, NodeTextsOneSectionPerNode) {
+  const std::vector<std::string> nodes = {"a:1", "b:2"};
+  std::string out;
+  NodeTexts({"$6\r\nfine.\n\r\n", "$4\r\ngood\r\n"}, nodes, "latency|doctor", &out);
+  const std::string text = "=== node a:1 ===\nfine.\n\n=== node b:2 ===\ngood\n\n";
+  EXPECT_EQ(out, "$" + std::to_string(text.size()) + "\r\n" + text + "\r\n");
+  // GRAPH on a node without samples: its error in its section.
+  out.clear();
+  NodeTexts({"-ERR No samples available for event 'command'\r\n", "$3\r\ng\n\n\r\n"}, nodes,
+            "latency|graph", &out);
+  const std::string graph =
+      "=== node a:1 ===\nERR No samples available for event 'command'\n\n=== node b:2 ===\ng\n\n\n";
+  EXPECT_EQ(out, "$" + std::to_string(graph.size()) + "\r\n" + graph + "\r\n");
+  // Every node failed: the first error, as from one node.
+  out.clear();
+  NodeTexts({"-ERR first\r\n", "-ERR second\r\n"}, nodes, "latency|graph", &out);
+  EXPECT_EQ(out, "-ERR first\r\n");
+  out.clear();
+  NodeTexts({":1\r\n", "$1\r\nx\r\n"}, nodes, "latency|doctor", &out);
+  EXPECT_EQ(out,
+            "-ERR slotplane: unexpected reply type from a cluster node for 'latency|doctor'\r\n");
+}
+
+// LATENCY HISTOGRAM's entry for one command, as redis-server 7.0 writes it.
+std::string HistogramEntry(const std::string& name, int calls,
+                           const std::vector<std::pair<int, int>>& buckets) {
+  std::string out = "$" + std::to_string(name.size()) + "\r\n" + name + "\r\n";
+  out += "*4\r\n$5\r\ncalls\r\n:" + std::to_string(calls) + "\r\n$14\r\nhistogram_usec\r\n";
+  out += "*" + std::to_string(buckets.size() * 2) + "\r\n";
+  for (const auto& [bound, count] : buckets) {
+    out += ":" + std::to_string(bound) + "\r\n:" + std::to_string(count) + "\r\n";
+  }
+  return out;
+}
+
+TEST(ReducersTest, LatencyHistogramSumsCumulativeBuckets) {
+  // Node a: set 3 calls (2 at ≤4 µs, 3 at ≤16), get 1. Node b: set 2 calls (1 at ≤8, 2 at ≤32).
+  const std::string a =
+      "*4\r\n" + HistogramEntry("set", 3, {{4, 2}, {16, 3}}) + HistogramEntry("get", 1, {{2, 1}});
+  const std::string b = "*2\r\n" + HistogramEntry("set", 2, {{8, 1}, {32, 2}});
+  std::string out;
+  LatencyHistogram({a, b}, &out);
+  EXPECT_EQ(out, "*4\r\n" + HistogramEntry("set", 5, {{4, 2}, {8, 3}, {16, 4}, {32, 5}}) +
+                     HistogramEntry("get", 1, {{2, 1}}));
+  // A bound where the sum does not grow is left out, as Redis does.
+  out.clear();
+  LatencyHistogram({"*2\r\n" + HistogramEntry("set", 1, {{4, 1}}),
+                    "*2\r\n" + HistogramEntry("set", 1, {{4, 1}})},
+                   &out);
+  EXPECT_EQ(out, "*2\r\n" + HistogramEntry("set", 2, {{4, 2}}));
+  out.clear();
+  LatencyHistogram({"*0\r\n", "*0\r\n"}, &out);
+  EXPECT_EQ(out, "*0\r\n");
+  out.clear();
+  LatencyHistogram({"*0\r\n", "-ERR lost\r\n"}, &out);
+  EXPECT_EQ(out, "-ERR lost\r\n");
+  out.clear();
+  LatencyHistogram({"*2\r\n$3\r\nset\r\n:1\r\n"}, &out);
+  EXPECT_EQ(
+      out, "-ERR slotplane: unexpected reply type from a cluster node for 'latency|histogram'\r\n");
 }
 
 }  // namespace
