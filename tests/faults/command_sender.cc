@@ -4,6 +4,7 @@
 #include <sys/time.h>
 
 #include <cstdlib>
+#include <set>
 #include <utility>
 
 #include "common/slot.h"
@@ -207,9 +208,15 @@ void CommandSender::HandleRedirect(const std::string& message, const Pending& pe
 
 void CommandSender::RefreshSlotMap() {
   refresh_needed_ = false;
+  // Nodes already connected first, then every owner in the map, then the seeds.
   std::vector<std::string> candidates;
-  for (const auto& [address, link] : links_) candidates.push_back(address);
+  for (const auto& [address, link] : links_) {
+    if (link->context != nullptr) candidates.push_back(address);
+  }
+  std::set<std::string> owners(slot_owner_.begin(), slot_owner_.end());
+  candidates.insert(candidates.end(), owners.begin(), owners.end());
   candidates.push_back(seed_);
+  candidates.insert(candidates.end(), options_.more_seeds.begin(), options_.more_seeds.end());
   for (const std::string& address : candidates) {
     Link& link = LinkTo(address);
     if (!link.Ensure(options_, connects_).empty()) continue;

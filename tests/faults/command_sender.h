@@ -20,6 +20,8 @@ struct SenderOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // the proxy, or a cluster node (the seed) in cluster mode
   bool cluster_mode = false;
+  // Cluster mode: more nodes ("host:port") to ask for the slot map when the seed is down.
+  std::vector<std::string> more_seeds;
   std::string password;  // AUTH after connecting when not empty
   std::chrono::milliseconds connect_timeout{2000};
   // Per reply: a command with no answer after this long is a transport error ("conn: timeout").
