@@ -143,11 +143,15 @@ void FaultLoad::Record(Worker& worker, size_t key, bool is_read, int64_t floor,
   if (!is_read) ledger_.OnIncrUnknown(key);
 }
 
-LoadReport FaultLoad::Finish() {
-  Stop();
+void FaultLoad::Wait() {
   for (std::thread& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
+}
+
+LoadReport FaultLoad::Finish() {
+  Stop();
+  Wait();
   LoadReport report;
   report.seconds = static_cast<double>(MicrosBetween(started_, Clock::now())) / 1e6;
   LatencyHistogram latency;

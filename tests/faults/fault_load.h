@@ -87,6 +87,8 @@ class FaultLoad {
   void Start();
   // Asks the connections to stop after their current batch.
   void Stop() { stop_.store(true); }
+  // Waits until the connections stop by themselves (LoadOptions::duration) or at Stop().
+  void Wait();
   // Stops, joins, verifies and reports. Call once.
   LoadReport Finish();
 

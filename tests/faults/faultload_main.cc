@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
   options.verify_sender.password = options.sender.password;
   FaultLoad load(options);
   load.Start();
+  load.Wait();
   const LoadReport report = load.Finish();
   std::cerr << report.ToText(name);
   std::cout << report.ToJson(name) << std::endl;
