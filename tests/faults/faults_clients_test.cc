@@ -59,10 +59,9 @@ std::vector<Vanishing> VanishingKinds() {
   };
 }
 
-// Opens kClientsPerKind clients of `kind`, lets each send (and read what it must), then closes
-// them all; the proxy has answered a PING on another connection in between, so it has read them.
-// Checks that the proxy really held them (one descriptor each, at least, over `idle_fds`, its
-// count before any client vanished) before they vanished.
+// Opens kClientsPerKind clients of `kind`, lets each send (and read what it must), waits until
+// the proxy holds them (one descriptor each, at least, over `idle_fds`, its count before any
+// client vanished; a PING answered on another connection first), then closes them all.
 void VanishOnce(ProxyProcess& proxy, const Vanishing& kind, int64_t idle_fds) {
   std::vector<RawConnection> clients;
   for (int i = 0; i < kClientsPerKind; ++i) {
@@ -76,8 +75,17 @@ void VanishOnce(ProxyProcess& proxy, const Vanishing& kind, int64_t idle_fds) {
   ASSERT_OK_AND_ASSIGN(RawConnection probe, RawConnection::Connect(proxy.port()));
   ASSERT_OK(probe.Send(EncodeCommand({"PING"})));
   ASSERT_OK(probe.ReadReplies(1, kStepTimeout));
-  ASSERT_OK_AND_ASSIGN(const ProcessResources holding, ReadProcessResources(proxy.pid()));
-  EXPECT_GE(holding.open_fds, idle_fds + kClientsPerKind) << "the proxy did not hold the clients";
+  // Each worker accepts on its own listener, so the PING does not prove every client was
+  // accepted yet: poll.
+  int64_t holding = 0;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        absl::StatusOr<ProcessResources> now = ReadProcessResources(proxy.pid());
+        holding = now.ok() ? now->open_fds : 0;
+        return holding >= idle_fds + kClientsPerKind;
+      },
+      kStepTimeout))
+      << "the proxy did not hold the clients: " << holding << " fds, " << idle_fds << " idle";
   for (size_t i = 0; i < clients.size(); ++i) clients[i].Close(/*reset=*/i % 2 == 0);
 }
 
@@ -93,7 +101,7 @@ TEST(ClientsFaultTest, VanishingClientsLeaveNoDescriptorOrMemoryBehind) {
   ProxyOptions proxy_options;
   proxy_options.seeds = cluster->addresses();
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProxyProcess> proxy, ProxyProcess::Start(proxy_options));
-  FaultLoad load(StandardLoad(proxy->port(), "fault:clients", absl::Seconds(300)));
+  FaultLoad load(StandardLoad(*cluster, proxy->port(), "fault:clients", absl::Seconds(300)));
   load.Start();
   ASSERT_TRUE(WaitForAcks(load, 3000, kStepTimeout));
 

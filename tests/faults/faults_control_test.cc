@@ -53,7 +53,8 @@ TEST(ControlFaultTest, ControlPlaneKilledUnderLoadProxyRestartedFromCache) {
                        start_proxy("proxy-b", cluster->addresses()));
   ASSERT_OK(WaitForFleet(*control, {proxy_a.get(), proxy_b.get()}, kStepTimeout));
 
-  FaultLoad load_a(StandardLoad(proxy_a->port(), "fault:control:a", outage + absl::Seconds(120)));
+  FaultLoad load_a(
+      StandardLoad(*cluster, proxy_a->port(), "fault:control:a", outage + absl::Seconds(120)));
   load_a.Start();
   ASSERT_TRUE(WaitForAcks(load_a, kAcks, kStepTimeout));
   const absl::Time killed = absl::Now();
@@ -63,7 +64,8 @@ TEST(ControlFaultTest, ControlPlaneKilledUnderLoadProxyRestartedFromCache) {
   ASSERT_OK(proxy_b->Stop());
   proxy_b.reset();
   ASSERT_OK_AND_ASSIGN(proxy_b, start_proxy("proxy-b", {}));
-  FaultLoad load_b(StandardLoad(proxy_b->port(), "fault:control:b", outage + absl::Seconds(120)));
+  FaultLoad load_b(
+      StandardLoad(*cluster, proxy_b->port(), "fault:control:b", outage + absl::Seconds(120)));
   load_b.Start();
   EXPECT_TRUE(WaitForAcks(load_b, kAcks, kStepTimeout));
   // The fault's length, not a synchronization: the control plane stays down this long.

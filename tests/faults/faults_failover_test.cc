@@ -94,7 +94,7 @@ class FailoverFaultTest : public ::testing::Test {
 
 TEST_F(FailoverFaultTest, MasterKilledDirectCluster) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
-  LoadOptions options = StandardLoad(0, ScenarioPrefix(), kLoadBound);
+  LoadOptions options = StandardLoad(*cluster_, 0, ScenarioPrefix(), kLoadBound);
   TalkToClusterDirectly(*cluster_, options);
   FaultLoad load(options);
   absl::Duration promotion;
@@ -117,7 +117,7 @@ TEST_F(FailoverFaultTest, MasterKilledThroughProxy) {
   std::vector<std::string> args;
   if (hold) args = {"--failover-hold-timeout", *hold};
   ASSERT_NO_FATAL_FAILURE(StartProxy(args));
-  const LoadOptions options = StandardLoad(proxy_->port(), ScenarioPrefix(), kLoadBound);
+  const LoadOptions options = StandardLoad(*cluster_, proxy_->port(), ScenarioPrefix(), kLoadBound);
   FaultLoad load(options);
   absl::Duration promotion;
   const LoadReport report = RunAround(load, [&] { KillMasterOfSlotZero(&promotion); });
@@ -139,7 +139,7 @@ TEST_F(FailoverFaultTest, MasterKilledThroughProxy) {
 TEST_F(FailoverFaultTest, ClusterFailoverGraceful) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   ASSERT_NO_FATAL_FAILURE(StartProxy());
-  FaultLoad load(StandardLoad(proxy_->port(), ScenarioPrefix(), kLoadBound));
+  FaultLoad load(StandardLoad(*cluster_, proxy_->port(), ScenarioPrefix(), kLoadBound));
   const LoadReport report = RunAround(load, [&] {
     ASSERT_OK_AND_ASSIGN(const int master, cluster_->SlotOwner(0));
     ASSERT_OK_AND_ASSIGN(const std::vector<int> replicas, cluster_->ReplicasOf(master));
@@ -189,9 +189,10 @@ TEST_F(FailoverFaultTest, MasterStoppedLongerThanBackendTimeout) {
   ASSERT_OK_AND_ASSIGN(const std::vector<int> owners, cluster_->SlotOwners());
   ASSERT_OK_AND_ASSIGN(const pid_t pid, NodePid(*cluster_, victim));
   LoadOptions stopped_options =
-      StandardLoad(proxy_->port(), ScenarioPrefix() + ":stopped", kLoadBound);
+      StandardLoad(*cluster_, proxy_->port(), ScenarioPrefix() + ":stopped", kLoadBound);
   stopped_options.slot_filter = [&](int slot) { return owners[slot] == victim; };
-  LoadOptions other_options = StandardLoad(proxy_->port(), ScenarioPrefix() + ":other", kLoadBound);
+  LoadOptions other_options =
+      StandardLoad(*cluster_, proxy_->port(), ScenarioPrefix() + ":other", kLoadBound);
   other_options.slot_filter = [&](int slot) { return owners[slot] != victim; };
   FaultLoad stopped_load(stopped_options);
   FaultLoad other_load(other_options);
@@ -228,7 +229,7 @@ TEST_F(FailoverFaultTest, MasterStoppedLongerThanBackendTimeout) {
 TEST_F(FailoverFaultTest, ReplicaKilledWithPreferReplica) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   ASSERT_NO_FATAL_FAILURE(StartProxy({"--read-policy", "prefer-replica"}));
-  LoadOptions options = StandardLoad(proxy_->port(), ScenarioPrefix(), kLoadBound);
+  LoadOptions options = StandardLoad(*cluster_, proxy_->port(), ScenarioPrefix(), kLoadBound);
   options.read_every = 2;  // half the commands are reads, served by replicas
   FaultLoad load(options);
   const LoadReport report = RunAround(load, [&] {

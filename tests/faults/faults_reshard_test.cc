@@ -178,7 +178,7 @@ TEST_F(ReshardFaultTest, Reshard4000SlotsThenRebalance) {
   ASSERT_GE(masters.size(), 2u);
   ASSERT_OK_AND_ASSIGN(const std::string from, NodeId(cluster_->port(masters[0])));
   ASSERT_OK_AND_ASSIGN(const std::string to, NodeId(cluster_->port(masters[1])));
-  FaultLoad load(StandardLoad(proxy_->port(), "fault:reshard", absl::Seconds(600)));
+  FaultLoad load(StandardLoad(*cluster_, proxy_->port(), "fault:reshard", absl::Seconds(600)));
   load.Start();
   ASSERT_TRUE(WaitForAcks(load, kAcks, kStepTimeout));
   ASSERT_OK(ClusterTool({"reshard", Seed(), "--cluster-from", from, "--cluster-to", to,
@@ -198,7 +198,7 @@ TEST_F(ReshardFaultTest, AddMasterAndReplicaMoveSlotsRemoveOldMaster) {
   ASSERT_OK_AND_ASSIGN(const std::vector<int> owners, cluster_->SlotOwners());
   const int old_slots = static_cast<int>(std::count(owners.begin(), owners.end(), old_master));
   ASSERT_OK_AND_ASSIGN(const std::string old_id, NodeId(cluster_->port(old_master)));
-  FaultLoad load(StandardLoad(proxy_->port(), "fault:topology", absl::Seconds(600)));
+  FaultLoad load(StandardLoad(*cluster_, proxy_->port(), "fault:topology", absl::Seconds(600)));
   load.Start();
   ASSERT_TRUE(WaitForAcks(load, kAcks, kStepTimeout));
 

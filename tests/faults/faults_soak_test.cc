@@ -35,7 +35,7 @@ TEST(SoakFaultTest, RssAndDescriptorsStayFlat) {
   ProxyOptions proxy_options;
   proxy_options.seeds = cluster->addresses();
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProxyProcess> proxy, ProxyProcess::Start(proxy_options));
-  FaultLoad load(StandardLoad(proxy->port(), "fault:soak", duration + absl::Seconds(60)));
+  FaultLoad load(StandardLoad(*cluster, proxy->port(), "fault:soak", duration + absl::Seconds(60)));
   load.Start();
   ASSERT_TRUE(WaitForAcks(load, 3000, absl::Seconds(60)));
 

@@ -20,9 +20,21 @@ namespace slotplane::faults {
 using integration::RunCommand;
 using integration::WaitFor;
 
-LoadOptions StandardLoad(uint16_t port, const std::string& key_prefix,
-                         absl::Duration max_duration) {
+SenderOptions ClusterSender(const integration::RedisCluster& cluster) {
+  SenderOptions sender;
+  sender.cluster_mode = true;
+  sender.port = cluster.port(0);
+  for (int node = 1; node < cluster.node_count(); ++node) {
+    sender.more_seeds.push_back(absl::StrCat("127.0.0.1:", cluster.port(node)));
+  }
+  return sender;
+}
+
+LoadOptions StandardLoad(const integration::RedisCluster& cluster, uint16_t port,
+                         const std::string& key_prefix, absl::Duration max_duration) {
   LoadOptions options;
+  options.verify_with_other_sender = true;
+  options.verify_sender = ClusterSender(cluster);
   options.sender.port = port;
   options.connections = 8;
   options.unpipelined_connections = 4;
@@ -35,11 +47,7 @@ LoadOptions StandardLoad(uint16_t port, const std::string& key_prefix,
 }
 
 void TalkToClusterDirectly(const integration::RedisCluster& cluster, LoadOptions& options) {
-  options.sender.cluster_mode = true;
-  options.sender.port = cluster.port(0);
-  for (int node = 1; node < cluster.node_count(); ++node) {
-    options.sender.more_seeds.push_back(absl::StrCat("127.0.0.1:", cluster.port(node)));
-  }
+  options.sender = ClusterSender(cluster);
 }
 
 absl::Duration DurationFromEnv(const char* name, absl::Duration default_value) {

@@ -18,8 +18,14 @@ namespace slotplane::faults {
 
 // The suite's standard load on 127.0.0.1:`port`: 8 connections (4 unpipelined, 4 with 8-deep
 // pipelines), 4096 counters over every slot, a GET every 8th command, `key_prefix` (unique per
-// run), stopping by itself after `max_duration` (a bound; scenarios Stop() it earlier).
-LoadOptions StandardLoad(uint16_t port, const std::string& key_prefix, absl::Duration max_duration);
+// run), stopping by itself after `max_duration` (a bound; scenarios Stop() it earlier). The
+// final values are read straight from the masters of `cluster`, not through the proxy.
+LoadOptions StandardLoad(const integration::RedisCluster& cluster, uint16_t port,
+                         const std::string& key_prefix, absl::Duration max_duration);
+
+// A cluster-aware sender straight at the nodes of `cluster` (node 0 the seed, the others more
+// seeds), following MOVED/ASK.
+SenderOptions ClusterSender(const integration::RedisCluster& cluster);
 
 // Cluster mode for `options`: straight at the nodes of `cluster` (its node 0 as the seed, the
 // others as more seeds), following MOVED/ASK.
