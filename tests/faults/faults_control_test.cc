@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,7 +75,10 @@ TEST(ControlFaultTest, ControlPlaneKilledUnderLoadProxyRestartedFromCache) {
   EXPECT_TRUE(WaitForAcks(load_a, kAcks, kStepTimeout)) << "proxy A stopped serving";
 
   ASSERT_OK(control->Restart());
+  const absl::Time restarted = absl::Now();
   EXPECT_OK(WaitForFleet(*control, {proxy_a.get(), proxy_b.get()}, kStepTimeout));
+  std::cout << "control plane down " << restarted - killed << "; fleet back "
+            << absl::Now() - restarted << " after its restart" << std::endl;
   EXPECT_TRUE(WaitForAcks(load_a, kAcks, kStepTimeout));
   const LoadReport report_a = load_a.Finish();
   const LoadReport report_b = load_b.Finish();
