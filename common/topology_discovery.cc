@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "common/logging.h"
 #include "common/node_connection.h"
+#include "common/node_connection_pool.h"
 
 // Internally absl::string_view throughout: Debian's Abseil is built with its own string_view
 // type, which StrCat, StrSplit and SimpleAtoi need.
@@ -370,15 +371,12 @@ void FillUnknownHosts(std::vector<Shard>& shards, const std::string& seed_host) 
   }
 }
 
-absl::StatusOr<ClusterViewPtr> AskSeed(const NodeAddress& seed, const DiscoveryOptions& options) {
-  absl::StatusOr<std::unique_ptr<NodeConnection>> context = Connect(seed, options);
-  if (!context.ok()) return context.status();
-  absl::Status auth = Authenticate(context->get(), options);
-  if (!auth.ok()) return auth;
-  absl::StatusOr<std::vector<Shard>> shards =
-      QueryShards(context->get(), seed, options.tls != nullptr);
+// The topology as `seed` reports it on `context`, an authenticated connection.
+absl::StatusOr<ClusterViewPtr> QueryView(NodeConnection* context, const NodeAddress& seed,
+                                         const DiscoveryOptions& options) {
+  absl::StatusOr<std::vector<Shard>> shards = QueryShards(context, seed, options.tls != nullptr);
   if (!shards.ok()) return shards.status();
-  absl::StatusOr<uint64_t> epoch = QueryEpoch(context->get());
+  absl::StatusOr<uint64_t> epoch = QueryEpoch(context);
   if (!epoch.ok()) return epoch.status();
   FillUnknownHosts(*shards, seed.host);
   absl::StatusOr<ClusterViewPtr> view = ClusterView::Create(*std::move(shards), *epoch);
@@ -386,6 +384,42 @@ absl::StatusOr<ClusterViewPtr> AskSeed(const NodeAddress& seed, const DiscoveryO
   if ((*view)->CoveredSlotCount() == 0) {
     return absl::FailedPreconditionError("no slot is assigned to any node");
   }
+  return view;
+}
+
+absl::StatusOr<std::unique_ptr<NodeConnection>> ConnectAndAuthenticate(
+    const NodeAddress& seed, const DiscoveryOptions& options) {
+  absl::StatusOr<std::unique_ptr<NodeConnection>> context = Connect(seed, options);
+  if (!context.ok()) return context.status();
+  absl::Status auth = Authenticate(context->get(), options);
+  if (!auth.ok()) return auth;
+  return context;
+}
+
+absl::StatusOr<ClusterViewPtr> AskSeed(const NodeAddress& seed, const DiscoveryOptions& options) {
+  NodeConnectionPool* const pool = options.connections;
+  if (pool == nullptr) {
+    absl::StatusOr<std::unique_ptr<NodeConnection>> context = ConnectAndAuthenticate(seed, options);
+    if (!context.ok()) return context.status();
+    return QueryView(context->get(), seed, options);
+  }
+  const std::string credentials =
+      NodeConnectionPool::CredentialsKey(options.auth_user, options.auth_password);
+  if (std::unique_ptr<NodeConnection> kept = pool->Take(seed, credentials); kept != nullptr) {
+    absl::StatusOr<ClusterViewPtr> view = QueryView(kept.get(), seed, options);
+    if (view.ok()) {
+      pool->Put(seed, credentials, std::move(kept));
+      return view;
+    }
+    // The node may have restarted or closed an idle connection: the kept one is closed, and the
+    // seed is asked once more on a new one.
+    SP_LOG(kDebug) << "topology discovery: reconnecting to " << seed.ToString() << ": "
+                   << view.status().message();
+  }
+  absl::StatusOr<std::unique_ptr<NodeConnection>> context = ConnectAndAuthenticate(seed, options);
+  if (!context.ok()) return context.status();
+  absl::StatusOr<ClusterViewPtr> view = QueryView(context->get(), seed, options);
+  if (view.ok()) pool->Put(seed, credentials, *std::move(context));
   return view;
 }
 

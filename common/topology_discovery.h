@@ -12,6 +12,8 @@ struct redisReply;
 
 namespace slotplane {
 
+class NodeConnectionPool;
+
 struct DiscoveryOptions {
   // Nodes to ask, in order; the first one that answers a usable topology wins. Unreachable,
   // failing or loading nodes are skipped (and logged at debug level), never fatal while another
@@ -25,6 +27,11 @@ struct DiscoveryOptions {
   // A TLS client context: the seeds are asked over TLS (their certificates verified against its
   // CA) and the nodes' TLS ports (CLUSTER SHARDS's "tls-port") make the topology. Null: TCP.
   SslContextPtr tls = nullptr;
+  // Connections kept between calls (the control plane's poller): a seed is asked on its kept
+  // connection when there is one, reconnecting once when that fails (the node restarted, the
+  // connection broke); a connection that answered is kept, one that failed is closed. Null: a
+  // new connection per seed asked, closed at the end of the call (the proxy's refresher).
+  NodeConnectionPool* connections = nullptr;
 };
 
 // Asks the seeds for the slot map with CLUSTER SHARDS, falling back to CLUSTER SLOTS on servers

@@ -6,11 +6,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "controlplane/ctl/commands.h"
 #include "controlplane/ctl/json.h"
 #include "controlplane/ctl/table.h"
+#include "controlplane/ctl/topology_table.h"
 
 namespace slotplane::ctl {
 namespace {
@@ -23,44 +23,15 @@ int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 void Print(const std::string& text) { std::fputs(text.c_str(), stdout); }
 
-std::string NodeText(const v1::Node& node) {
-  std::string text = node.host().find(':') != std::string::npos
-                         ? absl::StrCat("[", node.host(), "]:", node.port())
-                         : absl::StrCat(node.host(), ":", node.port());
-  if (node.health() == v1::NODE_HEALTH_FAILED) absl::StrAppend(&text, " (failed)");
-  if (node.health() == v1::NODE_HEALTH_LOADING) absl::StrAppend(&text, " (loading)");
-  return text;
-}
-
-const char* HealthName(v1::NodeHealth health) {
-  switch (health) {
-    case v1::NODE_HEALTH_ONLINE:
-      return "online";
-    case v1::NODE_HEALTH_LOADING:
-      return "loading";
-    case v1::NODE_HEALTH_FAILED:
-      return "failed";
-    default:
-      return "unknown";
+// Rows "title  item" for the first 10 items, then "and N more".
+void AddListRows(Table& table, const std::string& title, const std::vector<std::string>& items) {
+  constexpr size_t kMaxItems = 10;
+  for (size_t i = 0; i < items.size() && i < kMaxItems; ++i) {
+    table.AddRow({i == 0 ? title : "", items[i]});
   }
-}
-
-std::string SlotsText(const v1::Shard& shard) {
-  std::vector<std::string> ranges;
-  for (const v1::SlotRange& r : shard.slots()) {
-    ranges.push_back(r.first() == r.last() ? absl::StrCat(r.first())
-                                           : absl::StrCat(r.first(), "-", r.last()));
+  if (items.size() > kMaxItems) {
+    table.AddRow({"", absl::StrCat("and ", items.size() - kMaxItems, " more")});
   }
-  return ranges.empty() ? "-" : absl::StrJoin(ranges, ",");
-}
-
-int CoveredSlots(const v1::Topology& topology) {
-  int covered = 0;
-  for (const v1::Shard& shard : topology.shards()) {
-    for (const v1::SlotRange& r : shard.slots())
-      covered += static_cast<int>(r.last() - r.first() + 1);
-  }
-  return covered;
 }
 
 std::string NodeJson(const v1::Node& node) {
@@ -110,10 +81,17 @@ int RunStatus(const CommandEnv& env) {
   if (!s.ok()) return ReportError(s, "status", env.client.address());
   int in_sync = 0, nacked = 0;
   JsonArray rejections;
-  std::vector<std::string> reasons;  // "proxy-id: version N: error", for the table
+  std::vector<std::string> reasons;  // "proxy-id rejected version N: error", for the table
+  std::vector<std::string> behind;   // "proxy-id on version N", no NACK: not applied yet
   for (const v1::ProxyInfo& p : proxies.proxies()) {
     in_sync += p.acked_version() >= proxies.current_version() ? 1 : 0;
-    if (p.last_nack_version() <= p.acked_version()) continue;
+    if (p.last_nack_version() <= p.acked_version()) {
+      if (p.acked_version() < proxies.current_version()) {
+        behind.push_back(absl::StrCat(p.proxy_id(), " on version ", p.acked_version(),
+                                      " (has not acked ", proxies.current_version(), " yet)"));
+      }
+      continue;
+    }
     ++nacked;
     rejections.AddRaw(JsonObject()
                           .Add("proxy_id", p.proxy_id())
@@ -158,13 +136,8 @@ int RunStatus(const CommandEnv& env) {
                                         " on version ", proxies.current_version(), ", ", nacked,
                                         " rejected a newer version")});
   table.AddRow({"converged", converged ? "yes" : "no"});
-  constexpr size_t kMaxReasons = 10;
-  for (size_t i = 0; i < reasons.size() && i < kMaxReasons; ++i) {
-    table.AddRow({i == 0 ? "rejected" : "", reasons[i]});
-  }
-  if (reasons.size() > kMaxReasons) {
-    table.AddRow({"", absl::StrCat("and ", reasons.size() - kMaxReasons, " more")});
-  }
+  AddListRows(table, "rejected", reasons);
+  AddListRows(table, "behind", behind);
   Print(table.str());
   return kExitOk;
 }
@@ -210,15 +183,15 @@ int RunTopology(const CommandEnv& env) {
   const v1::Topology& topology = response.topology();
   if (env.args.json) {
     JsonArray shards;
-    for (const v1::Shard& shard : topology.shards()) {
+    for (const v1::Shard* shard : ShardsBySlot(topology)) {
       JsonArray ranges, replicas;
-      for (const v1::SlotRange& r : shard.slots()) {
+      for (const v1::SlotRange& r : shard->slots()) {
         ranges.AddRaw(absl::StrCat("[", r.first(), ",", r.last(), "]"));
       }
-      for (const v1::Node& replica : shard.replicas()) replicas.AddRaw(NodeJson(replica));
+      for (const v1::Node& replica : shard->replicas()) replicas.AddRaw(NodeJson(replica));
       shards.AddRaw(JsonObject()
                         .AddRaw("slots", ranges.str())
-                        .AddRaw("master", NodeJson(shard.master()))
+                        .AddRaw("master", NodeJson(shard->master()))
                         .AddRaw("replicas", replicas.str())
                         .str());
     }
@@ -237,14 +210,7 @@ int RunTopology(const CommandEnv& env) {
                      CoveredSlots(topology), "/16384 slots covered, refreshed ",
                      Ago(response.refreshed_unix_ms(), NowMs()), "\n"));
   if (!response.last_error().empty()) Print("last error: " + response.last_error() + "\n");
-  Table table({"SLOTS", "MASTER", "MASTER ID", "REPLICAS"});
-  for (const v1::Shard& shard : topology.shards()) {
-    std::vector<std::string> replicas;
-    for (const v1::Node& replica : shard.replicas()) replicas.push_back(NodeText(replica));
-    table.AddRow({SlotsText(shard), NodeText(shard.master()), shard.master().id(),
-                  replicas.empty() ? "-" : absl::StrJoin(replicas, " ")});
-  }
-  if (topology.shards_size() > 0) Print(table.str());
+  if (topology.shards_size() > 0) Print(TopologyTable(topology));
   return kExitOk;
 }
 

@@ -84,7 +84,8 @@ std::string CtlUsage() {
   return R"usage(Usage: slotplanectl [FLAGS] COMMAND [ARGS]
 
 Commands:
-  status                          version, topology summary, proxies in sync
+  status                          version, topology summary, proxies in sync, converged or
+                                  not and why (rejections, proxies behind)
   proxies                         every connected proxy: id, address, acked version, last NACK
   config get [OPTION]             the fleet policy (secrets show as "(set)"); one option's value
   config set OPTION VALUE [OPTION VALUE ...] [--expected-version N]
@@ -99,7 +100,8 @@ Commands:
                                   permission; a user added without rules may run everything,
                                   `set` without rules keeps them
   users rm NAME
-  topology                        the cluster's shards as the control plane sees them
+  topology                        the cluster's nodes by slot, with role and state (online,
+                                  loading, failed) and uncovered slot ranges
   refresh                         rediscover the topology now
   wait VERSION [--timeout S]      until every connected proxy acked VERSION (default 30 s)
 

@@ -75,6 +75,8 @@ void TopologyPoller::Run() {
     last_start = absl::Now();
     lock.unlock();
     absl::StatusOr<bool> changed = PollOnce();
+    // Nodes no longer in the topology (nor configured) keep no connection; the rest are reused.
+    connections_.Retain(Seeds());
     lock.lock();
     running_ = false;
     Record(changed);
@@ -96,6 +98,7 @@ absl::StatusOr<bool> TopologyPoller::PollOnce() {
     discovery.auth_user = options_.auth_user;
     discovery.auth_password = options_.auth_password;
   }
+  discovery.connections = &connections_;
   metrics_->topology_refreshes.Increment();
   absl::StatusOr<ClusterViewPtr> view = DiscoverTopology(discovery);
   if (!view.ok()) {

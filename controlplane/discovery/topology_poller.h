@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/cluster_view.h"
+#include "common/node_connection_pool.h"
 #include "common/tls_config.h"
 #include "controlplane/metrics/metrics.h"
 #include "controlplane/state/config_state.h"
@@ -40,7 +41,9 @@ struct PollStatus {
 // to CLUSTER SLOTS, skipping dead nodes) every `interval`, and sooner when asked; hands each
 // result to ConfigState, which makes a new version only on a real change. Seeds are the nodes
 // of the last topology that were online, then the configured entry points, so a cluster whose
-// original entry points are gone is still found.
+// original entry points are gone is still found. Nodes are asked on connections kept from one
+// poll to the next (at most one per node; reconnected when one fails; closed when its node
+// leaves the seeds), not on a new TCP connection per poll.
 class TopologyPoller {
  public:
   TopologyPoller(PollerOptions options, ConfigState* state, ControlMetrics* metrics)
@@ -86,6 +89,7 @@ class TopologyPoller {
   uint64_t requested_generation_ = 0;  // highest poll number a caller waits for
   PollStatus status_;
   bool last_changed_ = false;
+  NodeConnectionPool connections_;  // the poller thread's only
   std::thread thread_;
 };
 

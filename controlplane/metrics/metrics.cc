@@ -1,5 +1,6 @@
 #include "controlplane/metrics/metrics.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/process_metrics.h"
 #include "common/slot.h"
@@ -55,8 +56,53 @@ ControlMetrics::ControlMetrics()
               admin_calls_(&prometheus::BuildCounter()
                                 .Name("slotplane_control_admin_calls_total")
                                 .Help("Admin API calls, by method and gRPC status code")
-                                .Register(*registry_)) {
+                                .Register(*registry_)),
+      proxy_acked_(&prometheus::BuildGauge()
+                        .Name("slotplane_control_proxy_acked_version")
+                        .Help("Last version each connected proxy acked, by proxy id")
+                        .Register(*registry_)) {
+  auto& nacks =
+      prometheus::BuildCounter()
+          .Name("slotplane_control_nacks_total")
+          .Help("NACKs received from proxies (and snapshots too large for one), by reason")
+          .Register(*registry_);
+  for (int i = 0; i < kNackReasonCount; ++i) {
+    nacks_[i] = &nacks.Add({{"reason", NackReasonName(static_cast<NackReason>(i))}});
+  }
+  convergence_ =
+      &prometheus::BuildHistogram()
+           .Name("slotplane_control_fleet_convergence_seconds")
+           .Help("Time from publishing a version to every connected proxy having acked it")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                            0.5, 1, 2.5, 5, 10, 30, 60, 300});
 }
+
+const char* NackReasonName(NackReason reason) {
+  switch (reason) {
+    case NackReason::kTopology:
+      return "topology";
+    case NackReason::kPolicy:
+      return "policy";
+    case NackReason::kTooLarge:
+      return "too_large";
+    case NackReason::kOther:
+      break;
+  }
+  return "other";
+}
+
+NackReason ClassifyNack(const std::string& error) {
+  if (absl::StartsWith(error, "topology: ")) return NackReason::kTopology;
+  if (absl::StartsWith(error, "policy: ")) return NackReason::kPolicy;
+  return NackReason::kOther;
+}
+
+prometheus::Gauge* ControlMetrics::AddProxy(const std::string& proxy_id) {
+  return &proxy_acked_->Add({{"proxy", proxy_id}});
+}
+
+void ControlMetrics::RemoveProxy(prometheus::Gauge* gauge) { proxy_acked_->Remove(gauge); }
 
 void ControlMetrics::CountAdminCall(const char* method, grpc::StatusCode code) {
   admin_calls_->Add({{"method", method}, {"code", StatusCodeName(code)}}).Increment();

@@ -9,6 +9,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
 namespace slotplane::control {
@@ -20,7 +21,6 @@ namespace slotplane::control {
   X(versions_published, "Versions (topology and policy) published to the watch streams")    \
   X(snapshots_sent, "Snapshots written to watch streams (one per stream per version)")      \
   X(acks, "ACKs received from proxies")                                                     \
-  X(nacks, "NACKs received from proxies")                                                   \
   X(moved_reports, "MOVED reports received from proxies")                                   \
   X(topology_refreshes, "Topology discoveries run")                                         \
   X(topology_refresh_errors, "Topology discoveries that failed (no node answered)")         \
@@ -39,9 +39,19 @@ namespace slotplane::control {
   X(topology_slots_covered, "Hash slots with a master in the current topology") \
   X(snapshot_bytes, "Size of the current serialized snapshot, shared by every stream")
 
+// Why a proxy rejected a snapshot: the label of slotplane_control_nacks_total, a fixed set.
+enum class NackReason { kTopology, kPolicy, kTooLarge, kOther };
+constexpr int kNackReasonCount = 4;
+const char* NackReasonName(NackReason reason);
+// Classifies the error text of a proxy's NACK: slotplane-proxy prefixes its errors with
+// "topology: " or "policy: " (dataplane/control/snapshot_convert.cc); anything else is kOther.
+NackReason ClassifyNack(const std::string& error);
+
 // The metrics, thread-safe (prometheus-cpp counters and gauges are atomics). Label sets are
 // bounded: admin calls are labelled by method (the fixed set of the Admin service) and gRPC
-// status code name.
+// status code name; NACKs by a fixed set of reasons; the per-proxy acked version by proxy id,
+// only for the proxies connected now (a series is removed when its stream ends; ids are at most
+// 256 bytes plus "...", see watch/watch_reactor.cc).
 class ControlMetrics {
   // Declared (so constructed) first: the metric references below point into it.
   std::shared_ptr<prometheus::Registry> registry_;
@@ -61,8 +71,22 @@ class ControlMetrics {
   // slotplane_control_admin_calls_total{method, code}.
   void CountAdminCall(const char* method, grpc::StatusCode code);
 
+  // slotplane_control_nacks_total{reason}.
+  void CountNack(NackReason reason) { nacks_[static_cast<int>(reason)]->Increment(); }
+
+  // slotplane_control_proxy_acked_version{proxy}: the series of a connected proxy, created at
+  // its Hello; release it with RemoveProxy when its stream ends.
+  prometheus::Gauge* AddProxy(const std::string& proxy_id);
+  void RemoveProxy(prometheus::Gauge* gauge);
+
+  // slotplane_control_fleet_convergence_seconds: see watch/convergence.h.
+  void ObserveConvergence(double seconds) { convergence_->Observe(seconds); }
+
  private:
   prometheus::Family<prometheus::Counter>* admin_calls_;
+  prometheus::Counter* nacks_[kNackReasonCount];
+  prometheus::Family<prometheus::Gauge>* proxy_acked_;
+  prometheus::Histogram* convergence_;
 };
 
 // GET /readyz's answer: OK once the published topology has a master for every hash slot (the

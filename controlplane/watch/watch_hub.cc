@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace slotplane::control {
 
@@ -24,6 +25,10 @@ void WatchHub::Remove(WatchStream* stream) {
       by_proxy_id_.erase(it->second);
       proxy_id_of_.erase(it);
     }
+    if (auto it = acked_gauge_.find(stream); it != acked_gauge_.end()) {
+      metrics_->RemoveProxy(it->second);
+      acked_gauge_.erase(it);
+    }
     UpdateGaugesLocked();
     done = TakeDoneWaitersLocked();  // the stream may have been the last laggard
   }
@@ -36,6 +41,9 @@ bool WatchHub::ClaimProxyId(WatchStream* stream, const std::string& proxy_id) {
   auto [it, inserted] = by_proxy_id_.emplace(proxy_id, stream);
   if (!inserted) return it->second == stream;
   proxy_id_of_[stream] = proxy_id;
+  prometheus::Gauge* gauge = metrics_->AddProxy(proxy_id);
+  gauge->Set(static_cast<double>(stream->AckedVersion()));
+  acked_gauge_[stream] = gauge;
   return true;
 }
 
@@ -49,6 +57,9 @@ void WatchHub::Publish(SnapshotPtr snapshot) {
     metrics_->versions_published.Increment();
     metrics_->version.Set(static_cast<double>(snapshot->version));
     metrics_->snapshot_bytes.Set(static_cast<double>(snapshot->size_bytes));
+    int proxies = 0;
+    for (WatchStream* stream : streams_) proxies += stream->HelloReceived() ? 1 : 0;
+    convergence_.Published(snapshot->version, absl::Now(), proxies);
     streams = RefStreams();
     done = TakeDoneWaitersLocked();  // with no proxy connected, a waiter is done now
   }
@@ -188,9 +199,20 @@ void WatchHub::RunDone(std::vector<DoneWaiter> done) {
 
 void WatchHub::UpdateGaugesLocked() {
   int proxies = 0;
-  for (WatchStream* stream : streams_) proxies += stream->HelloReceived() ? 1 : 0;
+  uint64_t min_acked = std::numeric_limits<uint64_t>::max();
+  for (WatchStream* stream : streams_) {
+    if (!stream->HelloReceived()) continue;
+    ++proxies;
+    min_acked = std::min(min_acked, stream->AckedVersion());
+  }
   metrics_->streams_connected.Set(static_cast<double>(streams_.size()));
   metrics_->proxies_connected.Set(proxies);
+  for (const auto& [stream, gauge] : acked_gauge_) {
+    gauge->Set(static_cast<double>(stream->AckedVersion()));
+  }
+  for (absl::Duration took : convergence_.Progress(proxies, min_acked, absl::Now())) {
+    metrics_->ObserveConvergence(absl::ToDoubleSeconds(took));
+  }
 }
 
 }  // namespace slotplane::control

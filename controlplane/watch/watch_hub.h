@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "controlplane/metrics/metrics.h"
+#include "controlplane/watch/convergence.h"
 #include "controlplane/watch/snapshot.h"
 #include "grpcpp/support/status.h"
 #include "slotplane/v1/admin.pb.h"
@@ -59,7 +60,8 @@ class WatchHub {
   // Unregisters a stream that ended (from its OnDone); its proxy id is free again.
   void Remove(WatchStream* stream);
   // Reserves `proxy_id` for `stream` (at its first Hello): false when another registered stream
-  // holds it, so that one proxy identity is never claimed twice while its stream lives.
+  // holds it, so that one proxy identity is never claimed twice while its stream lives. A claimed
+  // id has its slotplane_control_proxy_acked_version series until Remove.
   bool ClaimProxyId(WatchStream* stream, const std::string& proxy_id);
 
   // Makes `snapshot` current and offers it to every stream. Versions only grow: an older or equal
@@ -70,7 +72,7 @@ class WatchHub {
   // Every stream whose proxy said Hello.
   std::vector<v1::ProxyInfo> Proxies() const;
 
-  // A stream's proxy said Hello or acked: waiters may be done.
+  // A stream's proxy said Hello or acked: waiters may be done, the fleet may have converged.
   void AckProgress();
 
   // Calls `done` once `version` is published and every proxy acked it or a later one (at once
@@ -103,13 +105,16 @@ class WatchHub {
   };
   std::vector<DoneWaiter> TakeDoneWaitersLocked();
   static void RunDone(std::vector<DoneWaiter> done);
+  // Sets the stream and per-proxy gauges and observes the versions that converged now.
   void UpdateGaugesLocked();
 
   ControlMetrics* const metrics_;
   mutable std::mutex mu_;
   std::unordered_set<WatchStream*> streams_;
-  std::unordered_map<std::string, WatchStream*> by_proxy_id_;  // claimed ids
-  std::unordered_map<WatchStream*, std::string> proxy_id_of_;  // the reverse, for Remove
+  std::unordered_map<std::string, WatchStream*> by_proxy_id_;         // claimed ids
+  std::unordered_map<WatchStream*, std::string> proxy_id_of_;         // the reverse, for Remove
+  std::unordered_map<WatchStream*, prometheus::Gauge*> acked_gauge_;  // of claimed ids
+  ConvergenceTracker convergence_;
   SnapshotPtr current_;
   std::list<Waiter> waiters_;
   WaiterId next_waiter_id_ = 1;

@@ -171,7 +171,7 @@ void WatchReactor::HandleNack(const v1::Nack& nack) {
     info_.set_last_nack_error(Bounded(nack.error(), kMaxErrorBytes));
     id = info_.proxy_id();
   }
-  deps_.metrics->nacks.Increment();
+  deps_.metrics->CountNack(ClassifyNack(nack.error()));
   SP_LOG(kWarning) << "proxy " << id << " rejected version " << nack.version() << ": "
                    << Bounded(nack.error(), kMaxErrorBytes);
 }
@@ -221,7 +221,7 @@ void WatchReactor::Pump() {
   }
   if (!too_large.empty()) {
     deps_.metrics->snapshots_too_large.Increment();
-    deps_.metrics->nacks.Increment();
+    deps_.metrics->CountNack(NackReason::kTooLarge);
     SP_LOG(kWarning) << too_large;
   }
   if (write) {

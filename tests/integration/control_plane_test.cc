@@ -9,6 +9,7 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -543,6 +544,95 @@ TEST_F(ControlPlaneTest, MetricsAndHealth) {
   EXPECT_TRUE(absl::StrContains(get("/healthz"), "200 OK")) << get("/healthz");
   // The fixture's cluster covers every slot: the control plane is ready.
   EXPECT_TRUE(absl::StrContains(get("/readyz"), "200 OK")) << get("/readyz");
+}
+
+// The fleet as the control plane measures it: the acked version of each connected proxy (a
+// series per proxy, gone with its stream), the time to fleet convergence, NACKs by reason, and
+// `slotplanectl status` saying why the fleet has not converged.
+TEST_F(ControlPlaneTest, FleetMetricsAndWhyNotConverged) {
+  ASSERT_OK_AND_ASSIGN(const uint16_t metrics_port, PickFreePort(false));
+  ControlOptions options;
+  options.extra_args = {"--metrics-port", absl::StrCat(metrics_port)};
+  StartControl(options);
+  auto metrics = [&]() -> std::string {
+    auto conn = RawConnection::Connect(metrics_port);
+    if (!conn.ok() || !conn->Send("GET /metrics HTTP/1.0\r\n\r\n").ok()) return "";
+    auto reply = conn->ReadUntilClosed(absl::Seconds(5));
+    return reply.ok() ? reply->data : "";
+  };
+  auto wait_for_line = [&](const std::string& line) {
+    return WaitForOk(
+        [&]() -> absl::Status {
+          const std::string m = metrics();
+          return absl::StrContains(m, line) ? absl::OkStatus()
+                                            : absl::NotFoundError(line + " not in\n" + m);
+        },
+        absl::Seconds(20));
+  };
+  ASSERT_OK_AND_ASSIGN(auto a, Watch("proxy-a"));
+  ASSERT_OK_AND_ASSIGN(auto b, Watch("proxy-b"));
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot first_a, a->Next(kSnapshotTimeout));
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot first_b, b->Next(kSnapshotTimeout));
+  ASSERT_OK(a->Ack(first_a));
+  ASSERT_OK(b->Ack(first_b));
+  ASSERT_OK(wait_for_line(absl::StrCat("slotplane_control_proxy_acked_version{proxy=\"proxy-a\"} ",
+                                       first_a.version())));
+  ASSERT_OK(wait_for_line(absl::StrCat("slotplane_control_proxy_acked_version{proxy=\"proxy-b\"} ",
+                                       first_b.version())));
+  // The first version may have been published before the proxies connected (not measured) or
+  // after (measured once both acked): count from here.
+  auto converged = [&]() -> std::string {
+    const std::string m = metrics();
+    const size_t at = m.find("slotplane_control_fleet_convergence_seconds_count ");
+    if (at == std::string::npos) return "missing";
+    return m.substr(at, m.find('\n', at) - at);
+  };
+  const std::string count_before = converged();
+  ASSERT_NE(count_before, "missing");
+  const std::string count_after =
+      absl::StrCat("slotplane_control_fleet_convergence_seconds_count ",
+                   std::stoi(count_before.substr(count_before.rfind(' ') + 1)) + 1);
+
+  // A new version: a acks at once, b later. It converges when b acks, and is measured once.
+  Ctl({"config", "set", "tryagain-retries", "7"});
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot second_a, a->Next(kSnapshotTimeout));
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot second_b, b->Next(kSnapshotTimeout));
+  ASSERT_OK(a->Ack(second_a));
+  ASSERT_OK(wait_for_line(absl::StrCat("slotplane_control_proxy_acked_version{proxy=\"proxy-a\"} ",
+                                       second_a.version())));
+  const std::string status = Ctl({"status"});
+  EXPECT_TRUE(std::regex_search(status, std::regex("converged +no"))) << status;
+  EXPECT_TRUE(absl::StrContains(status, absl::StrCat("proxy-b on version ", first_b.version(),
+                                                     " (has not acked ", second_b.version())))
+      << status;
+  EXPECT_EQ(converged(), count_before) << "proxy-b has not acked";
+  ASSERT_OK(b->Ack(second_b));
+  ASSERT_OK(wait_for_line(count_after));
+  EXPECT_TRUE(std::regex_search(Ctl({"status"}), std::regex("converged +yes")));
+
+  // NACKs are counted by the reason their error text gives; every reason has a series.
+  Ctl({"config", "set", "tryagain-retries", "8"});
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot third_a, a->Next(kSnapshotTimeout));
+  ASSERT_OK_AND_ASSIGN(v1::Snapshot third_b, b->Next(kSnapshotTimeout));
+  ASSERT_OK(a->Nack(third_a, "policy: maxclients 10000 is more than this proxy allows"));
+  ASSERT_OK(b->Nack(third_b, "no such thing"));
+  ASSERT_OK(wait_for_line("slotplane_control_nacks_total{reason=\"policy\"} 1"));
+  ASSERT_OK(wait_for_line("slotplane_control_nacks_total{reason=\"other\"} 1"));
+  const std::string m = metrics();
+  EXPECT_TRUE(absl::StrContains(m, "slotplane_control_nacks_total{reason=\"topology\"} 0")) << m;
+  EXPECT_TRUE(absl::StrContains(m, "slotplane_control_nacks_total{reason=\"too_large\"} 0")) << m;
+
+  // b leaves: its series goes; a still holds version 3 back, so nothing converges.
+  b.reset();
+  ASSERT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        const std::string now = metrics();
+        return absl::StrContains(now, "proxy=\"proxy-b\"") ? absl::NotFoundError(now)
+                                                           : absl::OkStatus();
+      },
+      absl::Seconds(20)));
+  EXPECT_TRUE(absl::StrContains(metrics(), "proxy=\"proxy-a\""));
+  EXPECT_EQ(converged(), count_after) << "proxy-a has not acked the third version";
 }
 
 TEST_F(ControlPlaneTest, ShutdownEndsStreamsWithUnavailable) {

@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/node_connection_pool.h"
 #include "gtest/gtest.h"
 
 namespace slotplane {
@@ -417,6 +418,17 @@ class ScriptedServer {
   }
 
   uint16_t port() const { return port_; }
+  // Connections accepted so far.
+  int accepted() const { return accepted_; }
+  // Closes the connection being served (as a restarted node would) and returns once it is closed.
+  void DropConnection() {
+    drop_ = true;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (drop_ && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_FALSE(drop_) << "the server did not drop its connection";
+  }
   std::vector<std::string> commands() {
     std::lock_guard<std::mutex> lock(mu_);
     return commands_;
@@ -433,14 +445,16 @@ class ScriptedServer {
     while (!stop_) {
       if (!Readable(listen_fd_)) continue;
       const int fd = accept(listen_fd_, nullptr, nullptr);
-      if (fd >= 0) Serve(fd);
+      if (fd < 0) continue;
+      ++accepted_;
+      Serve(fd);
     }
   }
 
   void Serve(int fd) {
     redisReader* reader = redisReaderCreate();
     char buf[4096];
-    while (!stop_) {
+    while (!stop_ && !drop_) {
       if (!Readable(fd)) continue;
       const ssize_t n = read(fd, buf, sizeof(buf));
       if (n <= 0) break;
@@ -454,6 +468,7 @@ class ScriptedServer {
     }
     redisReaderFree(reader);
     close(fd);
+    drop_ = false;
   }
 
   std::string Answer(const redisReply* request) {
@@ -475,6 +490,8 @@ class ScriptedServer {
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> drop_{false};
+  std::atomic<int> accepted_{0};
   std::thread thread_;
   std::mutex mu_;
   std::vector<std::string> commands_;
@@ -573,6 +590,40 @@ TEST(DiscoverTopologyTest, AuthenticatesFirst) {
   ASSERT_EQ(commands.size(), 6u);
   EXPECT_EQ(commands[0], "AUTH proxy s3cret");
   EXPECT_EQ(commands[3], "AUTH s3cret");
+}
+
+TEST(DiscoverTopologyTest, KeptConnectionsAreReusedAndReplacedWhenTheyFail) {
+  ScriptedServer server({{"AUTH", "+OK\r\n"},
+                         {"CLUSTER SHARDS", HealthyShardsReply()},
+                         {"CLUSTER INFO", ClusterInfo(1)}});
+  NodeConnectionPool pool;
+  DiscoveryOptions options = Options({server.port()});
+  options.auth_password = "s3cret";
+  options.connections = &pool;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(DiscoverTopology(options).ok()) << i;
+  }
+  EXPECT_EQ(server.accepted(), 1) << "one connection for every discovery";
+  EXPECT_EQ(pool.size(), 1u);
+  std::vector<std::string> commands = server.commands();
+  ASSERT_EQ(commands.size(), 7u);
+  EXPECT_EQ(commands[0], "AUTH s3cret") << "authenticated once";
+  EXPECT_EQ(commands[5], "CLUSTER SHARDS");
+
+  server.DropConnection();  // the node restarted: the kept connection fails, a new one is made
+  ASSERT_TRUE(DiscoverTopology(options).ok());
+  EXPECT_EQ(server.accepted(), 2);
+  EXPECT_EQ(server.commands().back(), "CLUSTER INFO");
+  EXPECT_EQ(server.commands()[7 + 0], "AUTH s3cret") << "the new connection authenticates";
+
+  options.auth_password = "n3w";  // new credentials: the connections made with the old close
+  ASSERT_TRUE(DiscoverTopology(options).ok());
+  EXPECT_EQ(server.accepted(), 3);
+  commands = server.commands();
+  EXPECT_EQ(commands[commands.size() - 3], "AUTH n3w");
+
+  pool.Retain({NodeAddress{"127.0.0.1", static_cast<uint16_t>(server.port() + 1)}});
+  EXPECT_EQ(pool.size(), 0u) << "a node gone from the seeds keeps no connection";
 }
 
 TEST(DiscoverTopologyTest, AuthFailureIsReportedWithoutTheCredentials) {

@@ -4,6 +4,7 @@
 #include "controlplane/ctl/ctl_args.h"
 #include "controlplane/ctl/json.h"
 #include "controlplane/ctl/table.h"
+#include "controlplane/ctl/topology_table.h"
 
 namespace slotplane::ctl {
 namespace {
@@ -89,6 +90,54 @@ TEST(CtlOutputTest, TableAlignsColumns) {
   EXPECT_EQ(Ago(0, 1000), "-");
   EXPECT_EQ(Ago(1000, 6000), "5s ago");
   EXPECT_EQ(Ago(0 + 1, 1 + 3600 * 1000), "60m ago");
+}
+
+v1::Node* SetNode(v1::Node* node, const std::string& id, int port, v1::NodeHealth health) {
+  node->set_id(id);
+  node->set_host("10.0.0.1");
+  node->set_port(port);
+  node->set_health(health);
+  return node;
+}
+
+TEST(CtlTopologyTest, RowsOrderedBySlotWithEachNodesStateAndTheGaps) {
+  v1::Topology topology;
+  // Given out of slot order: 10000-16383 first, then 0-4999 (in two ranges, reversed).
+  v1::Shard* high = topology.add_shards();
+  auto* r = high->add_slots();
+  r->set_first(10000);
+  r->set_last(16383);
+  SetNode(high->mutable_master(), "m2", 7002, v1::NODE_HEALTH_FAILED);
+  SetNode(high->add_replicas(), "r2", 7005, v1::NODE_HEALTH_ONLINE);
+  v1::Shard* low = topology.add_shards();
+  r = low->add_slots();
+  r->set_first(100);
+  r->set_last(4999);
+  r = low->add_slots();
+  r->set_first(0);
+  r->set_last(99);
+  SetNode(low->mutable_master(), "m1", 7001, v1::NODE_HEALTH_ONLINE);
+  SetNode(low->add_replicas(), "r1", 7004, v1::NODE_HEALTH_FAILED);
+  SetNode(low->add_replicas(), "r1b", 7007, v1::NODE_HEALTH_LOADING);
+  v1::Shard* empty = topology.add_shards();  // a master without slots
+  SetNode(empty->mutable_master(), "m3", 7003, v1::NODE_HEALTH_ONLINE);
+
+  EXPECT_EQ(CoveredSlots(topology), 5000 + 6384);
+  EXPECT_EQ(TopologyTable(topology),
+            "SLOTS          ROLE     NODE           STATE      ID\n"
+            "0-99,100-4999  master   10.0.0.1:7001  online     m1\n"
+            "               replica  10.0.0.1:7004  failed     r1\n"
+            "               replica  10.0.0.1:7007  loading    r1b\n"
+            "5000-9999      -        -              uncovered  -\n"
+            "10000-16383    master   10.0.0.1:7002  failed     m2\n"
+            "               replica  10.0.0.1:7005  online     r2\n"
+            "-              master   10.0.0.1:7003  online     m3\n");
+  const std::vector<const v1::Shard*> by_slot = ShardsBySlot(topology);
+  ASSERT_EQ(by_slot.size(), 3u);
+  EXPECT_EQ(by_slot[0], low);
+  EXPECT_EQ(by_slot[1], high);
+  EXPECT_EQ(by_slot[2], empty);
+  EXPECT_STREQ(HealthName(v1::NODE_HEALTH_UNSPECIFIED), "unknown");
 }
 
 }  // namespace

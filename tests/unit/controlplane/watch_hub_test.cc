@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "controlplane/watch/convergence.h"
 #include "controlplane/watch/snapshot.h"
+#include "prometheus/metric_family.h"
 
 namespace slotplane::control {
 namespace {
@@ -169,6 +173,117 @@ TEST_F(WatchHubTest, ShutdownClosesStreamsAndWaiters) {
   FakeStream late("late");
   EXPECT_FALSE(hub_.Add(&late));
   hub_.Remove(&a);
+}
+
+// The series of `name` in a scrape of `metrics`: label value of `label` (empty: unlabelled) to
+// the gauge value, or to the histogram's sample count.
+std::map<std::string, double> Series(const ControlMetrics& metrics, const std::string& name,
+                                     const std::string& label = "") {
+  std::map<std::string, double> out;
+  for (const prometheus::MetricFamily& family : metrics.registry()->Collect()) {
+    if (family.name != name) continue;
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      std::string key;
+      for (const auto& pair : metric.label) {
+        if (pair.name == label) key = pair.value;
+      }
+      out[key] = family.type == prometheus::MetricType::Histogram
+                     ? static_cast<double>(metric.histogram.sample_count)
+                 : family.type == prometheus::MetricType::Counter ? metric.counter.value
+                                                                  : metric.gauge.value;
+    }
+  }
+  return out;
+}
+
+TEST_F(WatchHubTest, AckedVersionSeriesExistOnlyForConnectedProxies) {
+  FakeStream a("a"), b("b");
+  hub_.Add(&a);
+  hub_.Add(&b);
+  EXPECT_TRUE(Series(metrics_, "slotplane_control_proxy_acked_version", "proxy").empty())
+      << "no series before a Hello";
+  ASSERT_TRUE(hub_.ClaimProxyId(&a, "proxy-a"));
+  a.hello = true;
+  ASSERT_TRUE(hub_.ClaimProxyId(&b, "proxy-b"));
+  b.hello = true;
+  hub_.Publish(Snap(5));
+  a.acked = 5;
+  hub_.AckProgress();
+  EXPECT_EQ(Series(metrics_, "slotplane_control_proxy_acked_version", "proxy"),
+            (std::map<std::string, double>{{"proxy-a", 5}, {"proxy-b", 0}}));
+  hub_.Remove(&b);
+  EXPECT_EQ(Series(metrics_, "slotplane_control_proxy_acked_version", "proxy"),
+            (std::map<std::string, double>{{"proxy-a", 5}}))
+      << "the series of an ended stream is removed";
+  hub_.Remove(&a);
+  EXPECT_TRUE(Series(metrics_, "slotplane_control_proxy_acked_version", "proxy").empty());
+}
+
+TEST_F(WatchHubTest, ConvergenceIsObservedWhenTheLastProxyAcksOrLeaves) {
+  constexpr char kName[] = "slotplane_control_fleet_convergence_seconds";
+  hub_.Publish(Snap(1));  // no proxy connected: not measured
+  FakeStream a("a"), b("b");
+  hub_.Add(&a);
+  hub_.Add(&b);
+  a.hello = b.hello = true;
+  hub_.AckProgress();
+  hub_.Publish(Snap(2));
+  a.acked = 2;
+  hub_.AckProgress();
+  EXPECT_EQ(Series(metrics_, kName)[""], 0) << "b has not acked version 2";
+  b.acked = 2;
+  hub_.AckProgress();
+  EXPECT_EQ(Series(metrics_, kName)[""], 1) << "every proxy acked version 2";
+  hub_.AckProgress();
+  EXPECT_EQ(Series(metrics_, kName)[""], 1) << "a version is measured once";
+
+  hub_.Publish(Snap(3));
+  hub_.Publish(Snap(4));
+  a.acked = 4;  // a skipped 3: acking 4 covers it
+  hub_.AckProgress();
+  EXPECT_EQ(Series(metrics_, kName)[""], 1);
+  hub_.Remove(&b);  // the last laggard leaves: 3 and 4 converged
+  EXPECT_EQ(Series(metrics_, kName)[""], 3);
+
+  hub_.Publish(Snap(5));
+  hub_.Remove(&a);  // the fleet is gone before converging: 5 is dropped, not measured
+  EXPECT_EQ(Series(metrics_, kName)[""], 3);
+}
+
+TEST(ConvergenceTrackerTest, MeasuresFromPublicationToTheSlowestAck) {
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  ConvergenceTracker tracker;
+  tracker.Published(7, t0, 2);
+  tracker.Published(8, t0 + absl::Seconds(1), 2);
+  EXPECT_TRUE(tracker.Progress(2, 6, t0 + absl::Seconds(2)).empty());
+  EXPECT_EQ(tracker.Progress(2, 7, t0 + absl::Seconds(3)),
+            (std::vector<absl::Duration>{absl::Seconds(3)}));
+  EXPECT_EQ(tracker.Progress(1, 9, t0 + absl::Seconds(4)),
+            (std::vector<absl::Duration>{absl::Seconds(3)}));
+  EXPECT_EQ(tracker.pending(), 0u);
+  tracker.Published(10, t0, 0);
+  EXPECT_EQ(tracker.pending(), 0u) << "nobody connected: nothing to measure";
+  for (uint64_t v = 11; v < 11 + ConvergenceTracker::kMaxPending + 5; ++v) {
+    tracker.Published(v, t0, 1);
+  }
+  EXPECT_EQ(tracker.pending(), ConvergenceTracker::kMaxPending) << "bounded";
+}
+
+TEST(NackReasonTest, ClassifiesTheProxysErrorPrefixes) {
+  EXPECT_EQ(ClassifyNack("topology: shard 0 has no master"), NackReason::kTopology);
+  EXPECT_EQ(ClassifyNack("policy: maxclients 10 is more than ..."), NackReason::kPolicy);
+  EXPECT_EQ(ClassifyNack("something else"), NackReason::kOther);
+  EXPECT_EQ(ClassifyNack(""), NackReason::kOther);
+  EXPECT_STREQ(NackReasonName(NackReason::kTooLarge), "too_large");
+}
+
+TEST(NackReasonTest, EveryReasonHasASeriesFromTheStart) {
+  ControlMetrics metrics;
+  EXPECT_EQ(Series(metrics, "slotplane_control_nacks_total", "reason"),
+            (std::map<std::string, double>{
+                {"other", 0}, {"policy", 0}, {"too_large", 0}, {"topology", 0}}));
+  metrics.CountNack(NackReason::kPolicy);
+  EXPECT_EQ(Series(metrics, "slotplane_control_nacks_total", "reason")["policy"], 1);
 }
 
 }  // namespace
