@@ -181,7 +181,10 @@ bool RequestForwarder::HoldForFailover(Request* request, std::string_view error)
   if (first) stats().failover_held_requests.Add();
   request->reply.assign(error.data(), error.size());  // the answer should the hold expire
   RequestTopologyRefresh();
-  if (tick_timer_ == 0) ArmTick();
+  if (tick_timer_ == 0 || tick_interval_ms_ > kHoldTickMs) {
+    loop().Cancel(tick_timer_);  // a slower backend-timeout tick: the hold needs the fast one
+    ArmTick();
+  }
   return true;
 }
 
@@ -214,6 +217,7 @@ void RequestForwarder::ArmTick() {
   } else {
     return;
   }
+  tick_interval_ms_ = interval_ms;
   tick_timer_ = loop().RunAfter(interval_ms, [this] {
     tick_timer_ = 0;
     Tick();

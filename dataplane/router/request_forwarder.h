@@ -97,6 +97,7 @@ class RequestForwarder : public BackendOwner {
   int64_t last_moved_report_ms_ = 0;
   HoldQueue held_;
   EventLoop::TimerId tick_timer_ = 0;
+  int tick_interval_ms_ = 0;
   std::vector<BackendConn*> overdue_;  // reused by SweepBackendTimeouts
 };
 
