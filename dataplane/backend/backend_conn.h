@@ -20,9 +20,9 @@ struct WorkerStats;
 
 // How a request failed on a backend connection: what its owner may safely do with it.
 enum class FailKind {
-  kNotSent,    // never reached the node (refused, unreachable, backoff): safe to send again
-  kMaybeRun,   // written to a connection that was lost: the node may or may not have run it
-  kTimedOut,   // the node did not answer within backend-timeout (written or queued behind)
+  kNotSent,   // never reached the node (refused, unreachable, backoff): safe to send again
+  kMaybeRun,  // written to a connection that was lost: the node may or may not have run it
+  kTimedOut,  // the node did not answer within backend-timeout (written or queued behind)
 };
 
 // What a backend connection needs from its worker. The seam that unit tests replace.

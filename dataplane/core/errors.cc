@@ -111,8 +111,8 @@ std::string HoldExpired(std::string_view error, int hold_ms) {
     error.remove_suffix(2);
   }
   if (!error.empty() && error[0] == '-') error.remove_prefix(1);
-  return Line(Cat({error, "; no new master within ", std::to_string(hold_ms),
-                   " ms (failover-hold-timeout)"}));
+  return Line(Cat(
+      {error, "; no new master within ", std::to_string(hold_ms), " ms (failover-hold-timeout)"}));
 }
 
 std::string TooManyRedirects(int slot) {

@@ -4,10 +4,9 @@
 // backend-timeout, a SIGSTOPped master's requests fail with an error naming the node after the
 // timeout, while the other shards keep answering.
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/types.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
@@ -74,9 +73,7 @@ class Load {
   bool WaitForOps(int64_t more, absl::Duration timeout) const {
     const int64_t target = ops() + more;
     return WaitForOk(
-               [&] {
-                 return ops() >= target ? absl::OkStatus() : absl::UnavailableError("slow");
-               },
+               [&] { return ops() >= target ? absl::OkStatus() : absl::UnavailableError("slow"); },
                timeout, absl::Milliseconds(20))
         .ok();
   }
@@ -111,8 +108,8 @@ class Load {
         ++local.ambiguous_writes;
         k.maybe_one_more = true;
       } else {
-        Fail(&local, absl::StrCat("INCR ", key, " -> ", incr.DebugString(), ", acknowledged ",
-                                  k.acked));
+        Fail(&local,
+             absl::StrCat("INCR ", key, " -> ", incr.DebugString(), ", acknowledged ", k.acked));
         if (incr.type == Reply::Type::kTransportError) break;
         continue;
       }
@@ -124,8 +121,8 @@ class Load {
       } else if (k.acked == 0 && k.maybe_one_more && get == Reply::Nil()) {
         k.maybe_one_more = false;
       } else if (k.maybe_one_more || get != Reply::String(std::to_string(k.acked))) {
-        Fail(&local, absl::StrCat("GET ", key, " -> ", get.DebugString(), ", acknowledged ",
-                                  k.acked));
+        Fail(&local,
+             absl::StrCat("GET ", key, " -> ", get.DebugString(), ", acknowledged ", k.acked));
         if (get.type == Reply::Type::kTransportError) break;
       }
       ops_ += 2;
@@ -278,12 +275,12 @@ TEST_F(ProxyHoldTest, MasterKilledRequestsAreHeldUntilTheReplicaTakesOver) {
   int wrong = 0;
   for (size_t i = 0; i < values.size(); ++i) {
     const KeyState& state = *states[i];
-    const bool ok = state.acked == 0
-                        ? values[i] == Reply::Nil() ||
-                              (state.maybe_one_more && values[i] == Reply::String("1"))
-                        : values[i] == Reply::String(std::to_string(state.acked)) ||
-                              (state.maybe_one_more &&
-                               values[i] == Reply::String(std::to_string(state.acked + 1)));
+    const bool ok =
+        state.acked == 0
+            ? values[i] == Reply::Nil() || (state.maybe_one_more && values[i] == Reply::String("1"))
+            : values[i] == Reply::String(std::to_string(state.acked)) ||
+                  (state.maybe_one_more &&
+                   values[i] == Reply::String(std::to_string(state.acked + 1)));
     if (!ok && wrong++ < 10) {
       ADD_FAILURE() << gets[i][1] << " holds " << values[i].DebugString() << ", acknowledged "
                     << state.acked;
@@ -328,9 +325,8 @@ TEST_F(ProxyHoldTest, StoppedMasterTimesOutOtherShardsKeepAnswering) {
     ~Continue() { kill(pid, SIGCONT); }
   } resume{pid};
 
-  const std::string expected =
-      absl::StrCat("cluster node ", cluster_->address(victim).ToString(),
-                   " did not answer within 1000 ms");
+  const std::string expected = absl::StrCat("cluster node ", cluster_->address(victim).ToString(),
+                                            " did not answer within 1000 ms");
   // Twice: the second request goes to a reopened connection, which times out again.
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::atomic<bool> done{false};
@@ -361,8 +357,9 @@ TEST_F(ProxyHoldTest, StoppedMasterTimesOutOtherShardsKeepAnswering) {
     EXPECT_LT(took, absl::Seconds(10)) << "the timeout took far longer than backend-timeout";
     EXPECT_GT(other_ok, 0);
     EXPECT_EQ(other_failed, 0);
-    std::printf("[ measure ] attempt %d: error after %s; %lld commands to another shard meanwhile\n",
-                attempt, absl::FormatDuration(took).c_str(), static_cast<long long>(other_ok));
+    std::printf(
+        "[ measure ] attempt %d: error after %s; %lld commands to another shard meanwhile\n",
+        attempt, absl::FormatDuration(took).c_str(), static_cast<long long>(other_ok));
   }
   ASSERT_OK_AND_ASSIGN(const int64_t timeouts, proxy_->InfoCounter("backend_timeouts"));
   EXPECT_GE(timeouts, 2);
