@@ -61,6 +61,10 @@ extern const EnumNames kReadPolicyChoices;
   X(int, timeout, 0, Int("timeout", 0, 2147483647), PROTO_LIMITS(timeout))                         \
   X(int, max_redirects, 5, Int("max-redirects", 1, 100), PROTO_LIMITS(max_redirects))              \
   X(int, tryagain_retries, 5, Int("tryagain-retries", 0, 100), PROTO_LIMITS(tryagain_retries))     \
+  X(int, failover_hold_timeout, 5000, Int("failover-hold-timeout", 0, 600000),                     \
+    PROTO_LIMITS(failover_hold_timeout))                                                           \
+  X(int, backend_timeout, 10000, Int("backend-timeout", 0, 3600000),                               \
+    PROTO_LIMITS(backend_timeout))                                                                 \
   X(std::string, auth, "", Secret("auth"), PROTO_BACKEND(password))                                \
   X(std::string, auth_user, "", Word("auth-user"), PROTO_BACKEND(user))                            \
   X(int, connections_pool_size, 10, Int("connections-pool-size", 0, 1000),                         \

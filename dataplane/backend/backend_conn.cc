@@ -28,12 +28,13 @@ BackendConn::BackendConn(BackendOwner* owner, NodeAddress address, const Backend
 BackendConn::~BackendConn() {
   owner_->loop().Cancel(reconnect_timer_);
   socket_.Close();
-  FailAll(errors::ConnectionLost(address_text()));
+  FailAll(errors::ConnectionLost(address_text()), FailKind::kMaybeRun);
 }
 
 void BackendConn::Send(Request* request) {
   if (state_ == State::kBackoff) {
-    owner_->FailRequest(request, errors::NodeUnreachable(address_text(), last_error_));
+    owner_->FailRequest(request, errors::NodeUnreachable(address_text(), last_error_),
+                        FailKind::kNotSent);
     return;
   }
   Enqueue(request);
@@ -46,7 +47,8 @@ void BackendConn::Send(Request* request) {
 
 void BackendConn::SendAsking(Request* request) {
   if (state_ == State::kBackoff) {
-    owner_->FailRequest(request, errors::NodeUnreachable(address_text(), last_error_));
+    owner_->FailRequest(request, errors::NodeUnreachable(address_text(), last_error_),
+                        FailKind::kNotSent);
     return;
   }
   Enqueue(NewInternal(kAsking));
@@ -120,7 +122,9 @@ void BackendConn::OnConnectFailed(const std::string& reason) {
   last_error_ = reason;
   owner_->stats().backend_failures.Add();
   state_ = State::kBackoff;
-  FailAll(errors::NodeUnreachable(address_text(), reason));
+  // Nothing reached the node: a failed connect writes nothing, and requests written to an
+  // earlier connection were failed when it was lost.
+  FailAll(errors::NodeUnreachable(address_text(), reason), FailKind::kNotSent);
   ScheduleReconnect();
   owner_->OnBackendDown(this);
 }
@@ -146,7 +150,9 @@ void BackendConn::OnConnectionLost(const std::string& reason) {
   Request* first_unwritten = unsent_;
   if (first_unwritten != nullptr && unsent_offset_ > 0) first_unwritten = unsent_->next_in_backend;
   const std::string error = errors::ConnectionLost(address_text());
-  while (head_ != nullptr && head_ != first_unwritten) Drop(PopFront(), error);
+  while (head_ != nullptr && head_ != first_unwritten) {
+    Drop(PopFront(), error, FailKind::kMaybeRun);
+  }
   state_ = State::kIdle;
   if (head_ != nullptr) {
     owner_->stats().backend_reconnects.Add();
@@ -163,7 +169,22 @@ void BackendConn::Shutdown() {
   }
   socket_.Close();
   state_ = State::kIdle;
-  FailAll(errors::ConnectionLost(address_text()));
+  FailAll(errors::ConnectionLost(address_text()), FailKind::kMaybeRun);
+}
+
+void BackendConn::TimeOut(int timeout_ms) {
+  SP_LOG(kWarning) << "cluster node " << address_text() << " did not answer within " << timeout_ms
+                   << " ms; closing the connection";
+  if (state_ == State::kConnected) {
+    owner_->stats().backend_connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+  socket_.Close();
+  state_ = State::kIdle;
+  last_error_ = "no answer within backend-timeout";
+  owner_->stats().backend_failures.Add();
+  owner_->stats().backend_timeouts.Add();
+  FailAll(errors::BackendTimeout(address_text(), timeout_ms), FailKind::kTimedOut);
+  owner_->OnBackendDown(this);
 }
 
 void BackendConn::EnsureReadonly() {
@@ -175,15 +196,15 @@ void BackendConn::EnsureReadonly() {
   }
 }
 
-void BackendConn::FailAll(const std::string& error) {
-  while (head_ != nullptr) Drop(PopFront(), error);
+void BackendConn::FailAll(const std::string& error, FailKind kind) {
+  while (head_ != nullptr) Drop(PopFront(), error, kind);
 }
 
-void BackendConn::Drop(Request* request, const std::string& error) {
+void BackendConn::Drop(Request* request, const std::string& error, FailKind kind) {
   if (request->internal) {
     owner_->pool().Release(request);
   } else {
-    owner_->FailRequest(request, error);
+    owner_->FailRequest(request, error, kind);
   }
 }
 
@@ -194,6 +215,7 @@ void BackendConn::OnSocketFrame(std::string_view frame) {
     OnConnectionLost("reply without a request");
     return;
   }
+  waiting_since_ms_ = owner_->loop().now_ms();  // the node made progress
   Request* r = PopFront();
   node_stats_.CountReply(frame);
   if (!r->internal) {
@@ -222,6 +244,8 @@ int BackendConn::GatherUnsent(iovec* iov, int max) {
 }
 
 void BackendConn::ConsumeUnsent(size_t written) {
+  // The first bytes written while nothing is outstanding start the wait for a reply.
+  if (written > 0 && !written_outstanding()) waiting_since_ms_ = owner_->loop().now_ms();
   while (unsent_ != nullptr && written > 0) {
     const size_t left = unsent_->command.size() - unsent_offset_;
     if (written < left) {

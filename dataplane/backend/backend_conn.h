@@ -19,6 +19,13 @@ namespace slotplane::dataplane {
 class BackendConn;
 struct WorkerStats;
 
+// How a request failed on a backend connection: what its owner may safely do with it.
+enum class FailKind {
+  kNotSent,   // never reached the node (refused, unreachable, backoff): safe to send again
+  kMaybeRun,  // written to a connection that was lost: the node may or may not have run it
+  kTimedOut,  // the node did not answer within backend-timeout (written or queued behind)
+};
+
 // What a backend connection needs from its worker. The seam that unit tests replace.
 class BackendOwner {
  public:
@@ -29,8 +36,9 @@ class BackendOwner {
   virtual void ScheduleFlush(BackendConn* conn) = 0;
   // A reply frame for `request` (never internal). `reply` is valid only during the call.
   virtual void OnBackendReply(BackendConn* conn, Request* request, std::string_view reply) = 0;
-  // `request` gets `error` (a full RESP error line) instead of a reply.
-  virtual void FailRequest(Request* request, const std::string& error) = 0;
+  // `request` gets `error` (a full RESP error line) instead of a reply, or, depending on `kind`,
+  // is sent again elsewhere (the owner decides).
+  virtual void FailRequest(Request* request, const std::string& error, FailKind kind) = 0;
   // The connection failed or was lost; the owner may refresh the topology.
   virtual void OnBackendDown(BackendConn* conn) = 0;
 
@@ -71,6 +79,16 @@ class BackendConn : public EventHandler,
   // READONLY is queued at once when connected, and sent on every reconnect.
   void EnsureReadonly();
 
+  // backend-timeout: whether a written request has waited for `timeout_ms` or more with no reply
+  // from the node (at `now_ms`). Replies in order restart the wait: what is measured is the time
+  // the node made no progress, so a long pipeline the node keeps answering never times out.
+  bool Overdue(int64_t now_ms, int timeout_ms) const {
+    return written_outstanding() && now_ms - waiting_since_ms_ >= timeout_ms;
+  }
+  // Closes the connection of an Overdue node and fails everything queued on it (written or not)
+  // with the timeout error; the next request reconnects.
+  void TimeOut(int timeout_ms);
+
   // Forwards to the socket, which is what the event loop calls.
   void OnEvents(uint32_t events) override;
 
@@ -104,15 +122,19 @@ class BackendConn : public EventHandler,
   void ConsumeUnsent(size_t n) override;
   bool HasUnsent() const override { return unsent_ != nullptr; }
 
+  // Some request was written (wholly or partly) and has no reply yet.
+  bool written_outstanding() const {
+    return head_ != nullptr && (head_ != unsent_ || unsent_offset_ > 0);
+  }
   void Enqueue(Request* request);
   Request* PopFront();
   Request* NewInternal(std::string_view command);
   void Connect();
   void OnConnectFailed(const std::string& reason);
   void OnConnectionLost(const std::string& reason);
-  void FailAll(const std::string& error);
+  void FailAll(const std::string& error, FailKind kind);
   // Releases an internal request (ASKING, READONLY), or fails a client's with `error`.
-  void Drop(Request* request, const std::string& error);
+  void Drop(Request* request, const std::string& error, FailKind kind);
   void ScheduleReconnect();
 
   BackendOwner* owner_;
@@ -126,6 +148,9 @@ class BackendConn : public EventHandler,
   Request* unsent_ = nullptr;
   size_t unsent_offset_ = 0;  // bytes of unsent_->command already written
   size_t in_flight_ = 0;
+  // Since when the oldest written request has waited: set when a write starts with nothing
+  // outstanding, and at every reply (backend-timeout).
+  int64_t waiting_since_ms_ = 0;
 
   std::string last_error_;
   int backoff_ms_ = 0;

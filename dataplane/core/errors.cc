@@ -101,6 +101,20 @@ std::string ConnectionLost(std::string_view address) {
                    " was lost before the reply arrived"}));
 }
 
+std::string BackendTimeout(std::string_view address, int timeout_ms) {
+  return Line(Cat({"ERR slotplane: cluster node ", address, " did not answer within ",
+                   std::to_string(timeout_ms), " ms (backend-timeout)"}));
+}
+
+std::string HoldExpired(std::string_view error, int hold_ms) {
+  if (error.size() >= 2 && error.substr(error.size() - 2) == "\r\n") {
+    error.remove_suffix(2);
+  }
+  if (!error.empty() && error[0] == '-') error.remove_prefix(1);
+  return Line(Cat(
+      {error, "; no new master within ", std::to_string(hold_ms), " ms (failover-hold-timeout)"}));
+}
+
 std::string TooManyRedirects(int slot) {
   return Line(Cat({"ERR slotplane: too many MOVED/ASK redirects for slot ", std::to_string(slot),
                    "; the cluster is being resharded, try again"}));

@@ -37,6 +37,11 @@ std::string SlotNotServed();
 std::string NoTopology();
 std::string NodeUnreachable(std::string_view address, std::string_view reason);
 std::string ConnectionLost(std::string_view address);
+// A node that left a request unanswered for `timeout_ms` (backend-timeout).
+std::string BackendTimeout(std::string_view address, int timeout_ms);
+// `error` (a full RESP error line naming the node) for a request that was held for a failover
+// (failover-hold-timeout) and saw no new master in `hold_ms`.
+std::string HoldExpired(std::string_view error, int hold_ms);
 std::string TooManyRedirects(int slot);
 // A part of a split or fanned-out command got a reply of a type the merge cannot use.
 std::string UnexpectedReply(std::string_view command);

@@ -31,7 +31,11 @@ namespace slotplane::dataplane {
     "Clients closed for unparsed input beyond client-query-buffer-limit")               \
   X(client_output_buffer_limit_disconnections,                                          \
     "Clients closed for unsent replies beyond client-output-buffer-limit")              \
-  X(client_idle_disconnections, "Idle clients closed after timeout seconds")
+  X(client_idle_disconnections, "Idle clients closed after timeout seconds")            \
+  X(failover_held_requests, "Requests held while their master failed over")             \
+  X(failover_resent_requests, "Held requests sent again to their slot's master")        \
+  X(failover_expired_requests, "Held requests failed after failover-hold-timeout")      \
+  X(backend_timeouts, "Node connections closed after backend-timeout")
 
 // A counter written by its worker thread only and read by any thread. Relaxed load+store rather
 // than fetch_add: one writer needs no read-modify-write, so it costs what a plain integer costs.

@@ -56,6 +56,9 @@ struct Request {
   bool replica_read = false;
   // Only the node it was sent to may answer (a fan-out part): redirects are not followed.
   bool pinned = false;
+  // When the request was first held for a failover (router/hold_queue.h); 0: never held. A
+  // request held again keeps its first time, so the hold timeout bounds its whole wait.
+  int64_t held_since_ms = 0;
   // The part number of a split or fan-out command's part (see scatter/multi_request.h).
   uint32_t part = 0;
   // Set on the first reply-queue entry of a client's command: its latency and outcome are

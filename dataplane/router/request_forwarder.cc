@@ -20,6 +20,12 @@ namespace {
 constexpr int64_t kMinRefreshRequestGapMs = 100;
 // MOVED reports to the control plane: at most one per worker per this gap.
 constexpr int64_t kMinMovedReportGapMs = 100;
+// While requests are held, the tick resends or expires them this often (and asks for a topology
+// refresh, itself limited to one per kMinRefreshRequestGapMs).
+constexpr int kHoldTickMs = 50;
+// Without held requests, backend timeouts are checked every backend-timeout / 4, within these.
+constexpr int kMinSweepMs = 50;
+constexpr int kMaxSweepMs = 1000;
 
 // Whether someone still waits for `request`'s reply.
 bool Wanted(const Request* request) {
@@ -32,15 +38,40 @@ EventLoop& RequestForwarder::loop() { return worker_->loop(); }
 RequestPool& RequestForwarder::pool() { return worker_->pool(); }
 WorkerStats& RequestForwarder::stats() { return worker_->stats(); }
 
+RequestForwarder::~RequestForwarder() {
+  loop().Cancel(tick_timer_);
+  // The clients are closed by now (nobody waits); release what is still held.
+  Request* r = held_.TakeAll();
+  while (r != nullptr) {
+    Request* next = r->next_in_backend;
+    r->next_in_backend = nullptr;
+    r->reply.clear();
+    Deliver(r, errors::Generic("slotplane: the proxy is shutting down"));
+    r = next;
+  }
+}
+
 void RequestForwarder::Forward(Request* request, BackendConn* conn) {
+  // Behind the held requests of its slot, so one client's commands keep their order.
+  if (held_.HoldsSlot(request->slot) && !request->replica_read &&
+      HoldForFailover(request, HeldError(conn))) {
+    return;
+  }
+  Send(request, conn);
+}
+
+void RequestForwarder::Send(Request* request, BackendConn* conn) {
   if (conn == nullptr) {
+    const bool no_view = worker_->router().view() == nullptr;
+    // A slot the view does not serve is CLUSTERDOWN: held like the cluster's own answer.
+    if (!no_view && HoldForFailover(request, errors::SlotNotServed())) return;
     stats().CountError(ErrorKind::kClusterDown);
-    Deliver(request,
-            worker_->router().view() == nullptr ? errors::NoTopology() : errors::SlotNotServed());
+    Deliver(request, no_view ? errors::NoTopology() : errors::SlotNotServed());
     return;
   }
   stats().commands_forwarded.Add();
   conn->Send(request);
+  if (tick_timer_ == 0) ArmTick();
 }
 
 void RequestForwarder::ForwardToAnyMaster(ClientSession* client,
@@ -63,10 +94,13 @@ void RequestForwarder::ScheduleFlush(BackendConn* conn) { to_flush_.Schedule(con
 bool RequestForwarder::FlushScheduled() { return to_flush_.FlushAll(); }
 
 void RequestForwarder::OnBackendReply(BackendConn* conn, Request* request, std::string_view reply) {
-  if (reply[0] == '-' && reply.size() > 4 &&
-      (reply[1] == 'M' || reply[1] == 'A' || reply[1] == 'T')) {
-    HandleRedirect(conn, request, reply);
-    return;
+  if (reply[0] == '-' && reply.size() > 4) {
+    if (reply[1] == 'M' || reply[1] == 'A' || reply[1] == 'T') {
+      HandleRedirect(conn, request, reply);
+      return;
+    }
+    // CLUSTERDOWN: the node ran nothing (a master is failing over); wait for the cluster.
+    if (reply[1] == 'C' && IsClusterDown(reply) && HoldForFailover(request, reply)) return;
   }
   Deliver(request, reply);
 }
@@ -116,15 +150,129 @@ void RequestForwarder::RetryAfterTryAgain(Request* request, std::string_view rep
   });
 }
 
-void RequestForwarder::FailRequest(Request* request, const std::string& error) {
+void RequestForwarder::FailRequest(Request* request, const std::string& error, FailKind kind) {
   if (request->replica_read && Wanted(request)) {
     // A read-only command: safe to run again, on the master this time.
     request->replica_read = false;
     Forward(request, worker_->router().ForSlot(request->slot));
     return;
   }
+  // Held only when sending it again cannot run it twice with a different outcome: it never
+  // reached the node, or it is read-only. A timeout is reported, not held (the node is alive).
+  const bool safe = kind == FailKind::kNotSent ||
+                    (kind == FailKind::kMaybeRun && worker_->policy().failover_hold_timeout > 0 &&
+                     IsReadOnlyCommand(request->command));
+  if (safe && HoldForFailover(request, error)) return;
   stats().CountError(ErrorKind::kBackendUnavailable);
   Deliver(request, error);
+}
+
+bool RequestForwarder::HoldForFailover(Request* request, std::string_view error) {
+  const int hold_ms = worker_->policy().failover_hold_timeout;
+  if (hold_ms <= 0 || request->pinned || request->internal || !Wanted(request)) return false;
+  const int64_t now = loop().now_ms();
+  if (HoldExpired(*request, now, hold_ms)) {
+    request->reply.assign(error.data(), error.size());
+    ExpireHeld(request);
+    return true;
+  }
+  const bool first = request->held_since_ms == 0;
+  if (!held_.Hold(request, now)) return false;  // over the budget: fails as without holding
+  if (first) stats().failover_held_requests.Add();
+  request->reply.assign(error.data(), error.size());  // the answer should the hold expire
+  RequestTopologyRefresh();
+  if (tick_timer_ == 0 || tick_interval_ms_ > kHoldTickMs) {
+    loop().Cancel(tick_timer_);  // a slower backend-timeout tick: the hold needs the fast one
+    ArmTick();
+  }
+  return true;
+}
+
+std::string RequestForwarder::HeldError(BackendConn* conn) const {
+  if (conn == nullptr) return errors::SlotNotServed();
+  return errors::NodeUnreachable(conn->address_text(), conn->last_error().empty()
+                                                           ? "a failover is in progress"
+                                                           : conn->last_error());
+}
+
+void RequestForwarder::ExpireHeld(Request* request) {
+  stats().failover_expired_requests.Add();
+  std::string error;
+  error.swap(request->reply);
+  if (IsClusterDown(error)) {
+    stats().CountError(ErrorKind::kClusterDown);
+    Deliver(request, error);  // the cluster's own answer, as it gave it
+    return;
+  }
+  stats().CountError(ErrorKind::kBackendUnavailable);
+  Deliver(request, errors::HoldExpired(error, worker_->policy().failover_hold_timeout));
+}
+
+void RequestForwarder::ArmTick() {
+  int interval_ms = 0;
+  if (!held_.empty()) {
+    interval_ms = kHoldTickMs;
+  } else if (const int timeout = worker_->policy().backend_timeout; timeout > 0) {
+    interval_ms = std::clamp(timeout / 4, kMinSweepMs, kMaxSweepMs);
+  } else {
+    return;
+  }
+  tick_interval_ms_ = interval_ms;
+  tick_timer_ = loop().RunAfter(interval_ms, [this] {
+    tick_timer_ = 0;
+    Tick();
+  });
+}
+
+void RequestForwarder::Tick() {
+  const int64_t now = loop().now_ms();
+  bool busy = false;
+  if (const int timeout = worker_->policy().backend_timeout; timeout > 0) {
+    busy = SweepBackendTimeouts(now, timeout);
+  }
+  if (!held_.empty()) ReconsiderHeld(now);
+  // Idle (nothing in flight, nothing held): the next Send starts the tick again.
+  if (busy || !held_.empty()) ArmTick();
+}
+
+bool RequestForwarder::SweepBackendTimeouts(int64_t now, int timeout_ms) {
+  bool busy = false;
+  overdue_.clear();
+  worker_->router().ForEachBackend([&](BackendConn& conn) {
+    if (conn.in_flight() == 0) return;
+    busy = true;
+    if (conn.Overdue(now, timeout_ms)) overdue_.push_back(&conn);
+  });
+  // Failing requests runs client code: not while walking the router's connections.
+  for (BackendConn* conn : overdue_) conn->TimeOut(timeout_ms);
+  overdue_.clear();
+  return busy;
+}
+
+void RequestForwarder::ReconsiderHeld(int64_t now) {
+  RequestTopologyRefresh();  // replicas' CLUSTER SHARDS show the promotion
+  const int hold_ms = worker_->policy().failover_hold_timeout;
+  Request* r = held_.TakeAll();
+  while (r != nullptr) {
+    Request* next = r->next_in_backend;
+    r->next_in_backend = nullptr;
+    BackendConn* conn = worker_->router().ForSlot(r->slot);
+    if (!Wanted(r)) {
+      r->reply.clear();
+      Deliver(r, resp::kOk);  // dropped (a part only counts as answered)
+    } else if (hold_ms <= 0 || HoldExpired(*r, now, hold_ms)) {
+      ExpireHeld(r);
+    } else if (conn == nullptr || conn->down() || held_.HoldsSlot(r->slot)) {
+      // No working master yet, or an older request of the slot still waits: keep its place.
+      // It fitted the budget a moment ago, and the queue only shrank since.
+      if (!held_.Hold(r, now)) ExpireHeld(r);
+    } else {
+      stats().failover_resent_requests.Add();
+      r->reply.clear();
+      Send(r, conn);  // fails straight back into the queue if the node still refuses
+    }
+    r = next;
+  }
 }
 
 void RequestForwarder::ReportMoved(uint16_t slot, const NodeAddress& address) {

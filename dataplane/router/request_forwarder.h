@@ -7,7 +7,9 @@
 
 #include "common/cluster_view.h"
 #include "dataplane/backend/backend_conn.h"
+#include "dataplane/net/event_loop.h"
 #include "dataplane/net/flush_list.h"
+#include "dataplane/router/hold_queue.h"
 
 namespace slotplane::dataplane {
 
@@ -23,9 +25,21 @@ struct Request;
 // writes of a loop pass (one Flush per connection before the loop sleeps) and rate-limits
 // topology refreshes and MOVED reports. Redirects live here, in the request path, and not in the
 // thread object, as in Envoy's redis proxy. One per worker; worker thread only.
+//
+// Failover hold (failover-hold-timeout): a request whose master's connection was refused, is in
+// backoff or was lost before the request was written, or that the cluster answered CLUSTERDOWN,
+// is held (HoldQueue) instead of failed, while the topology is refreshed every tick; it is sent
+// again once its slot's master works (a new master after a failover) and fails with the error
+// naming the node when the hold expires. A request written to a connection that was then lost
+// may have run: only read-only commands are held, writes fail at once. A request for a slot that
+// has held requests waits behind them, so one client's commands keep their order.
+//
+// Backend timeout (backend-timeout): the same per-worker tick closes connections whose node left
+// a written request unanswered too long (BackendConn::Overdue), failing what they carried.
 class RequestForwarder : public BackendOwner {
  public:
   explicit RequestForwarder(WorkerContext* worker) : worker_(worker) {}
+  ~RequestForwarder();
   RequestForwarder(const RequestForwarder&) = delete;
   RequestForwarder& operator=(const RequestForwarder&) = delete;
 
@@ -50,19 +64,41 @@ class RequestForwarder : public BackendOwner {
   WorkerStats& stats() override;
   void ScheduleFlush(BackendConn* conn) override;
   void OnBackendReply(BackendConn* conn, Request* request, std::string_view reply) override;
-  void FailRequest(Request* request, const std::string& error) override;
+  void FailRequest(Request* request, const std::string& error, FailKind kind) override;
   void OnBackendDown(BackendConn* conn) override { RequestTopologyRefresh(); }
 
  private:
   void HandleRedirect(BackendConn* conn, Request* request, std::string_view reply);
   void RetryAfterTryAgain(Request* request, std::string_view reply);
   void ReportMoved(uint16_t slot, const NodeAddress& address);
+  // Holds `request` for a failover with `error` as its answer should the hold expire; or, when
+  // it has waited the whole hold already, fails it with that error. False when it may not be
+  // held (holding off, a pinned or unwanted request, over the budget): the caller answers.
+  bool HoldForFailover(Request* request, std::string_view error);
+  // Sends `request` to `conn`, without the check that keeps it behind its slot's held requests.
+  void Send(Request* request, BackendConn* conn);
+  // The hold error of a request that waits behind held requests of its slot.
+  std::string HeldError(BackendConn* conn) const;
+  // Starts the tick when there is something for it to do (held requests, backend-timeout).
+  void ArmTick();
+  // Every kHoldTickMs while requests are held, else every backend-timeout / 4: backend timeouts,
+  // then every held request is resent, kept or expired.
+  void Tick();
+  // Times out overdue connections; whether any connection has requests in flight.
+  bool SweepBackendTimeouts(int64_t now, int timeout_ms);
+  void ReconsiderHeld(int64_t now);
+  // Fails a held request whose hold expired.
+  void ExpireHeld(Request* request);
 
   WorkerContext* const worker_;
   FlushList<BackendConn> to_flush_;
   std::string scratch_;
   int64_t last_refresh_request_ms_ = 0;
   int64_t last_moved_report_ms_ = 0;
+  HoldQueue held_;
+  EventLoop::TimerId tick_timer_ = 0;
+  int tick_interval_ms_ = 0;
+  std::vector<BackendConn*> overdue_;  // reused by SweepBackendTimeouts
 };
 
 }  // namespace slotplane::dataplane

@@ -305,7 +305,9 @@ TEST(ProxyCrossSlotFailureTest, LostNodeFailsCleanlyThenRecovers) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<RedisCluster> cluster, RedisCluster::Start(cluster_options));
   ProxyOptions options;
   options.seeds = cluster->addresses();
-  options.extra_args = {"--enable-cross-slot", "yes"};
+  // Without the failover hold, which would make the parts wait for the replica instead
+  // (proxy_hold_test covers that).
+  options.extra_args = {"--enable-cross-slot", "yes", "--failover-hold-timeout", "0"};
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProxyProcess> proxy, ProxyProcess::Start(options));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> client, proxy->Connect());
   const std::vector<std::string> keys = Keys("xs-lost", 200);

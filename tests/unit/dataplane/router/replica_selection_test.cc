@@ -23,7 +23,9 @@ class FakeOwner : public BackendOwner {
   void OnBackendReply(BackendConn*, Request* request, std::string_view) override {
     pool_.Release(request);
   }
-  void FailRequest(Request* request, const std::string&) override { pool_.Release(request); }
+  void FailRequest(Request* request, const std::string&, FailKind) override {
+    pool_.Release(request);
+  }
   void OnBackendDown(BackendConn*) override {}
 
  private:
