@@ -150,9 +150,16 @@ void List(WorkerContext* worker, ClientSession* client, const std::vector<std::s
       });
 }
 
-// Parses CLIENT KILL's arguments into `filter`; false after replying with the error.
-bool ParseKill(ClientSession* client, const std::vector<std::string_view>& args,
-               ClientFilter* filter) {
+// Whether `name` is a user of the proxy's clients: one of the policy's users, or `default`, which
+// always exists (implicit without users, and never removed, as in Redis).
+bool UserExists(const ProxyPolicy& policy, std::string_view name) {
+  return name == "default" || policy.FindUser(name) != nullptr;
+}
+
+// Parses CLIENT KILL's arguments into `filter`; false after replying with the error, in Redis
+// 7.0's words and order (the first bad option is the one reported).
+bool ParseKill(WorkerContext* worker, ClientSession* client,
+               const std::vector<std::string_view>& args, ClientFilter* filter) {
   if (args.size() == 3) {
     filter->old_style = true;
     filter->has_addr = true;
@@ -182,6 +189,10 @@ bool ParseKill(ClientSession* client, const std::vector<std::string_view>& args,
       filter->has_laddr = true;
       filter->laddr = std::string(value);
     } else if (more && EqualsIgnoreCase(option, "USER")) {
+      if (!UserExists(worker->policy(), value)) {
+        client->Reply(errors::Generic(absl::StrCat("No such user '", AbslView(value), "'")));
+        return false;
+      }
       filter->has_user = true;  // user names are case-sensitive, as in Redis
       filter->user = std::string(value);
     } else if (more && EqualsIgnoreCase(option, "SKIPME")) {
@@ -204,7 +215,7 @@ bool ParseKill(ClientSession* client, const std::vector<std::string_view>& args,
 void Kill(WorkerContext* worker, ClientSession* client, const std::vector<std::string_view>& args) {
   ClientFilter filter;
   filter.caller = client->id();
-  if (!ParseKill(client, args, &filter)) return;
+  if (!ParseKill(worker, client, args, &filter)) return;
   Request* parent = Defer(client);
   RunOnAllWorkers(
       worker,

@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "tests/integration/shared_cluster.h"
 
@@ -215,6 +216,35 @@ TEST_F(ProxyLocalTest, ClientListAndKillSpanWorkers) {
   EXPECT_EQ(client_->Command({"CLIENT", "KILL", "ID", absl::StrCat(own), "SKIPME", "no"}),
             Reply::Integer(1));
   EXPECT_EQ(client_->Command({"PING"}).type, Reply::Type::kTransportError);
+}
+
+// CLIENT KILL's filter errors in Redis's words and order (the first bad option is reported),
+// compared with a cluster node's answer to the same command; nothing is killed by them.
+TEST_F(ProxyLocalTest, ClientKillFilterErrorsMatchRedis) {
+  for (const Command& argv : std::vector<Command>{
+           {"CLIENT", "KILL", "USER", "nosuchuser"},
+           {"CLIENT", "KILL", "USER", "nosuchuser", "ID", "abc"},
+           {"CLIENT", "KILL", "ID", "abc", "USER", "nosuchuser"},
+           {"CLIENT", "KILL", "USER", "nosuchuser", "ID"},
+           {"CLIENT", "KILL", "USER", "default", "TYPE"},
+           {"CLIENT", "KILL", "ID", "-1"},
+           {"CLIENT", "KILL", "TYPE", "bogus"},
+           {"CLIENT", "KILL", "SKIPME", "maybe"},
+           {"CLIENT", "KILL", "MAXAGE", "10"},
+           {"CLIENT", "KILL", "ID", "1", "SKIPME"},
+           {"CLIENT", "KILL", "1.2.3.4:5"},
+           {"CLIENT", "KILL"},
+       }) {
+    const Reply expected = node_->Command(argv);
+    ASSERT_EQ(expected.type, Reply::Type::kError) << absl::StrJoin(argv, " ");
+    EXPECT_EQ(client_->Command(argv), expected) << absl::StrJoin(argv, " ");
+  }
+  EXPECT_EQ(client_->Command({"CLIENT", "KILL", "USER", "nosuchuser"}),
+            Reply::Error("ERR No such user 'nosuchuser'"));
+  // An existing user that matches nobody else: 0, as Redis.
+  EXPECT_EQ(client_->Command({"CLIENT", "KILL", "USER", "default", "ID", "999999"}),
+            Reply::Integer(0));
+  EXPECT_EQ(client_->Command({"PING"}), Reply::Status("PONG"));
 }
 
 TEST_F(ProxyLocalTest, ClientSubcommandsRefusedClearly) {
