@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/command/config_node_settings.h"
 #include "dataplane/command/config_secrets.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/core/worker_context.h"
@@ -210,6 +211,12 @@ void FanOut::Execute(ClientSession* client, const ClientCommand& command) {
     if (!secret.empty()) {
       worker_->stats().CountError(ErrorKind::kUnsupported);
       client->Reply(errors::ConfigSetSecretRefused(secret));
+      return;
+    }
+    const std::string_view node_setting = FindNodeSpecificConfigSet(args);
+    if (!node_setting.empty()) {
+      worker_->stats().CountError(ErrorKind::kUnsupported);
+      client->Reply(errors::ConfigSetNodeSpecificRefused(node_setting));
       return;
     }
   }
