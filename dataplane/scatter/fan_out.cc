@@ -249,6 +249,12 @@ void FanOut::Execute(ClientSession* client, const ClientCommand& command) {
     multi->info.tcp_port = ctx.options.port;
     multi->info.uptime_seconds = static_cast<int64_t>(time(nullptr)) - ctx.start_time_unix;
     multi->info.os = OsName();
+    for (const WorkerContext* w : ctx.workers) {
+      multi->info.total_connections_received +=
+          static_cast<int64_t>(w->stats().connections_received.Get());
+      multi->info.rejected_connections +=
+          static_cast<int64_t>(w->stats().connections_rejected.Get());
+    }
   }
   multi->Begin(client, nodes.size());
   for (BackendConn* conn : nodes) {
