@@ -351,11 +351,15 @@ TEST_F(ProxyKeyspaceTest, InfoFieldsMergeAsDocumented) {
   EXPECT_EQ(number(persistence.at("rdb_last_save_time")), oldest_save);
   EXPECT_EQ(persistence.at("rdb_last_bgsave_status"), "ok");
 
-  // The version every master supports.
+  // The version every master supports, as HELLO reports it.
   const std::map<std::string, std::string> server = merged("server");
   for (const auto& info : direct("server")) {
     EXPECT_EQ(server.at("redis_version"), info.at("redis_version"));  // one Redis build here
   }
+  const Reply hello = client_->Command({"HELLO", "2"});
+  ASSERT_EQ(hello.type, Reply::Type::kArray) << hello;
+  ASSERT_GE(hello.elements.size(), 4u) << hello;
+  EXPECT_EQ(hello.elements[3], Reply::String(server.at("redis_version")));
 
   // The cluster bus is hidden; connections are the proxy's clients'.
   const std::map<std::string, std::string> clients = merged("clients");
