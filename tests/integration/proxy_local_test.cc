@@ -247,6 +247,36 @@ TEST_F(ProxyLocalTest, ClientKillFilterErrorsMatchRedis) {
   EXPECT_EQ(client_->Command({"PING"}), Reply::Status("PONG"));
 }
 
+// HELLO answers as a standalone Redis master would, with the version of the cluster's nodes
+// (the lowest among the masters), the same that INFO shows; pipelined, it keeps its place.
+TEST_F(ProxyLocalTest, HelloReportsTheNodesVersion) {
+  const Reply node_hello = node_->Command({"HELLO", "2"});
+  ASSERT_EQ(node_hello.type, Reply::Type::kArray) << node_hello;
+  ASSERT_EQ(node_hello.elements.size(), 14u) << node_hello;
+  const Reply hello = client_->Command({"HELLO", "2", "SETNAME", "hello-client"});
+  ASSERT_EQ(hello.type, Reply::Type::kArray) << hello;
+  ASSERT_EQ(hello.elements.size(), 14u) << hello;
+  const long long id = client_->Command({"CLIENT", "ID"}).integer;
+  EXPECT_EQ(hello,
+            Reply::Array({Reply::String("server"), Reply::String("redis"), Reply::String("version"),
+                          node_hello.elements[3], Reply::String("proto"), Reply::Integer(2),
+                          Reply::String("id"), Reply::Integer(id), Reply::String("mode"),
+                          Reply::String("standalone"), Reply::String("role"),
+                          Reply::String("master"), Reply::String("modules"), Reply::Array({})}));
+  const Reply info = client_->Command({"INFO", "server"});
+  EXPECT_TRUE(absl::StrContains(
+      info.str, absl::StrCat("\r\nredis_version:", node_hello.elements[3].str, "\r\n")))
+      << info;
+  EXPECT_EQ(client_->Command({"CLIENT", "GETNAME"}), Reply::String("hello-client"));
+  const std::vector<Reply> replies =
+      client_->Pipeline({{"HELLO", "2"}, {"PING"}, {"HELLO", "2"}, {"ECHO", "after"}});
+  ASSERT_EQ(replies.size(), 4u);
+  EXPECT_EQ(replies[0], hello);
+  EXPECT_EQ(replies[1], Reply::Status("PONG"));
+  EXPECT_EQ(replies[2], hello);
+  EXPECT_EQ(replies[3], Reply::String("after"));
+}
+
 TEST_F(ProxyLocalTest, ClientSubcommandsRefusedClearly) {
   for (const Command& argv : std::vector<Command>{{"CLIENT", "TRACKING", "on"},
                                                   {"CLIENT", "CACHING", "yes"},
