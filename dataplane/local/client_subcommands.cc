@@ -40,8 +40,8 @@ constexpr const char* kHelpLines[] = {
     "    Kill connections of this proxy. Options: ID, TYPE, USER, ADDR, LADDR, SKIPME.",
     "NO-EVICT (ON|OFF)",
     "    Accepted for compatibility (the proxy evicts nothing).",
-    "REPLY ON",
-    "    Replies are always on through slotplane.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
     "HELP",
     "    Print this help.",
 };
@@ -343,14 +343,19 @@ void ExecuteClientCommand(WorkerContext* worker, ClientSession* client,
       }
       break;
     case Handler::kClientReply:
+      // Redis's CLIENT REPLY: the mode changes first, so OFF and SKIP drop their own +OK
+      // (ClientSession::NewRequest) and ON sends it.
       if (EqualsIgnoreCase(args[2], "on")) {
-        reply = resp::kOk;
-      } else if (EqualsIgnoreCase(args[2], "off") || EqualsIgnoreCase(args[2], "skip")) {
-        return Refuse(worker, client, sub,
-                      "slotplane always sends replies (clients pipeline instead)");
+        client->RepliesOn();
+      } else if (EqualsIgnoreCase(args[2], "off")) {
+        client->RepliesOff();
+      } else if (EqualsIgnoreCase(args[2], "skip")) {
+        client->SkipNextReply();
       } else {
         reply = errors::Generic("syntax error");
+        break;
       }
+      reply = resp::kOk;
       break;
     case Handler::kClientHelp:
       return ReplyHelp(client);

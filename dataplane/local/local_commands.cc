@@ -63,6 +63,7 @@ void LocalCommands::Execute(ClientSession* client, const ClientCommand& command)
     case Handler::kAuth:
       return Auth(client, args);
     case Handler::kReset:
+      client->ResetReplyMode();
       client->set_name("");
       client->set_authenticated(!worker_->policy().auth_required);
       BindUser(client, worker_->policy(), "");

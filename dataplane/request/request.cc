@@ -42,6 +42,7 @@ void RequestPool::Release(Request* r) {
   r->internal = false;
   r->replica_read = false;
   r->pinned = false;
+  r->silent = false;
   r->part = 0;
   r->stamp = CommandStamp();
   free_.push_back(r);

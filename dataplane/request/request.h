@@ -56,6 +56,9 @@ struct Request {
   bool replica_read = false;
   // Only the node it was sent to may answer (a fan-out part): redirects are not followed.
   bool pinned = false;
+  // Its reply is dropped when it completes (CLIENT REPLY OFF or SKIP when it joined the client's
+  // reply queue; ClientSession::NewRequest).
+  bool silent = false;
   // The part number of a split or fan-out command's part (see scatter/multi_request.h).
   uint32_t part = 0;
   // Set on the first reply-queue entry of a client's command: its latency and outcome are
