@@ -301,7 +301,7 @@ void RecomputeDerived(Section* merged) {
 
 // Folds the same section of the other masters into `merged` (the first master's copy).
 void MergeSection(Section* merged, const std::vector<const Section*>& others) {
-  const InfoMerge section_rule = InfoMergeOf(merged->name, "");
+  const InfoMerge section_rule = InfoMergeOf(merged->name, "");  // no field: the default
   const bool by_entry = section_rule == InfoMerge::kSumPerEntry ||
                         section_rule == InfoMerge::kMaxPerEntry ||
                         section_rule == InfoMerge::kKeyspace;
