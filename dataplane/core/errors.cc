@@ -145,6 +145,12 @@ std::string ConfigSetSecretRefused(std::string_view parameter) {
                    "(auth / the control plane)"}));
 }
 
+std::string ConfigSetNodeSpecificRefused(std::string_view parameter) {
+  return Line(Cat({"ERR slotplane: CONFIG SET ", Cut(parameter),
+                   " is refused through the proxy: it is a per-node setting; set it on each "
+                   "cluster node"}));
+}
+
 std::string NotYetSupported(std::string_view command) {
   return Line(Cat({"ERR slotplane does not support '", Cut(command),
                    "' yet (it needs fan-out or a private connection)"}));

@@ -55,6 +55,8 @@ std::string NotYetSupported(std::string_view command);
 // CONFIG SET of a secret parameter (config_secrets.h), named as the client spelled it; the value
 // is never echoed.
 std::string ConfigSetSecretRefused(std::string_view parameter);
+// CONFIG SET of a node-specific parameter (config_node_settings.h), named as the client spelled it.
+std::string ConfigSetNodeSpecificRefused(std::string_view parameter);
 std::string MaxClients();
 std::string Generic(std::string_view message);  // "-ERR <message>"
 // Client authentication, in Redis's words.

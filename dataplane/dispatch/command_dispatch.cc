@@ -56,6 +56,7 @@ const CommandInfo* CommandDispatcher::Resolve(ClientSession* client,
 void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::string_view>& args,
                                  std::string_view raw) {
   worker_->stats().commands_processed.Add();
+  client->BeginCommand();  // CLIENT REPLY SKIP applies to every next command, even a rejected one
   const CommandInfo* cmd = Resolve(client, args);
   if (cmd == nullptr) {
     if (ConnectionState* state = client->state()) state->OnRejected();  // EXEC will abort

@@ -40,8 +40,8 @@ constexpr const char* kHelpLines[] = {
     "    Kill connections of this proxy. Options: ID, TYPE, USER, ADDR, LADDR, SKIPME.",
     "NO-EVICT (ON|OFF)",
     "    Accepted for compatibility (the proxy evicts nothing).",
-    "REPLY ON",
-    "    Replies are always on through slotplane.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
     "HELP",
     "    Print this help.",
 };
@@ -150,9 +150,16 @@ void List(WorkerContext* worker, ClientSession* client, const std::vector<std::s
       });
 }
 
-// Parses CLIENT KILL's arguments into `filter`; false after replying with the error.
-bool ParseKill(ClientSession* client, const std::vector<std::string_view>& args,
-               ClientFilter* filter) {
+// Whether `name` is a user of the proxy's clients: one of the policy's users, or `default`, which
+// always exists (implicit without users, and never removed, as in Redis).
+bool UserExists(const ProxyPolicy& policy, std::string_view name) {
+  return name == "default" || policy.FindUser(name) != nullptr;
+}
+
+// Parses CLIENT KILL's arguments into `filter`; false after replying with the error, in Redis
+// 7.0's words and order (the first bad option is the one reported).
+bool ParseKill(WorkerContext* worker, ClientSession* client,
+               const std::vector<std::string_view>& args, ClientFilter* filter) {
   if (args.size() == 3) {
     filter->old_style = true;
     filter->has_addr = true;
@@ -182,6 +189,10 @@ bool ParseKill(ClientSession* client, const std::vector<std::string_view>& args,
       filter->has_laddr = true;
       filter->laddr = std::string(value);
     } else if (more && EqualsIgnoreCase(option, "USER")) {
+      if (!UserExists(worker->policy(), value)) {
+        client->Reply(errors::Generic(absl::StrCat("No such user '", AbslView(value), "'")));
+        return false;
+      }
       filter->has_user = true;  // user names are case-sensitive, as in Redis
       filter->user = std::string(value);
     } else if (more && EqualsIgnoreCase(option, "SKIPME")) {
@@ -204,7 +215,7 @@ bool ParseKill(ClientSession* client, const std::vector<std::string_view>& args,
 void Kill(WorkerContext* worker, ClientSession* client, const std::vector<std::string_view>& args) {
   ClientFilter filter;
   filter.caller = client->id();
-  if (!ParseKill(client, args, &filter)) return;
+  if (!ParseKill(worker, client, args, &filter)) return;
   Request* parent = Defer(client);
   RunOnAllWorkers(
       worker,
@@ -332,14 +343,19 @@ void ExecuteClientCommand(WorkerContext* worker, ClientSession* client,
       }
       break;
     case Handler::kClientReply:
+      // Redis's CLIENT REPLY: the mode changes first, so OFF and SKIP drop their own +OK
+      // (ClientSession::NewRequest) and ON sends it.
       if (EqualsIgnoreCase(args[2], "on")) {
-        reply = resp::kOk;
-      } else if (EqualsIgnoreCase(args[2], "off") || EqualsIgnoreCase(args[2], "skip")) {
-        return Refuse(worker, client, sub,
-                      "slotplane always sends replies (clients pipeline instead)");
+        client->RepliesOn();
+      } else if (EqualsIgnoreCase(args[2], "off")) {
+        client->RepliesOff();
+      } else if (EqualsIgnoreCase(args[2], "skip")) {
+        client->SkipNextReply();
       } else {
         reply = errors::Generic("syntax error");
+        break;
       }
+      reply = resp::kOk;
       break;
     case Handler::kClientHelp:
       return ReplyHelp(client);

@@ -19,9 +19,26 @@
 namespace slotplane::dataplane {
 namespace {
 
-// What HELLO reports as the server version: the Redis release whose command table slotplane
-// carries, so client libraries enable the features that release has.
-constexpr std::string_view kAdvertisedRedisVersion = "7.0.0";
+// HELLO's RESP2 reply, as a standalone Redis 7.0 master gives it.
+std::string HelloReply(std::string_view version, uint64_t client_id) {
+  std::string reply;
+  resp::AppendArrayHeader(&reply, 14);
+  resp::AppendBulk(&reply, "server");
+  resp::AppendBulk(&reply, "redis");
+  resp::AppendBulk(&reply, "version");
+  resp::AppendBulk(&reply, version);
+  resp::AppendBulk(&reply, "proto");
+  resp::AppendInteger(&reply, 2);
+  resp::AppendBulk(&reply, "id");
+  resp::AppendInteger(&reply, static_cast<int64_t>(client_id));
+  resp::AppendBulk(&reply, "mode");
+  resp::AppendBulk(&reply, "standalone");
+  resp::AppendBulk(&reply, "role");
+  resp::AppendBulk(&reply, "master");
+  resp::AppendBulk(&reply, "modules");
+  resp::AppendArrayHeader(&reply, 0);
+  return reply;
+}
 
 }  // namespace
 
@@ -46,6 +63,7 @@ void LocalCommands::Execute(ClientSession* client, const ClientCommand& command)
     case Handler::kAuth:
       return Auth(client, args);
     case Handler::kReset:
+      client->ResetReplyMode();
       client->set_name("");
       client->set_authenticated(!worker_->policy().auth_required);
       BindUser(client, worker_->policy(), "");
@@ -129,23 +147,9 @@ void LocalCommands::Hello(ClientSession* client, const std::vector<std::string_v
     return;
   }
   client->set_name(name);
-  reply_.clear();
-  resp::AppendArrayHeader(&reply_, 14);
-  resp::AppendBulk(&reply_, "server");
-  resp::AppendBulk(&reply_, "redis");
-  resp::AppendBulk(&reply_, "version");
-  resp::AppendBulk(&reply_, kAdvertisedRedisVersion);
-  resp::AppendBulk(&reply_, "proto");
-  resp::AppendInteger(&reply_, 2);
-  resp::AppendBulk(&reply_, "id");
-  resp::AppendInteger(&reply_, static_cast<int64_t>(client->id()));
-  resp::AppendBulk(&reply_, "mode");
-  resp::AppendBulk(&reply_, "standalone");
-  resp::AppendBulk(&reply_, "role");
-  resp::AppendBulk(&reply_, "master");
-  resp::AppendBulk(&reply_, "modules");
-  resp::AppendArrayHeader(&reply_, 0);
-  client->Reply(reply_);
+  // The version is the masters' (server_version.h), as INFO reports it.
+  version_.Reply(client,
+                 [id = client->id()](std::string_view version) { return HelloReply(version, id); });
 }
 
 void LocalCommands::Auth(ClientSession* client, const std::vector<std::string_view>& args) {

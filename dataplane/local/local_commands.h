@@ -6,6 +6,7 @@
 
 #include "dataplane/command/client_command.h"
 #include "dataplane/command/command_table.h"
+#include "dataplane/local/server_version.h"
 
 namespace slotplane::dataplane {
 
@@ -18,7 +19,7 @@ class WorkerContext;
 // cluster-introspection subcommands of CLUSTER, and PROXY.
 class LocalCommands {
  public:
-  explicit LocalCommands(WorkerContext* worker) : worker_(worker) {}
+  explicit LocalCommands(WorkerContext* worker) : worker_(worker), version_(worker) {}
 
   // `cmd` is the resolved command (the subcommand for container commands); arity is checked.
   void Execute(ClientSession* client, const ClientCommand& command);
@@ -32,7 +33,8 @@ class LocalCommands {
                const std::vector<std::string_view>& args);
 
   WorkerContext* worker_;
-  std::string reply_;  // reused reply buffer
+  ServerVersion version_;  // what HELLO reports
+  std::string reply_;      // reused reply buffer
 };
 
 }  // namespace slotplane::dataplane

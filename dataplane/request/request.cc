@@ -43,6 +43,7 @@ void RequestPool::Release(Request* r) {
   r->replica_read = false;
   r->pinned = false;
   r->held_since_ms = 0;
+  r->silent = false;
   r->part = 0;
   r->stamp = CommandStamp();
   free_.push_back(r);

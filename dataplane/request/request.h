@@ -59,6 +59,9 @@ struct Request {
   // When the request was first held for a failover (router/hold_queue.h); 0: never held. A
   // request held again keeps its first time, so the hold timeout bounds its whole wait.
   int64_t held_since_ms = 0;
+  // Its reply is dropped when it completes (CLIENT REPLY OFF or SKIP when it joined the client's
+  // reply queue; ClientSession::NewRequest).
+  bool silent = false;
   // The part number of a split or fan-out command's part (see scatter/multi_request.h).
   uint32_t part = 0;
   // Set on the first reply-queue entry of a client's command: its latency and outcome are

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/command/config_node_settings.h"
 #include "dataplane/command/config_secrets.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/core/worker_context.h"
@@ -222,6 +223,12 @@ void FanOut::Execute(ClientSession* client, const ClientCommand& command) {
       client->Reply(errors::ConfigSetSecretRefused(secret));
       return;
     }
+    const std::string_view node_setting = FindNodeSpecificConfigSet(args);
+    if (!node_setting.empty()) {
+      worker_->stats().CountError(ErrorKind::kUnsupported);
+      client->Reply(errors::ConfigSetNodeSpecificRefused(node_setting));
+      return;
+    }
   }
   std::vector<BackendConn*> nodes;
   if (cmd.route == RouteClass::kAllNodes) {
@@ -252,6 +259,12 @@ void FanOut::Execute(ClientSession* client, const ClientCommand& command) {
     multi->info.tcp_port = ctx.options.port;
     multi->info.uptime_seconds = static_cast<int64_t>(time(nullptr)) - ctx.start_time_unix;
     multi->info.os = OsName();
+    for (const WorkerContext* w : ctx.workers) {
+      multi->info.total_connections_received +=
+          static_cast<int64_t>(w->stats().connections_received.Get());
+      multi->info.rejected_connections +=
+          static_cast<int64_t>(w->stats().connections_rejected.Get());
+    }
   }
   multi->Begin(client, nodes.size());
   for (BackendConn* conn : nodes) {

@@ -38,8 +38,8 @@ class FanOut {
   FanOut(WorkerContext* worker, ProxyInfoFn proxy_info);
 
   // `cmd` is the resolved command (the subcommand for containers); `raw` as in Dispatch().
-  // CONFIG SET naming a secret parameter (config_secrets.h) is refused here, before any node
-  // sees it.
+  // CONFIG SET naming a secret parameter (config_secrets.h) or a node-specific one
+  // (config_node_settings.h) is refused here as a whole, before any node sees it.
   void Execute(ClientSession* client, const ClientCommand& command);
 
   // CONFIG GET: one master's answer without the secret parameters (config_secrets.h), as a

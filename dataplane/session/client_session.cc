@@ -227,6 +227,7 @@ Request* ClientSession::NewRequest() {
   r->client = this;
   r->sink = this;
   r->stamp = stamp_;
+  r->silent = replies_off_ || skip_current_;
   stamp_.set = false;
   if (tail_ == nullptr) {
     head_ = tail_ = r;
@@ -244,7 +245,7 @@ void ClientSession::Complete(Request* request, std::string_view reply) {
                                     !reply.empty() && reply[0] == '-');
     request->stamp.set = false;
   }
-  if (close_asap_) reply = {};  // closing: replies are dropped
+  if (close_asap_ || request->silent) reply = {};  // closing, or CLIENT REPLY OFF/SKIP: dropped
   if (request != head_) {
     request->reply.assign(reply.data(), reply.size());
     request->done = true;

@@ -44,6 +44,7 @@ class ClientSession : public EventHandler, public ReplySink {
   void OnEvents(uint32_t events) override;
 
   // Appends a new Request to the reply queue. The first one after StampCommand carries the stamp.
+  // While replies are off or skipped (CLIENT REPLY), it is silent: its reply is dropped.
   Request* NewRequest();
   // The command being dispatched: its first reply-queue entry records its latency and outcome
   // when it completes (WorkerContext::command_stats). Replies that answer no command (pub/sub
@@ -57,6 +58,31 @@ class ClientSession : public EventHandler, public ReplySink {
   // --- ReplySink: the forwarder's replies to this client's requests ---
   void OnReply(Request* request, std::string_view reply) override { Complete(request, reply); }
   bool WantsReply(const Request*) const override { return true; }
+
+  // --- CLIENT REPLY, with Redis's semantics (networking.c): OFF drops every reply until ON; SKIP
+  // drops the replies of the next command (and anything pushed before it runs); ON undoes both.
+  // A reply is dropped or not as decided when its request joins the queue, so a reply that
+  // arrives later follows the mode its command ran under.
+  // Once per command, before anything else (CommandDispatcher::Dispatch): a SKIP asked by the
+  // previous command applies to this one.
+  void BeginCommand() {
+    skip_current_ = skip_next_;
+    skip_next_ = false;
+  }
+  // CLIENT REPLY ON: replies flow again, starting with this command's own +OK.
+  void RepliesOn() { replies_off_ = skip_current_ = skip_next_ = false; }
+  // CLIENT REPLY OFF: from this command's own reply on.
+  void RepliesOff() { replies_off_ = true; }
+  // CLIENT REPLY SKIP: this command's reply and the next command's are dropped; nothing when
+  // replies are off.
+  void SkipNextReply() {
+    if (replies_off_) return;
+    skip_current_ = skip_next_ = true;
+  }
+  // RESET: OFF and a pending SKIP are forgotten (Redis's clearClientConnectionState), but a SKIP
+  // that applies to RESET itself still drops its reply.
+  void ResetReplyMode() { replies_off_ = skip_next_ = false; }
+  bool replies_off() const { return replies_off_; }
 
   // Stops reading; closes once every queued reply was written (QUIT, protocol errors).
   void CloseAfterReplies();
@@ -177,6 +203,9 @@ class ClientSession : public EventHandler, public ReplySink {
   bool resume_input_ = false;
   bool close_asap_ = false;  // over the output buffer limit: no more output, close at the flush
   bool subscribed_ = false;
+  bool replies_off_ = false;          // CLIENT REPLY OFF
+  bool skip_current_ = false;         // the command being run had its replies skipped
+  bool skip_next_ = false;            // CLIENT REPLY SKIP: the next command's replies are skipped
   ConnectionState* state_ = nullptr;  // the active state, or null
   Request* barrier_ = nullptr;
   CommandStamp stamp_;  // for the next NewRequest

@@ -1,6 +1,7 @@
 // CONFIG GET and CONFIG SET through slotplane-proxy never reveal or change the cluster's
-// credentials: secret parameters are filtered from CONFIG GET and refused by CONFIG SET, while
-// every other parameter behaves as on a node.
+// credentials: secret parameters are filtered from CONFIG GET and refused by CONFIG SET; CONFIG
+// SET of a node-specific parameter (port, dir, cluster-*, ...) is refused as a whole; every other
+// parameter behaves as on a node.
 
 #include <gtest/gtest.h>
 
@@ -172,6 +173,51 @@ TEST_F(ProxyConfigSecretsTest, ConfigSetOfOtherParametersReachesEveryNode) {
   }
   EXPECT_EQ(client_->Command({"CONFIG", "SET", "maxmemory-policy", "noeviction"}),
             Reply::Status("OK"));
+}
+
+// Node-specific parameters (dataplane/command/config_node_settings.h) would give every node the
+// same port, directory or replication source: the whole CONFIG SET is refused, also when it
+// names other parameters too (Redis's CONFIG SET is atomic), before any node sees it.
+TEST_F(ProxyConfigSecretsTest, ConfigSetOfANodeSpecificParameterIsRefusedBeforeAnyNodeSeesIt) {
+  const std::vector<Reply> ports_before = OnEveryNode({"CONFIG", "GET", "port"});
+  const std::vector<Reply> dirs_before = OnEveryNode({"CONFIG", "GET", "dir"});
+  const std::vector<Reply> policy_before = OnEveryNode({"CONFIG", "GET", "maxmemory-policy"});
+  const std::vector<std::vector<std::string>> sets = {
+      {"CONFIG", "SET", "port", "6399"},
+      {"CONFIG", "SET", "maxmemory-policy", "allkeys-lru", "port", "6399"},
+      {"config", "set", "Dir", "/tmp"},
+      {"CONFIG", "SET", "bind", "0.0.0.0"},
+      {"CONFIG", "SET", "replicaof", "127.0.0.1 1"},
+      {"CONFIG", "SET", "slaveof", "127.0.0.1 1"},
+      {"CONFIG", "SET", "maxmemory-policy", "allkeys-lru", "cluster-node-timeout", "1"},
+      {"CONFIG", "SET", "cluster-announce-ip", "10.0.0.1"},
+      {"CONFIG", "SET", "tls-port", "0"},
+      {"CONFIG", "SET", "dbfilename", "x.rdb"},
+      {"CONFIG", "SET", "logfile", "x.log"},
+      {"CONFIG", "SET", "pidfile", "x.pid"},
+      {"CONFIG", "SET", "unixsocket", "/tmp/x.sock"},
+      {"CONFIG", "SET", "cluster-config-file", "x.conf"},
+  };
+  for (const std::vector<std::string>& set : sets) {
+    const std::string context = absl::StrJoin(set, " ");
+    const std::string name = set.size() > 4 ? set[4] : set[2];
+    EXPECT_EQ(client_->Command(set),
+              Reply::Error("ERR slotplane: CONFIG SET " + name +
+                           " is refused through the proxy: it is a per-node setting; set it on "
+                           "each cluster node"))
+        << context;
+  }
+  EXPECT_EQ(OnEveryNode({"CONFIG", "GET", "port"}), ports_before);
+  EXPECT_EQ(OnEveryNode({"CONFIG", "GET", "dir"}), dirs_before);
+  EXPECT_EQ(OnEveryNode({"CONFIG", "GET", "maxmemory-policy"}), policy_before);
+  // Redis's arity error still comes from the node, and other parameters still pass.
+  EXPECT_TRUE(client_->Command({"CONFIG", "SET", "port"}).IsError());
+  EXPECT_EQ(client_->Command({"CONFIG", "SET", "slowlog-max-len", "129"}), Reply::Status("OK"));
+  for (const Reply& reply : OnEveryNode({"CONFIG", "GET", "slowlog-max-len"})) {
+    EXPECT_EQ(reply, Reply::Array({Reply::String("slowlog-max-len"), Reply::String("129")}));
+  }
+  EXPECT_EQ(client_->Command({"CONFIG", "SET", "slowlog-max-len", "128"}), Reply::Status("OK"));
+  EXPECT_EQ(client_->Command({"SET", "config-node:k", "v"}), Reply::Status("OK"));
 }
 
 TEST_F(ProxyConfigSecretsTest, ConfigGetInsideMultiIsRefused) {

@@ -3,10 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -288,6 +290,89 @@ TEST_F(ProxyKeyspaceTest, InfoLooksLikeOneServer) {
   EXPECT_GT(processed, 120);
   EXPECT_LE(processed, direct);
   EXPECT_EQ(client_->Command({"INFO", "proxy"}).str.rfind("# Proxy\r\n", 0), 0u);
+}
+
+// The fields whose rule is not "sum" or "first master" (docs/info-merge.md), against the masters
+// read directly right after: no other traffic runs meanwhile, so the numbers are stable.
+TEST_F(ProxyKeyspaceTest, InfoFieldsMergeAsDocumented) {
+  auto merged = [&](const std::string& section) {
+    const Reply r = client_->Command({"INFO", section});
+    EXPECT_EQ(r.type, Reply::Type::kString) << r;
+    return ParseInfoText(r.str);
+  };
+  auto direct = [&](const std::string& section) {
+    std::vector<std::map<std::string, std::string>> infos;
+    for (const Reply& r : OnMasters({"INFO", section})) infos.push_back(ParseInfoText(r.str));
+    return infos;
+  };
+  auto number = [](const std::string& text) {
+    long long n = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(text, &n)) << text;
+    return n;
+  };
+  // SCRIPT LOAD reaches every master: three new scripts count three, not three per master.
+  const long long scripts_before = number(merged("memory").at("number_of_cached_scripts"));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(
+        client_->Command({"SCRIPT", "LOAD", absl::StrCat("return 'info-merge-", i, "'")}).type,
+        Reply::Type::kString);
+  }
+  const std::map<std::string, std::string> memory = merged("memory");
+  EXPECT_EQ(number(memory.at("number_of_cached_scripts")), scripts_before + 3);
+  long long most_scripts = 0, used_memory = 0, maxmemory = 0;
+  bool unlimited = false;
+  for (const auto& info : direct("memory")) {
+    most_scripts = std::max(most_scripts, number(info.at("number_of_cached_scripts")));
+    unlimited = unlimited || info.at("maxmemory") == "0";
+    maxmemory += number(info.at("maxmemory"));
+    used_memory += number(info.at("used_memory"));
+  }
+  EXPECT_EQ(number(memory.at("number_of_cached_scripts")), most_scripts);
+  // No limit on one master (the fixture's default): no limit for the cluster.
+  EXPECT_EQ(number(memory.at("maxmemory")), unlimited ? 0 : maxmemory);
+  // Ratios are recomputed from the sums (two decimals, as Redis prints them).
+  const double frag = std::stod(memory.at("mem_fragmentation_ratio"));
+  const double expected_frag = static_cast<double>(number(memory.at("used_memory_rss"))) /
+                               static_cast<double>(number(memory.at("used_memory")));
+  EXPECT_NEAR(frag, expected_frag, 0.006) << memory.at("mem_fragmentation_ratio");
+  EXPECT_GT(number(memory.at("used_memory")), used_memory / 2);
+
+  // Writes since the last save: every master's, summed (not the first master's).
+  Load("info-merge", 200);
+  const std::map<std::string, std::string> persistence = merged("persistence");
+  long long changes = 0, oldest_save = 0;
+  for (const auto& info : direct("persistence")) {
+    changes += number(info.at("rdb_changes_since_last_save"));
+    const long long save = number(info.at("rdb_last_save_time"));
+    oldest_save = oldest_save == 0 ? save : std::min(oldest_save, save);
+  }
+  EXPECT_EQ(number(persistence.at("rdb_changes_since_last_save")), changes);
+  EXPECT_GE(changes, 200);
+  EXPECT_EQ(number(persistence.at("rdb_last_save_time")), oldest_save);
+  EXPECT_EQ(persistence.at("rdb_last_bgsave_status"), "ok");
+
+  // The version every master supports, as HELLO reports it.
+  const std::map<std::string, std::string> server = merged("server");
+  for (const auto& info : direct("server")) {
+    EXPECT_EQ(server.at("redis_version"), info.at("redis_version"));  // one Redis build here
+  }
+  const Reply hello = client_->Command({"HELLO", "2"});
+  ASSERT_EQ(hello.type, Reply::Type::kArray) << hello;
+  ASSERT_GE(hello.elements.size(), 4u) << hello;
+  EXPECT_EQ(hello.elements[3], Reply::String(server.at("redis_version")));
+
+  // The cluster bus is hidden; connections are the proxy's clients'.
+  const std::map<std::string, std::string> clients = merged("clients");
+  EXPECT_EQ(clients.at("cluster_connections"), "0");
+  const long long received_before = number(merged("stats").at("total_connections_received"));
+  std::vector<std::unique_ptr<TestClient>> extra;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> c, proxy().Connect());
+    ASSERT_EQ(c->Command({"PING"}), Reply::Status("PONG"));
+    extra.push_back(std::move(c));
+  }
+  EXPECT_EQ(number(merged("stats").at("total_connections_received")), received_before + 3);
+  EXPECT_EQ(merged("stats").at("rejected_connections"), "0");
 }
 
 // Key-routed introspection goes to the key's owner, like any keyed command.

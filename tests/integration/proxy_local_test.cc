@@ -13,8 +13,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "tests/integration/child_process.h"
 #include "tests/integration/shared_cluster.h"
+#include "tests/integration/test_client.h"
+#include "tests/integration/test_util.h"
 
 namespace slotplane::integration {
 namespace {
@@ -217,12 +221,182 @@ TEST_F(ProxyLocalTest, ClientListAndKillSpanWorkers) {
   EXPECT_EQ(client_->Command({"PING"}).type, Reply::Type::kTransportError);
 }
 
+// CLIENT KILL's filter errors in Redis's words and order (the first bad option is reported),
+// compared with a cluster node's answer to the same command; nothing is killed by them.
+TEST_F(ProxyLocalTest, ClientKillFilterErrorsMatchRedis) {
+  for (const Command& argv : std::vector<Command>{
+           {"CLIENT", "KILL", "USER", "nosuchuser"},
+           {"CLIENT", "KILL", "USER", "nosuchuser", "ID", "abc"},
+           {"CLIENT", "KILL", "ID", "abc", "USER", "nosuchuser"},
+           {"CLIENT", "KILL", "USER", "nosuchuser", "ID"},
+           {"CLIENT", "KILL", "USER", "default", "TYPE"},
+           {"CLIENT", "KILL", "ID", "-1"},
+           {"CLIENT", "KILL", "TYPE", "bogus"},
+           {"CLIENT", "KILL", "SKIPME", "maybe"},
+           {"CLIENT", "KILL", "MAXAGE", "10"},
+           {"CLIENT", "KILL", "ID", "1", "SKIPME"},
+           {"CLIENT", "KILL", "1.2.3.4:5"},
+           {"CLIENT", "KILL"},
+       }) {
+    const Reply expected = node_->Command(argv);
+    ASSERT_EQ(expected.type, Reply::Type::kError) << absl::StrJoin(argv, " ");
+    EXPECT_EQ(client_->Command(argv), expected) << absl::StrJoin(argv, " ");
+  }
+  EXPECT_EQ(client_->Command({"CLIENT", "KILL", "USER", "nosuchuser"}),
+            Reply::Error("ERR No such user 'nosuchuser'"));
+  // An existing user that matches nobody else: 0, as Redis.
+  EXPECT_EQ(client_->Command({"CLIENT", "KILL", "USER", "default", "ID", "999999"}),
+            Reply::Integer(0));
+  EXPECT_EQ(client_->Command({"PING"}), Reply::Status("PONG"));
+}
+
+// HELLO answers as a standalone Redis master would, with the version of the cluster's nodes
+// (the lowest among the masters), the same that INFO shows; pipelined, it keeps its place.
+TEST_F(ProxyLocalTest, HelloReportsTheNodesVersion) {
+  const Reply node_hello = node_->Command({"HELLO", "2"});
+  ASSERT_EQ(node_hello.type, Reply::Type::kArray) << node_hello;
+  ASSERT_EQ(node_hello.elements.size(), 14u) << node_hello;
+  const Reply hello = client_->Command({"HELLO", "2", "SETNAME", "hello-client"});
+  ASSERT_EQ(hello.type, Reply::Type::kArray) << hello;
+  ASSERT_EQ(hello.elements.size(), 14u) << hello;
+  const long long id = client_->Command({"CLIENT", "ID"}).integer;
+  EXPECT_EQ(hello,
+            Reply::Array({Reply::String("server"), Reply::String("redis"), Reply::String("version"),
+                          node_hello.elements[3], Reply::String("proto"), Reply::Integer(2),
+                          Reply::String("id"), Reply::Integer(id), Reply::String("mode"),
+                          Reply::String("standalone"), Reply::String("role"),
+                          Reply::String("master"), Reply::String("modules"), Reply::Array({})}));
+  const Reply info = client_->Command({"INFO", "server"});
+  EXPECT_TRUE(absl::StrContains(
+      info.str, absl::StrCat("\r\nredis_version:", node_hello.elements[3].str, "\r\n")))
+      << info;
+  EXPECT_EQ(client_->Command({"CLIENT", "GETNAME"}), Reply::String("hello-client"));
+  const std::vector<Reply> replies =
+      client_->Pipeline({{"HELLO", "2"}, {"PING"}, {"HELLO", "2"}, {"ECHO", "after"}});
+  ASSERT_EQ(replies.size(), 4u);
+  EXPECT_EQ(replies[0], hello);
+  EXPECT_EQ(replies[1], Reply::Status("PONG"));
+  EXPECT_EQ(replies[2], hello);
+  EXPECT_EQ(replies[3], Reply::String("after"));
+}
+
+// A standalone redis-server on a free loopback port, for Redis's own bytes; stopped whatever
+// happens.
+struct StandaloneRedis {
+  std::unique_ptr<ChildProcess> process;
+  uint16_t port = 0;
+};
+
+absl::StatusOr<StandaloneRedis> StartStandaloneRedis(const TempDir& dir) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    absl::StatusOr<uint16_t> port = PickFreePort(/*with_cluster_bus=*/false);
+    if (!port.ok()) return port.status();
+    SpawnOptions spawn;
+    spawn.argv = {"redis-server", "--port", absl::StrCat(*port), "--bind", "127.0.0.1",
+                  "--save",       "",       "--appendonly",      "no",     "--dir",
+                  dir.path()};
+    spawn.output_path = dir.File("redis.log");
+    absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Spawn(spawn);
+    if (!child.ok()) return child.status();
+    const bool up = WaitFor(
+        [&] {
+          absl::StatusOr<std::unique_ptr<TestClient>> c = TestClient::Connect("127.0.0.1", *port);
+          return c.ok() && (*c)->Command({"PING"}) == Reply::Status("PONG");
+        },
+        absl::Seconds(10), absl::Milliseconds(20));
+    if (up && (*child)->IsRunning()) return StandaloneRedis{std::move(*child), *port};
+  }
+  return absl::UnavailableError("redis-server did not start: " +
+                                ReadFileOrEmpty(dir.File("redis.log")));
+}
+
+std::string EncodeCommand(const Command& argv) {
+  std::string out = absl::StrCat("*", argv.size(), "\r\n");
+  for (const std::string& arg : argv) absl::StrAppend(&out, "$", arg.size(), "\r\n", arg, "\r\n");
+  return out;
+}
+
+// `commands` pipelined in one write on a new connection to `port`, then ECHO of an end marker:
+// every byte that came back before the marker's reply.
+absl::StatusOr<std::string> RawSession(uint16_t port, const std::vector<Command>& commands) {
+  absl::StatusOr<RawConnection> conn = RawConnection::Connect(port);
+  if (!conn.ok()) return conn.status();
+  const std::string marker = "$16\r\nend-of-session-7\r\n";
+  std::string bytes;
+  for (const Command& argv : commands) bytes += EncodeCommand(argv);
+  bytes += EncodeCommand({"ECHO", "end-of-session-7"});
+  if (absl::Status sent = conn->Send(bytes); !sent.ok()) return sent;
+  absl::StatusOr<ReadResult> read = conn->ReadUntil(
+      [&](absl::string_view data) { return absl::EndsWith(data, marker); }, absl::Seconds(30));
+  if (!read.ok()) return read.status();
+  if (!absl::EndsWith(read->data, marker)) {
+    return absl::InternalError("connection closed after: " + read->data);
+  }
+  return read->data.substr(0, read->data.size() - marker.size());
+}
+
+// CLIENT REPLY ON|OFF|SKIP: the same bytes as a standalone Redis 7.0 for the same pipelined
+// sessions — replies of forwarded, local, rejected and blocking commands dropped or sent as Redis
+// does, including a reply that arrives after the mode changed again.
+TEST_F(ProxyLocalTest, ClientReplyMatchesStandaloneRedis) {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("slotplane-reply"));
+  ASSERT_OK_AND_ASSIGN(StandaloneRedis redis, StartStandaloneRedis(dir));
+  const std::string a = "reply:{r}a", list = "reply:{r}list";
+  const std::vector<std::vector<Command>> sessions = {
+      {{"DEL", a, list}},
+      {{"CLIENT", "REPLY", "OFF"},
+       {"SET", a, "1"},
+       {"GET", a},
+       {"PING"},
+       {"CLIENT", "REPLY", "ON"},
+       {"GET", a}},
+      {{"CLIENT", "REPLY", "SKIP"}, {"SET", a, "2"}, {"GET", a}},
+      {{"CLIENT", "REPLY", "SKIP"}, {"CLIENT", "REPLY", "ON"}, {"GET", a}},
+      {{"CLIENT", "REPLY", "OFF"},
+       {"CLIENT", "REPLY", "SKIP"},
+       {"GET", a},
+       {"CLIENT", "REPLY", "ON"}},
+      {{"CLIENT", "REPLY", "SKIP"}, {"NOSUCHCOMMAND"}, {"GET", a}},
+      {{"CLIENT", "REPLY", "SKIP"}, {"GET"}, {"INCR", a}},
+      {{"CLIENT", "REPLY", "SKIP"}, {"CLIENT", "REPLY", "SKIP"}, {"GET", a}, {"GET", a}},
+      {{"CLIENT", "REPLY", "OFF"},
+       {"CLIENT", "REPLY", "bogus"},
+       {"INCR", a},
+       {"CLIENT", "REPLY", "ON"},
+       {"GET", a}},
+      {{"CLIENT", "REPLY", "bogus"}, {"CLIENT", "REPLY"}, {"CLIENT", "REPLY", "ON"}},
+      // A blocking command's late reply follows the mode it ran under.
+      {{"CLIENT", "REPLY", "SKIP"}, {"BLPOP", list, "0.05"}, {"GET", a}},
+      {{"CLIENT", "REPLY", "OFF"},
+       {"BLPOP", list, "0.05"},
+       {"CLIENT", "REPLY", "ON"},
+       {"RPUSH", list, "x"}},
+      // RESET turns replies back on, but a SKIP still drops RESET's own reply.
+      {{"CLIENT", "REPLY", "OFF"}, {"RESET"}, {"GET", a}},
+      {{"CLIENT", "REPLY", "SKIP"}, {"RESET"}, {"GET", a}},
+      {{"DEL", a, list}},
+  };
+  for (const std::vector<Command>& session : sessions) {
+    std::string context;
+    for (const Command& argv : session) absl::StrAppend(&context, absl::StrJoin(argv, " "), "; ");
+    ASSERT_OK_AND_ASSIGN(const std::string expected, RawSession(redis.port, session));
+    ASSERT_OK_AND_ASSIGN(const std::string got, RawSession(proxy().port(), session));
+    EXPECT_EQ(got, expected) << context;
+  }
+  // Not two empty answers: what Redis sends for OFF ... ON and for SKIP.
+  ASSERT_OK_AND_ASSIGN(const std::string off_on, RawSession(proxy().port(), sessions[1]));
+  EXPECT_EQ(off_on, "+OK\r\n$1\r\n1\r\n");
+  ASSERT_OK_AND_ASSIGN(const std::string skip, RawSession(proxy().port(), sessions[2]));
+  EXPECT_EQ(skip, "$1\r\n2\r\n");
+  // The mode is per connection: others still get every reply.
+  EXPECT_EQ(client_->Command({"PING"}), Reply::Status("PONG"));
+}
+
 TEST_F(ProxyLocalTest, ClientSubcommandsRefusedClearly) {
   for (const Command& argv : std::vector<Command>{{"CLIENT", "TRACKING", "on"},
                                                   {"CLIENT", "CACHING", "yes"},
                                                   {"CLIENT", "GETREDIR"},
-                                                  {"CLIENT", "PAUSE", "100"},
-                                                  {"CLIENT", "REPLY", "OFF"}}) {
+                                                  {"CLIENT", "PAUSE", "100"}}) {
     const Reply reply = client_->Command(argv);
     ASSERT_EQ(reply.type, Reply::Type::kError) << argv[1];
     EXPECT_TRUE(absl::StartsWith(reply.str, absl::StrCat("ERR slotplane does not support 'client|",
