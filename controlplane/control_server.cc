@@ -213,7 +213,7 @@ absl::Status ControlServer::StartGrpc() {
   WatchContext watch;
   watch.hub = hub_.get();
   watch.metrics = metrics_.get();
-  watch.on_moved = [poller = poller_.get()] { poller->RequestRefresh(); };
+  watch.refresh_topology = [poller = poller_.get()] { poller->RequestRefresh(); };
   watch.boot_id = state_->boot_id();
   watch_service_ = std::make_unique<WatchService>(
       watch, WatchCredentials{proxy_auth_.get(), !options_.tls_client_ca.empty()});

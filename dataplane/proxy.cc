@@ -176,6 +176,10 @@ absl::Status Proxy::Start() {
       discovery, options.topology_refresh_interval_ms,
       [this](ClusterViewPtr view, uint64_t) { applier_->InstallDiscoveredView(std::move(view)); });
   context_.refresher = refresher_.get();
+  if (control_ != nullptr) {
+    refresher_->OnRequestWhilePaused(
+        [control = control_.get()] { control->RequestTopologyRefresh(); });
+  }
   applier_->set_refresher(refresher_.get());
   if (applier_->view() == nullptr && !options.entry_points.empty() && !refresher_->RefreshNow()) {
     SP_LOG(kWarning) << "no cluster entry point answered yet; serving CLUSTERDOWN until one does";

@@ -22,6 +22,7 @@ namespace slotplane::control {
   X(snapshots_sent, "Snapshots written to watch streams (one per stream per version)")      \
   X(acks, "ACKs received from proxies")                                                     \
   X(moved_reports, "MOVED reports received from proxies")                                   \
+  X(refresh_requests, "Topology refreshes asked for by proxies holding requests")           \
   X(topology_refreshes, "Topology discoveries run")                                         \
   X(topology_refresh_errors, "Topology discoveries that failed (no node answered)")         \
   X(topology_changes, "Topology changes found (each makes a new version)")                  \

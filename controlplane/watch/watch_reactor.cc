@@ -89,7 +89,12 @@ void WatchReactor::Handle(const v1::ProxyMessage& message) {
       deps_.metrics->moved_reports.Increment();
       SP_LOG(kDebug) << "proxy at " << peer_ << " saw MOVED " << message.moved().slot() << " "
                      << Bounded(message.moved().address(), kMaxFieldBytes);
-      if (deps_.on_moved) deps_.on_moved();
+      if (deps_.refresh_topology) deps_.refresh_topology();
+      break;
+    case v1::ProxyMessage::kRefresh:
+      deps_.metrics->refresh_requests.Increment();
+      SP_LOG(kDebug) << "proxy at " << peer_ << " asked for a topology refresh";
+      if (deps_.refresh_topology) deps_.refresh_topology();
       break;
     case v1::ProxyMessage::kStats: {
       std::lock_guard<std::mutex> lock(mu_);

@@ -21,8 +21,8 @@ namespace slotplane::control {
 struct WatchContext {
   WatchHub* hub = nullptr;
   ControlMetrics* metrics = nullptr;
-  // A proxy reported a MOVED: refresh the topology soon (must not block).
-  std::function<void()> on_moved;
+  // A proxy reported a MOVED or asked for a refresh: refresh the topology soon (must not block).
+  std::function<void()> refresh_topology;
   // This process's boot id: ACKs must carry a nonce this process sent.
   std::string boot_id;
 };

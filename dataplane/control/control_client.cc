@@ -439,6 +439,14 @@ void ControlClient::ReportMoved(uint16_t slot, const NodeAddress& address) {
   cv_.notify_all();
 }
 
+void ControlClient::RequestTopologyRefresh() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    refresh_wanted_ = true;
+  }
+  cv_.notify_all();
+}
+
 void ControlClient::RunReports() {
   auto next_stats = Later(options_.stats_interval);
   while (true) {
@@ -446,10 +454,11 @@ void ControlClient::RunReports() {
       std::unique_lock<std::mutex> lock(mu_);
       auto wake = next_stats;
       for (const VersionWait& wait : waits_) wake = std::min(wake, wait.deadline);
-      cv_.wait_until(lock, wake, [this] { return stopping_ || !moved_.empty(); });
+      cv_.wait_until(lock, wake,
+                     [this] { return stopping_ || !moved_.empty() || refresh_wanted_; });
       if (stopping_) return;
     }
-    FlushMovedReports();
+    FlushReports();
     if (Clock::now() >= next_stats) {
       SendStats();
       next_stats = Later(options_.stats_interval);
@@ -458,11 +467,18 @@ void ControlClient::RunReports() {
   }
 }
 
-void ControlClient::FlushMovedReports() {
+void ControlClient::FlushReports() {
   std::vector<std::pair<uint16_t, NodeAddress>> moved;
+  bool refresh = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     moved.swap(moved_);
+    std::swap(refresh, refresh_wanted_);
+  }
+  if (refresh) {
+    v1::ProxyMessage message;
+    message.mutable_refresh();
+    if (!WriteMessage(message)) return;  // no stream: the refresher discovers on its own meanwhile
   }
   for (const auto& [slot, address] : moved) {
     v1::ProxyMessage message;

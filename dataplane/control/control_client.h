@@ -85,6 +85,10 @@ class ControlClient : public ControlPlane {
 
   // --- ControlPlane ---
   void ReportMoved(uint16_t slot, const NodeAddress& address) override;
+  // Asks the control plane for a topology refresh now (the refresher is paused while the control
+  // plane delivers the topology, and a worker holds requests for a master it cannot reach).
+  // Thread-safe, never blocks; requests made before the report thread sends one are merged.
+  void RequestTopologyRefresh();
   ControlStatus Status() const override;
   void UpdatePolicy(std::map<std::string, std::string> options, std::string origin,
                     std::function<void(absl::StatusOr<uint64_t>)> done) override;
@@ -110,7 +114,7 @@ class ControlClient : public ControlPlane {
 
   void RunReports();
   void SendStats();
-  void FlushMovedReports();
+  void FlushReports();
   void ExpireWaits();
   // Completes the waits that `version` satisfies (ok) or rejects (nacked, with `error`).
   void CompleteWaits(uint64_t version, const absl::Status& error);
@@ -139,6 +143,7 @@ class ControlClient : public ControlPlane {
   grpc::ClientContext* stream_context_ = nullptr;  // guarded by mu_
   grpc::ClientContext* admin_context_ = nullptr;   // guarded by mu_
   std::vector<std::pair<uint16_t, NodeAddress>> moved_;  // guarded by mu_
+  bool refresh_wanted_ = false;                          // guarded by mu_
   std::vector<VersionWait> waits_;                       // guarded by mu_
   std::deque<AdminTask> admin_tasks_;                    // guarded by mu_
 

@@ -105,6 +105,7 @@ bool TopologyRefresher::Discover() {
 void TopologyRefresher::Loop() {
   auto last = std::chrono::steady_clock::now();
   while (true) {
+    bool requested = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_until(lock, last + std::chrono::milliseconds(interval_ms_),
@@ -116,10 +117,15 @@ void TopologyRefresher::Loop() {
         cv_.wait_until(lock, earliest, [this] { return stop_; });
         if (stop_) return;
       }
+      requested = requested_;
       requested_ = false;
     }
     last = std::chrono::steady_clock::now();
-    if (!paused_.load()) Discover();
+    if (!paused_.load()) {
+      Discover();
+    } else if (requested && on_paused_request_) {
+      on_paused_request_();
+    }
   }
 }
 

@@ -40,6 +40,10 @@ class TopologyRefresher {
   // While paused (the control plane delivers the topology), periodic and requested discoveries
   // are skipped; RefreshNow() still runs. Thread-safe.
   void SetPaused(bool paused);
+  // Called on the refresher's thread, at most once per kMinGapMs, for a RequestRefresh() that
+  // arrives while paused: whoever delivers the topology (the control plane) is asked instead.
+  // Set before Start().
+  void OnRequestWhilePaused(std::function<void()> hook) { on_paused_request_ = std::move(hook); }
   // The TLS context of later discoveries (tls-cluster, after a reload). Thread-safe.
   void SetTls(SslContextPtr tls);
   bool paused() const { return paused_.load(); }
@@ -56,6 +60,7 @@ class TopologyRefresher {
   DiscoveryOptions options_;
   const int interval_ms_;
   Listener on_change_;
+  std::function<void()> on_paused_request_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

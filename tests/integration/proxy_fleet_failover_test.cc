@@ -32,6 +32,7 @@ class ProxyFleetFailoverTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(cluster_, RedisCluster::Start(options));
     ControlOptions control_options;
     control_options.cluster = cluster_->addresses();
+    control_options.poll_interval_ms = ControlPollIntervalMs();
     ASSERT_OK_AND_ASSIGN(control_, ControlProcess::Start(control_options));
     for (int i = 0; i < 2; ++i) {
       ASSERT_OK_AND_ASSIGN(
@@ -41,6 +42,8 @@ class ProxyFleetFailoverTest : public ::testing::Test {
     }
     ASSERT_OK(WaitForFleet(*control_, Proxies()));
   }
+
+  virtual int ControlPollIntervalMs() const { return 500; }
 
   void TearDown() override {
     proxies_.clear();
@@ -181,6 +184,33 @@ TEST_F(ProxyFleetFailoverTest, WithoutTheControlPlaneProxiesFollowTheClusterThem
     EXPECT_EQ(info["topology_source"], "control-plane");
     EXPECT_OK(EverySlotWorks(*proxy, ++round));
   }
+}
+
+// The control plane polls only once a minute here, so a promoted replica reaches the proxies
+// before the hold (30 s) ends only because a proxy holding requests asks the control plane for a
+// refresh: without that, the SET after the kill fails when its hold expires.
+class ProxyFleetHoldTest : public ProxyFleetFailoverTest {
+ protected:
+  int ControlPollIntervalMs() const override { return 60000; }
+};
+
+TEST_F(ProxyFleetHoldTest, HeldRequestsMakeTheControlPlaneFindTheNewMaster) {
+  ASSERT_OK(control_->Ctl({"config", "set", "failover-hold-timeout", "30000"}).status());
+  ASSERT_OK(WaitForFleet(*control_, Proxies()));
+  ASSERT_OK_AND_ASSIGN(const int victim, cluster_->SlotOwner(0));
+  ASSERT_OK(cluster_->WaitForReplicasInSync(victim));
+  ClientOptions slow;
+  slow.io_timeout = kRecovery;  // the promotion, on a loaded machine
+  ASSERT_OK_AND_ASSIGN(auto client, proxies_[0]->Connect(slow));
+  const std::string key = KeyInSlot(0, "held");
+  ASSERT_EQ(client->Command({"SET", key, "before"}), Reply::Status("OK"));
+  ASSERT_OK(cluster_->KillNode(victim));
+  // Held by the proxy until the control plane publishes the promoted replica: it polls at once
+  // when asked, so the answer comes long before its next periodic poll or the hold's end.
+  EXPECT_EQ(client->Command({"SET", key, "after"}), Reply::Status("OK"));
+  EXPECT_EQ(client->Command({"GET", key}), Reply::String("after"));
+  ASSERT_OK_AND_ASSIGN(auto info, FleetInfo(*proxies_[0]));
+  EXPECT_EQ(info["topology_source"], "control-plane");
 }
 
 }  // namespace
