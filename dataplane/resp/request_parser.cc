@@ -61,9 +61,11 @@ bool ParseRedisInt(const char* s, size_t len, int64_t* value) {
 // buffered — read in one pass. Returns false for anything else (longer or signed numbers, leading
 // zeros, a missing terminator, a line longer than `max_line`), which then takes the general path
 // with Redis's exact rules.
+constexpr size_t kMaxDigits =
+    9;  // a short header's number cannot overflow, below every limit's type
+
 bool ReadShortHeader(const char* data, size_t size, size_t pos, size_t max_line, int64_t* value,
                      size_t* cr) {
-  constexpr size_t kMaxDigits = 9;  // cannot overflow, below every limit's type
   if (max_line < kMaxDigits + 1) return false;
   size_t i = pos + 1;
   const size_t digits_end = std::min(size, i + kMaxDigits);
@@ -84,6 +86,30 @@ bool ReadShortHeader(const char* data, size_t size, size_t pos, size_t max_line,
   return true;
 }
 
+// The fast path's header reader: exactly the headers ReadShortHeader accepts (the caller checked
+// max_line once), inlined; on success *next is the offset after the line's "\r\n".
+inline bool ReadFastHeader(const char* data, size_t size, size_t pos, int64_t* value,
+                           size_t* next) {
+  size_t i = pos + 1;
+  if (i >= size) return false;
+  unsigned digit = static_cast<unsigned>(static_cast<unsigned char>(data[i])) - '0';
+  if (digit > 9) return false;
+  uint64_t v = digit;
+  ++i;
+  if (digit != 0) {  // a lone "0" is the only number allowed to start with '0'
+    const size_t digits_end = std::min(size, pos + 1 + kMaxDigits);
+    while (i < digits_end &&
+           (digit = static_cast<unsigned>(static_cast<unsigned char>(data[i])) - '0') <= 9) {
+      v = v * 10 + digit;
+      ++i;
+    }
+  }
+  if (i + 1 >= size || data[i] != '\r') return false;
+  *value = static_cast<int64_t>(v);
+  *next = i + 2;
+  return true;
+}
+
 }  // namespace
 
 ParseStatus RequestParser::Parse(const char* data, size_t size) {
@@ -97,6 +123,9 @@ ParseStatus RequestParser::Parse(const char* data, size_t size) {
     const size_t available = size - skipped_bytes_;
     if (mode_ == Mode::kIdle) {
       if (available == 0) return ParseStatus::kNeedMore;
+      if (command[0] == '*' && ParseWholeMultibulk(command, available)) {
+        return ParseStatus::kCommand;
+      }
       BeginCommand(command[0] == '*');
     }
     const ParseStatus status = mode_ == Mode::kMultibulk ? ParseMultibulk(command, available)
@@ -140,6 +169,36 @@ void RequestParser::BeginCommand(bool multibulk) {
   }
   offsets_.clear();
   inline_scratch_.clear();
+}
+
+// Accepts only what the general path accepts in one call from the command's start, with the same
+// result: the headers ReadShortHeader reads, the same limits, every byte buffered. Counts
+// above kMaxReservedArgs are left to the general path, which bounds what the vectors keep.
+bool RequestParser::ParseWholeMultibulk(const char* data, size_t size) {
+  int64_t count = 0;
+  size_t pos = 0;
+  if (MaxLine() < kMaxDigits + 1 || !ReadFastHeader(data, size, 0, &count, &pos) || count <= 0 ||
+      count > limits_.max_multibulk_len || count > kMaxReservedArgs) {
+    return false;
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t length = 0;
+    if (pos >= size || data[pos] != '$' || !ReadFastHeader(data, size, pos, &length, &pos) ||
+        length > limits_.max_bulk_len) {
+      args_.clear();
+      return false;
+    }
+    const size_t needed = static_cast<size_t>(length) + 2;  // payload and its CRLF
+    if (size - pos < needed) {
+      args_.clear();
+      return false;
+    }
+    args_.emplace_back(data + pos, static_cast<size_t>(length));
+    pos += needed;
+  }
+  is_inline_ = false;
+  command_size_ = pos;
+  return true;
 }
 
 ParseStatus RequestParser::ParseMultibulk(const char* data, size_t size) {

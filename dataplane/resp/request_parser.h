@@ -74,6 +74,10 @@ class RequestParser {
   // Outcome of one parsing step inside a command; kFailed has already set error_.
   enum class Step : uint8_t { kDone, kNeedMore, kFailed };
 
+  // The fast path: a whole "*N\r\n$len\r\n..." command already buffered, read in one pass straight
+  // into args_. False (nothing changed but args_) when anything is unusual or missing; the general
+  // path then parses the command from its start with Redis's exact rules and errors.
+  bool ParseWholeMultibulk(const char* data, size_t size);
   // Both return kCommand for a complete command, possibly with zero arguments (to be skipped).
   ParseStatus ParseMultibulk(const char* data, size_t size);
   ParseStatus ParseInline(const char* data, size_t size);
