@@ -126,7 +126,8 @@ ParseStatus RequestParser::Parse(const char* data, size_t size) {
       if (command[0] == '*' && ParseWholeMultibulk(command, available)) {
         return ParseStatus::kCommand;
       }
-      BeginCommand(command[0] == '*');
+      // Unless the fast path handed an incomplete command over (mode_ is kMultibulk then).
+      if (mode_ == Mode::kIdle) BeginCommand(command[0] == '*');
     }
     const ParseStatus status = mode_ == Mode::kMultibulk ? ParseMultibulk(command, available)
                                                          : ParseInline(command, available);
@@ -173,24 +174,30 @@ void RequestParser::BeginCommand(bool multibulk) {
 
 // Accepts only what the general path accepts in one call from the command's start, with the same
 // result: the headers ReadShortHeader reads, the same limits, every byte buffered. Counts
-// above kMaxReservedArgs are left to the general path, which bounds what the vectors keep.
+// above kMaxReservedArgs are left to the general path, which bounds what the vectors keep (and
+// releases them after a huge command: hence the capacity check).
 bool RequestParser::ParseWholeMultibulk(const char* data, size_t size) {
   int64_t count = 0;
   size_t pos = 0;
-  if (MaxLine() < kMaxDigits + 1 || !ReadFastHeader(data, size, 0, &count, &pos) || count <= 0 ||
+  if (MaxLine() < kMaxDigits + 1 || args_.capacity() > kRetainedArgCapacity ||
+      !ReadFastHeader(data, size, 0, &count, &pos) || count <= 0 ||
       count > limits_.max_multibulk_len || count > kMaxReservedArgs) {
     return false;
   }
   for (int64_t i = 0; i < count; ++i) {
     int64_t length = 0;
-    if (pos >= size || data[pos] != '$' || !ReadFastHeader(data, size, pos, &length, &pos) ||
+    if (pos >= size) {  // the buffer ends between two arguments
+      ResumeInGeneralPath(data, count, count - i, -1, pos);
+      return false;
+    }
+    if (data[pos] != '$' || !ReadFastHeader(data, size, pos, &length, &pos) ||
         length > limits_.max_bulk_len) {
       args_.clear();
       return false;
     }
     const size_t needed = static_cast<size_t>(length) + 2;  // payload and its CRLF
-    if (size - pos < needed) {
-      args_.clear();
+    if (size - pos < needed) {  // the buffer ends in this argument's payload
+      ResumeInGeneralPath(data, count, count - i, length, pos);
       return false;
     }
     args_.emplace_back(data + pos, static_cast<size_t>(length));
@@ -199,6 +206,27 @@ bool RequestParser::ParseWholeMultibulk(const char* data, size_t size) {
   is_inline_ = false;
   command_size_ = pos;
   return true;
+}
+
+// The state the general path reaches on the same bytes: count header read (`count` arguments),
+// the arguments so far recorded as offsets, `remaining` still to read, and at `pos` either the
+// next "$" header (bulk_len -1) or the payload of a bulk of bulk_len bytes. So a command split
+// over reads is not parsed again from its start.
+void RequestParser::ResumeInGeneralPath(const char* data, int64_t count, int64_t remaining,
+                                        int64_t bulk_len, size_t pos) {
+  mode_ = Mode::kMultibulk;
+  is_inline_ = false;
+  header_done_ = true;
+  expected_args_ = remaining;
+  bulk_len_ = bulk_len;
+  pos_ = scan_pos_ = pos;
+  inline_scratch_.clear();
+  offsets_.clear();
+  offsets_.reserve(static_cast<size_t>(count));
+  for (std::string_view arg : args_) {
+    offsets_.push_back({static_cast<size_t>(arg.data() - data), arg.size()});
+  }
+  args_.clear();
 }
 
 ParseStatus RequestParser::ParseMultibulk(const char* data, size_t size) {

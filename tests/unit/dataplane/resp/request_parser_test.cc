@@ -603,12 +603,21 @@ TEST(RequestParserTest, FastPathAgreesWithTheGeneralPath) {
   small.max_multibulk_len = 3;
   for (int round = 0; round < 3000; ++round) {
     const std::string stream = RandomStream(&random);
+    const std::string_view view(stream);
     std::vector<std::string_view> bytes;
-    for (size_t i = 0; i < stream.size(); ++i)
-      bytes.push_back(std::string_view(stream).substr(i, 1));
+    for (size_t i = 0; i < stream.size(); ++i) bytes.push_back(view.substr(i, 1));
+    // Split in three at random points: the fast path hands incomplete commands over to the
+    // general path, which resumes them.
+    size_t a = random() % (stream.size() + 1);
+    size_t b = random() % (stream.size() + 1);
+    if (a > b) std::swap(a, b);
+    const std::vector<std::string_view> thirds = {view.substr(0, a), view.substr(a, b - a),
+                                                  view.substr(b)};
     for (const RequestLimits& limits : {RequestLimits(), small}) {
       SCOPED_TRACE(testing::PrintToString(stream));
-      ASSERT_EQ(FeedWhole(stream, limits), Feed(bytes, limits));
+      const Outcome general = Feed(bytes, limits);
+      ASSERT_EQ(FeedWhole(stream, limits), general);
+      ASSERT_EQ(Feed(thirds, limits), general) << "split at " << a << " and " << b;
     }
   }
 }
