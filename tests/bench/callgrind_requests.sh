@@ -67,21 +67,29 @@ trap 'exit 143' TERM
 sp_log "starting a cluster on 127.0.0.1:$base_port-$((base_port + 5))"
 sp_cluster_up "$run_dir" "$base_port" 6 >/dev/null || sp_die "the cluster did not come up"
 
-# The newest dump in DIR (the one written after the counters were zeroed).
-dump_file() { find "$1" -name 'callgrind.out*' -newer "$1/zeroed" | sort | tail -n 1; }
+# The dumps `callgrind_control -d` wrote in DIR (dump part 1, one file per thread with
+# --separate-threads), not those written when the proxy exits.
+dump_files() { find "$1" -name 'callgrind.out.*.1-*' -newer "$1/zeroed" | sort; }
 
-# The total Ir of the newest dump in DIR.
-dump_total() {
-  awk '/^totals:/ { print $2; exit } /^summary:/ { s = $2 } END { if (s) print s }' \
-    "$(dump_file "$1")" | head -n 1
+# The worker thread's dump: the one whose code ran Worker::Start's loop.
+worker_dump() {
+  local file
+  while read -r file; do
+    grep -q 'Worker::Start' "$file" && printf '%s\n' "$file" && return
+  done < <(dump_files "$1")
 }
 
-# top_functions DIR REQUESTS: the BENCH_TOP functions with the most self Ir, per request and as a
-# share of the total, as markdown rows. Frames still on the stack when the counters are dumped
-# (thread start, the worker's loop) are listed with their inclusive cost; no function's own cost
-# comes near the total, so rows above 90% are left out.
+# The total Ir of the dumps FILE... (each has one "summary:" line).
+dump_total() {
+  awk '/^summary:/ { t += $2 } END { printf "%d", t }' "$@"
+}
+
+# top_functions DIR REQUESTS: the worker thread's BENCH_TOP functions with the most self Ir, per
+# request and as a share of the thread's total, as markdown rows. Frames still on the stack when
+# the counters are dumped (thread start, the worker's loop) are listed with their inclusive cost;
+# no function's own cost comes near the total, so rows above 90% are left out.
 top_functions() {
-  callgrind_annotate --inclusive=no --threshold=100 "$(dump_file "$1")" 2>/dev/null |
+  callgrind_annotate --inclusive=no --threshold=100 "$(worker_dump "$1")" 2>/dev/null |
     awk -v n="$2" -v top="$top" '
       /^-+$/ { dashes++; next }
       dashes >= 5 && match($0, /^ *[0-9,]+ +\( *[0-9.]+%\) +/) {
@@ -95,12 +103,12 @@ top_functions() {
       }'
 }
 
-# measure BINARY TEST PIPELINE: instructions per request for one case.
+# measure BINARY TEST PIPELINE CASE: instructions per request for one case, "worker | process".
 measure() {
-  local bin=$1 test=$2 pipeline=$3 dir total
+  local bin=$1 test=$2 pipeline=$3 dir worker total files
   dir=$run_dir/cg-$RANDOM
   mkdir -p "$dir"
-  valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out.%p" \
+  valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$dir/callgrind.out.%p" \
     "$bin" --port "$proxy_port" --bind 127.0.0.1 --threads 1 --log-level warning \
     --cluster "127.0.0.1:$base_port" >"$dir/proxy.out" 2>&1 &
   proxy_pid=$!
@@ -117,15 +125,17 @@ measure() {
   timeout 600 redis-benchmark -p "$proxy_port" -c "$clients" -n "$requests" -r 1000000 \
     -P "$pipeline" -t "$test" -q >/dev/null
   callgrind_control -d "$proxy_pid" >/dev/null 2>&1
-  total=$(dump_total "$dir")
+  mapfile -t files < <(dump_files "$dir")
+  total=$(dump_total "${files[@]}")
+  worker=$(dump_total "$(worker_dump "$dir")")
   kill -TERM "$proxy_pid" 2>/dev/null
   wait "$proxy_pid" 2>/dev/null || true
   proxy_pid=
   ((top > 0)) && top_functions "$dir" "$requests" >"$run_dir/top-$4"
-  awk -v t="$total" -v n="$requests" 'BEGIN { printf "%.0f", t / n }'
+  awk -v w="$worker" -v t="$total" -v n="$requests" 'BEGIN { printf "%.0f | %.0f", w / n, t / n }'
 }
 
-printf '| binary | case | instructions per request |\n|---|---|--:|\n'
+printf '| binary | case | worker thread | whole process |\n|---|---|--:|--:|\n'
 cases=()
 for bin in "${binaries[@]}"; do
   for test in "${tests[@]}"; do
