@@ -57,13 +57,13 @@ bool ParseRedisInt(const char* s, size_t len, int64_t* value) {
   return true;
 }
 
+// The digits of a short header: its number cannot overflow and is below every limit's type.
+constexpr size_t kMaxDigits = 9;
+
 // The common header — "*N" or "$N" with 1 to 9 plain digits, then '\r' and one more byte
 // buffered — read in one pass. Returns false for anything else (longer or signed numbers, leading
 // zeros, a missing terminator, a line longer than `max_line`), which then takes the general path
 // with Redis's exact rules.
-constexpr size_t kMaxDigits =
-    9;  // a short header's number cannot overflow, below every limit's type
-
 bool ReadShortHeader(const char* data, size_t size, size_t pos, size_t max_line, int64_t* value,
                      size_t* cr) {
   if (max_line < kMaxDigits + 1) return false;
