@@ -21,9 +21,9 @@ BUILD_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libhiredis-dev prometheus-cpp-dev libssl-dev
 )
-# Development: tests, fuzzing, formatting, the local demo.
+# Development: tests, micro-benchmarks (-DSLOTPLANE_BENCH=ON), fuzzing, formatting, the local demo.
 PACKAGES=(
-  "${BUILD_PACKAGES[@]}" libgtest-dev
+  "${BUILD_PACKAGES[@]}" libgtest-dev libbenchmark-dev
   redis-server redis-tools python3 python3-redis
   clang clang-format libclang-rt-14-dev valgrind procps shellcheck curl
 )

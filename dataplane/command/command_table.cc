@@ -47,8 +47,7 @@ constexpr CommandData kSlotplaneSubcommands[] = {
      "connection", kAclSlow | kAclConnection},
 };
 
-// Lookups copy the lower-cased name into a stack buffer of this size; longer names are unknown
-// anyway.
+// The longest name the table may hold (checked at start-up); lookups of longer names fail at once.
 constexpr size_t kMaxNameLength = std::max(kMaxGeneratedNameLength, sizeof("proxy") - 1);
 
 // See CommandInfo::fixed_key.
@@ -90,10 +89,29 @@ size_t CountSubcommands() {
   return count + std::size(kSlotplaneSubcommands);
 }
 
-// Writes the lower-case form of `name` at `out`; returns the end of what it wrote.
-char* LowerInto(std::string_view name, char* out) {
-  for (char c : name) *out++ = absl::ascii_tolower(static_cast<unsigned char>(c));
-  return out;
+constexpr size_t kLetters = 26;
+
+// 'A'..'Z' and 'a'..'z' to 0..25, any other byte to kLetters or more (command names start with a
+// letter).
+size_t LetterIndex(char c) {
+  return static_cast<size_t>(static_cast<unsigned char>(c) | 0x20) - static_cast<size_t>('a');
+}
+
+// True when the `length` bytes at `name` equal those at `lower` (a table name, all lower case)
+// ignoring ASCII case. The caller knows `lower` has at least `length` bytes.
+bool EqualsIgnoringCase(const char* name, const char* lower, size_t length) {
+  for (size_t i = 0; i < length; ++i) {
+    if (absl::ascii_tolower(static_cast<unsigned char>(name[i])) != lower[i]) return false;
+  }
+  return true;
+}
+
+// True when subcommand `sub` (named "parent|sub") is `name` ignoring case; `prefix` is the length
+// of "parent|".
+bool SubcommandIs(const CommandInfo& sub, size_t prefix, std::string_view name) {
+  const char* sub_name = sub.name + prefix;
+  return std::strlen(sub_name) == name.size() &&
+         EqualsIgnoringCase(name.data(), sub_name, name.size());
 }
 
 // A broken generated file is a build defect, not a runtime condition: fail at start-up.
@@ -122,6 +140,7 @@ CommandTable::CommandTable() {
         MakeInfo(sub, nullptr, parent == by_name_.end() ? nullptr : parent->second));
     CheckTable(subcommand_by_name_.emplace(sub.name, &subcommands_.back()).second);
     max_subcommand_name_length_ = std::max(max_subcommand_name_length_, std::strlen(sub.name));
+    extra_subcommands_.push_back(&subcommands_.back());
   }
 
   all_.reserve(commands_.size());
@@ -139,6 +158,31 @@ CommandTable::CommandTable() {
     return std::strcmp(a->name, b->name) < 0;
   });
   CheckTable(max_name_length_ <= kMaxNameLength && max_subcommand_name_length_ <= kMaxNameLength);
+  IndexNames();
+}
+
+size_t CommandTable::BucketOf(size_t length, char first_letter) {
+  return length * kLetters + LetterIndex(first_letter);
+}
+
+// Sorts the top-level commands by (length, first letter) and records each bucket's range.
+void CommandTable::IndexNames() {
+  by_length_and_letter_ = all_;
+  auto bucket_of = [](const CommandInfo* info) {
+    return BucketOf(std::strlen(info->name), info->name[0]);
+  };
+  std::stable_sort(
+      by_length_and_letter_.begin(), by_length_and_letter_.end(),
+      [&](const CommandInfo* a, const CommandInfo* b) { return bucket_of(a) < bucket_of(b); });
+  buckets_.assign((max_name_length_ + 1) * kLetters, NameBucket{});
+  CheckTable(by_length_and_letter_.size() <= UINT16_MAX);
+  for (size_t i = 0; i < by_length_and_letter_.size(); ++i) {
+    const CommandInfo* info = by_length_and_letter_[i];
+    CheckTable(info->name[0] != '\0' && LetterIndex(info->name[0]) < kLetters);
+    NameBucket& bucket = buckets_[bucket_of(info)];
+    if (bucket.begin == bucket.end) bucket.begin = static_cast<uint16_t>(i);
+    bucket.end = static_cast<uint16_t>(i + 1);
+  }
 }
 
 void CommandTable::Add(const CommandData& data) {
@@ -157,26 +201,32 @@ void CommandTable::Add(const CommandData& data) {
   max_name_length_ = std::max(max_name_length_, std::strlen(data.name));
 }
 
+// Hot path (every request): no hashing, no copy; a bucket holds at most a handful of names, which
+// usually differ in their second byte.
 const CommandInfo* CommandTable::Find(std::string_view name) const {
-  if (name.size() > max_name_length_) return nullptr;
-  char buffer[kMaxNameLength];
-  const char* end = LowerInto(name, buffer);
-  auto it = by_name_.find(std::string_view(buffer, end - buffer));
-  return it == by_name_.end() ? nullptr : it->second;
+  if (name.empty() || name.size() > max_name_length_) return nullptr;
+  const size_t letter = LetterIndex(name[0]);
+  if (letter >= kLetters) return nullptr;
+  const NameBucket& bucket = buckets_[name.size() * kLetters + letter];
+  for (uint16_t i = bucket.begin; i < bucket.end; ++i) {
+    const CommandInfo* candidate = by_length_and_letter_[i];
+    if (EqualsIgnoringCase(name.data(), candidate->name, name.size())) return candidate;
+  }
+  return nullptr;
 }
 
+// A container has at most a few dozen subcommands: a scan of its own beats hashing the name.
 const CommandInfo* CommandTable::FindSubcommand(const CommandInfo& parent,
                                                 std::string_view name) const {
   if (parent.num_subcommands == 0) return nullptr;
-  const size_t parent_length = std::strlen(parent.name);
-  if (parent_length + 1 + name.size() > max_subcommand_name_length_) return nullptr;
-  // The key is "parent|sub"; parent names are stored in lower case already.
-  char buffer[kMaxNameLength];
-  std::memcpy(buffer, parent.name, parent_length);
-  buffer[parent_length] = '|';
-  const char* end = LowerInto(name, buffer + parent_length + 1);
-  auto it = subcommand_by_name_.find(std::string_view(buffer, end - buffer));
-  return it == subcommand_by_name_.end() ? nullptr : it->second;
+  const size_t prefix = std::strlen(parent.name) + 1;  // "parent|"
+  for (int i = 0; i < parent.num_subcommands; ++i) {
+    if (SubcommandIs(parent.subcommands[i], prefix, name)) return &parent.subcommands[i];
+  }
+  for (const CommandInfo* extra : extra_subcommands_) {
+    if (extra->parent == &parent && SubcommandIs(*extra, prefix, name)) return extra;
+  }
+  return nullptr;
 }
 
 }  // namespace slotplane::dataplane

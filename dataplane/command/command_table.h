@@ -128,9 +128,18 @@ class CommandTable {
 
  private:
   using NameMap = absl::flat_hash_map<std::string_view, const CommandInfo*>;
+  // The top-level commands whose names have one length and one first letter: a range of
+  // by_length_and_letter_. Find() compares the name with these few (at most 8) candidates only,
+  // so a lookup hashes nothing.
+  struct NameBucket {
+    uint16_t begin = 0;
+    uint16_t end = 0;
+  };
 
   CommandTable();
   void Add(const CommandData& data);
+  void IndexNames();
+  static size_t BucketOf(size_t length, char first_letter);
 
   // Reserved to their final size before the first insertion: CommandInfo::subcommands and the
   // maps point into them.
@@ -138,8 +147,13 @@ class CommandTable {
   std::vector<CommandInfo> subcommands_;
   std::vector<const CommandInfo*> all_;
   std::vector<const CommandInfo*> by_id_;
-  NameMap by_name_;             // "get" -> top-level command
-  NameMap subcommand_by_name_;  // "config|get" -> subcommand
+  NameMap by_name_;             // "get" -> top-level command (construction only)
+  NameMap subcommand_by_name_;  // "config|get" -> subcommand (construction only)
+  // Find()'s index: bucket (BucketOf) -> range of top-level commands.
+  std::vector<NameBucket> buckets_;
+  std::vector<const CommandInfo*> by_length_and_letter_;
+  // Subcommands that slotplane adds (kSlotplaneSubcommands), outside their parent's range.
+  std::vector<const CommandInfo*> extra_subcommands_;
   size_t max_name_length_ = 0;
   size_t max_subcommand_name_length_ = 0;
 };

@@ -57,13 +57,15 @@ bool ParseRedisInt(const char* s, size_t len, int64_t* value) {
   return true;
 }
 
+// The digits of a short header: its number cannot overflow and is below every limit's type.
+constexpr size_t kMaxDigits = 9;
+
 // The common header — "*N" or "$N" with 1 to 9 plain digits, then '\r' and one more byte
 // buffered — read in one pass. Returns false for anything else (longer or signed numbers, leading
 // zeros, a missing terminator, a line longer than `max_line`), which then takes the general path
 // with Redis's exact rules.
 bool ReadShortHeader(const char* data, size_t size, size_t pos, size_t max_line, int64_t* value,
                      size_t* cr) {
-  constexpr size_t kMaxDigits = 9;  // cannot overflow, below every limit's type
   if (max_line < kMaxDigits + 1) return false;
   size_t i = pos + 1;
   const size_t digits_end = std::min(size, i + kMaxDigits);
@@ -84,6 +86,30 @@ bool ReadShortHeader(const char* data, size_t size, size_t pos, size_t max_line,
   return true;
 }
 
+// The fast path's header reader: exactly the headers ReadShortHeader accepts (the caller checked
+// max_line once), inlined; on success *next is the offset after the line's "\r\n".
+inline bool ReadFastHeader(const char* data, size_t size, size_t pos, int64_t* value,
+                           size_t* next) {
+  size_t i = pos + 1;
+  if (i >= size) return false;
+  unsigned digit = static_cast<unsigned>(static_cast<unsigned char>(data[i])) - '0';
+  if (digit > 9) return false;
+  uint64_t v = digit;
+  ++i;
+  if (digit != 0) {  // a lone "0" is the only number allowed to start with '0'
+    const size_t digits_end = std::min(size, pos + 1 + kMaxDigits);
+    while (i < digits_end &&
+           (digit = static_cast<unsigned>(static_cast<unsigned char>(data[i])) - '0') <= 9) {
+      v = v * 10 + digit;
+      ++i;
+    }
+  }
+  if (i + 1 >= size || data[i] != '\r') return false;
+  *value = static_cast<int64_t>(v);
+  *next = i + 2;
+  return true;
+}
+
 }  // namespace
 
 ParseStatus RequestParser::Parse(const char* data, size_t size) {
@@ -97,7 +123,11 @@ ParseStatus RequestParser::Parse(const char* data, size_t size) {
     const size_t available = size - skipped_bytes_;
     if (mode_ == Mode::kIdle) {
       if (available == 0) return ParseStatus::kNeedMore;
-      BeginCommand(command[0] == '*');
+      if (command[0] == '*' && ParseWholeMultibulk(command, available)) {
+        return ParseStatus::kCommand;
+      }
+      // Unless the fast path handed an incomplete command over (mode_ is kMultibulk then).
+      if (mode_ == Mode::kIdle) BeginCommand(command[0] == '*');
     }
     const ParseStatus status = mode_ == Mode::kMultibulk ? ParseMultibulk(command, available)
                                                          : ParseInline(command, available);
@@ -140,6 +170,63 @@ void RequestParser::BeginCommand(bool multibulk) {
   }
   offsets_.clear();
   inline_scratch_.clear();
+}
+
+// Accepts only what the general path accepts in one call from the command's start, with the same
+// result: the headers ReadShortHeader reads, the same limits, every byte buffered. Counts
+// above kMaxReservedArgs are left to the general path, which bounds what the vectors keep (and
+// releases them after a huge command: hence the capacity check).
+bool RequestParser::ParseWholeMultibulk(const char* data, size_t size) {
+  int64_t count = 0;
+  size_t pos = 0;
+  if (MaxLine() < kMaxDigits + 1 || args_.capacity() > kRetainedArgCapacity ||
+      !ReadFastHeader(data, size, 0, &count, &pos) || count <= 0 ||
+      count > limits_.max_multibulk_len || count > kMaxReservedArgs) {
+    return false;
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t length = 0;
+    if (pos >= size) {  // the buffer ends between two arguments
+      ResumeInGeneralPath(data, count, count - i, -1, pos);
+      return false;
+    }
+    if (data[pos] != '$' || !ReadFastHeader(data, size, pos, &length, &pos) ||
+        length > limits_.max_bulk_len) {
+      args_.clear();
+      return false;
+    }
+    const size_t needed = static_cast<size_t>(length) + 2;  // payload and its CRLF
+    if (size - pos < needed) {  // the buffer ends in this argument's payload
+      ResumeInGeneralPath(data, count, count - i, length, pos);
+      return false;
+    }
+    args_.emplace_back(data + pos, static_cast<size_t>(length));
+    pos += needed;
+  }
+  is_inline_ = false;
+  command_size_ = pos;
+  return true;
+}
+
+// The state the general path reaches on the same bytes: count header read (`count` arguments),
+// the arguments so far recorded as offsets, `remaining` still to read, and at `pos` either the
+// next "$" header (bulk_len -1) or the payload of a bulk of bulk_len bytes. So a command split
+// over reads is not parsed again from its start.
+void RequestParser::ResumeInGeneralPath(const char* data, int64_t count, int64_t remaining,
+                                        int64_t bulk_len, size_t pos) {
+  mode_ = Mode::kMultibulk;
+  is_inline_ = false;
+  header_done_ = true;
+  expected_args_ = remaining;
+  bulk_len_ = bulk_len;
+  pos_ = scan_pos_ = pos;
+  inline_scratch_.clear();
+  offsets_.clear();
+  offsets_.reserve(static_cast<size_t>(count));
+  for (std::string_view arg : args_) {
+    offsets_.push_back({static_cast<size_t>(arg.data() - data), arg.size()});
+  }
+  args_.clear();
 }
 
 ParseStatus RequestParser::ParseMultibulk(const char* data, size_t size) {

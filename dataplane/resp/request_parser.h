@@ -74,6 +74,14 @@ class RequestParser {
   // Outcome of one parsing step inside a command; kFailed has already set error_.
   enum class Step : uint8_t { kDone, kNeedMore, kFailed };
 
+  // The fast path: a whole "*N\r\n$len\r\n..." command already buffered, read in one pass straight
+  // into args_. False when the command is incomplete (then, if the buffer simply ends between or
+  // inside arguments, the general path's state is set to resume there) or anything is unusual
+  // (then nothing changed, and the general path parses the command from its start with Redis's
+  // exact rules and errors).
+  bool ParseWholeMultibulk(const char* data, size_t size);
+  void ResumeInGeneralPath(const char* data, int64_t count, int64_t remaining, int64_t bulk_len,
+                           size_t pos);
   // Both return kCommand for a complete command, possibly with zero arguments (to be skipped).
   ParseStatus ParseMultibulk(const char* data, size_t size);
   ParseStatus ParseInline(const char* data, size_t size);

@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -717,6 +719,120 @@ TEST_F(LiveServerTest, KeylessAgree) {
     EXPECT_EQ(reply.type, Reply::Type::kError) << line;
     EXPECT_NE(reply.str.find("no key arguments"), std::string::npos) << reply.str;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookup: every name of the table in random case, and names that are not commands (near misses,
+// wrong lengths, non-letters, bytes above 0x7f). Find() indexes names by length and first letter.
+
+// `name` with each ASCII letter upper-cased or not at random.
+std::string RandomCase(std::string_view name, std::mt19937* random) {
+  std::string out(name);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z' && (*random)() % 2 == 0) c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+std::string Upper(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+TEST(CommandLookupTest, EveryCommandInAnyCase) {
+  const CommandTable& table = CommandTable::Get();
+  std::mt19937 random(7);
+  for (const CommandInfo* cmd : table.All()) {
+    EXPECT_EQ(table.Find(cmd->name), cmd) << cmd->name;
+    EXPECT_EQ(table.Find(Upper(cmd->name)), cmd) << cmd->name;
+    for (int round = 0; round < 8; ++round) {
+      const std::string name = RandomCase(cmd->name, &random);
+      EXPECT_EQ(table.Find(name), cmd) << name;
+    }
+  }
+}
+
+TEST(CommandLookupTest, EverySubcommandInAnyCase) {
+  const CommandTable& table = CommandTable::Get();
+  std::mt19937 random(8);
+  size_t checked = 0;
+  for (const CommandInfo* cmd : table.All()) {
+    for (int i = 0; i < cmd->num_subcommands; ++i) {
+      const CommandInfo& sub = cmd->subcommands[i];
+      const std::string_view name = SubcommandName(sub);
+      EXPECT_EQ(table.FindSubcommand(*cmd, name), &sub) << sub.name;
+      EXPECT_EQ(table.FindSubcommand(*cmd, Upper(name)), &sub) << sub.name;
+      EXPECT_EQ(table.FindSubcommand(*cmd, RandomCase(name, &random)), &sub) << sub.name;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 100u);
+  // slotplane's own subcommand, outside the generated list of its parent.
+  const CommandInfo* client = table.Find("client");
+  ASSERT_NE(client, nullptr);
+  const CommandInfo* setinfo = table.FindSubcommand(*client, "SetInfo");
+  ASSERT_NE(setinfo, nullptr);
+  EXPECT_STREQ(setinfo->name, "client|setinfo");
+  EXPECT_EQ(setinfo->parent, client);
+  EXPECT_EQ(table.FindSubcommand(*table.Find("config"), "setinfo"), nullptr);
+}
+
+// Every name of the table with one byte changed, one byte more or one less: either another
+// command of the table (then Find returns exactly that one) or nothing.
+TEST(CommandLookupTest, NearMissesAreNotCommands) {
+  const CommandTable& table = CommandTable::Get();
+  std::vector<std::string> names;
+  std::map<std::string, const CommandInfo*> by_upper_name;
+  for (const CommandInfo* cmd : table.All()) {
+    names.push_back(cmd->name);
+    by_upper_name[Upper(cmd->name)] = cmd;
+  }
+  auto expected = [&](const std::string& name) -> const CommandInfo* {
+    auto it = by_upper_name.find(Upper(name));
+    return it == by_upper_name.end() ? nullptr : it->second;
+  };
+  const std::string replacements("aZ_-|09 \0\x7f\xc1\xe7", 12);
+  for (const std::string& name : names) {
+    for (size_t i = 0; i < name.size(); ++i) {
+      for (char c : replacements) {
+        std::string changed = name;
+        changed[i] = c;
+        EXPECT_EQ(table.Find(changed), expected(changed)) << changed;
+      }
+      std::string shorter = name;
+      shorter.erase(i, 1);
+      EXPECT_EQ(table.Find(shorter), expected(shorter)) << shorter;
+    }
+    EXPECT_EQ(table.Find(name + "s"), expected(name + "s")) << name;
+    EXPECT_EQ(table.Find(name + std::string(1, '\0')), nullptr) << name;
+  }
+}
+
+TEST(CommandLookupTest, NonCommands) {
+  const CommandTable& table = CommandTable::Get();
+  for (std::string_view name :
+       {std::string_view(""), std::string_view("a"), std::string_view("GETT"),
+        std::string_view("xyzzy"), std::string_view("get "), std::string_view(" get"),
+        std::string_view("config|get"), std::string_view("CONFIG GET"), std::string_view("_get"),
+        std::string_view("\xc7\xc5\xd4"), std::string_view("G\0T", 3),
+        std::string_view("zrangebyscorezrangebyscorezrangebyscore")}) {
+    EXPECT_EQ(table.Find(name), nullptr) << name;
+  }
+  // Bytes one bit (0x20) away from a letter: '@' and '`' around 'A' and 'a', '4' from 0x14.
+  EXPECT_EQ(table.Find("@ET"), nullptr);
+  EXPECT_EQ(table.Find("`ET"), nullptr);
+  EXPECT_EQ(table.Find("GE\x14"), nullptr);
+  const CommandInfo* config = table.Find("config");
+  ASSERT_NE(config, nullptr);
+  EXPECT_EQ(table.FindSubcommand(*config, ""), nullptr);
+  EXPECT_EQ(table.FindSubcommand(*config, "ge"), nullptr);
+  EXPECT_EQ(table.FindSubcommand(*config, "gett"), nullptr);
+  EXPECT_EQ(table.FindSubcommand(*config, std::string_view("get\0", 4)), nullptr);
+  EXPECT_EQ(table.FindSubcommand(*config, std::string_view("ge\0", 3)), nullptr);
+  EXPECT_EQ(table.FindSubcommand(*table.Find("get"), "get"), nullptr);  // not a container
 }
 
 }  // namespace

@@ -543,6 +543,98 @@ TEST(RequestParserTest, DefaultLimitsMatchRedis) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Fast path: a whole multibulk command in the buffer is read in one pass (ParseWholeMultibulk);
+// anything else takes the general path. Fed whole, a stream takes the fast path wherever it can;
+// fed byte by byte, never. Both must give the same commands, status, error and leftover.
+
+// A random client stream: mostly well-formed multibulk commands, some with one byte changed, plus
+// the shapes the fast path leaves to the general path (zero and huge counts, leading zeros, '+',
+// inline commands, truncation).
+std::string RandomStream(std::mt19937* random) {
+  auto pick = [&](int n) { return static_cast<int>((*random)() % static_cast<unsigned>(n)); };
+  std::string stream;
+  const int commands = 1 + pick(6);
+  for (int c = 0; c < commands; ++c) {
+    Args args;
+    const int argc = 1 + pick(5);
+    for (int a = 0; a < argc; ++a) {
+      std::string arg(static_cast<size_t>(pick(3) == 0 ? pick(40) : pick(6)), 'x');
+      for (char& ch : arg) ch = "ab\r\n*$0 "[pick(8)];
+      args.push_back(arg);
+    }
+    std::string command = Multibulk(args);
+    switch (pick(12)) {
+      case 0:  // one byte changed
+        command[static_cast<size_t>(pick(static_cast<int>(command.size())))] =
+            "*$\r\n0-+9a"[pick(9)];
+        break;
+      case 1:
+        command = "*0\r\n" + command;
+        break;
+      case 2:
+        command = "*01\r\n$3\r\nGET\r\n";
+        break;
+      case 3:
+        command = "*1\r\n$+3\r\nGET\r\n";
+        break;
+      case 4:
+        command = "GET \"a b\"\r\n";
+        break;
+      case 5:
+        command = "*2000\r\n";  // more arguments than the fast path takes; never completed
+        break;
+      case 6:
+        command = "*1\r\n$1234567890\r\n";  // ten digits: the general path's reader
+        break;
+      default:
+        break;
+    }
+    stream += command;
+  }
+  if (pick(3) == 0) stream.resize(static_cast<size_t>(pick(static_cast<int>(stream.size()) + 1)));
+  return stream;
+}
+
+TEST(RequestParserTest, FastPathAgreesWithTheGeneralPath) {
+  std::mt19937 random(2026);
+  RequestLimits small;
+  small.max_bulk_len = 16;
+  small.max_inline_len = 32;
+  small.max_multibulk_len = 3;
+  for (int round = 0; round < 3000; ++round) {
+    const std::string stream = RandomStream(&random);
+    const std::string_view view(stream);
+    std::vector<std::string_view> bytes;
+    for (size_t i = 0; i < stream.size(); ++i) bytes.push_back(view.substr(i, 1));
+    // Split in three at random points: the fast path hands incomplete commands over to the
+    // general path, which resumes them.
+    size_t a = random() % (stream.size() + 1);
+    size_t b = random() % (stream.size() + 1);
+    if (a > b) std::swap(a, b);
+    const std::vector<std::string_view> thirds = {view.substr(0, a), view.substr(a, b - a),
+                                                  view.substr(b)};
+    for (const RequestLimits& limits : {RequestLimits(), small}) {
+      SCOPED_TRACE(testing::PrintToString(stream));
+      const Outcome general = Feed(bytes, limits);
+      ASSERT_EQ(FeedWhole(stream, limits), general);
+      ASSERT_EQ(Feed(thirds, limits), general) << "split at " << a << " and " << b;
+    }
+  }
+}
+
+TEST(RequestParserTest, FastPathLeavesLimitsToTheGeneralPath) {
+  RequestLimits limits;
+  limits.max_bulk_len = 3;
+  limits.max_multibulk_len = 2;
+  EXPECT_EQ(FeedWhole("*2\r\n$3\r\nGET\r\n$3\r\nabc\r\n", limits),
+            Commands({MultibulkCommand({"GET", "abc"})}));
+  EXPECT_EQ(FeedWhole("*2\r\n$3\r\nGET\r\n$4\r\nabcd\r\n", limits),
+            Error("Protocol error: invalid bulk length"));
+  EXPECT_EQ(FeedWhole("*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", limits),
+            Error("Protocol error: invalid multibulk length"));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Allocation
 
 TEST(RequestParserTest, SteadyStateDoesNotAllocate) {
@@ -573,6 +665,28 @@ TEST(RequestParserTest, SteadyStateDoesNotAllocate) {
     return commands;
   };
   ASSERT_EQ(run(), 100u);  // warm-up: vectors and scratch reach their sizes
+  const long before = g_allocations.load();
+  ASSERT_EQ(run(), 100u);
+  EXPECT_EQ(g_allocations.load() - before, 0);
+}
+
+TEST(RequestParserTest, SteadyStateFastPathDoesNotAllocate) {
+  std::string stream;
+  for (int i = 0; i < 50; ++i) {
+    stream += Multibulk({"SET", "key:" + std::to_string(i), std::string(i * 3, 'x')});
+    stream += Multibulk({"GET", "key:" + std::to_string(i)});
+  }
+  RequestParser parser;
+  const auto run = [&] {
+    size_t commands = 0;
+    for (size_t pos = 0;
+         parser.Parse(stream.data() + pos, stream.size() - pos) == ParseStatus::kCommand;) {
+      pos += parser.skipped_bytes() + parser.command_size();
+      ++commands;
+    }
+    return commands;
+  };
+  ASSERT_EQ(run(), 100u);
   const long before = g_allocations.load();
   ASSERT_EQ(run(), 100u);
   EXPECT_EQ(g_allocations.load() - before, 0);
