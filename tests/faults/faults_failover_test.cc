@@ -111,7 +111,7 @@ TEST_F(FailoverFaultTest, MasterKilledThroughProxy) {
       ProxyDurationArg("failover-hold-timeout", absl::Seconds(10));
   const bool measure_only = !hold.has_value();
   if (measure_only && !EnvFlag("SLOTPLANE_FAULTS_MEASURE")) {
-    GTEST_SKIP() << "needs failover-hold-timeout (issue 10 hold)";
+    GTEST_SKIP() << "needs failover-hold-timeout: slotplane-proxy --help does not list it";
   }
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   std::vector<std::string> args;
@@ -187,7 +187,7 @@ TEST_F(FailoverFaultTest, MasterStoppedLongerThanBackendTimeout) {
   const std::optional<std::string> timeout = ProxyDurationArg("backend-timeout", kBackendTimeout);
   const bool measure_only = !timeout.has_value();
   if (measure_only && !EnvFlag("SLOTPLANE_FAULTS_MEASURE")) {
-    GTEST_SKIP() << "needs backend-timeout (issue 10 hold)";
+    GTEST_SKIP() << "needs backend-timeout: slotplane-proxy --help does not list it";
   }
   // A node timeout well above the stop: the cluster must not fail the node over meanwhile.
   ASSERT_NO_FATAL_FAILURE(StartCluster(absl::Seconds(30)));
