@@ -1,12 +1,18 @@
 #include "common/fleet_options.h"
 
+#include <algorithm>
 #include <limits>
+#include <set>
 #include <type_traits>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "common/acl_rules.h"
 #include "common/strings.h"
 #include "slotplane/v1/config.pb.h"
 
@@ -66,6 +72,36 @@ FleetOption::Spec Enum(const char* name, const EnumNames& choices) {
 FleetOption::Spec Word(const char* name) { return {name, FleetKind::kWord}; }
 FleetOption::Spec Secret(const char* name) { return {name, FleetKind::kSecret}; }
 FleetOption::Spec OutputLimits(const char* name) { return {name, FleetKind::kOutputLimits}; }
+FleetOption::Spec CommandList(const char* name) { return {name, FleetKind::kCommandList}; }
+
+const AclCommandCatalog* command_catalog = nullptr;  // SetFleetCommandCatalog
+
+// kCommandList: names separated by commas or spaces → lower case, sorted, unique, comma-joined.
+absl::StatusOr<FleetValue> CommandListFromText(std::string_view name, std::string_view text) {
+  std::set<std::string> names;
+  for (absl::string_view part : absl::StrSplit(AbslView(text), absl::ByAnyChar(", \t"))) {
+    if (part.empty()) continue;
+    std::string command = absl::AsciiStrToLower(part);
+    const bool well_formed =
+        command.size() <= 64 && std::all_of(command.begin(), command.end(), [](char c) {
+          return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+        });
+    if (!well_formed) return BadOptionValue(name, text, "not a command name");
+    if (command_catalog != nullptr) {
+      const AclCommandCatalog::Kind kind = command_catalog->Lookup(command);
+      if (kind != AclCommandCatalog::Kind::kCommand &&
+          kind != AclCommandCatalog::Kind::kContainer) {
+        return BadOptionValue(name, text, absl::StrCat("unknown command '", Echoed(command), "'"));
+      }
+    }
+    names.insert(std::move(command));
+    if (names.size() > kMaxCommandListNames) {
+      return BadOptionValue(name, text,
+                            absl::StrCat("more than ", kMaxCommandListNames, " commands"));
+    }
+  }
+  return FleetValue(absl::StrJoin(names, ","));
+}
 
 // kOutputLimits: `text` over `current` (empty: the defaults), in CONFIG GET's form.
 absl::StatusOr<FleetValue> OutputLimitsFromText(std::string_view name, std::string_view text,
@@ -109,6 +145,8 @@ v1::BackendCredentials* InBackend(v1::Policy* policy) { return policy->mutable_b
 
 const EnumNames kReadPolicyChoices{kReadPolicyNames};
 
+void SetFleetCommandCatalog(const AclCommandCatalog* catalog) { command_catalog = catalog; }
+
 FleetOption::FleetOption(Spec spec, Access<FleetSettings> field, Access<v1::Policy> proto)
     : spec_(spec),
       field_(field),
@@ -137,6 +175,8 @@ absl::StatusOr<FleetValue> FleetOption::FromText(std::string_view text,
       return FleetValue(std::string(text));
     case FleetKind::kOutputLimits:
       return OutputLimitsFromText(spec_.name, text, Text(current));
+    case FleetKind::kCommandList:
+      return CommandListFromText(spec_.name, text);
   }
   return FleetValue();
 }
@@ -166,7 +206,8 @@ absl::StatusOr<std::optional<FleetValue>> FleetOption::FromProto(const FleetValu
       return EnumFromProto(value);
     case FleetKind::kWord:
     case FleetKind::kSecret:
-    case FleetKind::kOutputLimits: {
+    case FleetKind::kOutputLimits:
+    case FleetKind::kCommandList: {
       if (Text(value).empty()) return std::nullopt;
       absl::StatusOr<FleetValue> checked = FromText(Text(value));
       if (!checked.ok()) return checked.status();
@@ -210,6 +251,7 @@ std::string FleetOption::Format(const FleetValue& value) const {
     }
     case FleetKind::kWord:
     case FleetKind::kOutputLimits:
+    case FleetKind::kCommandList:
       return Text(value);
     case FleetKind::kSecret:
       return Text(value).empty() ? "" : "(set)";

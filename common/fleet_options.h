@@ -37,7 +37,10 @@ extern const EnumNames kReadPolicyChoices;
 // (512mb); Enum(name, choices), stored as the choice's index; Word(name), text without spaces;
 // Secret(name), text shown only as "(set)" and never echoed in errors or logs; OutputLimits(name),
 // Redis's client-output-buffer-limit classes (common/output_buffer_limits.h) kept as the text
-// Redis's CONFIG GET shows: a value names some classes and the others keep theirs.
+// Redis's CONFIG GET shows: a value names some classes and the others keep theirs;
+// CommandList(name), Redis command names separated by commas or spaces, kept lower case, sorted,
+// without repeats and joined by commas (at most kMaxCommandListNames; names checked against
+// the command table once SetFleetCommandCatalog was called).
 // The v1::Policy field: PROTO(f) is Policy.f, PROTO_LIMITS(f) Policy.limits.f and
 // PROTO_BACKEND(f) Policy.backend.f. A proto enum numbers the choices from 1 (0, UNSPECIFIED,
 // means the default); a proto string holds the choice's name.
@@ -65,6 +68,8 @@ extern const EnumNames kReadPolicyChoices;
     PROTO_LIMITS(failover_hold_timeout))                                                           \
   X(int, backend_timeout, 10000, Int("backend-timeout", 0, 3600000),                               \
     PROTO_LIMITS(backend_timeout))                                                                 \
+  X(std::string, failover_resend_commands, "", CommandList("failover-resend-commands"),            \
+    PROTO_LIMITS(failover_resend_commands))                                                        \
   X(std::string, auth, "", Secret("auth"), PROTO_BACKEND(password))                                \
   X(std::string, auth_user, "", Word("auth-user"), PROTO_BACKEND(user))                            \
   X(int, connections_pool_size, 10, Int("connections-pool-size", 0, 1000),                         \
@@ -88,7 +93,18 @@ struct FleetSettings {
 #undef SLOTPLANE_FLEET_FIELD
 };
 
-enum class FleetKind { kYesNo, kInt, kSize, kEnum, kWord, kSecret, kOutputLimits };
+enum class FleetKind { kYesNo, kInt, kSize, kEnum, kWord, kSecret, kOutputLimits, kCommandList };
+
+class AclCommandCatalog;  // common/acl_rules.h
+
+// Most names one CommandList option holds.
+inline constexpr size_t kMaxCommandListNames = 256;
+
+// The command table CommandList options check names against (a command or a container; not a
+// subcommand). Both binaries set it at start from the generated table; before that, and in code
+// that never sets it, names are checked for their form only. Not thread-safe: call before any
+// option is parsed.
+void SetFleetCommandCatalog(const AclCommandCatalog* catalog);
 
 // A fleet option's value in transit between a FleetSettings field, its text and its proto field:
 // a number (yes/no, integer, size, a choice's index) or text.

@@ -3,11 +3,15 @@
 #include <memory>
 
 #include "common/daemon.h"
+#include "common/fleet_options.h"
 #include "controlplane/control_server.h"
 #include "controlplane/options.h"
+#include "dataplane/command/acl_catalog.h"
 
 int main(int argc, char** argv) {
   using slotplane::control::ControlOptions;
+  // failover-resend-commands names commands: checked against the proxies' command table.
+  slotplane::SetFleetCommandCatalog(&slotplane::dataplane::CommandTableAclCatalog());
   slotplane::DaemonSpec<ControlOptions> spec;
   spec.program = "slotplane-control";
   spec.parse = slotplane::control::ParseControlCommandLine;

@@ -3,6 +3,8 @@
 #include <memory>
 
 #include "common/daemon.h"
+#include "common/fleet_options.h"
+#include "dataplane/command/acl_catalog.h"
 #include "dataplane/control/control_client.h"
 #include "dataplane/core/proxy_config.h"
 #include "dataplane/proxy.h"
@@ -34,6 +36,7 @@ absl::Status CheckOffline(const ProxyOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  slotplane::SetFleetCommandCatalog(&slotplane::dataplane::CommandTableAclCatalog());
   slotplane::DaemonSpec<ProxyOptions> spec;
   spec.program = "slotplane-proxy";
   spec.parse = slotplane::dataplane::ParseCommandLine;

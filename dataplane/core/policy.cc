@@ -5,8 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/sha256.h"
 #include "common/strings.h"
+#include "dataplane/command/command_table.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -69,6 +71,31 @@ const ClientUser* ProxyPolicy::FindUser(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+
+// The ids of the commands `names` lists (validated when set: lower case, comma-joined, known),
+// with every subcommand of a listed container.
+std::vector<bool> ResendableIds(std::string_view names) {
+  const CommandTable& table = CommandTable::Get();
+  std::vector<bool> ids(table.Size(), false);
+  for (absl::string_view name : absl::StrSplit(AbslView(names), ',', absl::SkipEmpty())) {
+    const CommandInfo* info = table.Find(StdView(name));
+    if (info == nullptr) continue;
+    ids[info->id] = true;
+    for (uint16_t id = 0; id < table.Size(); ++id) {
+      if (table.ById(id).parent == info) ids[id] = true;
+    }
+  }
+  return ids;
+}
+
+}  // namespace
+
+bool ProxyPolicy::ResendableAfterLoss(const CommandInfo& info) const {
+  if ((info.flags & kCmdReadonly) != 0) return true;
+  return info.id < resend_after_loss.size() && resend_after_loss[info.id];
+}
+
 void FinishPolicy(ProxyPolicy* policy) {
   for (ClientUser& user : policy->users) {
     user.acl = nullptr;
@@ -84,6 +111,7 @@ void FinishPolicy(ProxyPolicy* policy) {
   policy->output_limits = limits.ok() ? *limits : OutputBufferLimits();
   policy->output_check_bytes[0] = LowestLimit(policy->output_limits.normal);
   policy->output_check_bytes[1] = LowestLimit(policy->output_limits.pubsub);
+  policy->resend_after_loss = ResendableIds(policy->failover_resend_commands);
   if (policy->users.empty()) {
     policy->auth_required = false;
     return;

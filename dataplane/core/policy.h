@@ -15,6 +15,8 @@
 
 namespace slotplane::dataplane {
 
+struct CommandInfo;  // dataplane/command/command_table.h
+
 // The settings that may change while the proxy runs and that a fleet shares (the control plane
 // distributes them; standalone, they come from the options): the fleet options
 // (common/fleet_options.h, the FleetSettings fields) and the client users. Immutable once built:
@@ -38,6 +40,13 @@ struct ProxyPolicy : FleetSettings {
   // SIZE_MAX when none is.
   OutputBufferLimits output_limits;
   size_t output_check_bytes[2] = {SIZE_MAX, SIZE_MAX};
+  // `failover_resend_commands` by command id (CommandInfo::id; a container's subcommands too):
+  // whether a write that may have run on a lost connection is sent again after the failover.
+  std::vector<bool> resend_after_loss;
+
+  // Whether `info` (a command or subcommand) may be sent again after its connection was lost
+  // once it was written: read-only commands always; writes the policy lists.
+  bool ResendableAfterLoss(const CommandInfo& info) const;
 
   // The user named `name`, or nullptr.
   const ClientUser* FindUser(std::string_view name) const;

@@ -1,6 +1,7 @@
 #include "dataplane/router/hold_queue.h"
 
 #include "dataplane/command/command_table.h"
+#include "dataplane/core/policy.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -54,11 +55,11 @@ Request* HoldQueue::TakeAll() {
   return all;
 }
 
-bool IsReadOnlyCommand(std::string_view wire) {
+bool ResendableAfterLoss(std::string_view wire, const ProxyPolicy& policy) {
   const std::string_view name = CommandName(wire);
   if (name.empty()) return false;
   const CommandInfo* info = CommandTable::Get().Find(name);
-  return info != nullptr && (info->flags & kCmdReadonly) != 0;
+  return info != nullptr && policy.ResendableAfterLoss(*info);
 }
 
 }  // namespace slotplane::dataplane

@@ -9,6 +9,10 @@
 #include "dataplane/request/request.h"
 
 namespace slotplane::dataplane {
+struct ProxyPolicy;  // dataplane/core/policy.h
+}  // namespace slotplane::dataplane
+
+namespace slotplane::dataplane {
 
 // The requests a worker holds while their slot has no working master (failover-hold-timeout):
 // the master's connection was lost or refused, or the cluster answered CLUSTERDOWN. They wait here
@@ -59,10 +63,11 @@ inline bool HoldExpired(const Request& request, int64_t now_ms, int hold_ms) {
   return request.held_since_ms != 0 && now_ms - request.held_since_ms >= hold_ms;
 }
 
-// Whether the command in `wire` (RESP multibulk or an inline command) carries Redis's `readonly`
-// flag: the only commands sent again after they may have run on a lost connection, since running
-// them twice changes nothing. Unknown commands are not.
-bool IsReadOnlyCommand(std::string_view wire);
+// Whether the command in `wire` (RESP multibulk or an inline command) may be sent again after it
+// may have run on a lost connection: read-only commands (Redis's `readonly` flag: running them
+// twice changes nothing) and the writes `policy` lists in failover-resend-commands. Unknown
+// commands are not.
+bool ResendableAfterLoss(std::string_view wire, const ProxyPolicy& policy);
 
 // Whether `reply` is a -CLUSTERDOWN error: the node did not run the command.
 inline bool IsClusterDown(std::string_view reply) {

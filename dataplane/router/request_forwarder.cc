@@ -158,10 +158,12 @@ void RequestForwarder::FailRequest(Request* request, const std::string& error, F
     return;
   }
   // Held only when sending it again cannot run it twice with a different outcome: it never
-  // reached the node, or it is read-only. A timeout is reported, not held (the node is alive).
+  // reached the node, or it is read-only, or the policy says running it twice is harmless
+  // (failover-resend-commands). A timeout is reported, not held (the node is alive).
+  const ProxyPolicy& policy = worker_->policy();
   const bool safe = kind == FailKind::kNotSent ||
-                    (kind == FailKind::kMaybeRun && worker_->policy().failover_hold_timeout > 0 &&
-                     IsReadOnlyCommand(request->command));
+                    (kind == FailKind::kMaybeRun && policy.failover_hold_timeout > 0 &&
+                     ResendableAfterLoss(request->command, policy));
   if (safe && HoldForFailover(request, error)) return;
   stats().CountError(ErrorKind::kBackendUnavailable);
   Deliver(request, error);

@@ -289,6 +289,61 @@ TEST_F(ProxyHoldTest, MasterKilledRequestsAreHeldUntilTheReplicaTakesOver) {
   EXPECT_EQ(wrong, 0);
 }
 
+// A write listed in failover-resend-commands that was already written to the master when it
+// died is sent again to the promoted replica instead of failing: a client pipelining SETs of
+// one shard's keys sees no error at all, and every key ends with its last acknowledged value.
+// (Without the option, the SETs in flight at the kill fail as "lost before the reply arrived".)
+TEST_F(ProxyHoldTest, ListedWritesInFlightAtTheKillAreSentAgain) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(absl::Milliseconds(1000)));
+  ASSERT_NO_FATAL_FAILURE(
+      StartProxy({"--failover-hold-timeout", "30000", "--failover-resend-commands", "set,del"}));
+  ASSERT_OK_AND_ASSIGN(const int victim, cluster_->SlotOwner(0));
+  constexpr int kKeys = 100;
+  std::vector<std::string> keys;
+  for (int i = 0; i < kKeys; ++i) keys.push_back(KeyInSlot(0, absl::StrCat("resend", i)));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> batches{0};
+  std::vector<std::string> failures;
+  ClientOptions options;
+  options.io_timeout = absl::Seconds(60);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> client, proxy_->Connect(options));
+  std::thread writer([&] {
+    // Batch b sets every key to b; the next batch leaves once all of b's replies are in.
+    for (int64_t b = 1; !stop && failures.size() < 10; ++b) {
+      for (const std::string& key : keys) client->Append({"SET", key, absl::StrCat(b)});
+      for (int i = 0; i < kKeys; ++i) {
+        const Reply reply = client->GetReply();
+        if (reply != Reply::Status("OK")) failures.push_back(reply.DebugString());
+      }
+      batches = b;
+    }
+  });
+  auto wait_batches = [&](int64_t more) {
+    const int64_t target = batches + more;
+    return WaitForOk(
+        [&] { return batches >= target ? absl::OkStatus() : absl::UnavailableError("slow"); },
+        absl::Seconds(60), absl::Milliseconds(20));
+  };
+  EXPECT_OK(wait_batches(20));
+  ASSERT_OK(cluster_->WaitForReplicasInSync(victim));
+  ASSERT_OK(cluster_->KillNode(victim));
+  EXPECT_OK(cluster_->WaitForFailover(0, victim, absl::Seconds(60)));
+  EXPECT_OK(wait_batches(20)) << "no writes after the failover";
+  stop = true;
+  writer.join();
+
+  for (const std::string& failure : failures) ADD_FAILURE() << failure;
+  ASSERT_OK_AND_ASSIGN(const int64_t resent, proxy_->InfoCounter("failover_resent_requests"));
+  EXPECT_GT(resent, 0) << "nothing was in flight at the kill";
+  std::vector<std::vector<std::string>> gets;
+  for (const std::string& key : keys) gets.push_back({"GET", key});
+  ASSERT_OK_AND_ASSIGN(const std::vector<Reply> values, cluster_->PipelineOnOwners(gets));
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(values[i], Reply::String(absl::StrCat(batches.load()))) << keys[i];
+  }
+}
+
 // With holding off (the behaviour before failover-hold-timeout), the same failure reaches the
 // clients as errors, quickly.
 TEST_F(ProxyHoldTest, MasterKilledWithoutHoldFailsFast) {

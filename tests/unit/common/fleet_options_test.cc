@@ -3,7 +3,9 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/acl_rules.h"
 #include "gtest/gtest.h"
 #include "slotplane/v1/config.pb.h"
 
@@ -34,6 +36,8 @@ std::string OtherValue(const FleetOption& option) {
       return "word";
     case FleetKind::kOutputLimits:
       return "normal 1mb 0 0";
+    case FleetKind::kCommandList:
+      return "set";
   }
   return "";
 }
@@ -196,6 +200,43 @@ TEST(FleetOptionsTest, ClientOutputBufferLimitErrors) {
   v1::Policy policy;
   policy.mutable_limits()->set_client_output_buffer_limit("normal -1 0 0");
   EXPECT_FALSE(option.Take(policy, &settings).ok());
+}
+
+// Knows "set", "del" and the container "config" (with "config|get").
+class TinyCatalog : public AclCommandCatalog {
+ public:
+  Kind Lookup(std::string_view name) const override {
+    if (name == "set" || name == "del") return Kind::kCommand;
+    if (name == "config") return Kind::kContainer;
+    if (name == "config|get") return Kind::kSubcommand;
+    return Kind::kUnknown;
+  }
+};
+
+TEST(FleetOptionsTest, CommandListsAreNormalizedAndCheckedAgainstTheCatalog) {
+  const FleetOption& option = Option("failover-resend-commands");
+  FleetSettings settings;
+  ASSERT_TRUE(option.Parse("SET, del  set,Config", &settings).ok());
+  EXPECT_EQ(option.Show(settings), "config,del,set") << "lower case, sorted, no repeats";
+  ASSERT_TRUE(option.Parse("", &settings).ok());
+  EXPECT_EQ(option.Show(settings), "");
+  EXPECT_EQ(Message(option.Parse("set,g!t", &settings)),
+            "invalid value 'set,g!t' for option 'failover-resend-commands': not a command name");
+  std::string many;
+  for (size_t i = 0; i <= kMaxCommandListNames; ++i) absl::StrAppend(&many, "c", i, ",");
+  EXPECT_FALSE(option.Parse(many, &settings).ok());
+
+  TinyCatalog catalog;
+  SetFleetCommandCatalog(&catalog);
+  EXPECT_TRUE(option.Parse("set,config", &settings).ok());
+  EXPECT_EQ(Message(option.Parse("set,nosuch", &settings)),
+            "invalid value 'set,nosuch' for option 'failover-resend-commands': unknown command "
+            "'nosuch'");
+  EXPECT_FALSE(option.Parse("config|get", &settings).ok()) << "not a name: '|'";
+  v1::Policy policy;
+  policy.mutable_limits()->set_failover_resend_commands("set,nosuch");
+  EXPECT_FALSE(option.Take(policy, &settings).ok()) << "a received policy is checked too";
+  SetFleetCommandCatalog(nullptr);
 }
 
 TEST(FleetOptionsTest, TimeoutIsSecondsAndZeroMeansNever) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/core/policy.h"
+
 namespace slotplane::dataplane {
 namespace {
 
@@ -105,17 +107,30 @@ TEST_F(HoldQueueTest, FirstHoldTimeIsKeptAcrossHolds) {
   EXPECT_FALSE(HoldExpired(*fresh, 1 << 30, 5000)) << "never held: nothing expired";
 }
 
-TEST(IsReadOnlyCommandTest, UsesTheCommandTableFlag) {
-  EXPECT_TRUE(IsReadOnlyCommand("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"));
-  EXPECT_TRUE(IsReadOnlyCommand("*2\r\n$6\r\nstrlen\r\n$1\r\nk\r\n"));
-  EXPECT_TRUE(IsReadOnlyCommand("*3\r\n$4\r\nMGET\r\n$1\r\na\r\n$1\r\nb\r\n"));
-  EXPECT_TRUE(IsReadOnlyCommand("get k\r\n")) << "inline";
-  EXPECT_FALSE(IsReadOnlyCommand("*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n"));
-  EXPECT_FALSE(IsReadOnlyCommand("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"));
-  EXPECT_FALSE(IsReadOnlyCommand("*2\r\n$4\r\nEVAL\r\n$1\r\n0\r\n")) << "a script may write";
-  EXPECT_FALSE(IsReadOnlyCommand("*1\r\n$7\r\nNOSUCHC\r\n"));
-  EXPECT_FALSE(IsReadOnlyCommand(""));
-  EXPECT_FALSE(IsReadOnlyCommand("*1\r\n$99\r\nGET\r\n")) << "truncated";
+TEST(ResendableAfterLossTest, ReadOnlyCommandsByTheCommandTableFlag) {
+  ProxyPolicy policy;
+  FinishPolicy(&policy);
+  auto resendable = [&](std::string_view wire) { return ResendableAfterLoss(wire, policy); };
+  EXPECT_TRUE(resendable("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"));
+  EXPECT_TRUE(resendable("*2\r\n$6\r\nstrlen\r\n$1\r\nk\r\n"));
+  EXPECT_TRUE(resendable("*3\r\n$4\r\nMGET\r\n$1\r\na\r\n$1\r\nb\r\n"));
+  EXPECT_TRUE(resendable("get k\r\n")) << "inline";
+  EXPECT_FALSE(resendable("*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n"));
+  EXPECT_FALSE(resendable("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"));
+  EXPECT_FALSE(resendable("*2\r\n$4\r\nEVAL\r\n$1\r\n0\r\n")) << "a script may write";
+  EXPECT_FALSE(resendable("*1\r\n$7\r\nNOSUCHC\r\n"));
+  EXPECT_FALSE(resendable(""));
+  EXPECT_FALSE(resendable("*1\r\n$99\r\nGET\r\n")) << "truncated";
+}
+
+TEST(ResendableAfterLossTest, WritesThePolicyLists) {
+  ProxyPolicy policy;
+  policy.failover_resend_commands = "del,set";
+  FinishPolicy(&policy);
+  EXPECT_TRUE(ResendableAfterLoss("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n", policy));
+  EXPECT_TRUE(ResendableAfterLoss("del k\r\n", policy));
+  EXPECT_FALSE(ResendableAfterLoss("*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n", policy)) << "not listed";
+  EXPECT_TRUE(ResendableAfterLoss("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", policy));
 }
 
 TEST(IsClusterDownTest, MatchesOnlyClusterDownErrors) {
