@@ -11,8 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_limits.h"
 #include "common/logging.h"
+#include "common/sha256.h"
 #include "dataplane/control/snapshot_cache.h"
 #include "dataplane/control/snapshot_convert.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -128,6 +131,20 @@ grpc::ChannelArguments BaseChannelArguments() {
   return args;
 }
 
+// What a snapshot holds, to tell "the version in force" from a version number that a control
+// plane with a new store gave to other content. Deterministic serialization (map entries sorted),
+// so equal configs give equal digests whatever process serialized them.
+std::string ConfigDigest(const v1::ProxyConfig& config) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    config.SerializeToCodedStream(&coded);
+  }
+  return Sha256Hex(bytes);
+}
+
 // A PROXY CONFIG SET whose version this proxy NACKed.
 absl::Status RejectedError(uint64_t version, const std::string& error) {
   return absl::FailedPreconditionError(
@@ -215,8 +232,10 @@ uint64_t ControlClient::LoadCache() {
     return 0;
   }
   applier_->Install(converted->view, TopologySource::kCache, converted->policy, nullptr);
+  std::string digest = ConfigDigest(snapshot->config());
   std::lock_guard<std::mutex> lock(mu_);
   applied_version_ = snapshot->version();
+  applied_digest_ = std::move(digest);
   status_.cached_version = snapshot->version();
   SP_LOG(kInfo) << "loaded snapshot version " << snapshot->version() << " from "
                 << options_.cache_file;
@@ -415,8 +434,14 @@ bool ControlClient::ConfirmUnchanged(const v1::Snapshot& snapshot) {
     std::lock_guard<std::mutex> lock(mu_);
     if (version == 0 || version != applied_version_) return false;
   }
-  // Versions name one (topology, policy) pair fleet-wide: the replicas share them. The policy in
+  // Versions name one (topology, policy) pair fleet-wide: the replicas share them. The content
+  // is compared too (a control plane whose store was lost counts again from 1), and the policy in
   // force must be that version's (it is, unless a standalone change came in between).
+  const std::string digest = ConfigDigest(snapshot.config());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (digest != applied_digest_) return false;
+  }
   if (applier_->policy()->version != version) return false;
   auto converted = ConvertSnapshot(version, snapshot.config(), local_,
                                    MaxClientsForOpenFiles(OpenFilesLimit(), options_.threads));
@@ -492,6 +517,7 @@ void ControlClient::HandleSnapshot(const v1::Snapshot& snapshot) {
   ack.mutable_ack()->set_version(version);
   ack.mutable_ack()->set_nonce(snapshot.nonce());
   WriteMessage(ack);
+  std::string digest = ConfigDigest(snapshot.config());  // outside mu_: Status() is on workers
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (version < applied_version_) {
@@ -499,6 +525,7 @@ void ControlClient::HandleSnapshot(const v1::Snapshot& snapshot) {
                        << version;
     }
     applied_version_ = version;
+    applied_digest_ = std::move(digest);
     status_.acked_version = version;
     ++status_.snapshots_applied;
     first_snapshot_applied_ = true;

@@ -169,6 +169,7 @@ class ControlClient : public ControlPlane {
   bool stopping_ = false;                          // guarded by mu_
   ControlStatus status_;                           // guarded by mu_
   uint64_t applied_version_ = 0;                   // guarded by mu_
+  std::string applied_digest_;                     // of its config (ConfigDigest); guarded by mu_
   std::vector<ControlEndpoint> endpoints_;         // the last Candidates(); guarded by mu_
   ControlEndpoint replica_;                        // of the current/last stream; guarded by mu_
   bool first_attempt_done_ = false;                // guarded by mu_

@@ -17,6 +17,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "tests/integration/control_process.h"
 #include "tests/integration/fleet.h"
 #include "tests/integration/proxy_process.h"
@@ -92,6 +94,7 @@ TEST_F(ProxyControlFailoverTest, MovesToTheNextReplicaKeepingItsVersion) {
   // Replica A dies; B takes over the same durable state on its own port.
   control->Kill();
   ASSERT_OK(control->RestartOn(port_b));
+  const absl::Time b_answers = absl::Now();
   std::map<std::string, std::string> after;
   ASSERT_OK(WaitForOk(
       [&]() -> absl::Status {
@@ -106,6 +109,10 @@ TEST_F(ProxyControlFailoverTest, MovesToTheNextReplicaKeepingItsVersion) {
                                                    ", stream ", after["stream_state"]));
       },
       kSwitch, absl::Milliseconds(100)));
+  // From B answering slotplanectl to the proxy's stream on B (the proxy's backoff after rounds
+  // of failures while no replica ran, plus one poll interval).
+  RecordProperty("switch_after_b_answers_ms",
+                 static_cast<int>(absl::ToInt64Milliseconds(absl::Now() - b_answers)));
   ASSERT_TRUE(traffic.WaitForRounds(20)) << "clients are served after the switch";
 
   // The same version, acknowledged to B without being applied again.
