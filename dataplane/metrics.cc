@@ -104,6 +104,13 @@ void CollectControl(const ControlPlane& control, std::vector<prometheus::MetricF
   AddCounter(out, "slotplane_proxy_control_reconnects_total",
              "Watch streams opened again after the previous one ended",
              static_cast<double>(status.reconnects));
+  AddCounter(out, "slotplane_proxy_control_snapshots_unchanged_total",
+             "Snapshots of the version already in force, acknowledged without applying them again",
+             static_cast<double>(status.snapshots_unchanged));
+  AddCounter(out, "slotplane_proxy_control_plane_switches_total",
+             "Watch streams that delivered a snapshot on another control-plane replica than the "
+             "stream before",
+             static_cast<double>(status.replica_switches));
   AddCounter(out, "slotplane_proxy_control_moved_reports_total",
              "MOVED redirects reported to the control plane",
              static_cast<double>(status.moved_reports));

@@ -83,6 +83,16 @@ void ConfigApplier::InstallLocked(ClusterViewPtr view, TopologySource source, Pr
   }
 }
 
+void ConfigApplier::ConfirmView(ClusterViewPtr view, TopologySource source) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (view == nullptr) return;
+  view_source_ = source;
+  if (view_ != nullptr && view_->SameTopology(*view)) return;
+  view_ = view;
+  if (refresher_ != nullptr && source != TopologySource::kCluster) refresher_->Adopt(view);
+  for (ConfigTarget* worker : workers_) worker->InstallView(view);
+}
+
 void ConfigApplier::InstallDiscoveredView(ClusterViewPtr view) {
   std::lock_guard<std::mutex> lock(mu_);
   if (control_owns_topology_) return;

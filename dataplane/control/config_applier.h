@@ -54,6 +54,12 @@ class ConfigApplier {
   void Install(ClusterViewPtr view, TopologySource source, ProxyPolicyPtr policy,
                std::function<void()> done);
 
+  // The control plane confirmed the version in force (a stream to another replica, or a
+  // reconnect): `view` (null: none) is installed only when it differs from the topology in force
+  // (the fallback refresher may have replaced it meanwhile), and `source` is recorded. The policy
+  // is not sent to the workers again.
+  void ConfirmView(ClusterViewPtr view, TopologySource source);
+
   // A topology found by the fallback refresher: installed unless the control plane owns the
   // topology right now.
   void InstallDiscoveredView(ClusterViewPtr view);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -10,8 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_limits.h"
 #include "common/logging.h"
+#include "common/sha256.h"
 #include "dataplane/control/snapshot_cache.h"
 #include "dataplane/control/snapshot_convert.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -23,6 +27,7 @@ using Clock = std::chrono::steady_clock;
 constexpr int kKeepaliveTimeMs = 300000;
 constexpr int kKeepaliveTimeoutMs = 20000;
 constexpr int kAdminMaxReconnectBackoffMs = 5000;
+constexpr size_t kMaxAdminChannels = 16;
 constexpr size_t kMaxQueuedMovedReports = 64;
 constexpr auto kStopPollInterval = std::chrono::milliseconds(100);
 
@@ -102,6 +107,17 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(const ControlClientOptions
   return grpc::SslCredentials(ssl);
 }
 
+// The channel to one replica: with TLS, a target that is a resolved IP is verified against the
+// name it came from.
+std::shared_ptr<grpc::Channel> ChannelTo(const ControlEndpoint& endpoint,
+                                         const ControlClientOptions& options,
+                                         grpc::ChannelArguments args) {
+  if (!options.tls_ca.empty() && !endpoint.tls_name.empty()) {
+    args.SetSslTargetNameOverride(endpoint.tls_name);
+  }
+  return grpc::CreateCustomChannel(endpoint.target, Credentials(options), args);
+}
+
 grpc::ChannelArguments BaseChannelArguments() {
   grpc::ChannelArguments args;
   // A snapshot travels whole in one message; the control plane sends up to the same size.
@@ -113,6 +129,20 @@ grpc::ChannelArguments BaseChannelArguments() {
   // is this class's, not inherited from an earlier channel.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return args;
+}
+
+// What a snapshot holds, to tell "the version in force" from a version number that a control
+// plane with a new store gave to other content. Deterministic serialization (map entries sorted),
+// so equal configs give equal digests whatever process serialized them.
+std::string ConfigDigest(const v1::ProxyConfig& config) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    config.SerializeToCodedStream(&coded);
+  }
+  return Sha256Hex(bytes);
 }
 
 // A PROXY CONFIG SET whose version this proxy NACKed.
@@ -166,10 +196,13 @@ absl::StatusOr<ControlClientOptions> ControlClientOptionsFrom(const ProxyOptions
 ControlClient::ControlClient(ControlClientOptions options, const ProxyOptions& local,
                              ConfigApplier* applier, StatsSource stats)
     : options_(std::move(options)), local_(local), applier_(applier), stats_(std::move(stats)) {
-  grpc::ChannelArguments args = BaseChannelArguments();
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kAdminMaxReconnectBackoffMs);
-  channel_ = grpc::CreateCustomChannel(options_.address, Credentials(options_), args);
-  admin_ = v1::Admin::NewStub(channel_);
+  absl::StatusOr<std::vector<NodeAddress>> addresses = ControlPlaneAddresses(options_.address);
+  if (addresses.ok()) {
+    addresses_ = *std::move(addresses);
+  } else {
+    SP_LOG(kWarning) << addresses.status().message();
+  }
+  resolver_ = options_.resolver ? options_.resolver : HostResolver(ResolveHost);
   if (options_.proxy_token.empty() && options_.tls_cert.empty()) {
     SP_LOG(kWarning) << "no proxy token (control-plane-proxy-token-file or SLOTPLANE_PROXY_TOKEN) "
                         "and no client certificate: the control plane at "
@@ -199,8 +232,10 @@ uint64_t ControlClient::LoadCache() {
     return 0;
   }
   applier_->Install(converted->view, TopologySource::kCache, converted->policy, nullptr);
+  std::string digest = ConfigDigest(snapshot->config());
   std::lock_guard<std::mutex> lock(mu_);
   applied_version_ = snapshot->version();
+  applied_digest_ = std::move(digest);
   status_.cached_version = snapshot->version();
   SP_LOG(kInfo) << "loaded snapshot version " << snapshot->version() << " from "
                 << options_.cache_file;
@@ -242,8 +277,21 @@ void ControlClient::Stop() {
 // The watch stream
 // ---------------------------------------------------------------------------------------------
 
+std::vector<ControlEndpoint> ControlClient::Candidates() {
+  std::vector<ControlEndpoint> endpoints = ExpandControlEndpoints(addresses_, resolver_);
+  if (endpoints.empty()) endpoints.push_back({options_.address, ""});  // gRPC says what is wrong
+  std::lock_guard<std::mutex> lock(mu_);
+  endpoints_ = endpoints;
+  return endpoints;
+}
+
 void ControlClient::RunStream() {
-  int attempt = 0;
+  // A random first candidate spreads a fleet over the replicas; then they are taken in turn.
+  thread_local std::mt19937_64 random(std::random_device{}());
+  size_t next = std::uniform_int_distribution<size_t>(0, 1 << 20)(random);
+  int attempt = 0;   // rounds in a row in which no stream delivered a snapshot
+  size_t tried = 0;  // candidates tried in this round
+  bool round_had_snapshots = false;
   bool first = true;
   while (true) {
     {
@@ -253,28 +301,47 @@ void ControlClient::RunStream() {
       if (!first) ++status_.reconnects;
     }
     first = false;
+    const std::vector<ControlEndpoint> endpoints = Candidates();
+    const ControlEndpoint endpoint = endpoints[next % endpoints.size()];
+    next = next % endpoints.size() + 1;
     uint64_t snapshots_before;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      snapshots_before = status_.snapshots_applied + status_.snapshots_nacked;
+      snapshots_before =
+          status_.snapshots_applied + status_.snapshots_nacked + status_.snapshots_unchanged;
     }
-    grpc::Status result = StreamOnce();
-    bool got_snapshots;
+    grpc::Status result = StreamOnce(endpoint);
+    // A round ends when every candidate was tried since the last stream that delivered snapshots
+    // (that one included).
     {
       std::lock_guard<std::mutex> lock(mu_);
-      got_snapshots = status_.snapshots_applied + status_.snapshots_nacked != snapshots_before;
+      const bool got_snapshots =
+          status_.snapshots_applied + status_.snapshots_nacked + status_.snapshots_unchanged !=
+          snapshots_before;
+      if (got_snapshots) {
+        tried = 0;
+        round_had_snapshots = true;
+      }
+      ++tried;
       status_.state = StreamState::kDisconnected;
       status_.connected_since_unix_ms = 0;
       status_.last_stream_error = result.error_message();
-      first_attempt_done_ = true;
+      if (tried >= endpoints.size()) first_attempt_done_ = true;
       if (stopping_) return;
     }
     cv_.notify_all();
     // Without the stream, the topology may go stale: the proxy's own discovery takes over.
     applier_->set_control_owns_topology(false);
-    attempt = got_snapshots ? 0 : attempt + 1;
-    SP_LOG(kWarning) << "control plane " << options_.address
-                     << " stream ended: " << StreamEndReason(result) << "; reconnecting";
+    const bool round_done = tried >= endpoints.size();
+    SP_LOG(kWarning) << "control plane " << endpoint.target
+                     << " stream ended: " << StreamEndReason(result) << "; "
+                     << (round_done
+                             ? std::string("reconnecting")
+                             : absl::StrCat("trying ", endpoints[next % endpoints.size()].target));
+    if (!round_done) continue;
+    attempt = round_had_snapshots ? 0 : attempt + 1;
+    tried = 0;
+    round_had_snapshots = false;
     SleepBackoff(attempt);
   }
 }
@@ -290,11 +357,10 @@ void ControlClient::SleepBackoff(int attempt) {
   cv_.wait_until(lock, Later(delay * factor), [this] { return stopping_; });
 }
 
-grpc::Status ControlClient::StreamOnce() {
+grpc::Status ControlClient::StreamOnce(const ControlEndpoint& endpoint) {
   // A fresh channel per stream: it connects at once instead of waiting out the backoff of a
   // channel that failed before.
-  auto channel =
-      grpc::CreateCustomChannel(options_.address, Credentials(options_), BaseChannelArguments());
+  auto channel = ChannelTo(endpoint, options_, BaseChannelArguments());
   auto stub = v1::ProxyDiscovery::NewStub(channel);
   grpc::ClientContext context;
   if (!options_.proxy_token.empty()) {
@@ -327,11 +393,7 @@ grpc::Status ControlClient::StreamOnce() {
     if (!message.has_snapshot()) continue;
     if (!connected) {
       connected = true;
-      std::lock_guard<std::mutex> lock(mu_);
-      status_.state = StreamState::kConnected;
-      status_.connected_since_unix_ms = NowUnixMs();
-      status_.last_stream_error.clear();
-      SP_LOG(kInfo) << "connected to the control plane " << options_.address;
+      MarkConnected(endpoint);
     }
     HandleSnapshot(message.snapshot());
   }
@@ -345,13 +407,71 @@ grpc::Status ControlClient::StreamOnce() {
   return status;
 }
 
+void ControlClient::MarkConnected(const ControlEndpoint& endpoint) {
+  std::lock_guard<std::mutex> lock(mu_);
+  status_.state = StreamState::kConnected;
+  status_.connected_since_unix_ms = NowUnixMs();
+  status_.last_stream_error.clear();
+  if (!status_.replica.empty() && status_.replica != endpoint.target) {
+    ++status_.replica_switches;
+    SP_LOG(kInfo) << "moved from control-plane replica " << status_.replica << " to "
+                  << endpoint.target << " (version in force " << applied_version_ << ")";
+  } else {
+    SP_LOG(kInfo) << "connected to the control plane " << endpoint.target;
+  }
+  status_.replica = endpoint.target;
+  replica_ = endpoint;
+}
+
 bool ControlClient::WriteMessage(const v1::ProxyMessage& message) {
   std::lock_guard<std::mutex> lock(write_mu_);
   return stream_ != nullptr && stream_->Write(message);
 }
 
+bool ControlClient::ConfirmUnchanged(const v1::Snapshot& snapshot) {
+  const uint64_t version = snapshot.version();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (version == 0 || version != applied_version_) return false;
+  }
+  // Versions name one (topology, policy) pair fleet-wide: the replicas share them. The content
+  // is compared too (a control plane whose store was lost counts again from 1), and the policy in
+  // force must be that version's (it is, unless a standalone change came in between).
+  const std::string digest = ConfigDigest(snapshot.config());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (digest != applied_digest_) return false;
+  }
+  if (applier_->policy()->version != version) return false;
+  auto converted = ConvertSnapshot(version, snapshot.config(), local_,
+                                   MaxClientsForOpenFiles(OpenFilesLimit(), options_.threads));
+  if (!converted.ok()) return false;  // applied before, refused now (limits): HandleSnapshot NACKs
+  applier_->set_control_owns_topology(converted->view != nullptr);
+  // While the stream was down the refresher may have installed a newer view: the control plane's
+  // is the one that counts again (installed only when it differs).
+  applier_->ConfirmView(converted->view, TopologySource::kControlPlane);
+  // The ACK is still needed: this stream's replica tracks acknowledgements per stream (fleet
+  // convergence, waits for a version), and its nonce differs from the previous replica's.
+  v1::ProxyMessage ack;
+  ack.mutable_ack()->set_version(version);
+  ack.mutable_ack()->set_nonce(snapshot.nonce());
+  WriteMessage(ack);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.acked_version = version;
+    ++status_.snapshots_unchanged;
+    first_snapshot_applied_ = true;
+  }
+  cv_.notify_all();
+  SP_LOG(kInfo) << "snapshot version " << version
+                << " is the one in force: acknowledged, not applied again";
+  CompleteWaits(version, absl::OkStatus());
+  return true;
+}
+
 void ControlClient::HandleSnapshot(const v1::Snapshot& snapshot) {
   const uint64_t version = snapshot.version();
+  if (ConfirmUnchanged(snapshot)) return;
   auto converted = ConvertSnapshot(version, snapshot.config(), local_,
                                    MaxClientsForOpenFiles(OpenFilesLimit(), options_.threads));
   if (!converted.ok()) {
@@ -397,6 +517,7 @@ void ControlClient::HandleSnapshot(const v1::Snapshot& snapshot) {
   ack.mutable_ack()->set_version(version);
   ack.mutable_ack()->set_nonce(snapshot.nonce());
   WriteMessage(ack);
+  std::string digest = ConfigDigest(snapshot.config());  // outside mu_: Status() is on workers
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (version < applied_version_) {
@@ -404,6 +525,7 @@ void ControlClient::HandleSnapshot(const v1::Snapshot& snapshot) {
                        << version;
     }
     applied_version_ = version;
+    applied_digest_ = std::move(digest);
     status_.acked_version = version;
     ++status_.snapshots_applied;
     first_snapshot_applied_ = true;
@@ -588,22 +710,65 @@ void ControlClient::RunAdmin() {
   for (AdminTask& task : left) task(/*cancelled=*/true);
 }
 
-grpc::Status ControlClient::CallAdmin(
-    const std::function<grpc::Status(grpc::ClientContext*)>& call) {
+v1::Admin::Stub* ControlClient::AdminStub(const ControlEndpoint& endpoint) {
+  auto it = admin_channels_.find(endpoint.target);
+  if (it == admin_channels_.end()) {
+    // Names re-resolve to new records over time: keep the channels of a few replicas only.
+    if (admin_channels_.size() >= kMaxAdminChannels) admin_channels_.clear();
+    grpc::ChannelArguments args = BaseChannelArguments();
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kAdminMaxReconnectBackoffMs);
+    AdminChannel admin;
+    admin.channel = ChannelTo(endpoint, options_, args);
+    admin.stub = v1::Admin::NewStub(admin.channel);
+    it = admin_channels_.emplace(endpoint.target, std::move(admin)).first;
+  }
+  return it->second.stub.get();
+}
+
+grpc::Status ControlClient::CallAdmin(const AdminCall& call, std::string* used) {
+  ControlEndpoint primary;
+  std::optional<ControlEndpoint> fallback;
+  bool connected;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // The stream's replica (the first candidate before any stream), then the one after it.
+    primary = !replica_.target.empty() ? replica_
+              : !endpoints_.empty()    ? endpoints_.front()
+                                       : ControlEndpoint{options_.address, ""};
+    for (size_t i = 0; i < endpoints_.size(); ++i) {
+      if (endpoints_[i].target != primary.target) continue;
+      const ControlEndpoint& next = endpoints_[(i + 1) % endpoints_.size()];
+      if (next.target != primary.target) fallback = next;
+      break;
+    }
+    connected = status_.state == StreamState::kConnected;
+  }
+  // While the stream is up its replica is there: wait (up to the deadline) for an admin channel
+  // that is still reconnecting, as it may be right after a control-plane restart. Otherwise fail
+  // fast rather than keep the client waiting for a control plane that is away.
+  *used = primary.target;
+  grpc::Status status = CallAdminOn(primary, connected, call);
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE || !fallback.has_value()) return status;
+  SP_LOG(kInfo) << "control-plane replica " << primary.target << " unavailable for an admin call ("
+                << status.error_message() << "); trying " << fallback->target;
+  *used = fallback->target;
+  return CallAdminOn(*fallback, /*wait_for_ready=*/false, call);
+}
+
+grpc::Status ControlClient::CallAdminOn(const ControlEndpoint& endpoint, bool wait_for_ready,
+                                        const AdminCall& call) {
+  v1::Admin::Stub* stub = AdminStub(endpoint);
   grpc::ClientContext context;
   AddAuth(&context);
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::microseconds(absl::ToInt64Microseconds(options_.rpc_timeout)));
+  context.set_wait_for_ready(wait_for_ready);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return grpc::Status::CANCELLED;
     admin_context_ = &context;
-    // While the stream is up the control plane is there: wait (up to the deadline) for an admin
-    // channel that is still reconnecting, as it may be right after a control-plane restart.
-    // Otherwise fail fast rather than keep the client waiting for a control plane that is away.
-    context.set_wait_for_ready(status_.state == StreamState::kConnected);
   }
-  grpc::Status status = call(&context);
+  grpc::Status status = call(stub, &context);
   std::lock_guard<std::mutex> lock(mu_);
   admin_context_ = nullptr;
   return status;
@@ -637,11 +802,14 @@ void ControlClient::UpdatePolicy(std::map<std::string, std::string> options, std
     for (const auto& [name, value] : options) (*request.mutable_options())[name] = value;
     request.set_origin(origin);
     v1::UpdatePolicyResponse response;
-    grpc::Status status = CallAdmin([&](grpc::ClientContext* context) {
-      return admin_->UpdatePolicy(context, request, &response);
-    });
+    std::string replica;
+    grpc::Status status = CallAdmin(
+        [&](v1::Admin::Stub* admin, grpc::ClientContext* context) {
+          return admin->UpdatePolicy(context, request, &response);
+        },
+        &replica);
     if (!status.ok()) {
-      done(FromGrpc(status, options_.address));
+      done(FromGrpc(status, replica));
       return;
     }
     std::unique_lock<std::mutex> lock(mu_);
@@ -671,10 +839,13 @@ void ControlClient::RefreshTopology(std::function<void(absl::Status)> done) {
     }
     v1::RefreshTopologyRequest request;
     v1::RefreshTopologyResponse response;
-    grpc::Status status = CallAdmin([&](grpc::ClientContext* context) {
-      return admin_->RefreshTopology(context, request, &response);
-    });
-    done(status.ok() ? absl::OkStatus() : FromGrpc(status, options_.address));
+    std::string replica;
+    grpc::Status status = CallAdmin(
+        [&](v1::Admin::Stub* admin, grpc::ClientContext* context) {
+          return admin->RefreshTopology(context, request, &response);
+        },
+        &replica);
+    done(status.ok() ? absl::OkStatus() : FromGrpc(status, replica));
   });
 }
 
@@ -686,11 +857,14 @@ void ControlClient::ListProxies(std::function<void(absl::StatusOr<FleetListing>)
     }
     v1::ListProxiesRequest request;
     v1::ListProxiesResponse response;
-    grpc::Status status = CallAdmin([&](grpc::ClientContext* context) {
-      return admin_->ListProxies(context, request, &response);
-    });
+    std::string replica;
+    grpc::Status status = CallAdmin(
+        [&](v1::Admin::Stub* admin, grpc::ClientContext* context) {
+          return admin->ListProxies(context, request, &response);
+        },
+        &replica);
     if (!status.ok()) {
-      done(FromGrpc(status, options_.address));
+      done(FromGrpc(status, replica));
       return;
     }
     FleetListing listing;

@@ -18,7 +18,10 @@ const char* StreamStateName(StreamState state);
 
 // What PROXY INFO (fleet section) and the metrics show about the control plane.
 struct ControlStatus {
-  std::string address;  // control-plane host:port
+  std::string address;  // the `control-plane` option as written (one host:port or a list)
+  // The replica of the open stream, or of the last one ("" before the first): one candidate of
+  // `address` (ControlEndpoint::target).
+  std::string replica;
   std::string proxy_id;
   StreamState state = StreamState::kDisconnected;
   uint64_t acked_version = 0;  // last version acked to the control plane
@@ -29,6 +32,10 @@ struct ControlStatus {
   uint64_t snapshots_applied = 0;
   uint64_t snapshots_nacked = 0;
   uint64_t reconnects = 0;  // streams opened after the first
+  // Streams that delivered a snapshot on another replica than the stream before.
+  uint64_t replica_switches = 0;
+  // Snapshots of the version already in force (a new replica's first): acknowledged, not applied.
+  uint64_t snapshots_unchanged = 0;
   uint64_t moved_reports = 0;
   std::string cache_file;
   uint64_t cached_version = 0;  // version of the snapshot in the cache file (0: none)

@@ -104,6 +104,22 @@ absl::Status ApplyUserRule(ClientUser* user, const std::string& rule) {
   return absl::OkStatus();
 }
 
+// `control-plane`: one address or a comma-separated list (ControlPlaneAddresses), kept as
+// written; "" is standalone.
+Def ControlPlaneOption() {
+  return SingleValueOption<ProxyOptions>(
+      "control-plane",
+      [](ProxyOptions* o, const std::string& text) -> absl::Status {
+        if (!text.empty()) {
+          absl::StatusOr<std::vector<NodeAddress>> addresses = ControlPlaneAddresses(text);
+          if (!addresses.ok()) return addresses.status();
+        }
+        o->control_plane = text;
+        return absl::OkStatus();
+      },
+      [](const ProxyOptions& o) { return o.control_plane; });
+}
+
 // `user NAME RULES...`, repeatable. Its values hold passwords: errors never show them.
 Def UserOption() {
   Def def;
@@ -238,7 +254,7 @@ const OptionTable<ProxyOptions>& Table() {
               IntOption("metrics-port", &O::metrics_port, 0, 65535),
               SecretOption("requirepass", &O::requirepass),
               UserOption(),
-              AddressOption("control-plane", &O::control_plane, /*allow_empty=*/true),
+              ControlPlaneOption(),
               StringOption("control-plane-token-file", &O::control_plane_token_file),
               StringOption("control-plane-proxy-token-file", &O::control_plane_proxy_token_file),
               StringOption("control-plane-cache", &O::control_plane_cache),
@@ -306,7 +322,9 @@ constexpr HelpLine kHelpLines[] = {
     {"metrics-port", "port of /metrics, /healthz and /readyz (0: none)"},
     {"requirepass", "password of the default user (clients AUTH)"},
     {"user", "NAME RULES...: a client user with Redis ACL rules, repeatable"},
-    {"control-plane", "HOST:PORT of slotplane-control (none: standalone)"},
+    {"control-plane",
+     "HOST:PORT of slotplane-control, or a comma-separated list of its replicas (none: "
+     "standalone)"},
     {"control-plane-token-file", "admin token file for PROXY CONFIG SET through the control plane"},
     {"control-plane-proxy-token-file", "proxy credential file (else $SLOTPLANE_PROXY_TOKEN)"},
     {"control-plane-cache", "file keeping the last good snapshot (none: no cache)"},
@@ -384,6 +402,22 @@ absl::StatusOr<ClientUser> ParseUserRules(const std::vector<std::string>& values
 absl::Status ApplyOption(ProxyOptions* options, const std::string& name,
                          const std::vector<std::string>& values) {
   return Table().Apply(options, name, values);
+}
+
+absl::StatusOr<std::vector<NodeAddress>> ControlPlaneAddresses(std::string_view text) {
+  std::vector<NodeAddress> parsed;
+  absl::Status s = ParseAddressList("control-plane", {std::string(text)}, &parsed);
+  if (!s.ok()) return s;
+  if (parsed.empty()) {
+    return BadOptionValue("control-plane", text, "expected host:port or a list host:port,...");
+  }
+  std::vector<NodeAddress> addresses;
+  for (NodeAddress& address : parsed) {
+    if (std::find(addresses.begin(), addresses.end(), address) == addresses.end()) {
+      addresses.push_back(std::move(address));
+    }
+  }
+  return addresses;
 }
 
 absl::StatusOr<std::string> GetOption(const ProxyOptions& options, const std::string& name) {

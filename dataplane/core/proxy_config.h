@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -48,7 +49,9 @@ struct ProxyOptions : FleetSettings {
   std::string requirepass;
   std::vector<ClientUser> users;
   // slotplane: the control plane. Empty `control_plane`: standalone.
-  std::string control_plane;             // host:port of slotplane-control
+  // host:port of slotplane-control as written: one address, a comma-separated list of replicas,
+  // or a DNS name with several records (ControlPlaneAddresses).
+  std::string control_plane;
   std::string control_plane_token_file;  // bearer token for the admin API (PROXY CONFIG SET, ...)
   // The proxy credential for the watch stream (else $SLOTPLANE_PROXY_TOKEN), not the admin token.
   std::string control_plane_proxy_token_file;
@@ -84,6 +87,12 @@ absl::Status ApplyOption(ProxyOptions* options, const std::string& name,
                          const std::vector<std::string>& values);
 
 // The current value of an option as PROXY CONFIG GET shows it; NotFound for unknown names.
+// The `control-plane` value's addresses: "host:port" or a comma-separated list of them (several
+// control-plane replicas), in the order written, duplicates dropped. At least one; an entry that
+// is not a host:port fails naming the option. A host name is kept as a name: it may stand for
+// several replicas (dataplane/control/control_endpoints.h resolves it at each reconnect).
+absl::StatusOr<std::vector<NodeAddress>> ControlPlaneAddresses(std::string_view text);
+
 absl::StatusOr<std::string> GetOption(const ProxyOptions& options, const std::string& name);
 
 // Names of all options, in table order.

@@ -115,6 +115,10 @@ void AppendFleetSection(WorkerContext* worker, std::string* out) {
                   "last_nack_version:", s.last_nack_version, "\r\n",
                   "last_nack_error:", OneLine(s.last_nack_error), "\r\n",
                   "last_stream_error:", OneLine(s.last_stream_error), "\r\n");
+  // With several control-plane replicas: the one in use and the moves to another one.
+  absl::StrAppend(out, "control_plane_replica:", s.replica, "\r\n",
+                  "control_plane_switches:", s.replica_switches, "\r\n",
+                  "snapshots_unchanged:", s.snapshots_unchanged, "\r\n");
   absl::StrAppend(out, "snapshots_applied:", s.snapshots_applied, "\r\n",
                   "snapshots_nacked:", s.snapshots_nacked, "\r\n",
                   "stream_reconnects:", s.reconnects, "\r\n", "moved_reports:", s.moved_reports,

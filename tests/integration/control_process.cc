@@ -139,6 +139,12 @@ absl::Status ControlProcess::Restart() {
   return Launch(absl::Now() + options_.start_timeout);
 }
 
+absl::Status ControlProcess::RestartOn(uint16_t port) {
+  if (IsAlive()) return absl::FailedPreconditionError("slotplane-control is still running");
+  port_ = port;
+  return Launch(absl::Now() + options_.start_timeout);
+}
+
 void ControlProcess::PrintLog(size_t max_lines) const {
   const std::string log = LogText();
   std::cerr << "---- slotplane-control log (" << address() << "), last " << max_lines

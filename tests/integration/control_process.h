@@ -71,6 +71,9 @@ class ControlProcess {
   void Kill();
   // Starts it again (after Stop or Kill) on the same port with the same data directory.
   absl::Status Restart();
+  // Starts it again (after Stop or Kill) on `port` with the same data directory: another replica
+  // of the control plane taking over the durable state. address() and Ctl() follow it.
+  absl::Status RestartOn(uint16_t port);
 
   // Runs `slotplanectl --addr ADDRESS [--token-file F] args...` and returns its result.
   absl::StatusOr<CommandResult> Ctl(const std::vector<std::string>& args,
