@@ -63,6 +63,7 @@ FUNCTION_LIBRARY = (
 
 VALUES = ["0", "1", "2", "7", "-3", "10", "42", "1.5", "3e2", "a", "b", "hello", "x" * 70,
           "with space", "\x00\xff\r\n", "", "9223372036854775807", "-inf", "café"]
+BIG_VALUE = "".join(chr(32 + i % 90) for i in range(200000))
 MEMBERS = ["m0", "m1", "m2", "m3", "m4", "5", "6", "7", "x" * 70, "\x01\x02"]
 SCORES = ["0", "1", "2.5", "-1", "100", "1e3", "-inf", "+inf", "3", "0.1"]
 FIELDS = ["f0", "f1", "f2", "f3", "f", "x" * 70]
@@ -113,6 +114,8 @@ class SequenceGenerator:
         return [self.key() for _ in range(n)]
 
     def value(self):
+        if self.rng.random() < 0.005:
+            return BIG_VALUE  # larger than any socket buffer: replies and requests in pieces
         return self.rng.choice(VALUES)
 
     def member(self):
@@ -499,13 +502,18 @@ class SequenceGenerator:
                 else:
                     steps.extend([c] for c in cmds)
             elif roll < 0.25:
-                cmds = [self.command() for _ in range(r.randint(2, 6))]
+                size = r.randint(2, 6) if r.random() < 0.9 else r.randint(20, 60)
+                cmds = [self.command() for _ in range(size)]
                 cmds = [c for c in cmds if c[0] != "SCAN-ALL"] or [["PING"]]
                 steps.append(cmds)
             else:
                 cmds = [self.command()]
                 steps.append(cmds)
             count += len(cmds)
+        for cmds in steps:  # command names in any letter case, as Redis accepts them
+            for cmd in cmds:
+                if cmd[0] not in ("SCAN-ALL", "INLINE") and r.random() < 0.1:
+                    cmd[0] = "".join(c.lower() if r.random() < 0.5 else c for c in cmd[0])
         return steps
 
 

@@ -31,9 +31,14 @@ def write(seed, sequence_index, protocol, steps, description):
     while os.path.exists(path):
         n += 1
         path = os.path.join(DIR, "%s-%d.json" % (base, n))
-    case = {"description": description, "seed": seed, "sequence": sequence_index,
-            "protocol": protocol, "steps": steps}
+    head = {"description": description, "seed": seed, "sequence": sequence_index,
+            "protocol": protocol}
+    lines = ["{"]
+    lines += [" %s: %s," % (json.dumps(k), json.dumps(v, ensure_ascii=True)) for k, v in head.items()]
+    lines.append(' "steps": [')
+    lines.append(",\n".join("  " + json.dumps(step, ensure_ascii=True) for step in steps))
+    lines.append(" ]")
+    lines.append("}")
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(case, f, indent=1, ensure_ascii=True)
-        f.write("\n")
+        f.write("\n".join(lines) + "\n")
     return path
