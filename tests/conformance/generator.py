@@ -427,6 +427,31 @@ class SequenceGenerator:
         ]
         return r.choice(choices)()
 
+    # ---- server and connection commands whose replies do not depend on the process -------
+    def c_server(self):
+        r, k = self.rng, self.key()
+        choices = [
+            lambda: ["CLIENT", "KILL", "USER", r.choice(["nosuchuser", "default-nope"])],
+            lambda: ["CLIENT", "NO-EVICT", r.choice(["on", "off", "maybe"])],
+            lambda: ["PUBSUB", r.choice(["NUMPAT", "CHANNELS", "SHARDCHANNELS"])],
+            lambda: ["PUBSUB", r.choice(["NUMSUB", "SHARDNUMSUB"]), "ch:%d" % r.randint(0, 3)],
+            lambda: [r.choice(["PUBLISH", "SPUBLISH"]), "ch:%d" % r.randint(0, 3), self.value()],
+            lambda: ["CONFIG", "GET", r.choice(["maxmemory-policy", "hash-max-listpack-entries",
+                                                "list-max-listpack-size", "nosuchparam"])],
+            lambda: ["SELECT", "0"],
+            lambda: ["COMMAND", "COUNT"],
+            lambda: ["COMMAND", "LIST", "FILTERBY", "PATTERN", r.choice(["xa*", "z*", "get*"])],
+            lambda: ["ECHO"], lambda: ["PING", "a", "b"], lambda: ["RANDOMKEY", "x"],
+            lambda: ["DBSIZE", "x"], lambda: ["WATCH"], lambda: ["UNWATCH", "x"],
+            lambda: ["EVAL", "return 1", "2", self.key()],
+            lambda: ["EVAL", "return KEYS[1]", "1", self.key(), "b", "c"],
+            lambda: ["MSET", k, "1", k],  # odd pairs: refused at EXEC, queued in MULTI
+            lambda: ["EXEC"], lambda: ["DISCARD"],
+            lambda: ["BLPOP", self.key(), r.choice(["x", "-1"])],
+            lambda: ["SCAN", r.choice(["abc", "0"]), "COUNT", r.choice(["x", "0"])],
+        ]
+        return r.choice(choices)()
+
     # ---- scripts and functions -----------------------------------------------------------
     def c_script(self):
         r = self.rng
@@ -455,8 +480,8 @@ class SequenceGenerator:
 
     # ---- steps ---------------------------------------------------------------------------
     TYPES = ["c_string", "c_list", "c_hash", "c_set", "c_zset", "c_stream", "c_bitmap", "c_hll",
-             "c_geo", "c_generic", "c_script", "c_error"]
-    WEIGHTS = [12, 9, 9, 9, 9, 7, 5, 4, 4, 14, 5, 3]
+             "c_geo", "c_generic", "c_script", "c_error", "c_server"]
+    WEIGHTS = [12, 9, 9, 9, 9, 7, 5, 4, 4, 14, 5, 3, 3]
 
     def command(self):
         kind = self.rng.choices(self.TYPES, self.WEIGHTS)[0]
@@ -471,7 +496,9 @@ class SequenceGenerator:
                 cmd = self.command()
                 if cmd[0] not in ("SCAN-ALL", "KEYS", "DBSIZE", "RANDOMKEY", "INFO", "SCRIPT",
                                   "BLPOP", "BRPOP", "BLMOVE", "BZPOPMIN", "BZPOPMAX", "BRPOPLPUSH",
-                                  "BLMPOP", "WAIT", "FUNCTION", "CLIENT", "COMMAND"):
+                                  "BLMPOP", "WAIT", "FUNCTION", "CLIENT", "COMMAND", "PUBSUB",
+                                  "PUBLISH", "SPUBLISH", "CONFIG", "SELECT", "EXEC", "DISCARD",
+                                  "WATCH", "SCAN"):
                     return cmd
         finally:
             self.plain, self.groups = saved

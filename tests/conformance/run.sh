@@ -18,4 +18,4 @@ if [[ ${1:-} == --long ]]; then
   exec python3 "$here/run.py" --seed "$seed" --sequences 100000 --length 20 --quiet "$@"
 fi
 exec python3 "$here/run.py" --seed "${SEED:-20261207}" --sequences 2500 --length 20 \
-  --max-seconds 150 --no-write --quiet "$@"
+  --max-seconds 150 --max-failures 1 --no-write --quiet "$@"
