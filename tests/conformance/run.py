@@ -10,7 +10,8 @@ reply compared byte for byte (compare.py says what may differ and why). README.m
 
 Exit code 0 when no difference other than the allowed and known ones was seen; 1 otherwise
 (each difference printed with its seed and sequence, shrunk and written to regressions/); 2 on a
-setup failure (a server that did not start, the proxy exiting non-zero on SIGTERM).
+setup failure (a server that did not start, the proxy exiting non-zero on SIGTERM); 3 when
+interrupted (SIGINT/SIGTERM: the totals so far are printed and the servers stopped).
 Standard library only; Python 3.7+.
 """
 
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 
@@ -158,8 +160,13 @@ def replay_one(path, sides):
     return 0
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt()
+
+
 def main(argv):
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the servers and print the totals
     if args.coverage:
         return coverage.report(REPO)
     if args.self_check:
@@ -190,7 +197,11 @@ def main(argv):
             if not replay_regressions(sides, totals, args.quiet):
                 exit_code = 1
         if not args.regressions_only:
-            exit_code = max(exit_code, random_sequences(args, sides, totals))
+            try:
+                exit_code = max(exit_code, random_sequences(args, sides, totals))
+            except KeyboardInterrupt:
+                print("interrupted (SIGINT/SIGTERM)")
+                exit_code = max(exit_code, 3)
         elapsed = time.monotonic() - started
         print("RESULT: %d sequences, %d commands, %d mismatching sequences, %.1fs; "
               "normalized replies %d; allowed differences %s; known differences %s"
@@ -237,7 +248,7 @@ def random_sequences(args, sides, totals):
             if failures >= args.max_failures:
                 print("stopping after %d failing sequences" % failures)
                 break
-        if not args.quiet and time.monotonic() - last_report > 30:
+        if time.monotonic() - last_report > (120 if args.quiet else 30):
             last_report = time.monotonic()
             print("... %d sequences, %d commands, %d failing" % (totals.sequences, totals.commands,
                                                                 totals.failures))

@@ -31,6 +31,7 @@ class Side:
         self.name, self.port, self.protocol, self.timeout = name, port, protocol, timeout
         self.admin = resp.Connection(HOST, port, timeout=timeout)
         self.conn = None
+        self.broken = None  # the first failure on the client connection since reset()
 
     def setup_once(self):
         """Loads the function library FCALL uses (FLUSHALL does not remove it)."""
@@ -46,6 +47,7 @@ class Side:
             if node[0] == "-":
                 raise SideError("%s: reset failed: %r" % (self.name, raw))
         self.close_client()
+        self.broken = None
         self.conn = resp.Connection(HOST, self.port, timeout=self.timeout)
         if self.protocol == 3:
             raw, node = self.conn.call("HELLO", "3")
@@ -62,18 +64,23 @@ class Side:
         self.admin.close()
 
     def read(self):
-        """One reply, or a ('!', description) node when the connection failed."""
-        try:
-            return self.conn.read_reply()
-        except (OSError, socket.timeout, resp.ProtocolError) as e:
-            text = ("connection failed: %s" % e).encode()
-            return b"!" + text, ("!", text)
+        """One reply, or a ('!', description) node when the connection failed (then at once for
+        every later read until reset(): one timeout per sequence at most)."""
+        if self.broken is None:
+            try:
+                return self.conn.read_reply()
+            except (OSError, socket.timeout, resp.ProtocolError) as e:
+                self.broken = ("connection failed: %s" % e).encode()
+        return b"!" + self.broken, ("!", self.broken)
 
     def send(self, cmds):
+        if self.broken is not None:
+            return False
         try:
             self.conn.send_commands(cmds)
             return True
-        except OSError:
+        except OSError as e:
+            self.broken = ("send failed: %s" % e).encode()
             return False
 
     def scan_all(self, cmd):
