@@ -24,6 +24,8 @@ import random
 # Absolute expiry times: fixed, so EXPIRETIME replies are exact.
 FUTURE_S = "4102444800"  # 2100-01-01
 FUTURE_MS = "4102444800123"
+FUTURE2_S = "4133980800"  # 2101-01-01
+FUTURE2_MS = "4133980800456"
 PAST_S = "1000000000"
 BIG_TTL_S = ("100000", "200000", "5000000")
 BIG_TTL_MS = ("100000000", "250000000")
@@ -395,11 +397,13 @@ class SequenceGenerator:
             lambda: ["TYPE", k],
             lambda: [r.choice(["RENAME", "RENAMENX"])] + self.same_slot_keys(2),
             lambda: ["COPY"] + self.same_slot_keys(2) + self.maybe(0.5, "REPLACE"),
-            lambda: ["EXPIRE", k, r.choice(BIG_TTL_S + ("0", "-5"))]
+            # GT/LT only with absolute times: two relative TTLs of the same length compare by the
+            # millisecond each was set in, which differs between the two sides.
+            lambda: ["EXPIRE", k, r.choice(BIG_TTL_S + ("0", "-5"))] + self.pick([], [], ["NX"], ["XX"]),
+            lambda: ["PEXPIRE", k, r.choice(BIG_TTL_MS)] + self.pick([], ["NX"], ["XX"]),
+            lambda: ["EXPIREAT", k, r.choice([FUTURE_S, FUTURE2_S, PAST_S])]
             + self.pick([], [], ["NX"], ["XX"], ["GT"], ["LT"]),
-            lambda: ["PEXPIRE", k, r.choice(BIG_TTL_MS)] + self.pick([], ["GT"], ["LT"]),
-            lambda: ["EXPIREAT", k, r.choice([FUTURE_S, PAST_S])],
-            lambda: ["PEXPIREAT", k, FUTURE_MS],
+            lambda: ["PEXPIREAT", k, r.choice([FUTURE_MS, FUTURE2_MS])] + self.pick([], ["GT"], ["LT"]),
             lambda: [r.choice(["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"]), k],
             lambda: ["PERSIST", k],
             lambda: ["OBJECT", "ENCODING", k],
