@@ -80,6 +80,8 @@ UNKNOWN_PROBES = [["FOOBAR"], ["FOOBAR", "a", "b"], ["GETT", "{k}"], ["XYZZY", "
                   ["OBJECT", "NOSUCHSUB", "{k}"], ["XINFO", "NOSUCH"], ["SCRIPT", "NOSUCH"]]
 
 
+ODD_KEYS = ["", "{}", "{}x", "a{b", "x{}{y}", "\x00bin\xff", "k:{"]
+
 COMMAND_PROBES = ["get", "set", "mget", "eval", "xreadgroup", "nosuchcommand", "object|encoding",
                   "zadd", "blmpop", "sort"]
 GETKEYS_PROBES = [["SET", "a", "b"], ["MSET", "a", "1", "b", "2"], ["EVAL", "return 1", "1", "k"],
@@ -91,6 +93,8 @@ class SequenceGenerator:
         self.rng = random.Random(seed)
         r = self.rng
         self.plain = ["k:%d" % r.randrange(10 ** 9) for _ in range(6)]
+        if r.random() < 0.3:  # an odd key name: empty, empty hash tag, unclosed tag, binary
+            self.plain.append(r.choice(ODD_KEYS))
         self.groups = []
         for _ in range(2):
             tag = "g%d" % r.randrange(10 ** 9)
@@ -114,6 +118,11 @@ class SequenceGenerator:
 
     def any_keys(self, n):
         return [self.key() for _ in range(n)]
+
+    def many(self):
+        """How many keys a splittable multi-key command names: usually 1-5, sometimes 20-60
+        (with repeats: split into many per-slot parts, duplicates across and within parts)."""
+        return self.rng.randint(1, 5) if self.rng.random() < 0.95 else self.rng.randint(20, 60)
 
     def value(self):
         if self.rng.random() < 0.005:
@@ -158,8 +167,8 @@ class SequenceGenerator:
             lambda: ["SETNX", k, self.value()],
             lambda: ["SETEX", k, r.choice(BIG_TTL_S), self.value()],
             lambda: ["PSETEX", k, r.choice(BIG_TTL_MS), self.value()],
-            lambda: ["MSET"] + sum([[x, self.value()] for x in self.any_keys(r.randint(1, 4))], []),
-            lambda: ["MGET"] + self.any_keys(r.randint(1, 5)),
+            lambda: ["MSET"] + sum([[x, self.value()] for x in self.any_keys(self.many())], []),
+            lambda: ["MGET"] + self.any_keys(self.many()),
             lambda: ["MSETNX"] + sum([[x, self.value()] for x in self.same_slot_keys(2)], []),
             lambda: ["APPEND", k, self.value()],
             lambda: ["STRLEN", k],
@@ -393,7 +402,7 @@ class SequenceGenerator:
     def c_generic(self):
         r, k = self.rng, self.key()
         choices = [
-            lambda: [r.choice(["EXISTS", "DEL", "UNLINK", "TOUCH"])] + self.any_keys(r.randint(1, 4)),
+            lambda: [r.choice(["EXISTS", "DEL", "UNLINK", "TOUCH"])] + self.any_keys(self.many()),
             lambda: ["TYPE", k],
             lambda: [r.choice(["RENAME", "RENAMENX"])] + self.same_slot_keys(2),
             lambda: ["COPY"] + self.same_slot_keys(2) + self.maybe(0.5, "REPLACE"),
@@ -426,8 +435,9 @@ class SequenceGenerator:
             lambda: ["COMMAND", "GETKEYS"] + r.choice(GETKEYS_PROBES),
             lambda: ["COMMAND", "DOCS", r.choice(COMMAND_PROBES)],
             # Inline commands (a plain text line, no RESP framing): runner.py sends them as such.
-            lambda: ["INLINE"] + self.pick(["PING"], ["GET", k], ["SET", k, "inline"],
-                                           ["EXISTS", k, k], ["INCR", k]),
+            lambda: ["INLINE"] + (self.pick(["PING"], ["GET", k], ["SET", k, "inline"],
+                                            ["EXISTS", k, k], ["INCR", k])
+                                  if k not in ODD_KEYS else ["PING"]),
         ]
         return r.choice(choices)()
 
@@ -512,7 +522,10 @@ class SequenceGenerator:
         keys = self.group()
         cmds = []
         if r.random() < 0.2:
-            cmds.append(["WATCH", r.choice(keys)])
+            watched = r.choice(keys)
+            cmds.append(["WATCH", watched])
+            if r.random() < 0.5:  # another client writes the watched key: EXEC must fail
+                cmds.append(["OTHER", r.choice(["SET", "APPEND"]), watched, "other"])
         cmds.append(["MULTI"])
         for _ in range(r.randint(1, 5)):
             cmds.append(self.slot_command(keys))
@@ -528,7 +541,7 @@ class SequenceGenerator:
             roll = r.random()
             if roll < 0.08:
                 cmds = self.transaction()
-                if r.random() < 0.5:
+                if r.random() < 0.5 and not any(c[0] == "OTHER" for c in cmds):
                     steps.append(cmds)  # the whole block pipelined
                 else:
                     steps.extend([c] for c in cmds)
@@ -543,14 +556,15 @@ class SequenceGenerator:
             count += len(cmds)
         for cmds in steps:  # command names in any letter case, as Redis accepts them
             for cmd in cmds:
-                if cmd[0] not in ("SCAN-ALL", "INLINE") and r.random() < 0.1:
+                if cmd[0] not in ("SCAN-ALL", "INLINE", "OTHER") and r.random() < 0.1:
                     cmd[0] = "".join(c.lower() if r.random() < 0.5 else c for c in cmd[0])
         return steps
 
 
 def is_key(arg):
     """True for the key names SequenceGenerator draws (no value or member looks like one)."""
-    return (arg.startswith("k:") and arg[2:].isdigit()) or (arg.startswith("{g") and "}:" in arg)
+    return ((arg.startswith("k:") and arg[2:].isdigit()) or (arg.startswith("{g") and "}:" in arg)
+            or arg in ODD_KEYS)
 
 
 def sha1_hex(text):
@@ -573,7 +587,7 @@ CONTAINERS = {"OBJECT", "XGROUP", "XINFO", "SCRIPT", "FUNCTION", "CLIENT", "CONF
 
 
 def command_name(cmd):
-    if cmd[0] == "INLINE":
+    if cmd[0] in ("INLINE", "OTHER"):
         cmd = cmd[1:]
     name = cmd[0].upper()
     if name in CONTAINERS and len(cmd) > 1:

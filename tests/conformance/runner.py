@@ -6,7 +6,9 @@ side; then a fresh client connection per side (HELLO 3 first with --protocol 3),
 sequence leaves on its connection (an open MULTI, a WATCH) reaches the next one.
 
 A step's commands are written to both sides before either side's replies are read; a step of
-several commands is a pipeline. The sequence stops at its first difference, or known difference
+several commands is a pipeline. Pseudo-commands: SCAN-ALL (SCAN's whole loop, see Side.scan_all)
+and OTHER (the rest of the command sent by a second client connection, e.g. to write a key that
+the first one WATCHes). The sequence stops at its first difference, or known difference
 (compare.KNOWN_DIFFERENCES), since the keyspaces may have diverged after it.
 """
 
@@ -31,6 +33,7 @@ class Side:
         self.name, self.port, self.protocol, self.timeout = name, port, protocol, timeout
         self.admin = resp.Connection(HOST, port, timeout=timeout)
         self.conn = None
+        self.other = None  # a second client, for the OTHER pseudo-command (opened when needed)
         self.broken = None  # the first failure on the client connection since reset()
 
     def setup_once(self):
@@ -55,9 +58,22 @@ class Side:
                 raise SideError("%s: HELLO 3 refused: %r" % (self.name, raw))
 
     def close_client(self):
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        for conn in (self.conn, self.other):
+            if conn is not None:
+                conn.close()
+        self.conn = self.other = None
+
+    def other_call(self, cmd):
+        """cmd on the second client connection (another client of the same server)."""
+        try:
+            if self.other is None:
+                self.other = resp.Connection(HOST, self.port, timeout=self.timeout)
+                if self.protocol == 3:
+                    self.other.call("HELLO", "3")
+            return self.other.call(*cmd)
+        except (OSError, socket.timeout, resp.ProtocolError) as e:
+            text = ("other connection failed: %s" % e).encode()
+            return b"!" + text, ("!", text)
 
     def close(self):
         self.close_client()
@@ -124,6 +140,8 @@ def run_sequence(steps, standalone, proxy):
     for index, cmds in enumerate(steps):
         if cmds[0][0] == "SCAN-ALL":
             replies = [[standalone.scan_all(cmds[0])], [proxy.scan_all(cmds[0])]]
+        elif cmds[0][0] == "OTHER":
+            replies = [[standalone.other_call(cmds[0][1:])], [proxy.other_call(cmds[0][1:])]]
         else:
             ok_a = standalone.send(cmds)
             ok_b = proxy.send(cmds)
@@ -150,6 +168,8 @@ def run_sequence(steps, standalone, proxy):
 
 
 def _track_transaction(queued, cmd, name):
+    if cmd[0] == "OTHER":  # another connection: not part of this client's transaction
+        return queued
     if queued is None:
         return [] if name == "MULTI" else None
     if name in ("EXEC", "DISCARD"):

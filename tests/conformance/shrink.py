@@ -34,6 +34,8 @@ def valid(steps):
                 if name == "MULTI":
                     keys = []
                 continue
+            if cmd[0] == "OTHER":
+                continue
             if name in ("EXEC", "DISCARD"):
                 keys = None
                 continue
