@@ -10,9 +10,10 @@ import re
 
 import generator
 
-GROUPS = ("string", "list", "hash", "set", "sorted_set", "stream", "bitmap", "hyperloglog", "geo",
+GROUPS = ("string", "list", "hash", "set", "sorted-set", "stream", "bitmap", "hyperloglog", "geo",
           "generic", "scripting", "transactions")
 _ROW = re.compile(r'\{"([a-z_|-]+)", -?\d+,[^{}"]*?"([a-z_-]+)",\s+kAcl')
+_CONTAINER = re.compile(r'\{"([a-z_|-]+)", -?\d+,[^{}"]*?kSubcommands')
 _UNSUPPORTED = re.compile(r'\{"([a-z_|-]+)", kUnsupported\}')
 
 
@@ -20,7 +21,8 @@ def table(repo):
     path = os.path.join(repo, "dataplane", "command", "command_table_data.inc")
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    return {name.upper(): group for name, group in _ROW.findall(text)}
+    containers = set(_CONTAINER.findall(text))  # listed through their subcommands
+    return {name.upper(): group for name, group in _ROW.findall(text) if name not in containers}
 
 
 def unsupported(repo):

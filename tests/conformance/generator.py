@@ -272,7 +272,9 @@ class SequenceGenerator:
             + self.maybe(0.5, "WITHSCORES"),
             lambda: ["ZRANGE", k, r.choice(["-inf", "0", "(1"]), r.choice(["+inf", "3"]), "BYSCORE"]
             + self.maybe(0.3, "LIMIT", "0", "2") + self.maybe(0.5, "WITHSCORES"),
-            lambda: ["ZRANGEBYLEX", k, rng_lex(), rng_lex()],
+            lambda: [r.choice(["ZRANGEBYLEX", "ZREVRANGEBYLEX"]), k, rng_lex(), rng_lex()],
+            lambda: ["ZREVRANGE", k, "0", self.small(-1, 3)] + self.maybe(0.5, "WITHSCORES"),
+            lambda: ["ZINTERCARD", "2"] + self.same_slot_keys(2) + self.maybe(0.3, "LIMIT", "1"),
             lambda: ["ZRANGEBYSCORE", k, "-inf", "+inf", "WITHSCORES"],
             lambda: ["ZREVRANGEBYSCORE", k, "+inf", r.choice(["0", "-inf"])],
             lambda: [r.choice(["ZPOPMIN", "ZPOPMAX"]), k] + self.maybe(0.5, self.small(0, 3)),
@@ -290,7 +292,8 @@ class SequenceGenerator:
             lambda: ["ZSCAN", k, "0", "COUNT", "1000"],
         ]
         if r.random() < BLOCKING_SHARE:
-            return [r.choice(["BZPOPMIN", "BZPOPMAX"])] + self.same_slot_keys(2) + ["0.01"]
+            return r.choice([[r.choice(["BZPOPMIN", "BZPOPMAX"])] + self.same_slot_keys(2) + ["0.01"],
+                             ["BZMPOP", "0.01", "2"] + self.same_slot_keys(2) + ["MIN"]])
         return r.choice(choices)()
 
     def zstore_args(self):
@@ -454,6 +457,8 @@ class SequenceGenerator:
                                                 "list-max-listpack-size", "nosuchparam"])],
             lambda: ["SELECT", "0"],
             lambda: ["COMMAND", "COUNT"],
+            lambda: [r.choice(["XGROUP", "XINFO", "SCRIPT", "FUNCTION", "OBJECT"]), "HELP"],
+            lambda: ["FUNCTION", r.choice(["STATS", "DUMP"])],
             lambda: ["COMMAND", "LIST", "FILTERBY", "PATTERN", r.choice(["xa*", "z*", "get*"])],
             lambda: ["ECHO"], lambda: ["PING", "a", "b"], lambda: ["RANDOMKEY", "x"],
             lambda: ["DBSIZE", "x"], lambda: ["WATCH"], lambda: ["UNWATCH", "x"],
