@@ -569,7 +569,7 @@ class SequenceGenerator:
 def is_key(arg):
     """True for the key names SequenceGenerator draws (no value or member looks like one)."""
     return ((arg.startswith("k:") and arg[2:].isdigit()) or (arg.startswith("{g") and "}:" in arg)
-            or arg in ODD_KEYS)
+            or (arg in ODD_KEYS and arg != ""))  # "" is a value too; odd keys stay out of MULTI
 
 
 def sha1_hex(text):
