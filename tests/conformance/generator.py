@@ -57,7 +57,8 @@ SCRIPTS = [
 # A library loaded on both sides before the run (run.py), so FCALL has something to call.
 FUNCTION_LIBRARY = (
     "#!lua name=conformance\n"
-    "redis.register_function('cf_get', function(keys, args) return redis.call('GET', keys[1]) end)\n"
+    "redis.register_function('cf_get', function(keys, args)"
+    " return redis.call('GET', keys[1]) end)\n"
     "redis.register_function{function_name='cf_len', flags={'no-writes'},"
     " callback=function(keys, args) return redis.call('STRLEN', keys[1]) end}\n"
     "redis.register_function('cf_set', function(keys, args)"
@@ -71,10 +72,11 @@ SCORES = ["0", "1", "2.5", "-1", "100", "1e3", "-inf", "+inf", "3", "0.1"]
 FIELDS = ["f0", "f1", "f2", "f3", "f", "x" * 70]
 
 # Command names in error-provoking forms: wrong arity and unknown commands.
-ARITY_PROBES = [["GET"], ["SET", "{k}"], ["HSET", "{k}", "f"], ["LPUSH", "{k}"], ["ZADD", "{k}", "1"],
-                ["EXPIRE", "{k}"], ["SADD", "{k}"], ["XADD", "{k}", "1-1"], ["PFADD"], ["GEOADD", "{k}", "1"],
-                ["INCRBY", "{k}"], ["LRANGE", "{k}", "0"], ["EXISTS"], ["DEL"], ["MGET"], ["MSET", "{k}"],
-                ["EVAL"], ["ECHO"], ["PING", "a", "b"], ["TYPE"], ["RENAME", "{k}"], ["BITCOUNT", "{k}", "1"],
+ARITY_PROBES = [["GET"], ["SET", "{k}"], ["HSET", "{k}", "f"], ["LPUSH", "{k}"],
+                ["ZADD", "{k}", "1"], ["EXPIRE", "{k}"], ["SADD", "{k}"], ["XADD", "{k}", "1-1"],
+                ["PFADD"], ["GEOADD", "{k}", "1"], ["INCRBY", "{k}"], ["LRANGE", "{k}", "0"],
+                ["EXISTS"], ["DEL"], ["MGET"], ["MSET", "{k}"], ["EVAL"], ["ECHO"],
+                ["PING", "a", "b"], ["TYPE"], ["RENAME", "{k}"], ["BITCOUNT", "{k}", "1"],
                 ["OBJECT"], ["XGROUP"], ["GETEX"], ["SETRANGE", "{k}", "0"]]
 UNKNOWN_PROBES = [["FOOBAR"], ["FOOBAR", "a", "b"], ["GETT", "{k}"], ["XYZZY", "1", "2", "3", "4"],
                   ["OBJECT", "NOSUCHSUB", "{k}"], ["XINFO", "NOSUCH"], ["SCRIPT", "NOSUCH"]]
@@ -179,7 +181,8 @@ class SequenceGenerator:
             lambda: ["GETRANGE", k, self.small(), self.small(-5, 20)],
             lambda: ["SUBSTR", k, self.small(), self.small()],
             lambda: ["SETRANGE", k, self.small(0, 20), self.value()],
-            lambda: ["LCS"] + self.same_slot_keys(2) + self.pick([], ["LEN"], ["IDX", "WITHMATCHLEN"]),
+            lambda: ["LCS"] + self.same_slot_keys(2)
+            + self.pick([], ["LEN"], ["IDX", "WITHMATCHLEN"]),
         ]
         return r.choice(choices)()
 
@@ -216,7 +219,8 @@ class SequenceGenerator:
     def c_hash(self):
         r, k = self.rng, self.key()
         choices = [
-            lambda: ["HSET", k] + sum([[self.field(), self.value()] for _ in range(r.randint(1, 3))], []),
+            lambda: ["HSET", k]
+            + sum([[self.field(), self.value()] for _ in range(r.randint(1, 3))], []),
             lambda: ["HMSET", k, self.field(), self.value()],
             lambda: ["HSETNX", k, self.field(), self.value()],
             lambda: ["HGET", k, self.field()],
@@ -241,10 +245,12 @@ class SequenceGenerator:
             lambda: ["SCARD", k], lambda: ["SISMEMBER", k, self.member()],
             lambda: ["SMISMEMBER", k] + self.members(1, 3),
             lambda: ["SMEMBERS", k],
-            lambda: [r.choice(["SINTER", "SUNION", "SDIFF"])] + self.same_slot_keys(r.randint(1, 3)),
+            lambda: [r.choice(["SINTER", "SUNION", "SDIFF"])]
+            + self.same_slot_keys(r.randint(1, 3)),
             # Read-only across slots: the proxy answers -CROSSSLOT (compare.py allows it).
             lambda: [r.choice(["SINTER", "SUNION", "SDIFF"])] + self.any_keys(2),
-            lambda: [r.choice(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"])] + self.same_slot_keys(3),
+            lambda: [r.choice(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"])]
+            + self.same_slot_keys(3),
             lambda: ["SINTERCARD", "2"] + self.same_slot_keys(2) + self.maybe(0.3, "LIMIT", "1"),
             lambda: ["SMOVE"] + self.same_slot_keys(2) + [self.member()],
             lambda: ["SPOP", k, "100"],
@@ -292,7 +298,8 @@ class SequenceGenerator:
             lambda: ["ZSCAN", k, "0", "COUNT", "1000"],
         ]
         if r.random() < BLOCKING_SHARE:
-            return r.choice([[r.choice(["BZPOPMIN", "BZPOPMAX"])] + self.same_slot_keys(2) + ["0.01"],
+            return r.choice([[r.choice(["BZPOPMIN", "BZPOPMAX"])] + self.same_slot_keys(2)
+                             + ["0.01"],
                              ["BZMPOP", "0.01", "2"] + self.same_slot_keys(2) + ["MIN"]])
         return r.choice(choices)()
 
@@ -327,7 +334,8 @@ class SequenceGenerator:
             lambda: ["XREVRANGE", k, "+", "-"] + self.maybe(0.3, "COUNT", "2"),
             lambda: ["XDEL", k, "%d-%d" % (r.randint(0, 5), r.randint(0, 2))],
             lambda: ["XTRIM", k, "MAXLEN", self.small(0, 4)],
-            lambda: ["XGROUP", "CREATE", k, grp, r.choice(["0", "$"])] + self.maybe(0.5, "MKSTREAM"),
+            lambda: ["XGROUP", "CREATE", k, grp, r.choice(["0", "$"])]
+            + self.maybe(0.5, "MKSTREAM"),
             lambda: ["XGROUP", "DESTROY", k, grp],
             lambda: ["XGROUP", "CREATECONSUMER", k, grp, r.choice(["c1", "c2"])],
             lambda: ["XGROUP", "DELCONSUMER", k, grp, r.choice(["c1", "c2"])],
@@ -352,11 +360,13 @@ class SequenceGenerator:
         choices = [
             lambda: ["SETBIT", k, self.small(0, 200), r.choice(["0", "1"])],
             lambda: ["GETBIT", k, self.small(0, 200)],
-            lambda: ["BITCOUNT", k] + self.pick([], ["0", "-1"], ["1", "3", "BIT"], ["0", "2", "BYTE"]),
+            lambda: ["BITCOUNT", k]
+            + self.pick([], ["0", "-1"], ["1", "3", "BIT"], ["0", "2", "BYTE"]),
             lambda: ["BITPOS", k, r.choice(["0", "1"])] + self.pick([], ["1"], ["0", "-1", "BIT"]),
             lambda: ["BITOP", r.choice(["AND", "OR", "XOR"])] + self.same_slot_keys(3),
             lambda: ["BITOP", "NOT"] + self.same_slot_keys(2),
-            lambda: ["BITFIELD", k] + self.pick(["GET", "u8", "0"], ["SET", "i8", "8", self.small()],
+            lambda: ["BITFIELD", k] + self.pick(["GET", "u8", "0"],
+                                                ["SET", "i8", "8", self.small()],
                                                 ["OVERFLOW", r.choice(["SAT", "WRAP", "FAIL"]),
                                                  "INCRBY", "u4", "2", self.small(0, 20)]),
             lambda: ["BITFIELD_RO", k, "GET", "i16", "#1"],
@@ -381,14 +391,16 @@ class SequenceGenerator:
                   ("200", "10", "Bad")]
         def add():
             chosen = [places[i] for i in sorted(r.sample(range(len(places)), r.randint(1, 3)))]
-            return ["GEOADD", k] + self.pick([], [], ["NX"], ["XX"], ["CH"]) + sum(map(list, chosen), [])
+            return (["GEOADD", k] + self.pick([], [], ["NX"], ["XX"], ["CH"])
+                    + sum(map(list, chosen), []))
         choices = [
             add,
             lambda: ["GEODIST", k, "Palermo", r.choice(["Catania", "Paris", "m0"])]
             + self.maybe(0.5, r.choice(["km", "mi", "ft"])),
             lambda: ["GEOPOS", k, "Palermo", "Paris", "nowhere"],
             lambda: ["GEOHASH", k, "Palermo", "London"],
-            lambda: ["GEOSEARCH", k, "FROMLONLAT", "15", "37", "BYRADIUS", r.choice(["100", "2000"]),
+            lambda: ["GEOSEARCH", k, "FROMLONLAT", "15", "37", "BYRADIUS",
+                     r.choice(["100", "2000"]),
                      "km", "ASC"] + self.maybe(0.5, "WITHCOORD") + self.maybe(0.5, "WITHDIST"),
             lambda: ["GEOSEARCH", k, "FROMMEMBER", "Palermo", "BYBOX", "4000", "4000", "km", "DESC",
                      "COUNT", "2"],
@@ -411,11 +423,13 @@ class SequenceGenerator:
             lambda: ["COPY"] + self.same_slot_keys(2) + self.maybe(0.5, "REPLACE"),
             # GT/LT only with absolute times: two relative TTLs of the same length compare by the
             # millisecond each was set in, which differs between the two sides.
-            lambda: ["EXPIRE", k, r.choice(BIG_TTL_S + ("0", "-5"))] + self.pick([], [], ["NX"], ["XX"]),
+            lambda: ["EXPIRE", k, r.choice(BIG_TTL_S + ("0", "-5"))]
+            + self.pick([], [], ["NX"], ["XX"]),
             lambda: ["PEXPIRE", k, r.choice(BIG_TTL_MS)] + self.pick([], ["NX"], ["XX"]),
             lambda: ["EXPIREAT", k, r.choice([FUTURE_S, FUTURE2_S, PAST_S])]
             + self.pick([], [], ["NX"], ["XX"], ["GT"], ["LT"]),
-            lambda: ["PEXPIREAT", k, r.choice([FUTURE_MS, FUTURE2_MS])] + self.pick([], ["GT"], ["LT"]),
+            lambda: ["PEXPIREAT", k, r.choice([FUTURE_MS, FUTURE2_MS])]
+            + self.pick([], ["GT"], ["LT"]),
             lambda: [r.choice(["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"]), k],
             lambda: ["PERSIST", k],
             lambda: ["OBJECT", "ENCODING", k],

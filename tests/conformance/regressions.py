@@ -34,7 +34,8 @@ def write(seed, sequence_index, protocol, steps, description):
     head = {"description": description, "seed": seed, "sequence": sequence_index,
             "protocol": protocol}
     lines = ["{"]
-    lines += [" %s: %s," % (json.dumps(k), json.dumps(v, ensure_ascii=True)) for k, v in head.items()]
+    lines += [" %s: %s," % (json.dumps(k), json.dumps(v, ensure_ascii=True))
+              for k, v in head.items()]
     lines.append(' "steps": [')
     lines.append(",\n".join("  " + json.dumps(step, ensure_ascii=True) for step in steps))
     lines.append(" ]")

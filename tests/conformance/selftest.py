@@ -40,7 +40,8 @@ class RespTest(unittest.TestCase):
                 self.assertIsNone(resp.parse(bytearray(raw[:cut]), 0), raw[:cut])
 
     def test_encode_command_and_inline(self):
-        self.assertEqual(resp.encode_command(["GET", "\x00\xff"]), b"*2\r\n$3\r\nGET\r\n$2\r\n\x00\xff\r\n")
+        self.assertEqual(resp.encode_command(["GET", "\x00\xff"]),
+                         b"*2\r\n$3\r\nGET\r\n$2\r\n\x00\xff\r\n")
         self.assertEqual(resp.encode_command(["INLINE", "GET", "k"]), b"GET k\r\n")
 
 
@@ -59,11 +60,12 @@ class CompareTest(unittest.TestCase):
     def test_order_free_replies(self):
         self.assertEqual(self.verdict(["SMEMBERS", "s"], b"*2\r\n$1\r\na\r\n$1\r\nb\r\n",
                                       b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"), "same")
-        self.assertEqual(self.verdict(["HGETALL", "h"], b"*4\r\n$1\r\nf\r\n$1\r\n1\r\n$1\r\ng\r\n$1\r\n2\r\n",
-                                      b"*4\r\n$1\r\ng\r\n$1\r\n2\r\n$1\r\nf\r\n$1\r\n1\r\n"), "same")
+        fg = b"*4\r\n$1\r\nf\r\n$1\r\n1\r\n$1\r\ng\r\n$1\r\n2\r\n"
+        gf = b"*4\r\n$1\r\ng\r\n$1\r\n2\r\n$1\r\nf\r\n$1\r\n1\r\n"
+        swapped = b"*4\r\n$1\r\nf\r\n$1\r\n2\r\n$1\r\ng\r\n$1\r\n1\r\n"
+        self.assertEqual(self.verdict(["HGETALL", "h"], fg, gf), "same")
         # pairs stay pairs: swapping values between fields is a difference
-        self.assertEqual(self.verdict(["HGETALL", "h"], b"*4\r\n$1\r\nf\r\n$1\r\n1\r\n$1\r\ng\r\n$1\r\n2\r\n",
-                                      b"*4\r\n$1\r\nf\r\n$1\r\n2\r\n$1\r\ng\r\n$1\r\n1\r\n"), "diff")
+        self.assertEqual(self.verdict(["HGETALL", "h"], fg, swapped), "diff")
         # ordered replies are not normalized
         self.assertEqual(self.verdict(["LRANGE", "l", "0", "-1"], b"*2\r\n$1\r\na\r\n$1\r\nb\r\n",
                                       b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"), "diff")
@@ -85,8 +87,8 @@ class CompareTest(unittest.TestCase):
         err = b"-CROSSSLOT Keys in request don't hash to the same slot\r\n"
         self.assertEqual(self.verdict(cross, b"*0\r\n", err), "allowed")
         self.assertEqual(self.verdict(["SUNION", "{a}x", "{a}y"], b"*0\r\n", err), "diff")
-        self.assertEqual(self.verdict(["COMMAND", "INFO", "nosuch"], b"*1\r\n$-1\r\n", b"*1\r\n*-1\r\n"),
-                         "known")
+        self.assertEqual(self.verdict(["COMMAND", "INFO", "nosuch"], b"*1\r\n$-1\r\n",
+                                      b"*1\r\n*-1\r\n"), "known")
 
 
 class ShrinkTest(unittest.TestCase):

@@ -2,7 +2,8 @@
 
 ddmin over the flat list of commands (each remembers its step, so pipelines stay pipelines),
 chunks halving from n/2 down to single commands, then single commands once more until nothing can
-be removed. Candidates that break a transaction (valid()) are skipped without a replay. Bounded by a number of replays and a time budget: the result is the smallest failing
+be removed. Candidates that break a transaction (valid()) are skipped without a replay. Bounded
+by a number of replays and a time budget: the result is the smallest failing
 sequence found within them, and always one that failed when last replayed.
 """
 
