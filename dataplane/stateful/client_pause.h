@@ -19,7 +19,8 @@ namespace slotplane::dataplane {
 // paused pay one relaxed atomic load (active()).
 class ClientPause {
  public:
-  static ClientPause& Get();
+  // A constant-initialized global: no guard, one load of an atomic per command.
+  static ClientPause& Get() { return instance_; }
 
   // Pauses until `end_ms` (CLOCK_MONOTONIC milliseconds, as EventLoop::now_ms()); replaces the
   // pause in force, as Redis's CLIENT PAUSE does.
@@ -30,11 +31,13 @@ class ClientPause {
   bool active() const { return end_ms_.load(std::memory_order_relaxed) != 0; }
   // Whether `cmd` (the resolved command or subcommand) waits at `now_ms`. `in_multi`: the client
   // is inside MULTI (its commands are queued, only EXEC may wait).
-  bool Postpones(const CommandInfo& cmd, bool in_multi, int64_t now_ms) const;
+  // A pause found over is cleared, so that active() is false again.
+  bool Postpones(const CommandInfo& cmd, bool in_multi, int64_t now_ms);
 
  private:
-  ClientPause() = default;
+  constexpr ClientPause() = default;
 
+  static ClientPause instance_;
   std::atomic<int64_t> end_ms_{0};  // 0: no pause
   std::atomic<bool> writes_only_{false};
 };
