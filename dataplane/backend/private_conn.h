@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -61,6 +62,10 @@ class PrivateConn final : public EventHandler, private BackendSocket::Listener {
   bool dead() const { return !socket_.open(); }
   // Clean for reuse by another client: nothing unread, unsent or still expected.
   bool quiet() const;
+
+  // The node's CLIENT ID of this connection once a user asked for it (a blocking call, so that
+  // CLIENT UNBLOCK can name it to the node); 0: not known. Kept while the connection lives.
+  int64_t node_client_id = 0;
 
   // --- pool bookkeeping (PrivatePool only) ---
   PrivateConnUser* user = nullptr;

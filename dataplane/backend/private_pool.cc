@@ -39,11 +39,11 @@ PrivateConn* PrivatePool::Acquire(const NodeAddress& address, PrivateConnUser* u
   return conn;
 }
 
-void PrivatePool::Release(PrivateConn* conn) {
+void PrivatePool::Release(PrivateConn* conn, int max_idle) {
   conn->user = nullptr;
   if (conn->discarded || conn->idle) return;
   std::vector<PrivateConn*>& idle = idle_[conn->address_text()];
-  if (!conn->quiet() || static_cast<int>(idle.size()) >= max_idle_per_node_) {
+  if (!conn->quiet() || static_cast<int>(idle.size()) >= max_idle) {
     Discard(conn);
     return;
   }

@@ -34,7 +34,10 @@ class PrivatePool {
   // A connection to `address` for `user`: an idle one when there is one, else a new one.
   PrivateConn* Acquire(const NodeAddress& address, PrivateConnUser* user);
   // Gives back a connection whose state is clean: kept idle when quiet and there is room.
-  void Release(PrivateConn* conn);
+  void Release(PrivateConn* conn) { Release(conn, max_idle_per_node_); }
+  // Likewise with room for up to `max_idle` idle connections to its node (script calls keep more
+  // than connections-pool-size, so that many clients running scripts do not reconnect each time).
+  void Release(PrivateConn* conn, int max_idle);
   // Gives back a connection that still owes `frames` replies (e.g. the rest of an EXEC, or the
   // answer to an UNWATCH just written): they are swallowed, then the connection is released.
   void ReleaseAfter(PrivateConn* conn, size_t frames);

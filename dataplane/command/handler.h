@@ -38,6 +38,7 @@ enum class Handler : uint8_t {
   kClientHelp,
   kClientTracking,  // TRACKING, CACHING, GETREDIR, TRACKINGINFO
   kClientPause,     // PAUSE, UNPAUSE
+  kClientUnblock,
   // CLUSTER subcommands the proxy serves.
   kClusterKeyslot,
   kClusterTopology,  // INFO, SLOTS, SHARDS, NODES: the cluster's own answer
@@ -58,6 +59,7 @@ enum class Handler : uint8_t {
   kPubsub,      // the PUBSUB container itself
   kPubsubHelp,  // PUBSUB HELP
   kXread,       // XREAD and XREADGROUP: blocking only with BLOCK
+  kScript,      // EVAL, EVALSHA, FCALL and their _RO forms: on a private connection
   // CONFIG GET and SET keep the cluster's credentials in (config_secrets.h).
   kConfigGet,
   kConfigSet,

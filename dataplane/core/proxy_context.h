@@ -39,6 +39,10 @@ struct ProxyContext {
   int64_t start_time_unix = 0;
   std::atomic<int64_t> clients{0};
   std::atomic<uint64_t> next_client_id{1};
+  // Script and function calls (EVAL, FCALL, ...) on the wire now, over every worker
+  // (stateful/script_call.h). While it is not zero, PING asks the masters (a node busy with a
+  // script answers -BUSY) instead of answering PONG itself.
+  std::atomic<int64_t> scripts_running{0};
   // True from the moment every worker runs until the proxy stops (GET /readyz).
   std::atomic<bool> serving{false};
   // True once a stop was asked for: /readyz answers 503 so that load balancers move away.

@@ -1,5 +1,7 @@
 #include "dataplane/dispatch/command_dispatch.h"
 
+#include <atomic>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -15,6 +17,7 @@
 #include "dataplane/router/request_forwarder.h"
 #include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_session.h"
+#include "dataplane/stateful/client_pause.h"
 #include "dataplane/stateful/session_state.h"
 
 namespace slotplane::dataplane {
@@ -76,12 +79,24 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
     return;
   }
   const ClientCommand command{*cmd, args, raw};
+  // CLIENT PAUSE: one relaxed load while no pause was ever set.
+  if (ClientPause::Get().active() && PostponedByPause(client, command)) return;
   // The one branch shared-connection clients pay: a client inside MULTI, watching, subscribed
   // or with multiplexing off is handled by its connection state first.
   if (ConnectionState* state = client->state()) {
     if (state->Intercept(command)) return;
   }
   Route(client, command);
+}
+
+bool CommandDispatcher::PostponedByPause(ClientSession* client, const ClientCommand& command) {
+  const SessionState* active = SessionState::Active(client);
+  const bool in_multi = active != nullptr && active->in_multi();
+  if (!ClientPause::Get().Postpones(command.info, in_multi, worker_->loop().now_ms())) {
+    return false;
+  }
+  SessionState::Of(client, worker_)->Postpone(command);
+  return true;
 }
 
 bool CommandDispatcher::Permitted(ClientSession* client, const UserAcl& acl, const CommandInfo& cmd,
@@ -106,8 +121,11 @@ void CommandDispatcher::Route(ClientSession* client, const ClientCommand& comman
   const CommandInfo& cmd = command.info;
   switch (cmd.route) {
     case RouteClass::kSlot:
-      if ((cmd.flags & kCmdBlocking) && HasBlockOption(command.args)) {
-        SessionState::Of(client, worker_)->DispatchPrivate(command);  // XREAD ... BLOCK
+      // XREAD ... BLOCK, and scripts: a script that runs long must not hold the shared
+      // connection (stateful/script_call.h).
+      if (((cmd.flags & kCmdBlocking) && HasBlockOption(command.args)) ||
+          cmd.handler == Handler::kScript) {
+        SessionState::Of(client, worker_)->DispatchPrivate(command);
         return;
       }
       RouteByKeys(client, command);
@@ -120,6 +138,14 @@ void CommandDispatcher::Route(ClientSession* client, const ClientCommand& comman
       ForwardTo(client, worker_->router().AnyMaster(), 0, command);
       return;
     case RouteClass::kLocal:
+      // PING while a script call is on the wire: the masters answer it, so that a node busy with
+      // a script answers -BUSY as a busy Redis does (fan_out.h: the first error, else the reply
+      // every master gave). Otherwise the proxy answers itself: one relaxed load per PING.
+      if (cmd.handler == Handler::kPing &&
+          worker_->proxy().scripts_running.load(std::memory_order_relaxed) > 0) {
+        fan_out_.Execute(client, command);
+        return;
+      }
       worker_->stats().commands_local.Add();
       local_.Execute(client, command);
       return;

@@ -36,6 +36,8 @@ class CommandDispatcher : public CommandSink {
   // The ACL check (UserAcl::Check); answers NOPERM itself and returns false on a denial.
   bool Permitted(ClientSession* client, const UserAcl& acl, const CommandInfo& cmd,
                  const std::vector<std::string_view>& args);
+  // CLIENT PAUSE in force for the command: it waits (SessionState::Postpone); returns true.
+  bool PostponedByPause(ClientSession* client, const ClientCommand& command);
   void Route(ClientSession* client, const ClientCommand& command);
   void RouteByKeys(ClientSession* client, const ClientCommand& command);
   void ForwardTo(ClientSession* client, BackendConn* conn, uint16_t slot,

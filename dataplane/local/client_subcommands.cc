@@ -16,6 +16,8 @@
 #include "dataplane/resp/reply_writer.h"
 #include "dataplane/session/client_registry.h"
 #include "dataplane/session/client_session.h"
+#include "dataplane/stateful/client_pause.h"
+#include "dataplane/stateful/session_state.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -40,8 +42,14 @@ constexpr const char* kHelpLines[] = {
     "    Kill connections of this proxy. Options: ID, TYPE, USER, ADDR, LADDR, SKIPME.",
     "NO-EVICT (ON|OFF)",
     "    Accepted for compatibility (the proxy evicts nothing).",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients of this proxy for <timeout> milliseconds.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
     "REPLY (ON|OFF|SKIP)",
     "    Control the replies sent to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "HELP",
     "    Print this help.",
 };
@@ -246,6 +254,86 @@ void Kill(WorkerContext* worker, ClientSession* client, const std::vector<std::s
       });
 }
 
+// CLIENT UNBLOCK id [TIMEOUT|ERROR]: the client with that id, on whichever worker, blocked in a
+// blocking command on a node (SessionState::Unblock). Checked in Redis's order: the reason, then
+// the id.
+void Unblock(WorkerContext* worker, ClientSession* client,
+             const std::vector<std::string_view>& args) {
+  if (args.size() > 4) {
+    client->Reply(
+        errors::Generic(absl::StrCat("unknown subcommand or wrong number of arguments for '",
+                                     AbslView(args[1]), "'. Try CLIENT HELP.")));
+    return;
+  }
+  bool error = false;
+  if (args.size() == 4) {
+    if (EqualsIgnoreCase(args[3], "error")) {
+      error = true;
+    } else if (!EqualsIgnoreCase(args[3], "timeout")) {
+      client->Reply(errors::Generic("CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
+      return;
+    }
+  }
+  int64_t id;
+  if (!absl::SimpleAtoi(AbslView(args[2]), &id)) {
+    client->Reply(errors::Generic("value is not an integer or out of range"));
+    return;
+  }
+  Request* parent = Defer(client);
+  RunOnAllWorkers(
+      worker,
+      [id, error](WorkerContext& w) {
+        bool unblocked = false;
+        w.clients().ForEach([&](ClientSession& c) {
+          if (static_cast<int64_t>(c.id()) != id || c.installed_state() == nullptr) return;
+          unblocked = static_cast<SessionState*>(c.installed_state())->Unblock(error);
+        });
+        return std::string(unblocked ? "1" : "0");
+      },
+      [worker, parent](std::vector<std::string> parts) {
+        bool unblocked = false;
+        for (const std::string& part : parts) unblocked = unblocked || part == "1";
+        Finish(worker, parent, unblocked ? ":1\r\n" : ":0\r\n");
+      });
+}
+
+// CLIENT PAUSE timeout [WRITE|ALL] and CLIENT UNPAUSE, for every worker's clients
+// (stateful/client_pause.h). Checked in Redis's order: the mode, then the timeout.
+void Pause(WorkerContext* worker, ClientSession* client, const CommandInfo& cmd,
+           const std::vector<std::string_view>& args) {
+  if (SubcommandName(cmd) == "unpause") {
+    ClientPause::Get().Unpause();
+    client->Reply(resp::kOk);
+    return;
+  }
+  if (args.size() > 4) {
+    client->Reply(
+        errors::Generic(absl::StrCat("unknown subcommand or wrong number of arguments for '",
+                                     AbslView(args[1]), "'. Try CLIENT HELP.")));
+    return;
+  }
+  bool writes_only = false;
+  if (args.size() == 4) {
+    if (EqualsIgnoreCase(args[3], "write")) {
+      writes_only = true;
+    } else if (!EqualsIgnoreCase(args[3], "all")) {
+      client->Reply(errors::Generic("CLIENT PAUSE mode must be WRITE or ALL"));
+      return;
+    }
+  }
+  int64_t timeout_ms;
+  if (!absl::SimpleAtoi(AbslView(args[2]), &timeout_ms)) {
+    client->Reply(errors::Generic("timeout is not an integer or out of range"));
+    return;
+  }
+  if (timeout_ms < 0) {
+    client->Reply(errors::Generic("timeout is negative"));
+    return;
+  }
+  ClientPause::Get().Pause(worker->loop().now_ms() + timeout_ms, writes_only);
+  client->Reply(resp::kOk);
+}
+
 void SetInfo(ClientSession* client, const std::vector<std::string_view>& args) {
   if (args.size() != 4) {
     client->Reply(errors::WrongArity("client|setinfo"));
@@ -359,14 +447,14 @@ void ExecuteClientCommand(WorkerContext* worker, ClientSession* client,
       break;
     case Handler::kClientHelp:
       return ReplyHelp(client);
+    case Handler::kClientUnblock:
+      return Unblock(worker, client, args);
     case Handler::kClientTracking:
       return Refuse(worker, client, sub,
                     "client-side caching needs the invalidation messages of every cluster node, "
                     "which the proxy does not relay");
     case Handler::kClientPause:
-      return Refuse(worker, client, sub,
-                    "pausing clients is done on each cluster node (the proxy's clients would "
-                    "still reach the other nodes)");
+      return Pause(worker, client, cmd, args);
     default:
       worker->stats().CountError(ErrorKind::kUnsupported);
       reply = errors::NotYetSupported(cmd.name);

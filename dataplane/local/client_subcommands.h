@@ -15,8 +15,10 @@ struct ClientCommand;
 //   ID, GETNAME, SETNAME, INFO, NO-EVICT, SETINFO (Redis 7.2's), REPLY ON, HELP;
 //   LIST [TYPE t | ID id ...] and KILL (old and filter forms) over every worker of this proxy,
 //   through each worker's task queue (cross_worker.h), so no lock is taken;
-//   TRACKING, CACHING, GETREDIR, TRACKINGINFO, PAUSE, UNPAUSE, REPLY OFF|SKIP: refused with the
-//   reason.
+//   UNBLOCK id [TIMEOUT|ERROR] likewise, for a client blocked in a blocking command (the node
+//   unblocks it: stateful/blocking_call.h);
+//   PAUSE, UNPAUSE: the proxy's clients on every worker (stateful/client_pause.h);
+//   TRACKING, CACHING, GETREDIR, TRACKINGINFO: refused with the reason.
 // `command.info` is the resolved subcommand (its handler id says which). Worker thread.
 void ExecuteClientCommand(WorkerContext* worker, ClientSession* client,
                           const ClientCommand& command);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/resp/reply_reader.h"
 #include "dataplane/resp/reply_writer.h"
@@ -122,6 +123,14 @@ void FirstUnlessError(const Replies& replies, std::string* out) {
 void AnySuccess(const Replies& replies, std::string* out) {
   for (const std::string& reply : replies) {
     if (!resp::IsError(reply)) {
+      out->append(reply);
+      return;
+    }
+  }
+  // No node killed anything: a node's own reason (BUSY running a function, UNKILLABLE) says more
+  // than the NOTBUSY of the nodes that were idle.
+  for (const std::string& reply : replies) {
+    if (!absl::StartsWith(reply, "-NOTBUSY")) {
       out->append(reply);
       return;
     }

@@ -29,7 +29,8 @@ void ConcatArrays(const Replies& replies, std::string_view command, std::string*
 void FirstUnlessError(const Replies& replies, std::string* out);
 
 // SCRIPT KILL, FUNCTION KILL: the script runs on one node at most; OK when any part succeeded,
-// else the first error (NOTBUSY when none was running).
+// else the first error other than NOTBUSY (e.g. UNKILLABLE, or BUSY for SCRIPT KILL while a
+// function runs), else NOTBUSY (none was running).
 void AnySuccess(const Replies& replies, std::string* out);
 
 // SCRIPT EXISTS: element-wise AND of integer arrays (1 only where every master has the script).

@@ -1,5 +1,6 @@
 #include "dataplane/stateful/session_state.h"
 
+#include <charconv>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,7 @@
 #include "dataplane/router/request_forwarder.h"
 #include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_session.h"
+#include "dataplane/session/command_sink.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -81,9 +83,10 @@ SessionState::SessionState(WorkerContext* worker, ClientSession* client)
       watch_call_(worker, client, this, &txn_, &watches_),
       exec_call_(worker, client, this, &txn_, &watches_),
       blocking_call_(worker, client, this),
+      script_call_(worker, client, this),
       fanout_call_(worker, client, this) {}
 
-SessionState::~SessionState() = default;
+SessionState::~SessionState() { worker_->loop().Cancel(pause_timer_); }
 
 SessionState* SessionState::Of(ClientSession* client, WorkerContext* worker) {
   if (client->installed_state() == nullptr) {
@@ -104,6 +107,63 @@ bool SessionState::multiplexed() const {
 void SessionState::DisableMultiplexing() {
   multiplexing_off_ = true;
   UpdateActive();
+}
+
+// --- CLIENT PAUSE ---
+
+namespace {
+
+constexpr int64_t kPausePollMs = 10;
+
+// The arguments of a RESP multibulk command (a wire form: ClientCommand::WireForm), as views
+// into `wire`. False when it is not one (never, for a wire form).
+bool SplitWireForm(std::string_view wire, std::vector<std::string_view>* args) {
+  args->clear();
+  size_t pos = 0;
+  auto number = [&](char type, int64_t* n) {
+    if (pos >= wire.size() || wire[pos] != type) return false;
+    const size_t end = wire.find("\r\n", pos);
+    if (end == std::string_view::npos) return false;
+    auto [ptr, ec] = std::from_chars(wire.data() + pos + 1, wire.data() + end, *n);
+    pos = end + 2;
+    return ec == std::errc() && ptr == wire.data() + end && *n >= 0;
+  };
+  int64_t count = 0;
+  if (!number('*', &count)) return false;
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t len = 0;
+    if (!number('$', &len) || pos + static_cast<size_t>(len) + 2 > wire.size()) return false;
+    args->push_back(wire.substr(pos, static_cast<size_t>(len)));
+    pos += static_cast<size_t>(len) + 2;
+  }
+  return !args->empty();
+}
+
+}  // namespace
+
+void SessionState::Postpone(const ClientCommand& command) {
+  command.WireForm(&postponed_);
+  client_->Hold();
+  pause_timer_ = worker_->loop().RunAfter(kPausePollMs, [this] {
+    pause_timer_ = 0;
+    RetryPostponed();
+  });
+}
+
+void SessionState::RetryPostponed() {
+  // The command may be postponed again (into postponed_): dispatch it from a copy of its own.
+  const std::string wire = std::move(postponed_);
+  postponed_.clear();
+  std::vector<std::string_view> args;
+  // Resume() only marks the client: its next commands are parsed at the end of the loop pass,
+  // after this one (which may hold it again).
+  client_->Resume();
+  if (!SplitWireForm(wire, &args)) return;
+  worker_->commands().Dispatch(client_, args, wire);
+}
+
+bool SessionState::Unblock(bool error) {
+  return call_ == &blocking_call_ && blocking_call_.Unblock(error);
 }
 
 void SessionState::UpdateActive() {
@@ -274,6 +334,11 @@ void SessionState::DispatchPrivate(const ClientCommand& command) {
     case Handler::kWait:
       if (fanout_call_.StartWait(command)) Run(&fanout_call_);
       break;
+    case Handler::kScript:
+      if (script_call_.Start(CommandSlot(cmd, command.args, &key_positions_), command)) {
+        Run(&script_call_);
+      }
+      break;
     default:
       if (IsSubscribe(handler) || IsUnsubscribe(handler)) {
         HandleSubscribed(command);
@@ -376,6 +441,8 @@ void SessionState::OnPrivateConnLost(PrivateConn* conn, const std::string& error
 }
 
 void SessionState::OnClientClosed() {
+  worker_->loop().Cancel(pause_timer_);
+  pause_timer_ = 0;
   if (call_ != nullptr) {
     call_->Abandon();
     call_ = nullptr;

@@ -15,6 +15,7 @@
 #include "dataplane/stateful/private_call.h"
 #include "dataplane/stateful/private_link.h"
 #include "dataplane/stateful/pubsub_session.h"
+#include "dataplane/stateful/script_call.h"
 #include "dataplane/stateful/transaction.h"
 #include "dataplane/stateful/watch_call.h"
 
@@ -42,8 +43,8 @@ bool IsBlockingCall(const CommandInfo& cmd, const std::vector<std::string_view>&
 // (PubSubSession). Inside MULTI, MULTI and the queued commands are answered here (Transaction)
 // and EXEC sends the block (ExecCall). With multiplexing off, commands routed by slot or to any
 // node travel on the client's own connections (PrivateLink). Private calls (EXEC, WATCH, blocking
-// commands, WAIT, PUBSUB queries: private_call.h) hold the client until answered; at most one is
-// in flight, and the hooks of ConnectionState and PrivateConnUser are forwarded to it. RESET
+// commands, scripts, WAIT, PUBSUB queries: private_call.h) hold the client until answered; at most
+// one is in flight, and the hooks of ConnectionState and PrivateConnUser are forwarded to it. RESET
 // forgets the transaction, the watches and the subscriptions.
 class SessionState : public ConnectionState, public PrivateCall::Owner {
  public:
@@ -60,11 +61,20 @@ class SessionState : public ConnectionState, public PrivateCall::Owner {
   // --- ConnectionState ---
   // A command of a client in a mode. Returns false when the dispatcher should route it as usual.
   bool Intercept(const ClientCommand& command) override;
-  // A command of RouteClass::kPrivate, or XREAD/XREADGROUP with BLOCK.
+  // A command of RouteClass::kPrivate, XREAD/XREADGROUP with BLOCK, or a script call (EVAL, FCALL,
+  // ...: Handler::kScript) outside MULTI.
   void DispatchPrivate(const ClientCommand& command);
   // The dispatcher refused a command with an error (unknown, wrong arity): inside MULTI, EXEC
   // will abort.
   void OnRejected() override;
+  // CLIENT PAUSE is in force for `command` (ClientPause::Postpones): the command waits, and the
+  // client's later commands behind it, until the pause is over; it is then dispatched again
+  // (checked every 10 ms, so CLIENT UNPAUSE on any worker frees it within that time).
+  void Postpone(const ClientCommand& command);
+  bool in_multi() const { return txn_.in_multi(); }
+  // CLIENT UNBLOCK of this client (`error`: ERROR, else TIMEOUT): true when a blocking command
+  // of its was blocked on a node and CLIENT UNBLOCK went there (BlockingCall::Unblock).
+  bool Unblock(bool error);
   // PROXY MULTIPLEXING OFF: this client's commands use its own connections from now on.
   void DisableMultiplexing();
   // Whether the client is on shared connections (PROXY MULTIPLEXING STATUS).
@@ -101,6 +111,8 @@ class SessionState : public ConnectionState, public PrivateCall::Owner {
   void ReplyAndCount(ErrorKind kind, const std::string& error);
   // Makes ClientSession::state() reflect whether the client is in a mode.
   void UpdateActive();
+  // The pause may be over: dispatches the postponed command again.
+  void RetryPostponed();
 
   WorkerContext* worker_;
   ClientSession* client_;
@@ -112,10 +124,13 @@ class SessionState : public ConnectionState, public PrivateCall::Owner {
   WatchCall watch_call_;
   ExecCall exec_call_;
   BlockingCall blocking_call_;
+  ScriptCall script_call_;
   FanoutCall fanout_call_;
   PrivateCall* call_ = nullptr;  // the call in flight: it holds the client
   std::vector<int> key_positions_;
   std::string scratch_;
+  std::string postponed_;  // the wire form of the command CLIENT PAUSE holds
+  EventLoop::TimerId pause_timer_ = 0;
 };
 
 // PROXY MULTIPLEXING STATUS|OFF.

@@ -198,6 +198,52 @@ TEST_F(ProxyBlockingTest, PipelinedCommandsKeepTheirOrderAroundABlockingOne) {
   }
 }
 
+// CLIENT UNBLOCK of a client blocked through the proxy, from another client (on any worker):
+// the node unblocks it, so it gets Redis's own answers (nil for TIMEOUT, -UNBLOCKED for ERROR).
+TEST_F(ProxyBlockingTest, ClientUnblockReachesTheBlockedCommand) {
+  auto controller = Proxy();
+  ASSERT_NE(controller, nullptr);
+  EXPECT_EQ(controller->Command({"CLIENT", "UNBLOCK", "abc"}),
+            Reply::Error("ERR value is not an integer or out of range"));
+  EXPECT_EQ(controller->Command({"CLIENT", "UNBLOCK", "1", "LATER"}),
+            Reply::Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
+  EXPECT_EQ(
+      controller->Command({"CLIENT", "UNBLOCK", "1", "TIMEOUT", "x"}),
+      Reply::Error("ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT "
+                   "HELP."));
+  for (const char* reason : {"TIMEOUT", "ERROR"}) {
+    auto blocked = Proxy();
+    ASSERT_NE(blocked, nullptr);
+    const Reply id = blocked->Command({"CLIENT", "ID"});
+    ASSERT_EQ(id.type, Reply::Type::kInteger);
+    const std::string id_text = std::to_string(id.integer);
+    // Not blocked: 0.
+    EXPECT_EQ(controller->Command({"CLIENT", "UNBLOCK", id_text, reason}), Reply::Integer(0));
+    Reply reply;
+    std::thread thread([&] { reply = blocked->Command({"BLPOP", "{blk}:unblock", "0"}); });
+    Reply unblock;
+    const bool done = WaitFor(
+        [&] {
+          unblock = controller->Command({"CLIENT", "UNBLOCK", id_text, reason});
+          return unblock != Reply::Integer(0);
+        },
+        kBlockedWait);
+    EXPECT_TRUE(done) << "CLIENT UNBLOCK never found the client blocked";
+    EXPECT_EQ(unblock, Reply::Integer(1));
+    thread.join();
+    if (std::string(reason) == "TIMEOUT") {
+      EXPECT_EQ(reply, Reply::Nil());
+    } else {
+      EXPECT_EQ(reply, Reply::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK"));
+    }
+    // The client goes on, on shared connections.
+    EXPECT_EQ(blocked->Command({"RPUSH", "{blk}:unblock", "a"}), Reply::Integer(1));
+    EXPECT_EQ(blocked->Command({"BLPOP", "{blk}:unblock", "0"}),
+              Arr({Str("{blk}:unblock"), Str("a")}));
+    EXPECT_EQ(controller->Command({"CLIENT", "UNBLOCK", id_text}), Reply::Integer(0));
+  }
+}
+
 TEST_F(ProxyBlockingTest, KeysInTwoSlotsAreRefused) {
   auto client = Proxy();
   ASSERT_NE(client, nullptr);

@@ -393,16 +393,51 @@ TEST_F(ProxyLocalTest, ClientReplyMatchesStandaloneRedis) {
 }
 
 TEST_F(ProxyLocalTest, ClientSubcommandsRefusedClearly) {
-  for (const Command& argv : std::vector<Command>{{"CLIENT", "TRACKING", "on"},
-                                                  {"CLIENT", "CACHING", "yes"},
-                                                  {"CLIENT", "GETREDIR"},
-                                                  {"CLIENT", "PAUSE", "100"}}) {
+  for (const Command& argv : std::vector<Command>{
+           {"CLIENT", "TRACKING", "on"}, {"CLIENT", "CACHING", "yes"}, {"CLIENT", "GETREDIR"}}) {
     const Reply reply = client_->Command(argv);
     ASSERT_EQ(reply.type, Reply::Type::kError) << argv[1];
     EXPECT_TRUE(absl::StartsWith(reply.str, absl::StrCat("ERR slotplane does not support 'client|",
                                                          absl::AsciiStrToLower(argv[1]), "': ")))
         << reply;
   }
+  EXPECT_EQ(client_->Command({"PING"}), Reply::Status("PONG"));
+}
+
+// CLIENT PAUSE pauses the proxy's clients (on every worker) as Redis pauses its own: WRITE holds
+// writes only, ALL everything, until the timeout or CLIENT UNPAUSE.
+TEST_F(ProxyLocalTest, ClientPauseHoldsWritesOrEverything) {
+  EXPECT_EQ(client_->Command({"CLIENT", "PAUSE", "abc"}),
+            Reply::Error("ERR timeout is not an integer or out of range"));
+  EXPECT_EQ(client_->Command({"CLIENT", "PAUSE", "-1"}), Reply::Error("ERR timeout is negative"));
+  EXPECT_EQ(client_->Command({"CLIENT", "PAUSE", "100", "SOME"}),
+            Reply::Error("ERR CLIENT PAUSE mode must be WRITE or ALL"));
+  const std::string kSetGet = EncodeCommand({"SET", "pause:k", "1"}) +
+                              EncodeCommand({"GET", "pause:k"}) + EncodeCommand({"DEL", "pause:k"});
+  const absl::Duration kHeld = absl::Milliseconds(300);
+
+  // WRITE: a write waits, and the client's later commands behind it; reads go on.
+  ASSERT_EQ(client_->Command({"CLIENT", "PAUSE", "20000", "WRITE"}), Reply::Status("OK"));
+  ASSERT_OK_AND_ASSIGN(RawConnection writer, RawConnection::Connect(proxy().port()));
+  ASSERT_OK(writer.Send(kSetGet));
+  EXPECT_FALSE(writer.ReadReplies(1, kHeld).ok()) << "a write ran during CLIENT PAUSE WRITE";
+  ASSERT_OK_AND_ASSIGN(auto reader, proxy().Connect());
+  EXPECT_EQ(reader->Command({"GET", "pause:other"}), Reply::Nil());
+  EXPECT_EQ(reader->Command({"EVAL", "return 1", "0"}), Reply::Integer(1));  // as Redis 7.0
+  EXPECT_EQ(reader->Command({"MULTI"}), Reply::Status("OK"));
+  EXPECT_EQ(reader->Command({"INCR", "pause:n"}), Reply::Status("QUEUED"));  // EXEC would wait
+  EXPECT_EQ(reader->Command({"DISCARD"}), Reply::Status("OK"));
+  EXPECT_EQ(client_->Command({"CLIENT", "UNPAUSE"}), Reply::Status("OK"));
+  ASSERT_OK_AND_ASSIGN(ReadResult replies, writer.ReadReplies(3, absl::Seconds(5)));
+  EXPECT_EQ(replies.data, "+OK\r\n$1\r\n1\r\n:1\r\n");
+
+  // ALL: every command waits until the pause ends by itself.
+  ASSERT_EQ(client_->Command({"CLIENT", "PAUSE", "1500", "ALL"}), Reply::Status("OK"));
+  ASSERT_OK_AND_ASSIGN(RawConnection pinger, RawConnection::Connect(proxy().port()));
+  ASSERT_OK(pinger.Send(EncodeCommand({"PING"})));
+  EXPECT_FALSE(pinger.ReadReplies(1, kHeld).ok()) << "PING ran during CLIENT PAUSE ALL";
+  ASSERT_OK_AND_ASSIGN(ReadResult pong, pinger.ReadReplies(1, absl::Seconds(10)));
+  EXPECT_EQ(pong.data, "+PONG\r\n");
   EXPECT_EQ(client_->Command({"PING"}), Reply::Status("PONG"));
 }
 

@@ -64,6 +64,10 @@ TEST(ReducersTest, AnySuccess) {
   out.clear();
   AnySuccess({"-NOTBUSY a\r\n", "-NOTBUSY b\r\n"}, &out);
   EXPECT_EQ(out, "-NOTBUSY a\r\n");
+  // A node's own reason beats the idle nodes' NOTBUSY.
+  out.clear();
+  AnySuccess({"-NOTBUSY a\r\n", "-UNKILLABLE Sorry\r\n", "-NOTBUSY b\r\n"}, &out);
+  EXPECT_EQ(out, "-UNKILLABLE Sorry\r\n");
 }
 
 TEST(ReducersTest, AndIntegerArrays) {
