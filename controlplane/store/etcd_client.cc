@@ -100,8 +100,7 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(EtcdClientOptions
 
 std::string EtcdClient::Describe() const {
   return "etcd " + absl::StrJoin(options_.endpoints, ",") +
-         (options_.tls_ca.empty() ? "" : " (TLS)") +
-         (options_.user.empty() ? "" : " (user " + options_.user + ")");
+         (options_.tls_ca.empty() ? "" : " (TLS)") + (options_.user.empty() ? "" : " (auth)");
 }
 
 EtcdClient::Endpoint& EtcdClient::Current(size_t* index) {
@@ -218,12 +217,17 @@ absl::StatusOr<etcdserverpb::LeaseGrantResponse> EtcdClient::LeaseGrant(int64_t 
 }
 
 absl::Status EtcdClient::LeaseRevoke(int64_t id) {
+  // At shutdown: one short attempt, so that a stop with etcd unreachable is not held up (the
+  // lease then expires on its own).
   etcdserverpb::LeaseRevokeRequest request;
   request.set_id(id);
   etcdserverpb::LeaseRevokeResponse response;
-  return Invoke("lease revoke", [&](Endpoint& e, grpc::ClientContext* c) {
-    return e.lease->LeaseRevoke(c, request, &response);
-  });
+  size_t index = 0;
+  Endpoint& endpoint = Current(&index);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  if (absl::Status s = PrepareContext(&context); !s.ok()) return s;
+  return FromGrpc("lease revoke", endpoint.lease->LeaseRevoke(&context, request, &response));
 }
 
 }  // namespace slotplane::control

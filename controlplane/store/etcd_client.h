@@ -57,6 +57,7 @@ class EtcdClient {
   absl::StatusOr<etcdserverpb::PutResponse> Put(const etcdserverpb::PutRequest& request);
   absl::StatusOr<etcdserverpb::TxnResponse> Txn(const etcdserverpb::TxnRequest& request);
   absl::StatusOr<etcdserverpb::LeaseGrantResponse> LeaseGrant(int64_t ttl_seconds);
+  // One attempt on the endpoint in use, 1 s at most (for a clean stop).
   absl::Status LeaseRevoke(int64_t id);
 
   // For streams (Watch, LeaseKeepAlive): the endpoint in use and its index, and a context with
@@ -66,7 +67,8 @@ class EtcdClient {
   absl::Status PrepareContext(grpc::ClientContext* context);
   void Failed(size_t index);
 
-  // "etcd 10.0.0.1:2379,10.0.0.2:2379" (no credentials), for logs and status.
+  // "etcd 10.0.0.1:2379,10.0.0.2:2379 (TLS) (auth)": no user name, password or token; for logs
+  // and status.
   std::string Describe() const;
   const EtcdClientOptions& options() const { return options_; }
 
