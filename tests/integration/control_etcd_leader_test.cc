@@ -1,12 +1,15 @@
 // The leader of several slotplane-control replicas on etcd: the leader SIGKILLed → a follower
 // becomes the leader once the dead leader's lease expires (5 s) and polls the topology (a slot
-// moved afterwards reaches the new leader's proxies); a 3-member etcd with one member killed
+// moved afterwards reaches the new leader's proxies); SIGKILLed amid admin updates through both
+// replicas → every acknowledged update is there; a 3-member etcd with one member killed
 // (the first endpoint, the one the replicas use) → admin writes still succeed through every
-// replica and reach the others.
+// replica and reach the others, with etcd auth too (the token is renewed on another member) and
+// the etcd password in no log or status.
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -26,6 +29,7 @@ namespace {
 constexpr absl::Duration kTimeout = absl::Seconds(60);  // generous for a loaded 2-core machine
 // The lease TTL is 5 s: a dead leader is replaced within that plus a campaign round.
 constexpr absl::Duration kTakeoverBound = absl::Seconds(15);
+constexpr const char* kEtcdPassword = "etcd-password-5b9e";
 
 const auto* const kGrpc = ::testing::AddGlobalTestEnvironment(new GrpcEnvironment);
 
@@ -37,18 +41,41 @@ class ControlEtcdLeaderTest : public ::testing::Test {
     }
   }
 
-  void StartAll(int etcd_members) {
+  // With `auth`: etcd users root and "slotplane" (read-write on /slotplane/ only), auth enabled,
+  // and the replicas log in as "slotplane" with kEtcdPassword from a file.
+  void StartAll(int etcd_members, bool auth = false) {
     RedisClusterOptions cluster;
     cluster.masters = 3;
     cluster.replicas_per_master = 0;
     ASSERT_OK_AND_ASSIGN(cluster_, RedisCluster::Start(cluster));
     ASSERT_OK_AND_ASSIGN(etcd_, EtcdProcess::Start(etcd_members));
+    std::vector<std::string> auth_args;
+    if (auth) {
+      const std::vector<std::vector<std::string>> setup = {
+          {"user", "add", "root:root-password"},
+          {"user", "add", std::string("slotplane:") + kEtcdPassword},
+          {"role", "add", "slotplane"},
+          {"role", "grant-permission", "slotplane", "--prefix=true", "readwrite", "/slotplane/"},
+          {"user", "grant-role", "slotplane", "slotplane"},
+          {"auth", "enable"}};
+      for (const std::vector<std::string>& command : setup) {
+        absl::StatusOr<CommandResult> result = etcd_->Ctl(command);
+        ASSERT_OK(result);
+        ASSERT_TRUE(result->Succeeded()) << absl::StrJoin(command, " ") << ": " << result->output;
+      }
+      ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("slotplane-etcd-auth"));
+      secrets_ = std::make_unique<TempDir>(std::move(dir));
+      std::ofstream(secrets_->File("etcd.password")) << kEtcdPassword << "\n";
+      auth_args = {"--etcd-user", "slotplane", "--etcd-password-file",
+                   secrets_->File("etcd.password")};
+    }
     for (const char* id : {"replica-a", "replica-b"}) {
       ControlOptions options;
       options.cluster = cluster_->addresses();
       options.store = etcd_->store_url();
       options.poll_interval_ms = 200;
       options.extra_args = {"--replica-id", id};
+      options.extra_args.insert(options.extra_args.end(), auth_args.begin(), auth_args.end());
       ASSERT_OK_AND_ASSIGN(std::unique_ptr<ControlProcess> control, ControlProcess::Start(options));
       replicas_.push_back(std::move(control));
     }
@@ -98,6 +125,7 @@ class ControlEtcdLeaderTest : public ::testing::Test {
   std::unique_ptr<RedisCluster> cluster_;
   std::unique_ptr<EtcdProcess> etcd_;
   std::vector<std::unique_ptr<ControlProcess>> replicas_;
+  std::unique_ptr<TempDir> secrets_;
 };
 
 TEST_F(ControlEtcdLeaderTest, KilledLeaderIsReplacedWithinSecondsAndTheNewLeaderPolls) {
@@ -141,6 +169,33 @@ TEST_F(ControlEtcdLeaderTest, KilledLeaderIsReplacedWithinSecondsAndTheNewLeader
   EXPECT_TRUE(absl::StrContains(topology, absl::StrCat(cluster_->port(target)))) << topology;
 }
 
+TEST_F(ControlEtcdLeaderTest, LeaderKilledUnderAdminUpdatesLosesNoAcknowledgedUpdate) {
+  StartAll(1);
+  const int leader = WaitForOneLeader(kTimeout);
+  ASSERT_GE(leader, 0);
+  const int follower = 1 - leader;
+  // Users added through both replicas in turn; the leader is SIGKILLed after the 6th attempt.
+  std::vector<std::string> acknowledged;
+  constexpr int kUpdates = 20;
+  for (int i = 0; i < kUpdates; ++i) {
+    if (i == 6) replicas_[leader]->Kill();
+    ControlProcess& target = *replicas_[i % 2];
+    if (!target.IsAlive()) continue;
+    const std::string name = absl::StrCat("user-", i);
+    absl::StatusOr<CommandResult> add =
+        target.Ctl({"users", "add", name, "--password", "pw-" + name}, absl::Seconds(20));
+    if (add.ok() && add->Succeeded()) acknowledged.push_back(name);
+  }
+  EXPECT_GE(acknowledged.size(), static_cast<size_t>(kUpdates / 2 + 3));
+  ASSERT_EQ(WaitForOneLeader(kTimeout), follower);
+  absl::StatusOr<CommandResult> users = replicas_[follower]->Ctl({"users", "ls"});
+  ASSERT_OK(users);
+  for (const std::string& name : acknowledged) {
+    EXPECT_TRUE(absl::StrContains(users->output, name + " ")) << name << " lost:\n"
+                                                              << users->output;
+  }
+}
+
 TEST_F(ControlEtcdLeaderTest, ThreeMemberEtcdWithOneMemberKilledStillServesAdminWrites) {
   StartAll(3);
   ASSERT_GE(WaitForOneLeader(kTimeout), 0);
@@ -160,6 +215,28 @@ TEST_F(ControlEtcdLeaderTest, ThreeMemberEtcdWithOneMemberKilledStillServesAdmin
   }
   // The leader still leads (or a new one does): exactly one.
   EXPECT_GE(WaitForOneLeader(kTimeout), 0);
+}
+
+TEST_F(ControlEtcdLeaderTest, EtcdAuthTokenIsRenewedOnAnotherMemberAndThePasswordNeverShows) {
+  StartAll(3, /*auth=*/true);
+  ASSERT_GE(WaitForOneLeader(kTimeout), 0);
+  // etcd's simple tokens are known only to the member that issued them: after the first
+  // endpoint dies, the replicas must authenticate again on another member.
+  etcd_->Kill(0);
+  absl::StatusOr<CommandResult> set = replicas_[0]->Ctl({"config", "set", "maxclients", "4321"});
+  ASSERT_OK(set);
+  EXPECT_TRUE(set->Succeeded()) << set->output;
+  const absl::Time deadline = absl::Now() + kTimeout;
+  while (ConfigGet(*replicas_[1], "maxclients") != "4321\n" && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(ConfigGet(*replicas_[1], "maxclients"), "4321\n");
+  const std::string status = replicas_[1]->Ctl({"status"})->output;
+  EXPECT_TRUE(absl::StrContains(status, "(auth)")) << status;
+  for (auto& replica : replicas_) {
+    EXPECT_FALSE(absl::StrContains(replica->LogText(), kEtcdPassword));
+    EXPECT_FALSE(absl::StrContains(replica->Ctl({"status", "--json"})->output, kEtcdPassword));
+  }
 }
 
 }  // namespace

@@ -26,7 +26,8 @@ std::string EtcdProcess::MissingReason() {
   return "";
 }
 
-absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(int members) {
+absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(
+    int members, std::vector<std::string> extra_args) {
   absl::StatusOr<TempDir> dir = TempDir::Create("slotplane-etcd");
   if (!dir.ok()) return dir.status();
   std::unique_ptr<EtcdProcess> etcd(new EtcdProcess(*std::move(dir)));
@@ -46,7 +47,7 @@ absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(int members) {
   }
   const std::string initial_cluster = absl::StrJoin(peers, ",");
   for (Member& member : etcd->members_) {
-    if (absl::Status s = etcd->Launch(member, initial_cluster); !s.ok()) return s;
+    if (absl::Status s = etcd->Launch(member, initial_cluster, extra_args); !s.ok()) return s;
   }
   if (absl::Status s = etcd->WaitHealthy(absl::Now() + kStartTimeout); !s.ok()) {
     etcd->PrintLogs();
@@ -59,7 +60,8 @@ EtcdProcess::~EtcdProcess() {
   for (Member& member : members_) member.process.reset();  // SIGKILL and reap
 }
 
-absl::Status EtcdProcess::Launch(Member& member, const std::string& initial_cluster) {
+absl::Status EtcdProcess::Launch(Member& member, const std::string& initial_cluster,
+                                 const std::vector<std::string>& extra_args) {
   SpawnOptions spawn;
   spawn.argv = {"etcd", "--name", member.name, "--data-dir", dir_.File(member.name + ".etcd"),
                 "--listen-client-urls", Url(member.client_port), "--advertise-client-urls",
@@ -69,6 +71,7 @@ absl::Status EtcdProcess::Launch(Member& member, const std::string& initial_clus
                 dir_.path(),
                 // Loopback: elections in well under a second even on a loaded machine.
                 "--heartbeat-interval", "100", "--election-timeout", "1000", "--logger", "zap"};
+  spawn.argv.insert(spawn.argv.end(), extra_args.begin(), extra_args.end());
   spawn.output_path = member.log_path;
   absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Spawn(spawn);
   if (!process.ok()) return process.status();

@@ -21,7 +21,9 @@ class EtcdProcess {
   // Why the etcd tests skip: `etcd` or `etcdctl` not on $PATH (empty when both are).
   static std::string MissingReason();
 
-  static absl::StatusOr<std::unique_ptr<EtcdProcess>> Start(int members = 1);
+  // `extra_args` go to every member (e.g. {"--auth-token-ttl", "2"}).
+  static absl::StatusOr<std::unique_ptr<EtcdProcess>> Start(
+      int members = 1, std::vector<std::string> extra_args = {});
 
   EtcdProcess(const EtcdProcess&) = delete;
   EtcdProcess& operator=(const EtcdProcess&) = delete;
@@ -48,7 +50,8 @@ class EtcdProcess {
   };
 
   explicit EtcdProcess(TempDir dir) : dir_(std::move(dir)) {}
-  absl::Status Launch(Member& member, const std::string& initial_cluster);
+  absl::Status Launch(Member& member, const std::string& initial_cluster,
+                      const std::vector<std::string>& extra_args);
   absl::Status WaitHealthy(absl::Time deadline) const;
 
   TempDir dir_;
