@@ -80,7 +80,7 @@ class ReplicaSet {
   bool woken_ = false;
   bool leader_ = false;
   bool role_known_ = false;  // the first campaign's outcome is logged either way
-  int64_t lease_ = 0;  // 0: none
+  int64_t lease_ = 0;        // 0: none
   absl::Time lease_renewed_ = absl::InfinitePast();
   std::thread thread_;
 };
