@@ -43,13 +43,19 @@ class ControlEtcdLeaderTest : public ::testing::Test {
 
   // With `auth`: etcd users root and "slotplane" (read-write on /slotplane/ only), auth enabled,
   // and the replicas log in as "slotplane" with kEtcdPassword from a file.
-  void StartAll(int etcd_members, bool auth = false) {
+  // With `tls`: etcd serves TLS and wants client certificates; the replicas present one.
+  void StartAll(int etcd_members, bool auth = false, bool tls = false) {
     RedisClusterOptions cluster;
     cluster.masters = 3;
     cluster.replicas_per_master = 0;
     ASSERT_OK_AND_ASSIGN(cluster_, RedisCluster::Start(cluster));
-    ASSERT_OK_AND_ASSIGN(etcd_, EtcdProcess::Start(etcd_members));
+    ASSERT_OK_AND_ASSIGN(etcd_, EtcdProcess::Start(etcd_members, {}, tls));
     std::vector<std::string> auth_args;
+    if (tls) {
+      auth_args = {"--etcd-tls-ca",   etcd_->tls_file("ca.pem"),
+                   "--etcd-tls-cert", etcd_->tls_file("client.pem"),
+                   "--etcd-tls-key",  etcd_->tls_file("client.key")};
+    }
     if (auth) {
       const std::vector<std::vector<std::string>> setup = {
           {"user", "add", "root:root-password"},
@@ -66,8 +72,8 @@ class ControlEtcdLeaderTest : public ::testing::Test {
       ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("slotplane-etcd-auth"));
       secrets_ = std::make_unique<TempDir>(std::move(dir));
       std::ofstream(secrets_->File("etcd.password")) << kEtcdPassword << "\n";
-      auth_args = {"--etcd-user", "slotplane", "--etcd-password-file",
-                   secrets_->File("etcd.password")};
+      auth_args.insert(auth_args.end(), {"--etcd-user", "slotplane", "--etcd-password-file",
+                                         secrets_->File("etcd.password")});
     }
     for (const char* id : {"replica-a", "replica-b"}) {
       ControlOptions options;
@@ -237,6 +243,22 @@ TEST_F(ControlEtcdLeaderTest, EtcdAuthTokenIsRenewedOnAnotherMemberAndThePasswor
     EXPECT_FALSE(absl::StrContains(replica->LogText(), kEtcdPassword));
     EXPECT_FALSE(absl::StrContains(replica->Ctl({"status", "--json"})->output, kEtcdPassword));
   }
+}
+
+TEST_F(ControlEtcdLeaderTest, EtcdOverTlsWithClientCertificates) {
+  StartAll(1, /*auth=*/false, /*tls=*/true);
+  ASSERT_GE(WaitForOneLeader(kTimeout), 0);
+  absl::StatusOr<CommandResult> set = replicas_[0]->Ctl({"config", "set", "maxclients", "2468"});
+  ASSERT_OK(set);
+  EXPECT_TRUE(set->Succeeded()) << set->output;
+  const absl::Time deadline = absl::Now() + kTimeout;
+  while (ConfigGet(*replicas_[1], "maxclients") != "2468\n" && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(ConfigGet(*replicas_[1], "maxclients"), "2468\n");
+  absl::StatusOr<CommandResult> status = replicas_[1]->Ctl({"status"});
+  ASSERT_OK(status);
+  EXPECT_TRUE(absl::StrContains(status->output, "(TLS)")) << status->output;
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
 #include "tests/integration/etcd_process.h"
 
+#include <sys/stat.h>
+
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "tests/integration/tls_certs.h"
 
 namespace slotplane::integration {
 namespace {
@@ -12,7 +15,9 @@ namespace {
 constexpr absl::Duration kStartTimeout = absl::Seconds(60);
 constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
 
-std::string Url(uint16_t port) { return absl::StrCat("http://127.0.0.1:", port); }
+std::string Url(uint16_t port, bool tls = false) {
+  return absl::StrCat(tls ? "https" : "http", "://127.0.0.1:", port);
+}
 
 }  // namespace
 
@@ -26,11 +31,23 @@ std::string EtcdProcess::MissingReason() {
   return "";
 }
 
-absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(
-    int members, std::vector<std::string> extra_args) {
+absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(int members,
+                                                                std::vector<std::string> extra_args,
+                                                                bool tls) {
   absl::StatusOr<TempDir> dir = TempDir::Create("slotplane-etcd");
   if (!dir.ok()) return dir.status();
   std::unique_ptr<EtcdProcess> etcd(new EtcdProcess(*std::move(dir)));
+  if (tls) {
+    etcd->tls_ = true;
+    const std::string tls_dir = etcd->dir_.File("tls");
+    if (::mkdir(tls_dir.c_str(), 0700) != 0) return absl::InternalError("mkdir " + tls_dir);
+    if (absl::Status s = MakeTestCa(tls_dir); !s.ok()) return s;
+    if (absl::Status s = MakeTestCertificate(tls_dir, "etcd", "etcd"); !s.ok()) return s;
+    if (absl::Status s = MakeTestCertificate(tls_dir, "client", "slotplane"); !s.ok()) return s;
+    extra_args.insert(extra_args.end(), {"--cert-file", etcd->tls_file("etcd.pem"), "--key-file",
+                                         etcd->tls_file("etcd.key"), "--trusted-ca-file",
+                                         etcd->tls_file("ca.pem"), "--client-cert-auth"});
+  }
   std::vector<std::string> peers;
   for (int i = 0; i < members; ++i) {
     Member member;
@@ -64,8 +81,8 @@ absl::Status EtcdProcess::Launch(Member& member, const std::string& initial_clus
                                  const std::vector<std::string>& extra_args) {
   SpawnOptions spawn;
   spawn.argv = {"etcd", "--name", member.name, "--data-dir", dir_.File(member.name + ".etcd"),
-                "--listen-client-urls", Url(member.client_port), "--advertise-client-urls",
-                Url(member.client_port), "--listen-peer-urls", Url(member.peer_port),
+                "--listen-client-urls", Url(member.client_port, tls_), "--advertise-client-urls",
+                Url(member.client_port, tls_), "--listen-peer-urls", Url(member.peer_port),
                 "--initial-advertise-peer-urls", Url(member.peer_port), "--initial-cluster",
                 initial_cluster, "--initial-cluster-state", "new", "--initial-cluster-token",
                 dir_.path(),
@@ -103,6 +120,10 @@ absl::StatusOr<CommandResult> EtcdProcess::Ctl(const std::vector<std::string>& a
   std::vector<std::string> argv = {
       "etcdctl",           "--endpoints", absl::StrJoin(endpoints, ","), "--dial-timeout", "2s",
       "--command-timeout", "5s"};
+  if (tls_) {
+    argv.insert(argv.end(), {"--cacert", tls_file("ca.pem"), "--cert", tls_file("client.pem"),
+                             "--key", tls_file("client.key")});
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, dir_.path(), absl::Seconds(30));
 }

@@ -21,9 +21,10 @@ class EtcdProcess {
   // Why the etcd tests skip: `etcd` or `etcdctl` not on $PATH (empty when both are).
   static std::string MissingReason();
 
-  // `extra_args` go to every member (e.g. {"--auth-token-ttl", "2"}).
+  // `extra_args` go to every member. With `tls`, clients talk to the members over TLS with
+  // client certificates (--client-cert-auth): tls_file("ca.pem"), "client.pem", "client.key".
   static absl::StatusOr<std::unique_ptr<EtcdProcess>> Start(
-      int members = 1, std::vector<std::string> extra_args = {});
+      int members = 1, std::vector<std::string> extra_args = {}, bool tls = false);
 
   EtcdProcess(const EtcdProcess&) = delete;
   EtcdProcess& operator=(const EtcdProcess&) = delete;
@@ -39,6 +40,7 @@ class EtcdProcess {
   // Runs `etcdctl --endpoints <all live members> args...`.
   absl::StatusOr<CommandResult> Ctl(const std::vector<std::string>& args) const;
   void PrintLogs(size_t max_lines = 40) const;
+  std::string tls_file(const std::string& name) const { return dir_.File("tls/" + name); }
 
  private:
   struct Member {
@@ -55,6 +57,7 @@ class EtcdProcess {
   absl::Status WaitHealthy(absl::Time deadline) const;
 
   TempDir dir_;
+  bool tls_ = false;
   std::vector<Member> members_;
 };
 
