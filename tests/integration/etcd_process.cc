@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -14,6 +15,7 @@ namespace {
 
 constexpr absl::Duration kStartTimeout = absl::Seconds(60);
 constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
+constexpr int kMaxPortAttempts = 3;
 
 std::string Url(uint16_t port, bool tls = false) {
   return absl::StrCat(tls ? "https" : "http", "://127.0.0.1:", port);
@@ -31,9 +33,19 @@ std::string EtcdProcess::MissingReason() {
   return "";
 }
 
-absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(int members,
-                                                                std::vector<std::string> extra_args,
-                                                                bool tls) {
+absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(
+    int members, const std::vector<std::string>& extra_args, bool tls) {
+  // Another process may take a free port before etcd binds it: start over on other ports.
+  absl::StatusOr<std::unique_ptr<EtcdProcess>> etcd;
+  for (int attempt = 0; attempt < kMaxPortAttempts; ++attempt) {
+    etcd = StartOnce(members, extra_args, tls);
+    if (etcd.ok() || !absl::StrContains(etcd.status().message(), "address already in use")) break;
+  }
+  return etcd;
+}
+
+absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::StartOnce(
+    int members, std::vector<std::string> extra_args, bool tls) {
   absl::StatusOr<TempDir> dir = TempDir::Create("slotplane-etcd");
   if (!dir.ok()) return dir.status();
   std::unique_ptr<EtcdProcess> etcd(new EtcdProcess(*std::move(dir)));

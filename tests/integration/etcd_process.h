@@ -24,7 +24,7 @@ class EtcdProcess {
   // `extra_args` go to every member. With `tls`, clients talk to the members over TLS with
   // client certificates (--client-cert-auth): tls_file("ca.pem"), "client.pem", "client.key".
   static absl::StatusOr<std::unique_ptr<EtcdProcess>> Start(
-      int members = 1, std::vector<std::string> extra_args = {}, bool tls = false);
+      int members = 1, const std::vector<std::string>& extra_args = {}, bool tls = false);
 
   EtcdProcess(const EtcdProcess&) = delete;
   EtcdProcess& operator=(const EtcdProcess&) = delete;
@@ -52,6 +52,9 @@ class EtcdProcess {
   };
 
   explicit EtcdProcess(TempDir dir) : dir_(std::move(dir)) {}
+  static absl::StatusOr<std::unique_ptr<EtcdProcess>> StartOnce(int members,
+                                                                std::vector<std::string> extra_args,
+                                                                bool tls);
   absl::Status Launch(Member& member, const std::string& initial_cluster,
                       const std::vector<std::string>& extra_args);
   absl::Status WaitHealthy(absl::Time deadline) const;
