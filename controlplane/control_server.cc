@@ -93,6 +93,15 @@ absl::Status CheckListenAddress(const std::string& listen) {
   return status;
 }
 
+// replica-id, else hostname:listen-port.
+std::string ReplicaId(const ControlOptions& options) {
+  if (!options.replica_id.empty()) return options.replica_id;
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) std::strcpy(host, "localhost");
+  absl::StatusOr<NodeAddress> listen = ParseNodeAddress(options.listen);
+  return absl::StrCat(host, ":", listen.ok() ? listen->port : 0);
+}
+
 v1::Policy InitialPolicy(const ControlOptions& options) {
   v1::Policy policy = DefaultPolicy();
   for (const auto& [name, value] : options.initial_policy) {
@@ -161,16 +170,79 @@ absl::Status CheckFiles(const ControlOptions& options) {
   return ControlServer::LoadTokens(options).status();
 }
 
+absl::Status ControlServer::OpenStore() {
+  absl::StatusOr<StoreSpec> spec = ParseStore(options_);
+  if (!spec.ok()) return spec.status();
+  if (spec->endpoints.empty()) {
+    absl::StatusOr<std::unique_ptr<FileStore>> store = FileStore::Open(spec->dir);
+    if (!store.ok()) return store.status();
+    store_ = *std::move(store);
+    return absl::OkStatus();
+  }
+  EtcdClientOptions etcd;
+  etcd.endpoints = spec->endpoints;
+  etcd.tls_ca = options_.etcd_tls_ca;
+  etcd.tls_cert = options_.etcd_tls_cert;
+  etcd.tls_key = options_.etcd_tls_key;
+  etcd.user = options_.etcd_user;
+  etcd.password_file = options_.etcd_password_file;
+  absl::StatusOr<std::unique_ptr<EtcdClient>> client = EtcdClient::Create(std::move(etcd));
+  if (!client.ok()) return client.status();
+  etcd_client_ = *std::move(client);
+  auto store = std::make_unique<EtcdStore>(etcd_client_.get(), options_.etcd_prefix);
+  etcd_store_ = store.get();
+  store_ = std::move(store);
+  return absl::OkStatus();
+}
+
+void ControlServer::StartReplication() {
+  if (etcd_store_ == nullptr) return;
+  ReplicaOptions replica;
+  replica.prefix = options_.etcd_prefix;
+  replica.id = ReplicaId(options_);
+  replica.advertise = options_.advertise.empty() ? options_.listen : options_.advertise;
+  replicas_ = std::make_unique<ReplicaSet>(
+      etcd_client_.get(), std::move(replica),
+      [poller = poller_.get()](bool leader) { poller->SetActive(leader); });
+  replicas_->Start();
+}
+
+void ControlServer::DescribeControlPlane(v1::GetControlPlaneResponse* response) const {
+  response->set_store(store_->Describe());
+  if (replicas_ == nullptr) {
+    response->set_leader(true);
+    return;
+  }
+  response->set_replica_id(replicas_->options().id);
+  response->set_leader(replicas_->leader());
+  absl::StatusOr<std::vector<ReplicaInfo>> list = replicas_->List();
+  if (!list.ok()) {
+    response->set_replicas_error(std::string(list.status().message()));
+    return;
+  }
+  for (const ReplicaInfo& info : *list) {
+    v1::ReplicaStatus* replica = response->add_replicas();
+    replica->set_replica_id(info.id);
+    replica->set_address(info.address);
+    replica->set_leader(info.leader);
+  }
+}
+
 absl::Status ControlServer::Start() {
   if (absl::Status s = LoadCredentials(); !s.ok()) return s;
-  absl::StatusOr<std::unique_ptr<FileStore>> store = FileStore::Open(options_.data_dir);
-  if (!store.ok()) return store.status();
-  store_ = *std::move(store);
+  if (absl::Status s = OpenStore(); !s.ok()) return s;
 
   metrics_ = std::make_unique<ControlMetrics>();
   hub_ = std::make_unique<WatchHub>(metrics_.get());
   state_ = std::make_unique<ConfigState>(store_.get(), hub_.get(), metrics_.get(), NewBootId());
   if (absl::Status s = state_->Load(InitialPolicy(options_)); !s.ok()) return s;
+  if (etcd_store_ != nullptr) {
+    // Every version another replica saves is adopted and published here; until this replica
+    // leads (and polls), its proxies get the stored topology.
+    etcd_store_->Watch(
+        [state = state_.get()](const v1::ProxyConfig& config) { state->Adopt(config); });
+    state_->PublishStored();
+  }
   if (absl::Status s = SaltStoredPasswords(); !s.ok()) return s;
 
   PollerOptions poll;
@@ -186,9 +258,11 @@ absl::Status ControlServer::Start() {
     poll.tls = *std::move(tls);
   }
   poller_ = std::make_unique<TopologyPoller>(poll, state_.get(), metrics_.get());
+  if (etcd_store_ != nullptr) poller_->SetActive(false);  // until elected
 
   if (absl::Status s = StartGrpc(); !s.ok()) return s;
   poller_->Start();
+  StartReplication();
 
   if (options_.metrics_port != 0) {
     const std::string address = absl::StrCat(options_.metrics_bind, ":", options_.metrics_port);
@@ -217,8 +291,11 @@ absl::Status ControlServer::StartGrpc() {
   watch.boot_id = state_->boot_id();
   watch_service_ = std::make_unique<WatchService>(
       watch, WatchCredentials{proxy_auth_.get(), !options_.tls_client_ca.empty()});
-  admin_service_ = std::make_unique<AdminService>(
-      AdminContext{state_.get(), poller_.get(), hub_.get(), metrics_.get(), auth_.get()});
+  AdminContext admin{state_.get(), poller_.get(), hub_.get(), metrics_.get(), auth_.get(), {}};
+  admin.describe_control_plane = [this](v1::GetControlPlaneResponse* response) {
+    DescribeControlPlane(response);
+  };
+  admin_service_ = std::make_unique<AdminService>(std::move(admin));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
@@ -263,6 +340,9 @@ void ControlServer::Stop() {
   if (hub_ != nullptr) {
     hub_->Shutdown(grpc::Status(grpc::StatusCode::UNAVAILABLE, "control plane shutting down"));
   }
+  // A clean stop revokes the lease: another replica leads at once.
+  if (replicas_ != nullptr) replicas_->Stop();
+  if (etcd_store_ != nullptr) etcd_store_->StopWatch();
   if (poller_ != nullptr) poller_->Stop();  // also releases RefreshTopology calls
   if (server_ != nullptr) {
     server_->Shutdown(std::chrono::system_clock::now() +

@@ -10,7 +10,10 @@
 #include "controlplane/discovery/topology_poller.h"
 #include "controlplane/metrics/metrics.h"
 #include "controlplane/options.h"
+#include "controlplane/replicas/replica_set.h"
 #include "controlplane/state/config_state.h"
+#include "controlplane/store/etcd_client.h"
+#include "controlplane/store/etcd_store.h"
 #include "controlplane/store/policy_store.h"
 #include "controlplane/watch/watch_hub.h"
 #include "controlplane/watch/watch_service.h"
@@ -59,18 +62,28 @@ class ControlServer final : public Service {
   absl::Status StartGrpc();
   // LoadTokens into auth_ and proxy_auth_.
   absl::Status LoadCredentials();
+  // The store the options name: a FileStore, or an EtcdStore (with etcd_client_).
+  absl::Status OpenStore();
+  // Several replicas on etcd: adopt what others save, take part in the leader election (only
+  // the leader polls the topology).
+  void StartReplication();
+  // GetControlPlane's answer: the store, this replica, the replicas in etcd.
+  void DescribeControlPlane(v1::GetControlPlaneResponse* response) const;
   // Salts the unsalted user digests a store of an older version holds (a new version).
   absl::Status SaltStoredPasswords();
 
   const GrpcRuntime grpc_runtime_;  // first: constructed first, destroyed last
   const ControlOptions options_;
   std::unique_ptr<ControlMetrics> metrics_;
-  std::unique_ptr<TokenAuth> auth_;        // the admin token
-  std::unique_ptr<TokenAuth> proxy_auth_;  // the watch stream's token
+  std::unique_ptr<TokenAuth> auth_;          // the admin token
+  std::unique_ptr<TokenAuth> proxy_auth_;    // the watch stream's token
+  std::unique_ptr<EtcdClient> etcd_client_;  // etcd store only
+  EtcdStore* etcd_store_ = nullptr;          // store_ when it is an EtcdStore
   std::unique_ptr<PolicyStore> store_;
   std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<ConfigState> state_;
   std::unique_ptr<TopologyPoller> poller_;
+  std::unique_ptr<ReplicaSet> replicas_;  // etcd store only
   std::unique_ptr<WatchService> watch_service_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,7 +1,9 @@
 #include "controlplane/options.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/fleet_options.h"
 #include "common/option_table.h"
 #include "common/tls_options.h"
@@ -71,7 +73,24 @@ const OptionTable<ControlOptions>& Table() {
                             "HOST:PORT of the gRPC services (default 127.0.0.1:7700)"),
               AddressListOption("cluster", &O::cluster, kClusterHelp),
               AddressListOption("entry-point", &O::cluster, kClusterHelp),
-              StringOption("data-dir", &O::data_dir, "directory of the durable store (required)"),
+              StringOption("data-dir", &O::data_dir,
+                           "directory of the durable store (same as --store file:DIR)"),
+              StringOption("store", &O::store,
+                           "file:DIR | etcd://HOST:PORT[,HOST:PORT...] (or data-dir; one is "
+                           "required)"),
+              StringOption("etcd-prefix", &O::etcd_prefix,
+                           "prefix of the etcd store's keys (default /slotplane/)"),
+              StringOption("etcd-tls-ca", &O::etcd_tls_ca, "PEM CA: talk to etcd over TLS"),
+              StringOption("etcd-tls-cert", &O::etcd_tls_cert,
+                           "PEM client certificate for etcd (needs etcd-tls-key)"),
+              StringOption("etcd-tls-key", &O::etcd_tls_key, "PEM private key of etcd-tls-cert"),
+              StringOption("etcd-user", &O::etcd_user, "etcd user (needs etcd-password-file)"),
+              StringOption("etcd-password-file", &O::etcd_password_file,
+                           "file with the etcd user's password"),
+              StringOption("replica-id", &O::replica_id,
+                           "this replica's name in the etcd store (default hostname:listen-port)"),
+              StringOption("advertise", &O::advertise,
+                           "this replica's address as status shows it (default listen)"),
               IntOption("poll-interval", &O::poll_interval_ms, 50, 3600000,
                         "ms between topology polls (default 1000)"),
               IntOption("refresh-min-gap", &O::refresh_min_gap_ms, 10, 60000,
@@ -113,10 +132,29 @@ absl::Status CheckCombinations(const ControlOptions& options) {
         "no cluster entry point: give one with --cluster HOST:PORT (or `cluster HOST:PORT` in the "
         "config file)");
   }
-  if (options.data_dir.empty()) {
+  if (options.data_dir.empty() && options.store.empty()) {
     return absl::InvalidArgumentError(
-        "no data directory: give one with --data-dir DIR (where the policy and version are "
-        "kept)");
+        "no store: give --store file:DIR, --store etcd://HOST:PORT,... or --data-dir DIR (where "
+        "the policy and version are kept)");
+  }
+  absl::StatusOr<StoreSpec> store = ParseStore(options);
+  if (!store.ok()) return store.status();
+  const bool etcd_options =
+      !options.etcd_tls_ca.empty() || !options.etcd_tls_cert.empty() || !options.etcd_user.empty();
+  if (store->endpoints.empty() && etcd_options) {
+    return absl::InvalidArgumentError("the etcd-* options need --store etcd://...");
+  }
+  if (options.etcd_tls_cert.empty() != options.etcd_tls_key.empty()) {
+    return absl::InvalidArgumentError("options 'etcd-tls-cert' and 'etcd-tls-key' go together");
+  }
+  if (!options.etcd_tls_cert.empty() && options.etcd_tls_ca.empty()) {
+    return absl::InvalidArgumentError("option 'etcd-tls-cert' needs 'etcd-tls-ca'");
+  }
+  if (options.etcd_user.empty() != options.etcd_password_file.empty()) {
+    return absl::InvalidArgumentError("options 'etcd-user' and 'etcd-password-file' go together");
+  }
+  if (options.etcd_prefix.empty() || options.etcd_prefix.back() != '/') {
+    return absl::InvalidArgumentError("option 'etcd-prefix' must end with '/'");
   }
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return absl::InvalidArgumentError("options 'tls-cert' and 'tls-key' go together");
@@ -129,6 +167,38 @@ absl::Status CheckCombinations(const ControlOptions& options) {
 }
 
 }  // namespace
+
+absl::StatusOr<StoreSpec> ParseStore(const ControlOptions& options) {
+  if (!options.data_dir.empty() && !options.store.empty()) {
+    return absl::InvalidArgumentError(
+        "options 'store' and 'data-dir' both given: use one (data-dir DIR is store file:DIR)");
+  }
+  StoreSpec spec;
+  if (!options.data_dir.empty()) {
+    spec.dir = options.data_dir;
+    return spec;
+  }
+  constexpr absl::string_view kFile = "file:";
+  constexpr absl::string_view kEtcd = "etcd://";
+  const absl::string_view store = options.store;
+  if (absl::StartsWith(store, kFile) && store.size() > kFile.size()) {
+    spec.dir = std::string(store.substr(kFile.size()));
+    return spec;
+  }
+  if (absl::StartsWith(store, kEtcd)) {
+    for (absl::string_view endpoint :
+         absl::StrSplit(store.substr(kEtcd.size()), ',', absl::SkipWhitespace())) {
+      if (!ParseNodeAddress(std::string(endpoint)).ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("option 'store': '", endpoint, "' is not HOST:PORT"));
+      }
+      spec.endpoints.emplace_back(endpoint);
+    }
+    if (!spec.endpoints.empty()) return spec;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "option 'store': '", store, "' is neither file:DIR nor etcd://HOST:PORT[,HOST:PORT...]"));
+}
 
 ProcessOptions ControlOptions::Process() const {
   return {log_level, logfile, pidfile, /*daemonize=*/false};
@@ -144,7 +214,8 @@ absl::Status ApplyControlOption(ControlOptions* options, const std::string& name
 
 std::string ControlUsageText() {
   std::string text =
-      "Usage: slotplane-control --cluster HOST:PORT [--cluster ...] --data-dir DIR "
+      "Usage: slotplane-control --cluster HOST:PORT [--cluster ...] --store "
+      "file:DIR|etcd://HOST:PORT,... "
       "[--listen HOST:PORT] [-c FILE] [--OPTION VALUE ...]\n"
       "  -c FILE          read options from a config file (one `name value` per line, as "
       "proxy.conf)\n"

@@ -17,7 +17,18 @@ namespace slotplane::control {
 struct ControlOptions {
   std::string listen = "127.0.0.1:7700";  // gRPC address of both services
   std::vector<NodeAddress> cluster;       // entry points (required), repeatable
-  std::string data_dir;                   // the store's directory (required)
+  std::string data_dir;                   // the file store's directory (= store file:DIR)
+  // Where the state is kept: "file:DIR" or "etcd://host:port,host:port". Exactly one of store
+  // and data-dir; ParseStore reads it.
+  std::string store;
+  std::string etcd_prefix = "/slotplane/";  // every key of the etcd store starts with it
+  std::string etcd_tls_ca;                  // PEM CA: TLS towards etcd
+  std::string etcd_tls_cert;                // PEM client certificate for etcd (with the key)
+  std::string etcd_tls_key;
+  std::string etcd_user;                  // etcd auth user
+  std::string etcd_password_file;         // its password (first line)
+  std::string replica_id;                 // empty: hostname:listen-port
+  std::string advertise;                  // address shown in status; empty: listen
   int poll_interval_ms = 1000;            // topology poll interval
   int refresh_min_gap_ms = 200;           // MOVED-triggered refreshes at least this far apart
   int backend_connect_timeout_ms = 1000;  // discovery connect/read timeout per node
@@ -46,6 +57,13 @@ struct ControlOptions {
   // log-level, logfile and pidfile, for RunDaemon (common/daemon.h).
   ProcessOptions Process() const;
 };
+
+// The store option, parsed: a directory (file store) or etcd endpoints.
+struct StoreSpec {
+  std::string dir;                     // file store: not empty
+  std::vector<std::string> endpoints;  // etcd: host:port each
+};
+absl::StatusOr<StoreSpec> ParseStore(const ControlOptions& options);
 
 // Applies one option by its config-file name. Fleet-wide policy options go to initial_policy
 // (validated). Errors are InvalidArgument and name the option.

@@ -8,10 +8,10 @@
 #                                      the three binaries (-DSLOTPLANE_TESTS=OFF); the Dockerfile
 #                                      uses this
 #
-# The redis-server package ships a system service. slotplane never uses it (its clusters run on
-# their own loopback ports), and the install keeps it from being started: if the host has no
-# /usr/sbin/policy-rc.d, one that forbids service starts is put in place for the duration of the
-# install and removed afterwards.
+# The redis-server and etcd-server packages ship system services. slotplane never uses them (its
+# clusters and the tests' etcd members run on their own loopback ports), and the install keeps
+# them from being started: if the host has no /usr/sbin/policy-rc.d, one that forbids service
+# starts is put in place for the duration of the install and removed afterwards.
 set -euo pipefail
 
 # Building the binaries (scripts/build.sh -DSLOTPLANE_TESTS=OFF); git gives --version and
@@ -24,7 +24,7 @@ BUILD_PACKAGES=(
 # Development: tests, micro-benchmarks (-DSLOTPLANE_BENCH=ON), fuzzing, formatting, the local demo.
 PACKAGES=(
   "${BUILD_PACKAGES[@]}" libgtest-dev libbenchmark-dev
-  redis-server redis-tools python3 python3-redis
+  redis-server redis-tools python3 python3-redis etcd-server etcd-client
   clang clang-format libclang-rt-14-dev valgrind procps shellcheck curl
 )
 # Deploy checks (scripts/check_k8s.py, scripts/check_dockerfile.sh): kubectl (its built-in

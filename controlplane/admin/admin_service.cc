@@ -193,6 +193,15 @@ grpc::Status AdminService::ListProxies(grpc::ServerContext* context, const v1::L
   });
 }
 
+grpc::Status AdminService::GetControlPlane(grpc::ServerContext* context,
+                                           const v1::GetControlPlaneRequest*,
+                                           v1::GetControlPlaneResponse* response) {
+  return Call("GetControlPlane", context, [&] {
+    if (deps_.describe_control_plane) deps_.describe_control_plane(response);
+    return grpc::Status::OK;
+  });
+}
+
 grpc::ServerUnaryReactor* AdminService::WaitForVersion(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* request,
                                                        grpc::ByteBuffer* response) {

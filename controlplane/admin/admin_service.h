@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "controlplane/auth/token_auth.h"
 #include "controlplane/discovery/topology_poller.h"
 #include "controlplane/metrics/metrics.h"
@@ -15,6 +17,8 @@ struct AdminContext {
   WatchHub* hub = nullptr;
   ControlMetrics* metrics = nullptr;
   const TokenAuth* auth = nullptr;  // the admin token
+  // GetControlPlane's answer (store, replicas), filled by the wiring; null: store only.
+  std::function<void(v1::GetControlPlaneResponse*)> describe_control_plane;
 };
 
 // The Admin service. Calls that may block — a store write (fsync), a topology refresh — are
@@ -48,6 +52,9 @@ class AdminService final
                                v1::RefreshTopologyResponse* response) override;
   grpc::Status ListProxies(grpc::ServerContext* context, const v1::ListProxiesRequest* request,
                            v1::ListProxiesResponse* response) override;
+  grpc::Status GetControlPlane(grpc::ServerContext* context,
+                               const v1::GetControlPlaneRequest* request,
+                               v1::GetControlPlaneResponse* response) override;
   grpc::ServerUnaryReactor* WaitForVersion(grpc::CallbackServerContext* context,
                                            const grpc::ByteBuffer* request,
                                            grpc::ByteBuffer* response) override;

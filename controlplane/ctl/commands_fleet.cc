@@ -64,6 +64,21 @@ std::string ProxyJson(const v1::ProxyInfo& p) {
       .str();
 }
 
+// store, this replica, and every replica of an etcd store.
+void AddControlPlaneRows(Table& table, const v1::GetControlPlaneResponse& plane) {
+  table.AddRow({"store", plane.store()});
+  if (plane.replica_id().empty()) return;
+  table.AddRow(
+      {"replica", absl::StrCat(plane.replica_id(), plane.leader() ? " (leader)" : " (follower)")});
+  std::vector<std::string> replicas;
+  for (const v1::ReplicaStatus& r : plane.replicas()) {
+    replicas.push_back(
+        absl::StrCat(r.replica_id(), " ", r.address(), " leader ", r.leader() ? "yes" : "no"));
+  }
+  if (!plane.replicas_error().empty()) replicas.push_back("unknown: " + plane.replicas_error());
+  AddListRows(table, "replicas", replicas);
+}
+
 }  // namespace
 
 int RunStatus(const CommandEnv& env) {
@@ -79,6 +94,10 @@ int RunStatus(const CommandEnv& env) {
     s = env.client.stub().ListProxies(env.client.Context(env.timeout).get(), {}, &proxies);
   }
   if (!s.ok()) return ReportError(s, "status", env.client.address());
+  // A control plane older than GetControlPlane answers UNIMPLEMENTED: no store or replica rows.
+  v1::GetControlPlaneResponse plane;
+  const bool has_plane =
+      env.client.stub().GetControlPlane(env.client.Context(env.timeout).get(), {}, &plane).ok();
   int in_sync = 0, nacked = 0;
   JsonArray rejections;
   std::vector<std::string> reasons;  // "proxy-id rejected version N: error", for the table
@@ -105,9 +124,21 @@ int RunStatus(const CommandEnv& env) {
   const bool converged = in_sync == proxies.proxies_size();
   const int covered = CoveredSlots(topology.topology());
   if (env.args.json) {
+    JsonArray replicas;
+    for (const v1::ReplicaStatus& r : plane.replicas()) {
+      replicas.AddRaw(JsonObject()
+                          .Add("replica_id", r.replica_id())
+                          .Add("address", r.address())
+                          .Add("leader", r.leader())
+                          .str());
+    }
     Print(JsonObject()
               .Add("address", env.client.address())
               .Add("version", config.version())
+              .Add("store", plane.store())
+              .Add("replica_id", plane.replica_id())
+              .Add("leader", plane.leader())
+              .AddRaw("replicas", replicas.str())
               .AddRaw("topology", JsonObject()
                                       .Add("version", topology.version())
                                       .Add("shards", topology.topology().shards_size())
@@ -128,6 +159,7 @@ int RunStatus(const CommandEnv& env) {
   }
   Table table({"control plane", env.client.address()});
   table.AddRow({"version", absl::StrCat(config.version())});
+  if (has_plane) AddControlPlaneRows(table, plane);
   table.AddRow({"topology", absl::StrCat(topology.topology().shards_size(), " shards, ", covered,
                                          "/16384 slots covered, refreshed ",
                                          Ago(topology.refreshed_unix_ms(), NowMs()))});

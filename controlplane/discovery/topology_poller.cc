@@ -31,8 +31,29 @@ void TopologyPoller::RequestRefresh() {
   wake_.notify_one();
 }
 
+void TopologyPoller::SetActive(bool active) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (active_ == active) return;
+    active_ = active;
+    requested_ = active;  // a new leader polls at once
+  }
+  wake_.notify_all();
+}
+
+bool TopologyPoller::active() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return active_;
+}
+
 TopologyPoller::RefreshResult TopologyPoller::RefreshNow(absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
+  if (!active_) {
+    RefreshResult result;
+    result.status = absl::FailedPreconditionError(
+        "this control-plane replica is not the leader; the leader polls the topology");
+    return result;
+  }
   // The poll that starts after this request is the one whose result counts.
   const uint64_t wanted = status_.completed + (running_ ? 2 : 1);
   requested_generation_ = std::max(requested_generation_, wanted);
@@ -63,6 +84,11 @@ void TopologyPoller::Run() {
     // Sleep until the interval is up, or a request comes and the gap since the last start is.
     const absl::Time next_periodic = last_start + options_.interval;
     while (!stop_) {
+      if (!active_) {  // a follower: wait to become the leader
+        wake_.wait(lock);
+        last_start = absl::InfinitePast();
+        continue;
+      }
       const absl::Time now = absl::Now();
       if (now >= next_periodic) break;
       if (requested_ && now >= last_start + options_.min_gap) break;

@@ -68,6 +68,12 @@ class TopologyPoller {
 
   PollStatus Status() const;
 
+  // Several replicas on a shared store: only the leader polls. An inactive poller sleeps (its
+  // refresh requests are dropped and RefreshNow fails with FailedPrecondition) until made active
+  // again, when it polls at once. Active by default.
+  void SetActive(bool active);
+  bool active() const;
+
  private:
   void Run();
   // One discovery and its hand-over to ConfigState; returns whether the topology changed.
@@ -84,6 +90,7 @@ class TopologyPoller {
   std::condition_variable wake_;  // the poller: a request or stop
   std::condition_variable done_;  // RefreshNow callers: a poll completed
   bool stop_ = false;
+  bool active_ = true;
   bool requested_ = false;
   bool running_ = false;               // a discovery is in progress
   uint64_t requested_generation_ = 0;  // highest poll number a caller waits for

@@ -10,6 +10,10 @@
 namespace slotplane::control {
 namespace {
 
+// A shared store that refuses a save (another replica was first) is read again and the change
+// retried this often before the caller sees Aborted.
+constexpr int kMaxCommitAttempts = 3;
+
 std::string Describe(const ClusterView& view) {
   return std::to_string(view.shards().size()) + " shards, " +
          std::to_string(view.CoveredSlotCount()) + " slots covered";
@@ -46,30 +50,46 @@ absl::Status ConfigState::Load(const v1::Policy& initial_policy) {
 absl::StatusOr<uint64_t> ConfigState::EditPolicy(const PolicyEdit& edit, uint64_t expected_version,
                                                  const std::string& what) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (expected_version != 0 && expected_version != version_) {
-    return absl::AbortedError("the current version is " + std::to_string(version_) + ", not " +
-                              std::to_string(expected_version) +
-                              ": the configuration changed meanwhile; read it again and retry");
+  // A shared store may refuse the save (another replica saved first): catch up and, without an
+  // expected version, apply the edit again to the newer policy.
+  for (int attempt = 0;; ++attempt) {
+    if (expected_version != 0 && expected_version != version_) {
+      return absl::AbortedError("the current version is " + std::to_string(version_) + ", not " +
+                                std::to_string(expected_version) +
+                                ": the configuration changed meanwhile; read it again and retry");
+    }
+    v1::Policy policy = policy_;
+    if (absl::Status s = edit(&policy); !s.ok()) return s;
+    if (google::protobuf::util::MessageDifferencer::Equals(policy, policy_)) return version_;
+    absl::Status s = CommitLocked(version_ + 1, policy, topology_);
+    if (absl::IsAborted(s) && attempt < kMaxCommitAttempts) {
+      CatchUpLocked();
+      continue;
+    }
+    if (!s.ok()) return s;
+    metrics_->policy_updates.Increment();
+    SP_LOG(kInfo) << "version " << version_ << ": " << what;
+    return version_;
   }
-  v1::Policy policy = policy_;
-  if (absl::Status s = edit(&policy); !s.ok()) return s;
-  if (google::protobuf::util::MessageDifferencer::Equals(policy, policy_)) return version_;
-  if (absl::Status s = CommitLocked(version_ + 1, policy, topology_); !s.ok()) return s;
-  metrics_->policy_updates.Increment();
-  SP_LOG(kInfo) << "version " << version_ << ": " << what;
-  return version_;
 }
 
 absl::StatusOr<bool> ConfigState::SetTopology(ClusterViewPtr view) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (topology_ != nullptr && topology_->SameTopology(*view)) {
-    if (!published_) PublishLocked();  // the stored version still describes the cluster
-    return false;
+  for (int attempt = 0;; ++attempt) {
+    if (topology_ != nullptr && topology_->SameTopology(*view)) {
+      if (!published_) PublishLocked();  // the stored version still describes the cluster
+      return false;
+    }
+    absl::Status s = CommitLocked(version_ + 1, policy_, view);
+    if (absl::IsAborted(s) && attempt < kMaxCommitAttempts) {
+      CatchUpLocked();
+      continue;
+    }
+    if (!s.ok()) return s;
+    metrics_->topology_changes.Increment();
+    SP_LOG(kInfo) << "version " << version_ << ": topology changed (" << Describe(*view) << ")";
+    return true;
   }
-  if (absl::Status s = CommitLocked(version_ + 1, policy_, view); !s.ok()) return s;
-  metrics_->topology_changes.Increment();
-  SP_LOG(kInfo) << "version " << version_ << ": topology changed (" << Describe(*view) << ")";
-  return true;
 }
 
 void ConfigState::PublishStored() {
@@ -78,6 +98,42 @@ void ConfigState::PublishStored() {
     SP_LOG(kWarning) << "serving the stored topology of version " << version_
                      << " until the cluster answers";
     PublishLocked();
+  }
+}
+
+void ConfigState::Adopt(const v1::ProxyConfig& config) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (AdoptLocked(config)) {
+    SP_LOG(kInfo) << "version " << version_ << ": saved by another replica, adopted";
+  }
+}
+
+bool ConfigState::AdoptLocked(const v1::ProxyConfig& config) {
+  if (config.version() <= version_) return false;
+  ClusterViewPtr topology;
+  if (config.has_topology()) {
+    absl::StatusOr<ClusterViewPtr> view = ClusterViewFromProto(config.topology());
+    if (!view.ok()) {
+      SP_LOG(kError) << "not adopting version " << config.version()
+                     << ": its topology is unusable: " << view.status().message();
+      return false;
+    }
+    topology = *view;
+  }
+  version_ = config.version();
+  policy_ = config.policy();
+  topology_ = std::move(topology);
+  published_ = false;
+  metrics_->version.Set(static_cast<double>(version_));
+  PublishLocked();
+  return true;
+}
+
+void ConfigState::CatchUpLocked() {
+  absl::StatusOr<std::optional<v1::ProxyConfig>> stored = store_->Load();
+  if (!stored.ok() || !stored->has_value()) return;
+  if (AdoptLocked(**stored)) {
+    SP_LOG(kInfo) << "version " << version_ << ": saved by another replica first, adopted";
   }
 }
 
@@ -117,6 +173,8 @@ absl::Status ConfigState::CommitLocked(uint64_t version, const v1::Policy& polic
   metrics_->store_writes.Increment();
   if (absl::Status s = store_->Save(config, version_); !s.ok()) {
     metrics_->store_write_errors.Increment();
+    // A shared store refused: another replica saved version_ + 1 first (not an outage).
+    if (absl::IsAborted(s)) return s;
     SP_LOG(kError) << "cannot save version " << version << " to " << store_->Describe() << ": "
                    << s.message();
     return absl::UnavailableError("cannot save the change: " + std::string(s.message()));

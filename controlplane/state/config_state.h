@@ -57,6 +57,11 @@ class ConfigState {
   // Discovery failed at start: publish the stored topology and version, if there are any.
   void PublishStored();
 
+  // A state another replica saved to the shared store (EtcdStore's watch): when its version is
+  // newer than ours, it becomes the current state and is published with that same version
+  // number, as if this replica had made it. Older or equal versions are ignored.
+  void Adopt(const v1::ProxyConfig& config);
+
   StateView Current() const;
   ClusterViewPtr Topology() const;
   const std::string& boot_id() const { return boot_id_; }
@@ -67,6 +72,11 @@ class ConfigState {
   // Saves (version, topology, policy) and, with a topology, publishes it.
   absl::Status CommitLocked(uint64_t version, const v1::Policy& policy, ClusterViewPtr topology);
   void PublishLocked();
+  // Adopt with mu_ held; returns whether the state changed.
+  bool AdoptLocked(const v1::ProxyConfig& config);
+  // After a store Save failed with Aborted (another replica saved first): reads the store and
+  // adopts what it holds.
+  void CatchUpLocked();
   v1::ProxyConfig ConfigLocked() const;
 
   PolicyStore* const store_;

@@ -6,6 +6,10 @@
 // Reports p50/p99/max over all arrivals, the time until every proxy ACKed (WaitForVersion), and
 // the control plane's RSS, threads and CPU time (from /proc/--control-pid). Measures; never
 // passes or fails on timing. Driven by control_fanout.sh; see README.md.
+//
+// --addr A,B,C (several control-plane replicas on one etcd store): the connections, and so the
+// streams, are spread over the replicas in turn; UpdatePolicy, GetConfig and WaitForVersion go to
+// the first one (its WaitForVersion counts its own streams only; the arrivals count them all).
 
 #include <unistd.h>
 
@@ -234,16 +238,24 @@ bool ParseArgs(int argc, char** argv, Args* args) {
 int main(int argc, char** argv) {
   Args args;
   if (!ParseArgs(argc, argv, &args)) {
-    std::fprintf(stderr,
-                 "usage: control_fanout [--addr HOST:PORT] [--streams N] [--channels N] "
-                 "[--rounds N] [--control-pid PID] [--token-file F]\n");
+    std::fprintf(
+        stderr,
+        "usage: control_fanout [--addr HOST:PORT[,HOST:PORT...]] [--streams N] [--channels N] "
+        "[--rounds N] [--control-pid PID] [--token-file F]\n");
     return 1;
   }
   const std::string token = Token(args);
   // The watch streams' credential (slotplane-control's proxy-token-file or the same variable).
   const char* proxy_token_env = std::getenv("SLOTPLANE_PROXY_TOKEN");
   const std::string proxy_token = proxy_token_env != nullptr ? proxy_token_env : "";
-  auto admin_channel = grpc::CreateChannel(args.addr, grpc::InsecureChannelCredentials());
+  std::vector<std::string> addrs;
+  for (size_t start = 0; start <= args.addr.size();) {
+    const size_t comma = std::min(args.addr.find(',', start), args.addr.size());
+    if (comma > start) addrs.push_back(args.addr.substr(start, comma - start));
+    start = comma + 1;
+  }
+  if (addrs.empty()) return 1;
+  auto admin_channel = grpc::CreateChannel(addrs[0], grpc::InsecureChannelCredentials());
   auto admin = slotplane::v1::Admin::NewStub(admin_channel);
   auto call = [&](auto method, const auto& request, auto* response) {
     grpc::ClientContext context;
@@ -257,8 +269,8 @@ int main(int argc, char** argv) {
   for (int c = 0; c < args.channels; ++c) {
     grpc::ChannelArguments channel_args;
     channel_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one connection per channel
-    stubs.push_back(slotplane::v1::ProxyDiscovery::NewStub(
-        grpc::CreateCustomChannel(args.addr, grpc::InsecureChannelCredentials(), channel_args)));
+    stubs.push_back(slotplane::v1::ProxyDiscovery::NewStub(grpc::CreateCustomChannel(
+        addrs[c % addrs.size()], grpc::InsecureChannelCredentials(), channel_args)));
   }
   Round round(args.streams);
   std::vector<std::unique_ptr<ProxyStream>> streams;

@@ -27,6 +27,8 @@ struct ControlOptions {
   // plane that identifies proxies by client certificate (--tls-client-ca in extra_args).
   std::string proxy_token = "proxy-token-for-tests";
   int poll_interval_ms = 500;
+  // --store VALUE (e.g. "etcd://127.0.0.1:2379") instead of --data-dir <temp dir>/data.
+  std::string store;
   std::string log_level = "info";
   // Appended as given, e.g. {"--enable-cross-slot", "yes"} or TLS options.
   std::vector<std::string> extra_args;

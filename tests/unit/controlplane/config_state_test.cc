@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/cluster_view_proto.h"
 #include "common/grpc_limits.h"
 #include "controlplane/policy/policy_options.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
@@ -18,6 +19,10 @@ class MemoryStore : public PolicyStore {
   absl::StatusOr<std::optional<v1::ProxyConfig>> Load() override { return saved; }
   absl::Status Save(const v1::ProxyConfig& state, uint64_t previous_version) override {
     if (fail) return absl::UnavailableError("disk full");
+    // A store shared by several replicas (etcd) compares the stored version.
+    if (shared && (saved.has_value() ? saved->version() : 0) != previous_version) {
+      return absl::AbortedError("another replica saved first");
+    }
     ++saves;
     saved = state;
     return absl::OkStatus();
@@ -26,6 +31,7 @@ class MemoryStore : public PolicyStore {
 
   std::optional<v1::ProxyConfig> saved;
   bool fail = false;
+  bool shared = false;
   int saves = 0;
 };
 
@@ -238,6 +244,68 @@ TEST_F(ConfigStateTest, RestartWithClusterDownServesTheStoredTopology) {
   state.PublishStored();
   ASSERT_NE(hub.Current(), nullptr);
   EXPECT_EQ(hub.Current()->version, 1u);
+}
+
+// A version another replica saved (the store's watch) is published with its own number.
+TEST_F(ConfigStateTest, AdoptPublishesANewerVersionWithItsNumberAndIgnoresOlderOnes) {
+  auto state = NewState();
+  ASSERT_TRUE(state->Load(DefaultPolicy()).ok());
+  ASSERT_TRUE(state->SetTopology(View(8000)).value());
+  ASSERT_EQ(state->Current().version, 1u);
+
+  v1::ProxyConfig other;
+  other.set_version(5);
+  *other.mutable_policy() = DefaultPolicy();
+  ASSERT_TRUE(SetPolicyOption(other.mutable_policy(), "maxclients", "9").ok());
+  TopologyToProto(*View(9000), other.mutable_topology());
+  state->Adopt(other);
+  EXPECT_EQ(state->Current().version, 5u);
+  EXPECT_EQ(state->Current().policy.limits().maxclients(), 9);
+  EXPECT_TRUE(state->Topology()->SameTopology(*View(9000)));
+  ASSERT_NE(hub_.Current(), nullptr);
+  EXPECT_EQ(hub_.Current()->version, 5u);
+  EXPECT_EQ(Decode(hub_.Current()).snapshot().config().policy().limits().maxclients(), 9);
+  EXPECT_EQ(store_.saves, 1) << "adopting saves nothing";
+
+  other.set_version(3);
+  state->Adopt(other);
+  other.set_version(5);
+  state->Adopt(other);
+  EXPECT_EQ(state->Current().version, 5u);
+  EXPECT_EQ(hub_.Current()->version, 5u);
+}
+
+// A shared store refuses a save when another replica saved that version first: the state reads
+// the store and applies the edit again on top (no expected version), or fails Aborted.
+TEST_F(ConfigStateTest, ASharedStoreRefusalCatchesUpAndRetriesOrAborts) {
+  store_.shared = true;
+  auto state = NewState();
+  ASSERT_TRUE(state->Load(DefaultPolicy()).ok());
+  ASSERT_TRUE(state->SetTopology(View(8000)).value());
+  auto other_replica_saves = [&](uint64_t version, const char* maxclients) {
+    v1::ProxyConfig config = *store_.saved;
+    config.set_version(version);
+    ASSERT_TRUE(SetPolicyOption(config.mutable_policy(), "maxclients", maxclients).ok());
+    store_.saved = config;
+  };
+  other_replica_saves(2, "50");
+  auto version = state->EditPolicy(
+      [](v1::Policy* p) { return SetPolicyOption(p, "enable-cross-slot", "yes"); }, 0, "test");
+  ASSERT_TRUE(version.ok()) << version.status();
+  EXPECT_EQ(*version, 3u);
+  EXPECT_EQ(store_.saved->version(), 3u);
+  EXPECT_EQ(store_.saved->policy().limits().maxclients(), 50)
+      << "the other replica's change is kept";
+  EXPECT_TRUE(store_.saved->policy().enable_cross_slot());
+  EXPECT_EQ(hub_.Current()->version, 3u);
+
+  other_replica_saves(4, "60");
+  version = state->EditPolicy([](v1::Policy* p) { return SetPolicyOption(p, "maxclients", "70"); },
+                              3, "test");
+  EXPECT_TRUE(absl::IsAborted(version.status())) << version.status();
+  EXPECT_EQ(state->Current().version, 4u) << "caught up with the store";
+  EXPECT_EQ(state->Current().policy.limits().maxclients(), 60);
+  EXPECT_EQ(store_.saved->policy().limits().maxclients(), 60);
 }
 
 }  // namespace

@@ -159,5 +159,49 @@ TEST(ControlOptionsTest, HelpAndVersion) {
   EXPECT_TRUE(absl::IsCancelled(Parse({"--version"}).status()));
 }
 
+TEST(ControlOptionsTest, StoreIsAFileDirectoryOrEtcdEndpoints) {
+  auto file = Parse({"--cluster", "a:1", "--store", "file:/var/lib/x"});
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto spec = ParseStore(*file);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->dir, "/var/lib/x");
+  EXPECT_TRUE(spec->endpoints.empty());
+  // data-dir DIR is store file:DIR.
+  auto dir = Parse({"--cluster", "a:1", "--data-dir", "/d"});
+  ASSERT_TRUE(dir.ok());
+  EXPECT_EQ(ParseStore(*dir)->dir, "/d");
+
+  auto etcd =
+      Parse({"--cluster", "a:1", "--store", "etcd://10.0.0.1:2379,etcd-1:2379", "--etcd-user",
+             "slotplane", "--etcd-password-file", "/p", "--replica-id", "r1"});
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+  spec = ParseStore(*etcd);
+  ASSERT_TRUE(spec.ok());
+  EXPECT_TRUE(spec->dir.empty());
+  EXPECT_EQ(spec->endpoints, (std::vector<std::string>{"10.0.0.1:2379", "etcd-1:2379"}));
+  EXPECT_EQ(etcd->etcd_prefix, "/slotplane/");
+  EXPECT_EQ(etcd->replica_id, "r1");
+
+  EXPECT_NE(Error(Parse({"--cluster", "a:1", "--store", "file:/a", "--data-dir", "/b"}))
+                .find("options 'store' and 'data-dir' both given"),
+            std::string::npos);
+  EXPECT_NE(Error(Parse({"--cluster", "a:1", "--store", "etcd://"})).find("option 'store'"),
+            std::string::npos);
+  EXPECT_NE(Error(Parse({"--cluster", "a:1", "--store", "etcd://h:99999"})).find("HOST:PORT"),
+            std::string::npos);
+  EXPECT_NE(Error(Parse({"--cluster", "a:1", "--store", "redis://h:1"})).find("option 'store'"),
+            std::string::npos);
+  EXPECT_NE(Error(Parse({"--cluster", "a:1", "--data-dir", "/d", "--etcd-user", "u",
+                         "--etcd-password-file", "/p"}))
+                .find("need --store etcd://"),
+            std::string::npos);
+  EXPECT_NE(Error(Parse({"--cluster", "a:1", "--store", "etcd://h:1", "--etcd-user", "u"}))
+                .find("'etcd-user' and 'etcd-password-file' go together"),
+            std::string::npos);
+  EXPECT_NE(Error(Parse({"--cluster", "a:1", "--store", "etcd://h:1", "--etcd-prefix", "/x"}))
+                .find("must end with '/'"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace slotplane::control
