@@ -1,5 +1,6 @@
 #include "dataplane/core/errors.h"
 
+#include <algorithm>
 #include <cctype>
 #include <initializer_list>
 
@@ -57,7 +58,11 @@ std::string OneLine(std::string text) {
 
 std::string Line(std::string_view text) { return Cat({"-", OneLine(std::string(text)), "\r\n"}); }
 
-std::string_view Cut(std::string_view text) { return text.substr(0, 128); }
+// What Redis's printf("%.*s") prints of `text`: at most `max` bytes, and nothing from the first
+// NUL on (the argument is a C string there).
+std::string_view Cut(std::string_view text, size_t max = 128) {
+  return text.substr(0, std::min(max, text.find('\0')));
+}
 
 }  // namespace
 
@@ -68,7 +73,7 @@ std::string UnknownCommand(const std::vector<std::string_view>& args) {
   // argument cut to the room that is left.
   std::string listed;
   for (size_t i = 1; i < args.size() && listed.size() < 128; ++i) {
-    listed += Cat({"'", args[i].substr(0, 128 - listed.size()), "' "});
+    listed += Cat({"'", Cut(args[i], 128 - listed.size()), "' "});
   }
   return Line(
       Cat({"ERR unknown command '", Cut(args[0]), "', with args beginning with: ", listed}));
