@@ -73,7 +73,7 @@ NodeHistogram Sum(const std::vector<NodeHistogram>& per_node) {
 }  // namespace
 
 void NodeTexts(const Replies& replies, const std::vector<std::string>& nodes,
-               std::string_view command, std::string* out) {
+               std::string_view command, std::string* out, bool resp3) {
   const bool all_errors = std::all_of(replies.begin(), replies.end(),
                                       [](const std::string& r) { return resp::IsError(r); });
   if (all_errors && !replies.empty()) {
@@ -96,7 +96,7 @@ void NodeTexts(const Replies& replies, const std::vector<std::string>& nodes,
     if (body.empty() || body.back() != '\n') text.push_back('\n');
     text.push_back('\n');
   }
-  resp::AppendBulk(out, text);
+  resp::AppendVerbatim(out, text, resp3);  // as Redis's addReplyVerbatim
 }
 
 void LatencyHistogram(const Replies& replies, std::string* out) {

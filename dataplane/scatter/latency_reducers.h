@@ -17,7 +17,7 @@ namespace slotplane::dataplane::reduce {
 // that could not be reached) shows the error's text in its section; when every node answered an
 // error, the first one is the reply, as from a single node.
 void NodeTexts(const Replies& replies, const std::vector<std::string>& nodes,
-               std::string_view command, std::string* out);
+               std::string_view command, std::string* out, bool resp3 = false);
 
 // LATENCY HISTOGRAM [command ...]: Redis's shape (a flat array of command name, then
 // [calls, n, histogram_usec, [bound, cumulative count, ...]]), each command's histograms summed

@@ -94,6 +94,16 @@ TEST(ReducersTest, RandomNonNil) {
   EXPECT_EQ(out, "-ERR down\r\n");  // cannot say "empty" when a master did not answer
 }
 
+// RESP3 clients: the parts are RESP2, the merged reply has RESP3 nulls (Redis: "_").
+TEST(ReducersTest, Resp3Nulls) {
+  std::string out;
+  RandomNonNil({"$-1\r\n", "$-1\r\n"}, "randomkey", 7, &out, true);
+  EXPECT_EQ(out, "_\r\n");
+  out.clear();
+  MergeByKeyOrder({"*2\r\n$2\r\nv0\r\n$-1\r\n", "*1\r\n$-1\r\n"}, {0, 1, 0}, "mget", &out, true);
+  EXPECT_EQ(out, "*3\r\n$2\r\nv0\r\n_\r\n_\r\n");
+}
+
 TEST(ReducersTest, AllNodesNamesTheFailingNode) {
   const std::vector<std::string> nodes{"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"};
   std::string out;
