@@ -124,7 +124,7 @@ class FanOutRequest : public MultiRequest {
       case Reduction::kNodeTexts:
         return reduce::NodeTexts(replies, nodes, command_, out, resp3());
       case Reduction::kLatencyHistogram:
-        return reduce::LatencyHistogram(replies, out);
+        return reduce::LatencyHistogram(replies, out, resp3());
     }
   }
 

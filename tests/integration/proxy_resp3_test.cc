@@ -207,6 +207,7 @@ TEST_F(ProxyResp3Test, LocalAndMergedRepliesMatchStandalone) {
        {"CLIENT", "GETNAME"},
        {"COMMAND", "INFO", "nosuchcommand"},
        {"CONFIG", "GET", "maxmemory"},
+       {"LATENCY", "HISTOGRAM", "nosuchcommand"},
        {"PING"},
        {"PING", "x"},
        {"ECHO", "y"},

@@ -273,5 +273,14 @@ TEST(ReducersTest, LatencyHistogramSumsCumulativeBuckets) {
       out, "-ERR slotplane: unexpected reply type from a cluster node for 'latency|histogram'\r\n");
 }
 
+// Redis 7.0's bytes for LATENCY HISTOGRAM set in RESP3 after one SET.
+TEST(ReducersTest, LatencyHistogramResp3Maps) {
+  std::string out;
+  LatencyHistogram({"*2\r\n" + HistogramEntry("set", 1, {{16, 1}}), "*0\r\n"}, &out, true);
+  EXPECT_EQ(out,
+            "%1\r\n$3\r\nset\r\n%2\r\n$5\r\ncalls\r\n:1\r\n$14\r\nhistogram_usec\r\n%1\r\n:16\r\n:"
+            "1\r\n");
+}
+
 }  // namespace
 }  // namespace slotplane::dataplane::reduce
