@@ -309,6 +309,60 @@ TEST_F(ProxyResp3Test, MixedProtocolsPipelinedConcurrently) {
   for (int c = 0; c < kClients; ++c) EXPECT_EQ(failures[c], "") << "client " << c;
 }
 
+// RESP2-only traffic pays nothing: a worker opens its RESP3 connection to a node (seen by the
+// node as a client with resp=3) on the first RESP3 request for that node, one per node, shared by
+// every RESP3 client of the worker.
+TEST_F(ProxyResp3Test, Resp3ConnectionOpenedOnFirstUse) {
+  ProxyOptions options;
+  options.seeds = cluster().addresses();
+  options.threads = 1;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ProxyProcess> own, ProxyProcess::Start(options));
+  ASSERT_OK_AND_ASSIGN(const std::vector<int> owners, cluster().SlotOwners());
+  ASSERT_OK_AND_ASSIGN(const std::vector<int> masters, cluster().Masters());
+  std::vector<Command> gets;  // one key on every master
+  for (int master : masters) {
+    for (size_t slot = 0; slot < owners.size(); ++slot) {
+      if (owners[slot] != master) continue;
+      gets.push_back({"GET", KeyInSlot(static_cast<uint16_t>(slot), "r3open")});
+      break;
+    }
+  }
+  ASSERT_EQ(gets.size(), masters.size());
+  // Connections with resp=3 on each master (other proxies of this binary may hold some).
+  std::string lists;  // the last CLIENT LIST of every master, for failure messages
+  const auto resp3_clients = [&] {
+    lists.clear();
+    std::vector<int> counts;
+    for (int master : masters) {
+      absl::StatusOr<std::unique_ptr<TestClient>> node = cluster().Connect(master);
+      const std::string list = node.ok() ? (*node)->Command({"CLIENT", "LIST"}).str : "";
+      lists += list;
+      int count = 0;
+      for (size_t at = list.find(" resp=3"); at != std::string::npos;
+           at = list.find(" resp=3", at + 1)) {
+        ++count;
+      }
+      counts.push_back(count);
+    }
+    return counts;
+  };
+  const std::vector<int> before = resp3_clients();
+  ASSERT_OK_AND_ASSIGN(const std::string resp2, RawSession(own->port(), gets));
+  std::string nulls;
+  for (size_t i = 0; i < gets.size(); ++i) nulls += "$-1\r\n";
+  EXPECT_EQ(resp2, nulls);
+  EXPECT_EQ(resp3_clients(), before);  // RESP2 traffic opened no RESP3 connection
+  std::vector<Command> hello_then_gets = {{"HELLO", "3"}};
+  hello_then_gets.insert(hello_then_gets.end(), gets.begin(), gets.end());
+  for (int client = 0; client < 3; ++client) {
+    ASSERT_OK_AND_ASSIGN(const std::string resp3, RawSession(own->port(), hello_then_gets));
+    EXPECT_TRUE(absl::EndsWith(resp3, "_\r\n")) << resp3;
+  }
+  std::vector<int> expected = before;
+  for (int& count : expected) ++count;  // one per node, whatever the number of RESP3 clients
+  EXPECT_EQ(resp3_clients(), expected) << lists;
+}
+
 // redis-cli -3 shows the same typed output through the proxy as from the standalone server.
 TEST_F(ProxyResp3Test, RedisCliResp3) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> client, proxy().Connect());
