@@ -180,7 +180,7 @@ void CollectCommands(const std::vector<WorkerContext*>& workers,
 
 // One cluster node as the workers' shared connections see it.
 struct NodeState {
-  int connected = 0;  // workers whose connection is up
+  int connected = 0;  // shared connections up (one per worker, two where RESP3 clients came)
   int down = 0;       // workers whose connection is in reconnect backoff
   size_t in_flight = 0;
   BackendNodeStats counts;  // the workers' counters, summed
@@ -213,13 +213,18 @@ struct WorkerSnapshot {
 // One worker's snapshot, on its thread.
 WorkerSnapshot SnapshotWorker(WorkerContext* w) {
   WorkerSnapshot mine;
-  w->router().ForEachBackend([&](const BackendConn& conn) {
+  const auto add = [&mine](const BackendConn& conn) {
     NodeState one;
     one.connected = conn.connected() ? 1 : 0;
     one.down = conn.down() ? 1 : 0;
     one.in_flight = conn.in_flight();
     one.counts = conn.node_stats();
     mine.nodes[conn.address_text()].Add(one);
+  };
+  w->router().ForEachBackend([&](const BackendConn& conn) {
+    add(conn);
+    // The node's RESP3 connection (RESP3 clients), once opened: counted with the node.
+    if (const BackendConn* resp3 = conn.resp3_sibling()) add(*resp3);
   });
   w->clients().ForEach([&](const ClientSession& client) { ++mine.clients_by_user[client.user()]; });
   return mine;
@@ -269,9 +274,11 @@ prometheus::ClientMetric NodeMetric(prometheus::ClientMetric metric, const std::
 // slotplane_proxy_backend_node_*{node}: per cluster node, summed over the workers.
 void CollectBackendNodes(const std::map<std::string, NodeState>& nodes,
                          std::vector<prometheus::MetricFamily>* out) {
-  auto connected = Family("slotplane_proxy_backend_node_connections",
-                          "Workers whose shared connection to the cluster node is up",
-                          prometheus::MetricType::Gauge);
+  auto connected =
+      Family("slotplane_proxy_backend_node_connections",
+             "Shared connections to the cluster node that are up (per worker: one, two with "
+             "RESP3 clients)",
+             prometheus::MetricType::Gauge);
   auto down = Family("slotplane_proxy_backend_node_down",
                      "Workers whose shared connection to the cluster node is in reconnect backoff "
                      "(the node is unreachable from them)",

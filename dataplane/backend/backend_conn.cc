@@ -161,7 +161,19 @@ void BackendConn::OnConnectionLost(const std::string& reason) {
   owner_->OnBackendDown(this);
 }
 
+BackendConn* BackendConn::Resp3() {
+  if (options_.resp3) return this;
+  if (resp3_ == nullptr) {
+    BackendOptions options = options_;
+    options.resp3 = true;
+    resp3_ = std::make_unique<BackendConn>(owner_, socket_.address(), options);
+    resp3_->referenced_ = referenced_;
+  }
+  return resp3_.get();
+}
+
 void BackendConn::Shutdown() {
+  if (resp3_ != nullptr) resp3_->Shutdown();
   owner_->loop().Cancel(reconnect_timer_);
   reconnect_timer_ = 0;
   if (state_ == State::kConnected) {
@@ -188,6 +200,7 @@ void BackendConn::TimeOut(int timeout_ms) {
 }
 
 void BackendConn::EnsureReadonly() {
+  if (resp3_ != nullptr) resp3_->EnsureReadonly();
   if (options_.readonly) return;
   options_.readonly = true;
   if (state_ == State::kConnecting || state_ == State::kConnected) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -94,7 +95,7 @@ class BackendConn : public EventHandler,
 
   const NodeAddress& address() const { return socket_.address(); }
   const std::string& address_text() const { return socket_.address_text(); }
-  bool idle() const { return head_ == nullptr; }
+  bool idle() const { return head_ == nullptr && (resp3_ == nullptr || resp3_->idle()); }
   bool connected() const { return state_ == State::kConnected; }
   bool down() const { return state_ == State::kBackoff; }
   const std::string& last_error() const { return last_error_; }
@@ -103,8 +104,20 @@ class BackendConn : public EventHandler,
   // Replies, redirects, failures and reconnects seen on this connection (per-node metrics).
   const BackendNodeStats& node_stats() const { return node_stats_; }
 
+  // The connection to the same node that speaks RESP3 (HELLO 3 at handshake), for RESP3 clients,
+  // whose replies then pass through verbatim: created on first use, so RESP2-only clients never
+  // open it. Owned by this (RESP2) connection: shut down, made READONLY and collected with it.
+  // Called on a RESP3 connection, returns itself.
+  BackendConn* Resp3();
+  // The RESP3 sibling if it was opened, else null (timeouts, metrics).
+  BackendConn* resp3_sibling() const { return resp3_.get(); }
+  bool resp3() const { return options_.resp3; }
+
   // Whether the current slot table points at this node; an unreferenced node stops reconnecting.
-  void set_referenced(bool referenced) { referenced_ = referenced; }
+  void set_referenced(bool referenced) {
+    referenced_ = referenced;
+    if (resp3_ != nullptr) resp3_->set_referenced(referenced);
+  }
   bool referenced() const { return referenced_; }
 
   bool flush_scheduled = false;  // owned by the worker's flush list
@@ -156,7 +169,8 @@ class BackendConn : public EventHandler,
   int backoff_ms_ = 0;
   EventLoop::TimerId reconnect_timer_ = 0;
   BackendNodeStats node_stats_;
-  BackendSocket socket_;  // last: it reports to the members above
+  std::unique_ptr<BackendConn> resp3_;  // see Resp3()
+  BackendSocket socket_;                // last: it reports to the members above
 };
 
 }  // namespace slotplane::dataplane

@@ -21,6 +21,7 @@ constexpr int kMaxIovecs = 128;
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kMaxReadsPerEvent = 16;
 constexpr std::string_view kReadonly = "*1\r\n$8\r\nREADONLY\r\n";
+constexpr std::string_view kHello3 = "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n";
 
 void AppendBulk(Buffer* out, std::string_view s) {
   out->Append(absl::StrCat("$", s.size(), "\r\n"));
@@ -72,7 +73,8 @@ absl::Status BackendSocket::Connect(const BackendOptions& options) {
   return absl::OkStatus();
 }
 
-// AUTH, then READONLY: written before anything the owner queued, answered in this order.
+// AUTH, then HELLO 3, then READONLY: written before anything the owner queued, answered in this
+// order.
 void BackendSocket::QueueHandshake(const BackendOptions& options) {
   handshake_size_ = handshake_done_ = 0;
   if (!options.auth_password.empty()) {
@@ -84,6 +86,10 @@ void BackendSocket::QueueHandshake(const BackendOptions& options) {
     }
     AppendBulk(&output_, options.auth_password);
     handshake_[handshake_size_++] = HandshakeStep::kAuth;
+  }
+  if (options.resp3) {
+    output_.Append(kHello3);
+    handshake_[handshake_size_++] = HandshakeStep::kHello3;
   }
   if (options.readonly) {
     output_.Append(kReadonly);
@@ -253,6 +259,10 @@ bool BackendSocket::HandshakeReply(std::string_view frame) {
   if (frame[0] != '-') return true;
   if (step == HandshakeStep::kAuth) {
     Fail(absl::StrCat("AUTH rejected: ", AbslView(ErrorText(frame))));
+    return false;
+  }
+  if (step == HandshakeStep::kHello3) {  // a node without RESP3: its replies would be RESP2
+    Fail(absl::StrCat("HELLO 3 rejected: ", AbslView(ErrorText(frame))));
     return false;
   }
   LogOwnCommandError(address_text_, frame);

@@ -26,6 +26,9 @@ struct BackendOptions {
   int connect_timeout_ms = 1000;
   // Send READONLY first on every (re)connect: a replica connection that serves reads.
   bool readonly = false;
+  // Send HELLO 3 on every (re)connect: the connection speaks RESP3, for RESP3 clients, whose
+  // replies then pass through unchanged. Sent after AUTH, before READONLY.
+  bool resp3 = false;
   // tls-cluster: a client context (common/tls_config.h); the node's certificate is verified
   // against its CA and the handshake counts towards connect_timeout_ms. Null: plain TCP.
   SslContextPtr tls = nullptr;
@@ -34,9 +37,10 @@ struct BackendOptions {
 // One TCP connection to a cluster node, below both connection kinds (the shared BackendConn and
 // the PrivateConn that carries one client's state). It owns the fd and everything that is the
 // same for both: the non-blocking connect with its timeout, the handshake (AUTH with the backend
-// credentials, READONLY for replica reads) whose replies it consumes itself, buffered and
-// gathered writes, reading and framing whole RESP replies, and the epoll interest. What happens
-// next (reconnecting, matching replies to requests, handing frames to a client) is its owner's.
+// credentials, HELLO 3 for RESP3 connections, READONLY for replica reads) whose replies it consumes
+// itself, buffered and gathered writes, reading and framing whole RESP replies, and the epoll
+// interest. What happens next (reconnecting, matching replies to requests, handing frames to a
+// client) is its owner's.
 //
 // Events go to the owner's Listener, always after the socket has closed itself when the
 // connection is gone, so the owner may Connect() again, or Close(), from inside any callback.
@@ -61,7 +65,8 @@ class BackendSocket final : public EventHandler {
     // the owner may Close() (and then Connect() again) from inside it.
     virtual void OnSocketFrame(std::string_view frame) = 0;
     // The connection could not be opened: connect error, timeout ("connect timed out after N
-    // ms"), or the node rejected the handshake ("AUTH rejected: <error text>").
+    // ms"), or the node rejected the handshake ("AUTH rejected: <error text>", "HELLO 3
+    // rejected: <error text>").
     virtual void OnSocketFailed(const std::string& reason) = 0;
     // An open connection went away: closed by the node, an I/O error, or a malformed reply.
     virtual void OnSocketLost(const std::string& reason) = 0;
@@ -123,8 +128,8 @@ class BackendSocket final : public EventHandler {
  private:
   enum class State : uint8_t { kClosed, kConnecting, kTlsHandshake, kConnected };
   // The commands of the handshake, in the order they are sent and answered.
-  enum class HandshakeStep : uint8_t { kAuth, kReadonly };
-  static constexpr int kMaxHandshakeSteps = 2;
+  enum class HandshakeStep : uint8_t { kAuth, kHello3, kReadonly };
+  static constexpr int kMaxHandshakeSteps = 3;
 
   void QueueHandshake(const BackendOptions& options);
   void OnConnectDone();

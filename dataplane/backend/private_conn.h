@@ -58,6 +58,8 @@ class PrivateConn final : public EventHandler, private BackendSocket::Listener {
 
   const NodeAddress& address() const { return socket_.address(); }
   const std::string& address_text() const { return socket_.address_text(); }
+  // Speaks RESP3 (HELLO 3 at handshake): for a RESP3 client, whose replies pass through.
+  bool resp3() const { return options_.resp3; }
   // Failed, lost or closed (or not opened yet): it never carries anything again.
   bool dead() const { return !socket_.open(); }
   // Clean for reuse by another client: nothing unread, unsent or still expected.

@@ -6,6 +6,14 @@
 #include "dataplane/net/event_loop.h"
 
 namespace slotplane::dataplane {
+namespace {
+
+std::string IdleKey(std::string key, bool resp3) {
+  if (resp3) key += "#3";
+  return key;
+}
+
+}  // namespace
 
 PrivatePool::PrivatePool(EventLoop* loop, WorkerStats* stats, BackendOptions options,
                          int max_idle_per_node)
@@ -19,8 +27,8 @@ PrivatePool::~PrivatePool() {
   conns_.clear();
 }
 
-PrivateConn* PrivatePool::Acquire(const NodeAddress& address, PrivateConnUser* user) {
-  auto it = idle_.find(address.ToString());
+PrivateConn* PrivatePool::Acquire(const NodeAddress& address, PrivateConnUser* user, bool resp3) {
+  auto it = idle_.find(IdleKey(address.ToString(), resp3));
   while (it != idle_.end() && !it->second.empty()) {
     PrivateConn* conn = it->second.back();
     it->second.pop_back();
@@ -31,7 +39,9 @@ PrivateConn* PrivatePool::Acquire(const NodeAddress& address, PrivateConnUser* u
     }
     Discard(conn);
   }
-  auto owned = std::make_unique<PrivateConn>(this, address, options_);
+  BackendOptions options = options_;
+  options.resp3 = resp3;
+  auto owned = std::make_unique<PrivateConn>(this, address, options);
   PrivateConn* conn = owned.get();
   conns_.emplace(conn, std::move(owned));
   conn->user = user;
@@ -42,7 +52,7 @@ PrivateConn* PrivatePool::Acquire(const NodeAddress& address, PrivateConnUser* u
 void PrivatePool::Release(PrivateConn* conn, int max_idle) {
   conn->user = nullptr;
   if (conn->discarded || conn->idle) return;
-  std::vector<PrivateConn*>& idle = idle_[conn->address_text()];
+  std::vector<PrivateConn*>& idle = idle_[IdleKey(conn->address_text(), conn->resp3())];
   if (!conn->quiet() || static_cast<int>(idle.size()) >= max_idle) {
     Discard(conn);
     return;
@@ -80,7 +90,7 @@ void PrivatePool::Discard(PrivateConn* conn) {
 
 void PrivatePool::RemoveFromIdle(PrivateConn* conn) {
   conn->idle = false;
-  auto it = idle_.find(conn->address_text());
+  auto it = idle_.find(IdleKey(conn->address_text(), conn->resp3()));
   if (it == idle_.end()) return;
   auto& list = it->second;
   list.erase(std::remove(list.begin(), list.end(), conn), list.end());

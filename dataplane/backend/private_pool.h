@@ -31,8 +31,9 @@ class PrivatePool {
   PrivatePool(const PrivatePool&) = delete;
   PrivatePool& operator=(const PrivatePool&) = delete;
 
-  // A connection to `address` for `user`: an idle one when there is one, else a new one.
-  PrivateConn* Acquire(const NodeAddress& address, PrivateConnUser* user);
+  // A connection to `address` for `user`: an idle one when there is one, else a new one. `resp3`:
+  // one that spoke HELLO 3 (a RESP3 client's); idle connections are kept per protocol.
+  PrivateConn* Acquire(const NodeAddress& address, PrivateConnUser* user, bool resp3 = false);
   // Gives back a connection whose state is clean: kept idle when quiet and there is room.
   void Release(PrivateConn* conn) { Release(conn, max_idle_per_node_); }
   // Likewise with room for up to `max_idle` idle connections to its node (script calls keep more
@@ -69,7 +70,8 @@ class PrivatePool {
   BackendOptions options_;
   int max_idle_per_node_;
   absl::flat_hash_map<PrivateConn*, std::unique_ptr<PrivateConn>> conns_;
-  absl::flat_hash_map<std::string, std::vector<PrivateConn*>> idle_;  // by address text
+  // By address text, "#3" appended for RESP3 connections (IdleKey).
+  absl::flat_hash_map<std::string, std::vector<PrivateConn*>> idle_;
   std::vector<std::unique_ptr<PrivateConn>> graveyard_;
   FlushList<PrivateConn> to_flush_;
 };

@@ -32,7 +32,7 @@ std::string_view FindSecretConfigSet(const std::vector<std::string_view>& args) 
   return {};
 }
 
-void AppendConfigGetWithoutSecrets(std::string_view reply, std::string* out) {
+void AppendConfigGetWithoutSecrets(std::string_view reply, std::string* out, bool resp3) {
   std::vector<std::string_view> elements;
   bool is_null = false;
   if (!resp::ReadArray(reply, &elements, &is_null) || is_null || elements.size() % 2 != 0) {
@@ -52,11 +52,11 @@ void AppendConfigGetWithoutSecrets(std::string_view reply, std::string* out) {
       ++kept;
     }
   }
-  if (kept == keep.size()) {
+  if (kept == keep.size() && !resp3) {
     out->append(reply);
     return;
   }
-  resp::AppendArrayHeader(out, 2 * kept);
+  resp::AppendMapHeader(out, kept, resp3);
   for (size_t pair = 0; pair < keep.size(); ++pair) {
     if (!keep[pair]) continue;
     out->append(elements[2 * pair]);

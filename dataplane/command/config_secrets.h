@@ -22,7 +22,8 @@ std::string_view FindSecretConfigSet(const std::vector<std::string_view>& args);
 
 // Appends CONFIG GET's `reply` to `out` without the name/value pairs that name a secret
 // parameter. The reply is a RESP2 flat array of name/value pairs; any other reply (an error, a
-// malformed or odd-length array, another type) is appended unchanged.
-void AppendConfigGetWithoutSecrets(std::string_view reply, std::string* out);
+// malformed or odd-length array, another type) is appended unchanged. `resp3`: the pairs are
+// written as a RESP3 map, as Redis answers a RESP3 client.
+void AppendConfigGetWithoutSecrets(std::string_view reply, std::string* out, bool resp3 = false);
 
 }  // namespace slotplane::dataplane

@@ -140,6 +140,7 @@ void List(WorkerContext* worker, ClientSession* client, const std::vector<std::s
     return;
   }
   Request* parent = Defer(client);
+  const bool resp3 = client->resp3();
   RunOnAllWorkers(
       worker,
       [filter](WorkerContext& w) {
@@ -149,11 +150,11 @@ void List(WorkerContext* worker, ClientSession* client, const std::vector<std::s
         });
         return lines;
       },
-      [worker, parent](std::vector<std::string> parts) {
+      [worker, parent, resp3](std::vector<std::string> parts) {
         std::string text;
         for (const std::string& part : parts) text += part;
         std::string reply;
-        resp::AppendBulk(&reply, text);
+        resp::AppendVerbatim(&reply, text, resp3);
         Finish(worker, parent, reply);
       });
 }
@@ -385,7 +386,8 @@ std::string ClientListLine(WorkerContext& worker, ClientSession& client) {
       " omem=", client.output_buffered(),
       " tot-mem=", client.input_buffered() + client.output_buffered(),
       " events=r cmd=", a.last_command, " user=", AbslView(UserNameOf(client)),
-      " redir=-1 resp=2 lib-name=", a.lib_name, " lib-ver=", a.lib_ver, "\n");
+      " redir=-1 resp=", client.resp3() ? 3 : 2, " lib-name=", a.lib_name, " lib-ver=", a.lib_ver,
+      "\n");
 }
 
 void ExecuteClientCommand(WorkerContext* worker, ClientSession* client,
@@ -400,7 +402,7 @@ void ExecuteClientCommand(WorkerContext* worker, ClientSession* client,
       break;
     case Handler::kClientGetname:
       if (client->name().empty()) {
-        resp::AppendNullBulk(&reply);
+        resp::AppendNull(&reply, client->resp3());
       } else {
         resp::AppendBulk(&reply, client->name());
       }
@@ -414,7 +416,7 @@ void ExecuteClientCommand(WorkerContext* worker, ClientSession* client,
       reply = resp::kOk;
       break;
     case Handler::kClientInfo:
-      resp::AppendBulk(&reply, ClientListLine(*worker, *client));
+      resp::AppendVerbatim(&reply, ClientListLine(*worker, *client), client->resp3());
       break;
     case Handler::kClientList:
       return List(worker, client, args);

@@ -99,7 +99,7 @@ void ReplyInfo(ClientSession* client, const std::vector<std::string_view>& args)
     if (FindEntry(Lower(args[i]), &entry)) {
       reply.append(entry.info);
     } else {
-      reply.append("*-1\r\n");
+      resp::AppendNullArray(&reply, client->resp3());
     }
   }
   client->Reply(reply);

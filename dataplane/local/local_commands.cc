@@ -19,16 +19,17 @@
 namespace slotplane::dataplane {
 namespace {
 
-// HELLO's RESP2 reply, as a standalone Redis 7.0 master gives it.
-std::string HelloReply(std::string_view version, uint64_t client_id) {
+// HELLO's reply, as a standalone Redis 7.0 master gives it: a map in RESP3, a flat array of its
+// 7 pairs in RESP2.
+std::string HelloReply(std::string_view version, uint64_t client_id, bool resp3) {
   std::string reply;
-  resp::AppendArrayHeader(&reply, 14);
+  resp::AppendMapHeader(&reply, 7, resp3);
   resp::AppendBulk(&reply, "server");
   resp::AppendBulk(&reply, "redis");
   resp::AppendBulk(&reply, "version");
   resp::AppendBulk(&reply, version);
   resp::AppendBulk(&reply, "proto");
-  resp::AppendInteger(&reply, 2);
+  resp::AppendInteger(&reply, resp3 ? 3 : 2);
   resp::AppendBulk(&reply, "id");
   resp::AppendInteger(&reply, static_cast<int64_t>(client_id));
   resp::AppendBulk(&reply, "mode");
@@ -64,6 +65,7 @@ void LocalCommands::Execute(ClientSession* client, const ClientCommand& command)
       return Auth(client, args);
     case Handler::kReset:
       client->ResetReplyMode();
+      client->set_resp3(false);  // RESET goes back to RESP2, as Redis
       client->set_name("");
       client->set_authenticated(!worker_->policy().auth_required);
       BindUser(client, worker_->policy(), "");
@@ -111,19 +113,23 @@ void LocalCommands::Select(ClientSession* client, const std::vector<std::string_
   }
 }
 
-// HELLO [protover [AUTH username password] [SETNAME clientname]]. RESP2 only for now.
+// HELLO [protover [AUTH username password] [SETNAME clientname]]. The protocol changes once
+// the command succeeded (after AUTH), and its own reply is already in the new protocol, as Redis.
+// Without protover the client keeps its protocol.
 void LocalCommands::Hello(ClientSession* client, const std::vector<std::string_view>& args) {
+  bool resp3 = client->resp3();
   if (args.size() >= 2) {
     int64_t version;
     if (!absl::SimpleAtoi(AbslView(args[1]), &version)) {
       client->Reply(errors::Generic("Protocol version is not an integer or out of range"));
       return;
     }
-    if (version != 2) {
+    if (version != 2 && version != 3) {
       worker_->stats().CountError(ErrorKind::kCommand);
       client->Reply("-NOPROTO unsupported protocol version\r\n");
       return;
     }
+    resp3 = version == 3;
   }
   std::string name = client->name();
   const std::string_view* auth = nullptr;  // user, password
@@ -147,9 +153,11 @@ void LocalCommands::Hello(ClientSession* client, const std::vector<std::string_v
     return;
   }
   client->set_name(name);
+  client->set_resp3(resp3);
   // The version is the masters' (server_version.h), as INFO reports it.
-  version_.Reply(client,
-                 [id = client->id()](std::string_view version) { return HelloReply(version, id); });
+  version_.Reply(client, [id = client->id(), resp3](std::string_view version) {
+    return HelloReply(version, id, resp3);
+  });
 }
 
 void LocalCommands::Auth(ClientSession* client, const std::vector<std::string_view>& args) {

@@ -44,7 +44,7 @@ void ConfigGet(WorkerContext* worker, ClientSession* client,
     if (value.ok()) found.emplace_back(name, *value);
   }
   std::string reply;
-  resp::AppendArrayHeader(&reply, found.size() * 2);
+  resp::AppendMapHeader(&reply, found.size(), client->resp3());  // as CONFIG GET
   for (const auto& [name, value] : found) {
     resp::AppendBulk(&reply, name);
     resp::AppendBulk(&reply, value);

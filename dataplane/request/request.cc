@@ -44,6 +44,7 @@ void RequestPool::Release(Request* r) {
   r->pinned = false;
   r->held_since_ms = 0;
   r->silent = false;
+  r->resp3 = false;
   r->part = 0;
   r->stamp = CommandStamp();
   free_.push_back(r);

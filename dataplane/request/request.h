@@ -62,6 +62,10 @@ struct Request {
   // Its reply is dropped when it completes (CLIENT REPLY OFF or SKIP when it joined the client's
   // reply queue; ClientSession::NewRequest).
   bool silent = false;
+  // The reply must be RESP3: a RESP3 client's request, sent on the node's RESP3 connection
+  // (BackendConn::Resp3) so that its reply passes through verbatim. Parts of split and fan-out
+  // commands stay RESP2: the proxy reads those replies itself.
+  bool resp3 = false;
   // The part number of a split or fan-out command's part (see scatter/multi_request.h).
   uint32_t part = 0;
   // Set on the first reply-queue entry of a client's command: its latency and outcome are

@@ -70,6 +70,7 @@ void RequestForwarder::Send(Request* request, BackendConn* conn) {
     return;
   }
   stats().commands_forwarded.Add();
+  if (request->resp3) conn = conn->Resp3();  // RESP3 clients' replies pass through verbatim
   conn->Send(request);
   if (tick_timer_ == 0) ArmTick();
 }
@@ -130,7 +131,8 @@ void RequestForwarder::HandleRedirect(BackendConn* conn, Request* request, std::
   } else {
     stats().ask_redirects.Add();
     stats().commands_forwarded.Add();
-    worker_->router().ForAddress(redirect.address)->SendAsking(request);
+    BackendConn* target = worker_->router().ForAddress(redirect.address);
+    (request->resp3 ? target->Resp3() : target)->SendAsking(request);
   }
 }
 
@@ -240,10 +242,14 @@ void RequestForwarder::Tick() {
 bool RequestForwarder::SweepBackendTimeouts(int64_t now, int timeout_ms) {
   bool busy = false;
   overdue_.clear();
-  worker_->router().ForEachBackend([&](BackendConn& conn) {
-    if (conn.in_flight() == 0) return;
+  const auto sweep = [&](BackendConn* conn) {
+    if (conn->in_flight() == 0) return;
     busy = true;
-    if (conn.Overdue(now, timeout_ms)) overdue_.push_back(&conn);
+    if (conn->Overdue(now, timeout_ms)) overdue_.push_back(conn);
+  };
+  worker_->router().ForEachBackend([&](BackendConn& conn) {
+    sweep(&conn);
+    if (BackendConn* resp3 = conn.resp3_sibling()) sweep(resp3);
   });
   // Failing requests runs client code: not while walking the router's connections.
   for (BackendConn* conn : overdue_) conn->TimeOut(timeout_ms);

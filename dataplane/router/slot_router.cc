@@ -120,7 +120,9 @@ void SlotRouter::CollectGarbage() {
   garbage_ = false;
   for (auto it = backends_.begin(); it != backends_.end();) {
     BackendConn& conn = *it->second;
-    if (!conn.referenced() && conn.idle() && !conn.flush_scheduled) {
+    const BackendConn* resp3 = conn.resp3_sibling();
+    if (!conn.referenced() && conn.idle() && !conn.flush_scheduled &&
+        (resp3 == nullptr || !resp3->flush_scheduled)) {
       SP_LOG(kDebug) << "closing connection to " << it->first << ": no longer in the topology";
       backends_.erase(it++);
     } else {

@@ -39,7 +39,7 @@ class SplitRequest : public MultiRequest {
   void Reduce(const std::vector<std::string>& replies, std::string* out) override {
     switch (kind_) {
       case SplitKind::kArray:
-        return reduce::MergeByKeyOrder(replies, key_parts, command_, out);
+        return reduce::MergeByKeyOrder(replies, key_parts, command_, out, resp3());
       case SplitKind::kStatus:
         return reduce::FirstUnlessError(replies, out);
       case SplitKind::kSum:

@@ -110,7 +110,7 @@ class FanOutRequest : public MultiRequest {
       case Reduction::kAndArrays:
         return reduce::AndIntegerArrays(replies, command_, out);
       case Reduction::kRandomNonNil:
-        return reduce::RandomNonNil(replies, command_, random, out);
+        return reduce::RandomNonNil(replies, command_, random, out, resp3());
       case Reduction::kAllNodes:
         return reduce::AllNodes(replies, nodes, out);
       case Reduction::kInfo:
@@ -122,9 +122,9 @@ class FanOutRequest : public MultiRequest {
       case Reduction::kLatencyHistory:
         return reduce::LatencyHistory(replies, nodes, out);
       case Reduction::kNodeTexts:
-        return reduce::NodeTexts(replies, nodes, command_, out);
+        return reduce::NodeTexts(replies, nodes, command_, out, resp3());
       case Reduction::kLatencyHistogram:
-        return reduce::LatencyHistogram(replies, out);
+        return reduce::LatencyHistogram(replies, out, resp3());
     }
   }
 
@@ -143,7 +143,7 @@ class FanOutRequest : public MultiRequest {
       }
       texts.push_back(text);
     }
-    resp::AppendBulk(out, MergeInfo(texts, info));
+    resp::AppendVerbatim(out, MergeInfo(texts, info), resp3());
   }
 
   const Reduction reduction_;
@@ -194,7 +194,7 @@ class ConfigGetRequest : public MultiRequest {
 
  private:
   void Reduce(const std::vector<std::string>& replies, std::string* out) override {
-    AppendConfigGetWithoutSecrets(replies[0], out);
+    AppendConfigGetWithoutSecrets(replies[0], out, resp3());
   }
 };
 

@@ -73,7 +73,7 @@ NodeHistogram Sum(const std::vector<NodeHistogram>& per_node) {
 }  // namespace
 
 void NodeTexts(const Replies& replies, const std::vector<std::string>& nodes,
-               std::string_view command, std::string* out) {
+               std::string_view command, std::string* out, bool resp3) {
   const bool all_errors = std::all_of(replies.begin(), replies.end(),
                                       [](const std::string& r) { return resp::IsError(r); });
   if (all_errors && !replies.empty()) {
@@ -96,10 +96,10 @@ void NodeTexts(const Replies& replies, const std::vector<std::string>& nodes,
     if (body.empty() || body.back() != '\n') text.push_back('\n');
     text.push_back('\n');
   }
-  resp::AppendBulk(out, text);
+  resp::AppendVerbatim(out, text, resp3);  // as Redis's addReplyVerbatim
 }
 
-void LatencyHistogram(const Replies& replies, std::string* out) {
+void LatencyHistogram(const Replies& replies, std::string* out, bool resp3) {
   for (const std::string& reply : replies) {
     if (resp::IsError(reply)) {
       out->append(reply);
@@ -128,15 +128,16 @@ void LatencyHistogram(const Replies& replies, std::string* out) {
       it->second.push_back(std::move(histogram));
     }
   }
-  resp::AppendArrayHeader(out, order.size() * 2);
+  // Maps in RESP3, flat arrays of pairs in RESP2, as Redis's addReplyMapLen.
+  resp::AppendMapHeader(out, order.size(), resp3);
   for (std::string_view name : order) {
     const NodeHistogram sum = Sum(by_command[name]);
     resp::AppendBulk(out, name);
-    resp::AppendArrayHeader(out, 4);
+    resp::AppendMapHeader(out, 2, resp3);
     resp::AppendBulk(out, "calls");
     resp::AppendInteger(out, sum.calls);
     resp::AppendBulk(out, "histogram_usec");
-    resp::AppendArrayHeader(out, sum.buckets.size() * 2);
+    resp::AppendMapHeader(out, sum.buckets.size(), resp3);
     for (const auto& [bound, count] : sum.buckets) {
       resp::AppendInteger(out, bound);
       resp::AppendInteger(out, count);

@@ -65,6 +65,9 @@ class MultiRequest : public ReplySink {
   virtual void Reduce(const std::vector<std::string>& replies, std::string* out) = 0;
 
   WorkerContext* worker() const { return worker_; }
+  // Whether the merged reply must be RESP3 (the client's protocol when it sent the command). The
+  // parts themselves are always RESP2: the reducers read RESP2 and write the client's protocol.
+  bool resp3() const { return parent_->resp3; }
 
  private:
   void PartDone();

@@ -162,7 +162,7 @@ void AndIntegerArrays(const Replies& replies, std::string_view command, std::str
 }
 
 void RandomNonNil(const Replies& replies, std::string_view command, uint64_t random,
-                  std::string* out) {
+                  std::string* out, bool resp3) {
   std::vector<const std::string*> candidates;
   for (const std::string& reply : replies) {
     std::string_view bytes;
@@ -177,7 +177,7 @@ void RandomNonNil(const Replies& replies, std::string_view command, uint64_t ran
   if (!candidates.empty()) {
     out->append(*candidates[random % candidates.size()]);
   } else if (!AppendFirstError(replies, out)) {
-    resp::AppendNullBulk(out);  // every master is empty
+    resp::AppendNull(out, resp3);  // every master is empty
   }
 }
 
@@ -292,7 +292,7 @@ void LatencyHistory(const Replies& replies, const std::vector<std::string>& node
 }
 
 void MergeByKeyOrder(const Replies& replies, const std::vector<uint32_t>& key_parts,
-                     std::string_view command, std::string* out) {
+                     std::string_view command, std::string* out, bool resp3) {
   if (AppendFirstError(replies, out)) return;
   std::vector<std::vector<std::string_view>> elements(replies.size());
   for (size_t p = 0; p < replies.size(); ++p) {
@@ -318,7 +318,14 @@ void MergeByKeyOrder(const Replies& replies, const std::vector<uint32_t>& key_pa
   }
   std::fill(next.begin(), next.end(), 0);
   resp::AppendArrayHeader(out, key_parts.size());
-  for (uint32_t p : key_parts) out->append(elements[p][next[p]++]);
+  for (uint32_t p : key_parts) {
+    const std::string_view element = elements[p][next[p]++];
+    if (resp3 && element == "$-1\r\n") {
+      resp::AppendNull(out, true);
+    } else {
+      out->append(element);
+    }
+  }
 }
 
 }  // namespace slotplane::dataplane::reduce

@@ -7,7 +7,9 @@
 #include <vector>
 
 // How the replies of a split or fanned-out command become one reply. Pure functions over whole
-// RESP2 frames, one per part in part order; each writes the merged frame to `out` (appending).
+// RESP2 frames, one per part in part order; each writes the merged frame to `out` (appending), in
+// RESP2 or, for those taking `resp3`, in the client's protocol (the others' replies are the same
+// in both).
 // An error reply from any part wins over a merge: the first one in part order is returned as it
 // is, so a lost node reads the same as it does for a single-node command. A part reply of an
 // unexpected type gives an error naming the command.
@@ -39,7 +41,7 @@ void AndIntegerArrays(const Replies& replies, std::string_view command, std::str
 // RANDOMKEY: a random non-nil bulk reply; nil only when every part is nil. `random` picks among
 // the candidates (any value; taken modulo their count).
 void RandomNonNil(const Replies& replies, std::string_view command, uint64_t random,
-                  std::string* out);
+                  std::string* out, bool resp3 = false);
 
 // CONFIG SET, CONFIG RESETSTAT, ... on every node: the first error, rewritten to name the node
 // (`nodes[i]` is part i's address) and how many nodes succeeded; else the sum when every reply is
@@ -67,8 +69,8 @@ void LatencyHistory(const Replies& replies, const std::vector<std::string>& node
                     std::string* out);
 
 // MGET split by slot: part p answered the keys whose `key_parts` entry is p, in key order;
-// the result is one array in the client's key order.
+// the result is one array in the client's key order. `resp3`: nil elements become RESP3 nulls.
 void MergeByKeyOrder(const Replies& replies, const std::vector<uint32_t>& key_parts,
-                     std::string_view command, std::string* out);
+                     std::string_view command, std::string* out, bool resp3 = false);
 
 }  // namespace slotplane::dataplane::reduce

@@ -228,6 +228,7 @@ Request* ClientSession::NewRequest() {
   r->sink = this;
   r->stamp = stamp_;
   r->silent = replies_off_ || skip_current_;
+  r->resp3 = resp3_;
   stamp_.set = false;
   if (tail_ == nullptr) {
     head_ = tail_ = r;

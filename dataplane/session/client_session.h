@@ -112,6 +112,10 @@ class ClientSession : public EventHandler, public ReplySink {
   // policy changes (BindUser, client_auth.h). Held, so a policy swap never leaves it dangling.
   const UserAcl* acl() const { return acl_.get(); }
   void set_acl(UserAclPtr acl) { acl_ = std::move(acl); }
+  // The protocol the client chose with HELLO (2 or 3; RESET and new connections: 2). Requests
+  // created from now on carry it (Request::resp3), so their replies come in this protocol.
+  bool resp3() const { return resp3_; }
+  void set_resp3(bool resp3) { resp3_ = resp3; }
   bool closed() const { return fd_ < 0; }
   size_t pending() const { return pending_; }
   int64_t created_ms() const { return created_ms_; }
@@ -203,6 +207,7 @@ class ClientSession : public EventHandler, public ReplySink {
   bool resume_input_ = false;
   bool close_asap_ = false;  // over the output buffer limit: no more output, close at the flush
   bool subscribed_ = false;
+  bool resp3_ = false;                // HELLO 3
   bool replies_off_ = false;          // CLIENT REPLY OFF
   bool skip_current_ = false;         // the command being run had its replies skipped
   bool skip_next_ = false;            // CLIENT REPLY SKIP: the next command's replies are skipped

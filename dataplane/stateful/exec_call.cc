@@ -8,6 +8,7 @@ namespace slotplane::dataplane {
 namespace {
 
 constexpr std::string_view kNil = "*-1\r\n";
+constexpr std::string_view kNull3 = "_\r\n";  // RESP3's null
 constexpr std::string_view kEmptyArray = "*0\r\n";
 
 }  // namespace
@@ -18,7 +19,7 @@ bool ExecCall::Start() {
   if (watches_->broken) {
     txn_->Finish();
     watches_->Drop(&worker()->private_pool());
-    client()->Reply(kNil);
+    client()->Reply(client()->resp3() ? kNull3 : kNil);
     return false;
   }
   Prepare(txn_->slot());
@@ -63,7 +64,8 @@ void ExecCall::OnLeadingFrame(size_t index, std::string_view frame) {
 }
 
 std::string_view ExecCall::PinnedReply() {
-  return kNil;  // as if a watched key had changed; the client's retry watches on the new owner
+  // As if a watched key had changed; the client's retry watches on the new owner.
+  return client()->resp3() ? kNull3 : kNil;
 }
 
 void ExecCall::Settle(std::string_view reply) {

@@ -63,7 +63,7 @@ void PrivateCall::Send() {
       Finish(worker_->router().view() == nullptr ? errors::NoTopology() : errors::SlotNotServed());
       return;
     }
-    conn_ = worker_->private_pool().Acquire(owner->address(), owner_);
+    conn_ = worker_->private_pool().Acquire(owner->address(), owner_, client_->resp3());
   }
   out_.clear();
   size_t frames = 0;
@@ -155,7 +155,7 @@ void PrivateCall::Redirected(const Redirect& redirect) {
     worker_->stats().ask_redirects.Add();
     asking_ = true;
   }
-  conn_ = worker_->private_pool().Acquire(redirect.address, owner_);
+  conn_ = worker_->private_pool().Acquire(redirect.address, owner_, client_->resp3());
   Send();
 }
 

@@ -21,10 +21,11 @@ PrivateLink::~PrivateLink() { OnClientClosed(); }
 
 PrivateLink::Node* PrivateLink::NodeAt(const NodeAddress& address) {
   std::string key = address.ToString();
+  if (client_->resp3()) key += "#3";  // one connection per node per protocol
   auto it = by_address_.find(key);
   if (it != by_address_.end()) return it->second;
   auto node = std::make_unique<Node>();
-  node->conn = worker_->private_pool().Acquire(address, this);
+  node->conn = worker_->private_pool().Acquire(address, this, client_->resp3());
   Node* raw = node.get();
   nodes_.emplace(raw->conn, std::move(node));
   by_address_.emplace(std::move(key), raw);
@@ -137,7 +138,7 @@ void PrivateLink::OnPrivateConnLost(PrivateConn* conn, const std::string& error)
   if (it == nodes_.end()) return;
   std::unique_ptr<Node> node = std::move(it->second);
   nodes_.erase(it);
-  by_address_.erase(conn->address_text());
+  by_address_.erase(conn->resp3() ? conn->address_text() + "#3" : conn->address_text());
   // Commands written on it may or may not have run: they fail, as on a shared connection.
   while (node->head != nullptr) {
     Request* request = PopFront(node.get());

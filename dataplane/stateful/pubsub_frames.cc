@@ -86,15 +86,20 @@ PubSubFrame ParsePubSubFrame(std::string_view frame) {
 }
 
 void AppendSubscriptionReply(std::string* out, SubscriptionType type, bool subscribe,
-                             std::string_view name, bool null_name, int64_t count) {
-  resp::AppendArrayHeader(out, 3);
+                             std::string_view name, bool null_name, int64_t count, bool resp3) {
+  resp::AppendPushHeader(out, 3, resp3);
   resp::AppendBulk(out, ConfirmationWord(type, subscribe));
   if (null_name) {
-    resp::AppendNullBulk(out);
+    resp::AppendNull(out, resp3);
   } else {
     resp::AppendBulk(out, name);
   }
   resp::AppendInteger(out, count);
+}
+
+void AssignMessagePush(std::string* out, std::string_view frame) {
+  out->assign(frame.data(), frame.size());
+  if (!out->empty()) (*out)[0] = '>';  // same elements: only the aggregate type differs
 }
 
 void AppendSubscribedPong(std::string* out, std::string_view message) {

@@ -32,9 +32,14 @@ struct PubSubFrame {
 PubSubFrame ParsePubSubFrame(std::string_view frame);
 
 // The confirmation Redis sends per channel: "*3 $<word> $<name> :<count>" (`name` null when
-// `null_name`, as in an UNSUBSCRIBE with nothing to unsubscribe).
+// `null_name`, as in an UNSUBSCRIBE with nothing to unsubscribe); for a RESP3 client a push frame,
+// ">3 ...", with a RESP3 null.
 void AppendSubscriptionReply(std::string* out, SubscriptionType type, bool subscribe,
-                             std::string_view name, bool null_name, int64_t count);
+                             std::string_view name, bool null_name, int64_t count, bool resp3);
+
+// A message frame from a node (RESP2, "*3 $7 message ...") as a RESP3 client gets it: the same
+// frame as a push (">3 ..."). Replaces `out`.
+void AssignMessagePush(std::string* out, std::string_view frame);
 
 // RESP2 PING in subscribed mode: "*2 $4 pong $<message>" (empty message without an argument).
 void AppendSubscribedPong(std::string* out, std::string_view message);

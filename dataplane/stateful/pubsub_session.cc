@@ -129,7 +129,8 @@ void PubSubSession::Subscribe(SubscriptionType type, const std::vector<std::stri
       }
       map.emplace(std::string(name), std::move(nodes));
     }
-    AppendSubscriptionReply(&reply_, type, true, name, false, ReportedCount(type));
+    AppendSubscriptionReply(&reply_, type, true, name, false, ReportedCount(type),
+                            client_->resp3());
   }
   ReplyWhenConfirmed(reply_, to_send, type, true);
   ModeMaybeChanged(was_subscribed);
@@ -172,7 +173,7 @@ void PubSubSession::Unsubscribe(SubscriptionType type, const std::vector<std::st
   }
   reply_.clear();
   if (targets.empty()) {
-    AppendSubscriptionReply(&reply_, type, false, "", true, ReportedCount(type));
+    AppendSubscriptionReply(&reply_, type, false, "", true, ReportedCount(type), client_->resp3());
     client_->Reply(reply_);
     return;
   }
@@ -186,7 +187,8 @@ void PubSubSession::Unsubscribe(SubscriptionType type, const std::vector<std::st
       }
       map.erase(found);
     }
-    AppendSubscriptionReply(&reply_, type, false, name, false, ReportedCount(type));
+    AppendSubscriptionReply(&reply_, type, false, name, false, ReportedCount(type),
+                            client_->resp3());
   }
   ReplyWhenConfirmed(reply_, to_send, type, false);
   ReleaseIdleNodes();
@@ -273,6 +275,11 @@ void PubSubSession::OnPrivateFrame(PrivateConn* conn, std::string_view frame) {
       // A message for a name unsubscribed meanwhile (or living elsewhere) is not the client's.
       if (found == map.end() || !Has(found->second, node)) return;
       worker_->stats().pubsub_messages.Add();
+      if (client_->resp3()) {  // a push frame; nodes' subscription connections speak RESP2
+        AssignMessagePush(&reply_, frame);
+        client_->Reply(reply_);
+        return;
+      }
       client_->Reply(frame);  // checked against client-output-buffer-limit pubsub there
       return;
     }
@@ -369,7 +376,8 @@ void PubSubSession::HandleError(Node* node, std::string_view frame) {
   } else {
     for (const std::string& name : sent.names) {
       reply_.clear();
-      AppendSubscriptionReply(&reply_, sent.type, false, name, false, ReportedCount(sent.type));
+      AppendSubscriptionReply(&reply_, sent.type, false, name, false, ReportedCount(sent.type),
+                              client_->resp3());
       client_->Reply(reply_);
     }
   }
@@ -385,7 +393,7 @@ void PubSubSession::DropAndTell(SubscriptionType type, const std::string& name) 
   for (Node* node : found->second) --node->subscriptions;
   map.erase(found);
   reply_.clear();
-  AppendSubscriptionReply(&reply_, type, false, name, false, ReportedCount(type));
+  AppendSubscriptionReply(&reply_, type, false, name, false, ReportedCount(type), client_->resp3());
   client_->Reply(reply_);
   ReleaseIdleNodes();
   ModeMaybeChanged(was_subscribed);

@@ -190,7 +190,9 @@ bool SessionState::Intercept(const ClientCommand& command) {
     Reset();
     return false;  // the local RESET answers +RESET
   }
-  if (pubsub_.subscribed()) {
+  // In RESP3 a subscribed client may run any command (Redis 7): only (un)subscriptions stay here.
+  if (pubsub_.subscribed() &&
+      (!client_->resp3() || IsSubscribe(handler) || IsUnsubscribe(handler))) {
     HandleSubscribed(command);
     UpdateActive();
     return true;

@@ -59,6 +59,19 @@ TEST(ConfigSecretsTest, FiltersSecretPairs) {
             Pairs({"tls-key-file", "/k.pem"}));
 }
 
+// A RESP3 client gets a map, as Redis 7.0 answers CONFIG GET in RESP3, filtered or not.
+TEST(ConfigSecretsTest, Resp3Map) {
+  std::string out;
+  AppendConfigGetWithoutSecrets(Pairs({"requirepass", "x", "hz", "10"}), &out, true);
+  EXPECT_EQ(out, "%1\r\n$2\r\nhz\r\n$2\r\n10\r\n");
+  out.clear();
+  AppendConfigGetWithoutSecrets(Pairs({"maxmemory", "0"}), &out, true);
+  EXPECT_EQ(out, "%1\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n");
+  out.clear();
+  AppendConfigGetWithoutSecrets("*0\r\n", &out, true);
+  EXPECT_EQ(out, "%0\r\n");
+}
+
 TEST(ConfigSecretsTest, KeepsEverythingElseAsItIs) {
   const std::string plain = Pairs({"maxmemory", "0", "maxmemory-policy", "noeviction"});
   EXPECT_EQ(Filter(plain), plain);

@@ -98,6 +98,16 @@ TEST(ReducersTest, RandomNonNil) {
   EXPECT_EQ(out, "-ERR down\r\n");  // cannot say "empty" when a master did not answer
 }
 
+// RESP3 clients: the parts are RESP2, the merged reply has RESP3 nulls (Redis: "_").
+TEST(ReducersTest, Resp3Nulls) {
+  std::string out;
+  RandomNonNil({"$-1\r\n", "$-1\r\n"}, "randomkey", 7, &out, true);
+  EXPECT_EQ(out, "_\r\n");
+  out.clear();
+  MergeByKeyOrder({"*2\r\n$2\r\nv0\r\n$-1\r\n", "*1\r\n$-1\r\n"}, {0, 1, 0}, "mget", &out, true);
+  EXPECT_EQ(out, "*3\r\n$2\r\nv0\r\n_\r\n_\r\n");
+}
+
 TEST(ReducersTest, AllNodesNamesTheFailingNode) {
   const std::vector<std::string> nodes{"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"};
   std::string out;
@@ -265,6 +275,15 @@ TEST(ReducersTest, LatencyHistogramSumsCumulativeBuckets) {
   LatencyHistogram({"*2\r\n$3\r\nset\r\n:1\r\n"}, &out);
   EXPECT_EQ(
       out, "-ERR slotplane: unexpected reply type from a cluster node for 'latency|histogram'\r\n");
+}
+
+// Redis 7.0's bytes for LATENCY HISTOGRAM set in RESP3 after one SET.
+TEST(ReducersTest, LatencyHistogramResp3Maps) {
+  std::string out;
+  LatencyHistogram({"*2\r\n" + HistogramEntry("set", 1, {{16, 1}}), "*0\r\n"}, &out, true);
+  EXPECT_EQ(out,
+            "%1\r\n$3\r\nset\r\n%2\r\n$5\r\ncalls\r\n:1\r\n$14\r\nhistogram_usec\r\n%1\r\n:16\r\n:"
+            "1\r\n");
 }
 
 }  // namespace

@@ -60,17 +60,29 @@ TEST(PubSubFramesTest, OtherFramesAreNotPubSub) {
 
 TEST(PubSubFramesTest, WritesRedisConfirmations) {
   std::string out;
-  AppendSubscriptionReply(&out, SubscriptionType::kChannel, true, "news", false, 1);
+  AppendSubscriptionReply(&out, SubscriptionType::kChannel, true, "news", false, 1, false);
   EXPECT_EQ(out, "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n");
   out.clear();
-  AppendSubscriptionReply(&out, SubscriptionType::kShard, false, "x", false, 0);
+  AppendSubscriptionReply(&out, SubscriptionType::kShard, false, "x", false, 0, false);
   EXPECT_EQ(out, "*3\r\n$12\r\nsunsubscribe\r\n$1\r\nx\r\n:0\r\n");
   out.clear();
-  AppendSubscriptionReply(&out, SubscriptionType::kChannel, false, "", true, 2);
+  AppendSubscriptionReply(&out, SubscriptionType::kChannel, false, "", true, 2, false);
   EXPECT_EQ(out, "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:2\r\n");
   out.clear();
   AppendSubscribedPong(&out, "");
   EXPECT_EQ(out, "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+}
+
+// Redis 7.0 in RESP3: confirmations and messages are push frames, nulls RESP3 nulls.
+TEST(PubSubFramesTest, WritesResp3Pushes) {
+  std::string out;
+  AppendSubscriptionReply(&out, SubscriptionType::kChannel, true, "ch", false, 1, true);
+  EXPECT_EQ(out, ">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
+  out.clear();
+  AppendSubscriptionReply(&out, SubscriptionType::kChannel, false, "", true, 0, true);
+  EXPECT_EQ(out, ">3\r\n$11\r\nunsubscribe\r\n_\r\n:0\r\n");
+  AssignMessagePush(&out, "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+  EXPECT_EQ(out, ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
 }
 
 TEST(PubSubFramesTest, CommandNames) {
