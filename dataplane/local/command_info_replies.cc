@@ -99,7 +99,7 @@ void ReplyInfo(ClientSession* client, const std::vector<std::string_view>& args)
     if (FindEntry(Lower(args[i]), &entry)) {
       reply.append(entry.info);
     } else {
-      resp::AppendNullArray(&reply, client->resp3());
+      resp::AppendNull(&reply, client->resp3());
     }
   }
   client->Reply(reply);

@@ -60,18 +60,6 @@ KNOWN_DIFFERENCES = [
                 and len(a[1]) == len(b[1])
                 and all(y[1] <= x[1] for x, y in zip(a[1], b[1])))),
     },
-    {
-        "id": "command-info-unknown-null",
-        # COMMAND INFO of a name that is not a command: Redis 7.0 answers a null bulk string for
-        # it ($-1), the proxy (answering COMMAND INFO from its table) a null array (*-1).
-        #   COMMAND INFO nosuchcommand get
-        #   standalone: *2 $-1 *10 ...get...   slotplane: *2 *-1 *10 ...get... (same otherwise)
-        "match": lambda cmd, a, b: (
-            command_name(cmd) == "COMMAND|INFO" and a[0] == b[0] == "*"
-            and len(a[1]) == len(b[1])
-            and all(x == y or (x == ("$", None) and y == ("*", None))
-                    for x, y in zip(a[1], b[1]))),
-    },
 ]
 
 

@@ -87,8 +87,10 @@ class CompareTest(unittest.TestCase):
         err = b"-CROSSSLOT Keys in request don't hash to the same slot\r\n"
         self.assertEqual(self.verdict(cross, b"*0\r\n", err), "allowed")
         self.assertEqual(self.verdict(["SUNION", "{a}x", "{a}y"], b"*0\r\n", err), "diff")
-        self.assertEqual(self.verdict(["COMMAND", "INFO", "nosuch"], b"*1\r\n$-1\r\n",
-                                      b"*1\r\n*-1\r\n"), "known")
+        self.assertEqual(self.verdict(["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "1",
+                                       "{b}y"], b":1\r\n",
+                                      b"-NOSCRIPT No matching script. Please use EVAL.\r\n"),
+                         "known")
 
 
 class ShrinkTest(unittest.TestCase):
