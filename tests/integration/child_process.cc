@@ -197,6 +197,10 @@ bool CommandResult::Succeeded() const {
   return WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
 }
 
+int CommandResult::ExitCode() const {
+  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+}
+
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          const std::string& work_dir, absl::Duration timeout,
                                          const std::string& input_path) {

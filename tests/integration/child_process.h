@@ -80,6 +80,8 @@ struct CommandResult {
   std::string output;  // stdout and stderr, interleaved as written
 
   bool Succeeded() const;
+  // The exit status, or -1 when the command was killed by a signal.
+  int ExitCode() const;
 };
 
 // Runs a command to completion with its output captured in a file under `work_dir`. Fails if it

@@ -35,10 +35,6 @@ SharedClusterEnvironment::Options EnvironmentOptions() {
 const auto* const kEnv = SharedClusterEnvironment::Register(EnvironmentOptions());
 const auto* const kGrpc = ::testing::AddGlobalTestEnvironment(new GrpcEnvironment);
 
-int ExitCode(const CommandResult& result) {
-  return WIFEXITED(result.wait_status) ? WEXITSTATUS(result.wait_status) : -1;
-}
-
 class ControlEtcdReplicasTest : public SharedClusterTest {
  protected:
   void SetUp() override {
@@ -73,7 +69,7 @@ class ControlEtcdReplicasTest : public SharedClusterTest {
     absl::StatusOr<CommandResult> result = control.Ctl(args);
     EXPECT_TRUE(result.ok()) << result.status();
     if (!result.ok()) return "";
-    EXPECT_EQ(ExitCode(*result), expected_exit)
+    EXPECT_EQ(result->ExitCode(), expected_exit)
         << "slotplanectl " << absl::StrJoin(args, " ") << ":\n"
         << result->output;
     return result->output;
@@ -187,11 +183,11 @@ TEST_F(ControlEtcdReplicasTest, ExpectedVersionConflictAcrossReplicasIsAbortedEx
     absl::StatusOr<CommandResult> ra = through_a.get();
     absl::StatusOr<CommandResult> rb = through_b.get();
     ASSERT_TRUE(ra.ok() && rb.ok());
-    const bool a_won = ExitCode(*ra) == 0, b_won = ExitCode(*rb) == 0;
+    const bool a_won = ra->ExitCode() == 0, b_won = rb->ExitCode() == 0;
     EXPECT_NE(a_won, b_won) << "round " << round << ": exactly one wins\nA: " << ra->output
                             << "\nB: " << rb->output;
     const CommandResult& loser = a_won ? *rb : *ra;
-    EXPECT_EQ(ExitCode(loser), 2) << loser.output;
+    EXPECT_EQ(loser.ExitCode(), 2) << loser.output;
     EXPECT_TRUE(absl::StrContains(loser.output, "ABORTED")) << loser.output;
     // Both replicas converge on the winner's value, one version later.
     EXPECT_EQ(SameVersion(*a_, *b_), version + 1);

@@ -41,10 +41,6 @@ SharedClusterEnvironment::Options EnvironmentOptions() {
 const auto* const kEnv = SharedClusterEnvironment::Register(EnvironmentOptions());
 const auto* const kGrpc = ::testing::AddGlobalTestEnvironment(new GrpcEnvironment);
 
-int ExitCode(const CommandResult& result) {
-  return WIFEXITED(result.wait_status) ? WEXITSTATUS(result.wait_status) : -1;
-}
-
 class ControlPlaneTest : public SharedClusterTest {
  protected:
   void StartControl(ControlOptions options = {}) {
@@ -67,7 +63,7 @@ class ControlPlaneTest : public SharedClusterTest {
     absl::StatusOr<CommandResult> result = control_->Ctl(args);
     EXPECT_TRUE(result.ok()) << result.status();
     if (!result.ok()) return "";
-    EXPECT_EQ(ExitCode(*result), expected_exit)
+    EXPECT_EQ(result->ExitCode(), expected_exit)
         << "slotplanectl " << absl::StrJoin(args, " ") << ":\n"
         << result->output;
     return result->output;
@@ -296,14 +292,14 @@ TEST_F(ControlPlaneTest, AdminNeedsTheAdminToken) {
   auto no_token = RunCommand({base[0], base[1], base[2], "config", "set", "maxclients", "5"},
                              cluster().work_dir(), absl::Seconds(30));
   ASSERT_OK(no_token);
-  EXPECT_EQ(ExitCode(*no_token), 2) << no_token->output;
+  EXPECT_EQ(no_token->ExitCode(), 2) << no_token->output;
   EXPECT_TRUE(absl::StrContains(no_token->output, "UNAUTHENTICATED")) << no_token->output;
   const std::string wrong_file = cluster().work_dir() + "/wrong.token";
   { std::ofstream(wrong_file) << "tr0ub4dor&3\n"; }
   auto wrong = RunCommand({base[0], base[1], base[2], "--token-file", wrong_file, "status"},
                           cluster().work_dir(), absl::Seconds(30));
   ASSERT_OK(wrong);
-  EXPECT_EQ(ExitCode(*wrong), 2) << wrong->output;
+  EXPECT_EQ(wrong->ExitCode(), 2) << wrong->output;
   EXPECT_TRUE(absl::StrContains(wrong->output, "wrong admin token")) << wrong->output;
   EXPECT_FALSE(absl::StrContains(control_->LogText(), "correct horse")) << "never logged";
   EXPECT_EQ(Ctl({"config", "get", "maxclients"}), "10000\n") << "nothing changed";
@@ -439,7 +435,7 @@ TEST_F(ControlPlaneTest, StaleExpectedVersionIsAbortedAndBadOptionsRefused) {
   const std::string bad = Ctl({"config", "set", "read-policy", "nearest"}, 2);
   EXPECT_TRUE(absl::StrContains(bad, "option 'read-policy'")) << bad;
   EXPECT_EQ(Ctl({"users", "rm", "nobody"}, 2).find("NOT_FOUND") != std::string::npos, true);
-  EXPECT_EQ(ExitCode(*control_->Ctl({"config", "frobnicate"})), 1) << "usage error";
+  EXPECT_EQ(control_->Ctl({"config", "frobnicate"})->ExitCode(), 1) << "usage error";
 }
 
 TEST_F(ControlPlaneTest, UsersReachProxiesAsHashesOnly) {
@@ -474,7 +470,7 @@ TEST_F(ControlPlaneTest, UsersReachProxiesAsHashesOnly) {
                                 control_->address(), "users", "set", "bob", "--password-stdin"},
                                cluster().work_dir(), absl::Seconds(30), input);
   ASSERT_OK(from_stdin);
-  EXPECT_EQ(ExitCode(*from_stdin), 0) << from_stdin->output;
+  EXPECT_EQ(from_stdin->ExitCode(), 0) << from_stdin->output;
   ASSERT_OK_AND_ASSIGN(v1::Snapshot replaced, watch->Next(kSnapshotTimeout));
   const v1::ClientUser& three = replaced.config().policy().users(0);
   ASSERT_EQ(three.password_salted_sha256_size(), 1);

@@ -30,10 +30,6 @@ constexpr char kProxyToken[] = "tls-proxy-token";
 
 std::string Bin(const char* name) { return absl::StrCat(SLOTPLANE_BIN_DIR, "/", name); }
 
-int ExitCode(const CommandResult& result) {
-  return WIFEXITED(result.wait_status) ? WEXITSTATUS(result.wait_status) : -1;
-}
-
 // A CA, a server certificate for localhost/127.0.0.1 and a client certificate, in `dir`.
 absl::Status MakeCertificates(const std::string& dir) {
   {
@@ -158,17 +154,17 @@ class ControlTlsTest : public SharedClusterTest {
 TEST_F(ControlTlsTest, AdminAndWatchOverTlsPlaintextRefused) {
   StartControl(/*mtls=*/false);
   ASSERT_OK_AND_ASSIGN(CommandResult verified, Ctl({"--tls-ca", File("ca.pem"), "topology"}));
-  EXPECT_EQ(ExitCode(verified), 0) << verified.output;
+  EXPECT_EQ(verified.ExitCode(), 0) << verified.output;
   EXPECT_TRUE(absl::StrContains(verified.output, "16384/16384 slots covered")) << verified.output;
   ASSERT_OK_AND_ASSIGN(CommandResult by_name, Ctl({"--tls-ca", File("ca.pem"), "--tls-server-name",
                                                    "localhost", "status"}));
-  EXPECT_EQ(ExitCode(by_name), 0) << by_name.output;
+  EXPECT_EQ(by_name.ExitCode(), 0) << by_name.output;
   ASSERT_OK_AND_ASSIGN(CommandResult unverified, Ctl({"--insecure", "status"}));
-  EXPECT_EQ(ExitCode(unverified), 0) << unverified.output;
+  EXPECT_EQ(unverified.ExitCode(), 0) << unverified.output;
   ASSERT_OK_AND_ASSIGN(CommandResult plaintext, Ctl({"status"}));
-  EXPECT_EQ(ExitCode(plaintext), 3) << plaintext.output;
+  EXPECT_EQ(plaintext.ExitCode(), 3) << plaintext.output;
   ASSERT_OK_AND_ASSIGN(CommandResult untrusted, Ctl({"--tls", "status"}));
-  EXPECT_EQ(ExitCode(untrusted), 3) << "the test CA is not a system CA: " << untrusted.output;
+  EXPECT_EQ(untrusted.ExitCode(), 3) << "the test CA is not a system CA: " << untrusted.output;
 
   ASSERT_OK_AND_ASSIGN(auto watch, Watch(/*client_cert=*/false));
   ASSERT_OK_AND_ASSIGN(v1::Snapshot snapshot, watch->Next(absl::Seconds(10)));
@@ -187,11 +183,11 @@ TEST_F(ControlTlsTest, MutualTlsForWatchStreams) {
   ASSERT_OK(proxy->Ack(snapshot));
   // The admin API does not need a client certificate (it has its token).
   ASSERT_OK_AND_ASSIGN(CommandResult proxies, Ctl({"--tls-ca", File("ca.pem"), "proxies"}));
-  EXPECT_EQ(ExitCode(proxies), 0) << proxies.output;
+  EXPECT_EQ(proxies.ExitCode(), 0) << proxies.output;
   ASSERT_OK_AND_ASSIGN(CommandResult with_cert,
                        Ctl({"--tls-ca", File("ca.pem"), "--tls-cert", File("client.pem"),
                             "--tls-key", File("client.key"), "status"}));
-  EXPECT_EQ(ExitCode(with_cert), 0) << with_cert.output;
+  EXPECT_EQ(with_cert.ExitCode(), 0) << with_cert.output;
 }
 
 }  // namespace

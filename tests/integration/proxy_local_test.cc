@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "tests/integration/child_process.h"
 #include "tests/integration/shared_cluster.h"
+#include "tests/integration/standalone_redis.h"
 #include "tests/integration/test_client.h"
 #include "tests/integration/test_util.h"
 
@@ -278,36 +279,6 @@ TEST_F(ProxyLocalTest, HelloReportsTheNodesVersion) {
   EXPECT_EQ(replies[1], Reply::Status("PONG"));
   EXPECT_EQ(replies[2], hello);
   EXPECT_EQ(replies[3], Reply::String("after"));
-}
-
-// A standalone redis-server on a free loopback port, for Redis's own bytes; stopped whatever
-// happens.
-struct StandaloneRedis {
-  std::unique_ptr<ChildProcess> process;
-  uint16_t port = 0;
-};
-
-absl::StatusOr<StandaloneRedis> StartStandaloneRedis(const TempDir& dir) {
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    absl::StatusOr<uint16_t> port = PickFreePort(/*with_cluster_bus=*/false);
-    if (!port.ok()) return port.status();
-    SpawnOptions spawn;
-    spawn.argv = {"redis-server", "--port", absl::StrCat(*port), "--bind", "127.0.0.1",
-                  "--save",       "",       "--appendonly",      "no",     "--dir",
-                  dir.path()};
-    spawn.output_path = dir.File("redis.log");
-    absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Spawn(spawn);
-    if (!child.ok()) return child.status();
-    const bool up = WaitFor(
-        [&] {
-          absl::StatusOr<std::unique_ptr<TestClient>> c = TestClient::Connect("127.0.0.1", *port);
-          return c.ok() && (*c)->Command({"PING"}) == Reply::Status("PONG");
-        },
-        absl::Seconds(10), absl::Milliseconds(20));
-    if (up && (*child)->IsRunning()) return StandaloneRedis{std::move(*child), *port};
-  }
-  return absl::UnavailableError("redis-server did not start: " +
-                                ReadFileOrEmpty(dir.File("redis.log")));
 }
 
 std::string EncodeCommand(const Command& argv) {
