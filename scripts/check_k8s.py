@@ -479,16 +479,11 @@ class Binary:
         self.name = os.path.basename(path)
         r = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=30)
         self.mode = None
-        self.help = r.stdout
         if "--check-config" not in r.stdout:
             problem(self.name, f"{path} has no --check-config (an old build? run scripts/build.sh)")
             return
         self.mode = "check-config"
         say(f"{self.name}: arguments are checked with {self.name} --check-config")
-
-    def lacks(self, names):
-        """The options among `names` that this build's --help does not list."""
-        return [n for n in names if f"--{n} " not in self.help]
 
     def check(self, argv, where, rewrite):
         """Runs BINARY --check-config ARGS: it parses every option and reads the files they name."""
@@ -595,51 +590,6 @@ def effective_options(argv, rewrite):
     return values
 
 
-# Options of slotplane-control's etcd store (issue 13), which the etcd overlay uses. A build
-# without them (before that store is merged) cannot accept that overlay's arguments: its
-# containers are then checked without those options, the store as a temporary data-dir, and the
-# report says so. With a build that has them, nothing is left out.
-PENDING_CONTROL_OPTIONS = ("store", "replica-id", "advertise")
-
-
-def without_options(argv, names, tmp):
-    """argv (and the -c files it names, rewritten in place) without the options `names`."""
-    out = []
-    skip = False
-    for a in argv:
-        if skip:
-            skip = False
-            continue
-        if a.startswith("--") and a[2:] in names:
-            skip = True
-            continue
-        out.append(a)
-
-    def strip(path, depth=0):
-        if depth > 8 or not os.path.isfile(path):
-            return
-        lines = open(path).read().splitlines(True)
-        kept = []
-        for line in lines:
-            words = line.split()
-            if words and words[0].lower() in names:
-                continue
-            if words and words[0].lower() == "include" and len(words) > 1:
-                strip(words[1].strip("\"'"), depth + 1)
-            kept.append(line)
-        with open(path, "w") as f:
-            f.writelines(kept)
-
-    for i, a in enumerate(out):
-        if a == "-c" and i + 1 < len(out):
-            strip(out[i + 1])
-    if "store" in names:
-        store = os.path.join(tmp, "store")
-        os.makedirs(store, exist_ok=True)
-        out += ["--data-dir", store]
-    return out
-
-
 def check_ports_match(binary, values, container, where):
     ports = container_ports([container])
     if binary == "slotplane-proxy":
@@ -688,14 +638,6 @@ def check_slotplane_containers(obj, where, objects, secrets, binaries, seen_conf
                 if a == "-c" and i + 1 < len(argv):
                     seen_confs.add(rewrite.original(argv[i + 1]))
             values = effective_options(argv, rewrite)
-            pending = [n for n in PENDING_CONTROL_OPTIONS if n in values]
-            missing = b.lacks(pending) if binary == "slotplane-control" and b.mode else []
-            if missing:
-                say(f"  {cwhere}: NOTE: this {binary} has no "
-                    f"{', '.join('--' + m for m in missing)} yet (the etcd store, issue 13): "
-                    f"checked without {'them' if len(missing) > 1 else 'it'}"
-                    f"{', the store as a temporary data-dir' if 'store' in missing else ''}")
-                argv = without_options(argv, missing, tmp)
             b.check(argv, cwhere, rewrite)
             check_ports_match(binary, values, c, cwhere)
             shown = " ".join(command + (c.get("args") or []))
