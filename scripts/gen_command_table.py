@@ -9,8 +9,9 @@ even on error) and writes two deterministic C++ fragments:
   specs (with the key flags ACL rules need), group and ACL categories. Routing policy is not part of the data: it lives in
   dataplane/command/routing.cc and is applied when the table is built.
 - command_replies_data.inc: for every command and subcommand, its COMMAND INFO entry and its
-  COMMAND DOCS value as raw RESP2 bytes, plus its ACL categories, so that the proxy answers the
-  COMMAND family itself. Redis lists subcommands in hash-table order, which changes from run to
+  COMMAND DOCS value as raw RESP2 bytes and as raw RESP3 bytes (read on a second, HELLO 3
+  connection), plus its ACL categories, so that the proxy answers the COMMAND family itself in
+  either protocol. Redis lists subcommands in hash-table order, which changes from run to
   run; they are sorted by name here.
 
 Usage: scripts/gen_command_table.py [--redis-server PATH] [--out PATH] [--replies-out PATH]
@@ -100,7 +101,7 @@ class RespConnection:
         return reply
 
     def call_typed(self, *args):
-        """The reply as a Resp tree that keeps every RESP2 type, for re-encoding."""
+        """The reply as a Resp tree that keeps every RESP2 and RESP3 type, for re-encoding."""
         self._sock.sendall(self._encode(args))
         reply = self._read_typed()
         if reply.kind == b"-":
@@ -146,11 +147,11 @@ class RespConnection:
     def _read_typed(self):
         line = self._line()
         kind, rest = line[:1], line[1:]
-        if kind in (b"+", b"-"):
+        if kind in (b"+", b"-", b"#", b",", b"(", b"_"):
             return Resp(kind, rest)
         if kind == b":":
             return Resp(kind, int(rest))
-        if kind == b"$":
+        if kind in (b"$", b"=", b"!"):
             size = int(rest)
             if size < 0:
                 return Resp(kind, None)
@@ -158,14 +159,18 @@ class RespConnection:
             if len(data) != size + 2:
                 raise RedisError("connection closed mid-reply")
             return Resp(kind, data[:-2])
-        if kind == b"*":
+        if kind in (b"*", b"~", b">", b"%"):
             size = int(rest)
+            if size >= 0 and kind == b"%":
+                size *= 2  # a map: kept as its flattened key, value list
             return Resp(kind, None if size < 0 else [self._read_typed() for _ in range(size)])
         raise RedisError("unexpected RESP type byte %r" % kind)
 
 
 class Resp:
-    """One RESP2 value with its type byte, re-encoded byte for byte by encode()."""
+    """One RESP2 or RESP3 value with its type byte, re-encoded byte for byte by encode().
+
+    A map's value is its flattened [key, value, ...] list."""
 
     def __init__(self, kind, value):
         self.kind = kind
@@ -175,15 +180,16 @@ class Resp:
         return self.value.decode()
 
     def encode(self):
-        if self.kind in (b"+", b"-"):
+        if self.kind in (b"+", b"-", b"#", b",", b"(", b"_"):
             return self.kind + self.value + b"\r\n"
         if self.kind == b":":
             return b":%d\r\n" % self.value
         if self.value is None:
             return self.kind + b"-1\r\n"
-        if self.kind == b"$":
-            return b"$%d\r\n%s\r\n" % (len(self.value), self.value)
-        return b"*%d\r\n" % len(self.value) + b"".join(v.encode() for v in self.value)
+        if self.kind in (b"$", b"=", b"!"):
+            return self.kind + b"%d\r\n%s\r\n" % (len(self.value), self.value)
+        count = len(self.value) // 2 if self.kind == b"%" else len(self.value)
+        return self.kind + b"%d\r\n" % count + b"".join(v.encode() for v in self.value)
 
 
 # --- Throwaway server ------------------------------------------------------------------------
@@ -374,6 +380,7 @@ def fetch(binary):
             replies = replies_from(conn.call_typed("COMMAND"), conn.call_typed("COMMAND", "DOCS"))
         finally:
             conn.close()
+        replies = with_resp3(replies, fetch_resp3_replies(server.port))
     return version, sorted(commands, key=lambda c: c["name"]), groups, replies
 
 
@@ -388,9 +395,10 @@ def sorted_info(entry):
     """A COMMAND INFO entry with its subcommand entries (recursively) sorted by name."""
     fields = list(entry.value)
     subs = fields[INFO_SUBCOMMANDS].value
-    fields[INFO_SUBCOMMANDS] = Resp(b"*", sorted((sorted_info(sub) for sub in subs),
-                                                 key=lambda e: e.value[0].value))
-    return Resp(b"*", fields)
+    fields[INFO_SUBCOMMANDS] = Resp(fields[INFO_SUBCOMMANDS].kind,
+                                    sorted((sorted_info(sub) for sub in subs),
+                                           key=lambda e: e.value[0].value))
+    return Resp(entry.kind, fields)
 
 
 def sorted_docs(doc):
@@ -400,8 +408,9 @@ def sorted_docs(doc):
         if fields[i].value == DOCS_SUBCOMMANDS:
             flat = fields[i + 1].value
             pairs_ = sorted(zip(flat[0::2], flat[1::2]), key=lambda p: p[0].value)
-            fields[i + 1] = Resp(b"*", [x for name, sub in pairs_ for x in (name, sorted_docs(sub))])
-    return Resp(b"*", fields)
+            fields[i + 1] = Resp(fields[i + 1].kind,
+                                 [x for name, sub in pairs_ for x in (name, sorted_docs(sub))])
+    return Resp(doc.kind, fields)
 
 
 def replies_from(command_reply, docs_reply):
@@ -434,6 +443,23 @@ def replies_from(command_reply, docs_reply):
     for entry in command_reply.value:
         visit_info(entry)
     return replies
+
+
+def fetch_resp3_replies(port):
+    """replies_from() of a HELLO 3 connection: the same entries in RESP3 (maps and sets)."""
+    conn = RespConnection(port)
+    try:
+        conn.call_typed("HELLO", "3")
+        return replies_from(conn.call_typed("COMMAND"), conn.call_typed("COMMAND", "DOCS"))
+    finally:
+        conn.close()
+
+
+def with_resp3(replies, replies3):
+    """{name: (info, docs, acl categories, RESP3 info, RESP3 docs)}."""
+    if set(replies) != set(replies3):
+        raise RedisError("RESP2 and RESP3 COMMAND list different commands")
+    return {name: replies[name] + replies3[name][:2] for name in replies}
 
 
 # --- C++ emission ----------------------------------------------------------------------------
@@ -594,19 +620,24 @@ def render_replies(version, replies):
         "// Included only by command_replies.cc, which defines CommandReplyData. For every command",
         "// and subcommand, sorted by name: its COMMAND INFO entry and its COMMAND DOCS value as raw",
         "// RESP2 (subcommands sorted by name), and its ACL categories. Fields: name, info,",
-        "// info_size, docs, docs_size, acl_categories.",
+        "// info_size, docs, docs_size, [info3, info3_size, docs3, docs3_size,] acl_categories.",
+        "// info3 and docs3 are the same entry and value as a HELLO 3 connection gets them (RESP3).",
         "",
         "// clang-format off",
         "",
         "constexpr CommandReplyData kGeneratedCommandReplies[] = {",
     ]
     for name in sorted(replies):
-        info, docs, categories = replies[name]
+        info, docs, categories, info3, docs3 = replies[name]
         out.append("    {%s," % cpp_string(name))
         out.extend(cpp_bytes(info, "     "))
         out[-1] += ", %d," % len(info)
         out.extend(cpp_bytes(docs, "     "))
         out[-1] += ", %d," % len(docs)
+        out.extend(cpp_bytes(info3, "     "))
+        out[-1] += ", %d," % len(info3)
+        out.extend(cpp_bytes(docs3, "     "))
+        out[-1] += ", %d," % len(docs3)
         out.append("     %s}," % cpp_string(categories))
     out.append("};")
     out.append("")

@@ -13,6 +13,10 @@ struct CommandReplyData {
   size_t info_size;
   const char* docs;
   size_t docs_size;
+  const char* info3;
+  size_t info3_size;
+  const char* docs3;
+  size_t docs3_size;
   const char* acl_categories;
 };
 
@@ -23,7 +27,8 @@ std::vector<CommandReplies> Build() {
   all.reserve(std::size(kGeneratedCommandReplies));
   for (const CommandReplyData& d : kGeneratedCommandReplies) {
     all.push_back({d.name, std::string_view(d.info, d.info_size),
-                   std::string_view(d.docs, d.docs_size), d.acl_categories});
+                   std::string_view(d.docs, d.docs_size), std::string_view(d.info3, d.info3_size),
+                   std::string_view(d.docs3, d.docs3_size), d.acl_categories});
   }
   return all;
 }

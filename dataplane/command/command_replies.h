@@ -9,9 +9,11 @@ namespace slotplane::dataplane {
 // that the proxy can answer COMMAND, COMMAND INFO, COMMAND DOCS and COMMAND LIST itself. Static
 // data: safe to read from any thread.
 struct CommandReplies {
-  std::string_view name;  // lower case; "parent|sub" for a subcommand
-  std::string_view info;  // raw RESP2 of the command's COMMAND INFO entry (an array of 10)
-  std::string_view docs;  // raw RESP2 of its COMMAND DOCS value (a flattened map)
+  std::string_view name;   // lower case; "parent|sub" for a subcommand
+  std::string_view info;   // raw RESP2 of the command's COMMAND INFO entry (an array of 10)
+  std::string_view docs;   // raw RESP2 of its COMMAND DOCS value (a flattened map)
+  std::string_view info3;  // the same entry in RESP3 (flags, categories... are sets)
+  std::string_view docs3;  // the same value in RESP3 (a map of maps)
   std::string_view acl_categories;  // space-separated, e.g. "@keyspace @read @fast"
 };
 

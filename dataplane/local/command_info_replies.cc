@@ -19,11 +19,14 @@
 namespace slotplane::dataplane {
 namespace {
 
-// slotplane's own entries, in the shape Redis gives its commands.
+// slotplane's own entries, in the shape Redis gives its commands (RESP2, then RESP3: the same
+// with sets for flags, categories, tips, key specs and subcommands, and a map for the docs).
 struct OwnCommand {
   std::string_view name;
   std::string_view info;
   std::string_view docs;
+  std::string_view info3;
+  std::string_view docs3;
   std::string_view acl_categories;
 };
 
@@ -34,12 +37,23 @@ constexpr OwnCommand kOwnCommands[] = {
      "*8\r\n$7\r\nsummary\r\n$54\r\nSets information specific to the client or connection.\r\n"
      "$5\r\nsince\r\n$5\r\n7.2.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n"
      "$4\r\nO(1)\r\n",
+     "*10\r\n$14\r\nclient|setinfo\r\n:-4\r\n~3\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n"
+     ":0\r\n~2\r\n+@slow\r\n+@connection\r\n~0\r\n~0\r\n~0\r\n",
+     "%4\r\n$7\r\nsummary\r\n$54\r\nSets information specific to the client or connection.\r\n"
+     "$5\r\nsince\r\n$5\r\n7.2.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n"
+     "$4\r\nO(1)\r\n",
      "@slow @connection"},
     {"proxy",
      "*10\r\n$5\r\nproxy\r\n:-2\r\n*3\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*"
      "1\r\n"
      "+@slow\r\n*0\r\n*0\r\n*0\r\n",
      "*8\r\n$7\r\nsummary\r\n$57\r\nslotplane proxy administration (PROXY HELP lists it all).\r\n"
+     "$5\r\nsince\r\n$5\r\n0.1.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)"
+     "\r\n",
+     "*10\r\n$5\r\nproxy\r\n:-2\r\n~3\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n~"
+     "1\r\n"
+     "+@slow\r\n~0\r\n~0\r\n~0\r\n",
+     "%4\r\n$7\r\nsummary\r\n$57\r\nslotplane proxy administration (PROXY HELP lists it all).\r\n"
      "$5\r\nsince\r\n$5\r\n0.1.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)"
      "\r\n",
      "@slow"},
@@ -49,18 +63,24 @@ struct Entry {
   std::string_view name;
   std::string_view info;
   std::string_view docs;
+  std::string_view info3;
+  std::string_view docs3;
   std::string_view acl_categories;
+
+  // The COMMAND INFO entry / COMMAND DOCS value in the client's protocol.
+  std::string_view Info(bool resp3) const { return resp3 ? info3 : info; }
+  std::string_view Docs(bool resp3) const { return resp3 ? docs3 : docs; }
 };
 
 // The entry of a lower-case name ("get", "config|get"), captured or slotplane's own.
 bool FindEntry(std::string_view name, Entry* entry) {
   if (const CommandReplies* r = FindCommandReplies(name)) {
-    *entry = {r->name, r->info, r->docs, r->acl_categories};
+    *entry = {r->name, r->info, r->docs, r->info3, r->docs3, r->acl_categories};
     return true;
   }
   for (const OwnCommand& own : kOwnCommands) {
     if (own.name == name) {
-      *entry = {own.name, own.info, own.docs, own.acl_categories};
+      *entry = {own.name, own.info, own.docs, own.info3, own.docs3, own.acl_categories};
       return true;
     }
   }
@@ -83,7 +103,7 @@ void ReplyAllInfo(ClientSession* client) {
   std::vector<Entry> entries = TopLevelEntries();
   std::string reply;
   resp::AppendArrayHeader(&reply, entries.size());
-  for (const Entry& entry : entries) reply.append(entry.info);
+  for (const Entry& entry : entries) reply.append(entry.Info(client->resp3()));
   client->Reply(reply);
 }
 
@@ -97,7 +117,7 @@ void ReplyInfo(ClientSession* client, const std::vector<std::string_view>& args)
   for (size_t i = 2; i < args.size(); ++i) {
     Entry entry;
     if (FindEntry(Lower(args[i]), &entry)) {
-      reply.append(entry.info);
+      reply.append(entry.Info(client->resp3()));
     } else {
       resp::AppendNull(&reply, client->resp3());
     }
@@ -116,10 +136,10 @@ void ReplyDocs(ClientSession* client, const std::vector<std::string_view>& args)
     }
   }
   std::string reply;
-  resp::AppendArrayHeader(&reply, entries.size() * 2);
+  resp::AppendMapHeader(&reply, entries.size(), client->resp3());
   for (const Entry& entry : entries) {
     resp::AppendBulk(&reply, entry.name);
-    reply.append(entry.docs);
+    reply.append(entry.Docs(client->resp3()));
   }
   client->Reply(reply);
 }
@@ -128,10 +148,10 @@ void ReplyDocs(ClientSession* client, const std::vector<std::string_view>& args)
 std::vector<Entry> AllEntries() {
   std::vector<Entry> entries;
   for (const CommandReplies& r : AllCommandReplies()) {
-    entries.push_back({r.name, r.info, r.docs, r.acl_categories});
+    entries.push_back({r.name, r.info, r.docs, r.info3, r.docs3, r.acl_categories});
   }
   for (const OwnCommand& own : kOwnCommands) {
-    entries.push_back({own.name, own.info, own.docs, own.acl_categories});
+    entries.push_back({own.name, own.info, own.docs, own.info3, own.docs3, own.acl_categories});
   }
   return entries;
 }

@@ -6,14 +6,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <regex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tests/integration/child_process.h"
@@ -63,6 +66,107 @@ absl::StatusOr<std::string> RawSession(uint16_t port, const std::vector<Command>
 std::string WithoutClientIds(const std::string& bytes) {
   static const std::regex kId("\\$2\r\nid\r\n:[0-9]+\r\n");
   return std::regex_replace(bytes, kId, "$$2\r\nid\r\n:<id>\r\n");  // "$$": one '$'
+}
+
+// One RESP3 value, parsed just enough to put reordered lists back in one order (below).
+struct Value {
+  char kind = 0;
+  std::string head;             // the rest of the first line: a count, length or simple value
+  std::string body;             // a bulk, verbatim or blob error's bytes
+  std::vector<Value> children;  // an aggregate's elements; a map's keys and values flattened
+};
+
+// Parses the value at `*pos` of `data`; false if it is incomplete or malformed.
+bool ParseValue(absl::string_view data, size_t* pos, Value* out) {
+  const size_t eol = data.find("\r\n", *pos);
+  if (eol == absl::string_view::npos || eol == *pos) return false;
+  out->kind = data[*pos];
+  out->head = std::string(data.substr(*pos + 1, eol - *pos - 1));
+  *pos = eol + 2;
+  long long n = 0;
+  switch (out->kind) {
+    case '$':
+    case '=':
+    case '!':
+      if (!absl::SimpleAtoi(out->head, &n)) return false;
+      if (n < 0) return true;
+      if (*pos + n + 2 > data.size()) return false;
+      out->body = std::string(data.substr(*pos, n));
+      *pos += n + 2;
+      return true;
+    case '*':
+    case '~':
+    case '%':
+    case '>':
+      if (!absl::SimpleAtoi(out->head, &n)) return false;
+      if (out->kind == '%') n *= 2;
+      for (long long i = 0; i < n; ++i) {
+        out->children.emplace_back();
+        if (!ParseValue(data, pos, &out->children.back())) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+std::string Encode(const Value& v) {
+  if (v.kind == '*' || v.kind == '~' || v.kind == '%' || v.kind == '>') {
+    std::string out = absl::StrCat(
+        std::string(1, v.kind), v.kind == '%' ? v.children.size() / 2 : v.children.size(), "\r\n");
+    for (const Value& child : v.children) out += Encode(child);
+    return out;
+  }
+  if (v.kind == '$' && v.head != "-1") return absl::StrCat("$", v.head, "\r\n", v.body, "\r\n");
+  if ((v.kind == '=' || v.kind == '!'))
+    return absl::StrCat(std::string(1, v.kind), v.head, "\r\n", v.body, "\r\n");
+  return absl::StrCat(std::string(1, v.kind), v.head, "\r\n");
+}
+
+// Redis lists commands and subcommands in hash-table order, which differs between servers (the
+// proxy sorts them by name). Puts every list of COMMAND INFO entries (an aggregate of arrays) and
+// every map of COMMAND DOCS values (a map whose values are maps; in RESP2 a flat array of names
+// and arrays) in name order, drops the top-level entry named `drop`, and re-encodes: two
+// canonical forms are equal iff the replies hold the same bytes per entry. Other lists of arrays
+// (key specs, arguments, history) get sorted too: a harmless weakening, they are checked byte
+// for byte per command above.
+std::string Canonical(const Value& v, absl::string_view drop) {
+  const std::vector<Value>& c = v.children;
+  const bool aggregate = v.kind == '*' || v.kind == '~' || v.kind == '%';
+  if (!aggregate) return Encode(v);
+  bool pairs_of_lists = !c.empty() && c.size() % 2 == 0;  // name -> docs value
+  for (size_t i = 0; i + 1 < c.size(); i += 2) {
+    pairs_of_lists =
+        pairs_of_lists && c[i].kind == '$' && (c[i + 1].kind == '*' || c[i + 1].kind == '%');
+  }
+  if (v.kind == '%' || (v.kind == '*' && pairs_of_lists)) {
+    std::vector<std::string> pairs;
+    for (size_t i = 0; i + 1 < c.size(); i += 2) {
+      if (!drop.empty() && c[i].body == drop) continue;
+      pairs.push_back(Encode(c[i]) + Canonical(c[i + 1], ""));
+    }
+    if (pairs_of_lists) std::sort(pairs.begin(), pairs.end());
+    const size_t count = v.kind == '%' ? pairs.size() : 2 * pairs.size();
+    return absl::StrCat(std::string(1, v.kind), count, "\r\n", absl::StrJoin(pairs, ""));
+  }
+  bool arrays = !c.empty();
+  for (const Value& e : c) arrays = arrays && e.kind == '*';
+  std::vector<std::string> elements;
+  for (const Value& e : c) {
+    if (!drop.empty() && !e.children.empty() && e.children[0].body == drop) continue;
+    elements.push_back(Canonical(e, ""));
+  }
+  if (arrays) std::sort(elements.begin(), elements.end());
+  return absl::StrCat(std::string(1, v.kind), elements.size(), "\r\n", absl::StrJoin(elements, ""));
+}
+
+// The canonical form of the one reply in `bytes`, without the top-level entry `drop`.
+std::string CanonicalReply(absl::string_view bytes, absl::string_view drop) {
+  Value v;
+  size_t pos = 0;
+  if (!ParseValue(bytes, &pos, &v) || pos != bytes.size())
+    return "unparsable: " + std::string(bytes);
+  return Canonical(v, drop);
 }
 
 class ProxyResp3Test : public SharedClusterTest {
@@ -201,6 +305,74 @@ TEST_F(ProxyResp3Test, LocalAndMergedRepliesMatchStandalone) {
   ASSERT_OK_AND_ASSIGN(text, RunPipelined(raw, {{"INFO", "server"}}));
   EXPECT_TRUE(absl::StartsWith(text.substr(text.find("\r\n") + 2), "txt:# Server")) << text;
   EXPECT_EQ(text[0], '=') << text;
+}
+
+// COMMAND, COMMAND INFO and COMMAND DOCS in RESP3 (sets and maps) and, after HELLO 2, in RESP2,
+// as Redis 7.0 answers them; COUNT, GETKEYS and LIST are the same in both protocols.
+TEST_F(ProxyResp3Test, CommandInfoAndDocsMatchStandalone) {
+  std::vector<Command> session = {{"HELLO", "3"}};
+  std::vector<Command> per_entry = {
+      // Commands without subcommands, and subcommands: the same bytes.
+      {"COMMAND", "INFO", "get", "set", "mget", "eval", "xreadgroup", "sort", "zadd"},
+      {"COMMAND", "INFO", "object|encoding", "config|get", "client|list", "GET", "nosuch", "Set"},
+      {"COMMAND", "DOCS", "get", "set", "mget", "object|encoding", "config|get", "client|list"},
+      {"COMMAND", "DOCS", "nosuch"},
+      {"COMMAND", "GETKEYS", "SET", "k", "v"},
+      {"COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"},
+      {"COMMAND", "GETKEYS", "EVAL", "return 1", "0"},
+      {"COMMAND", "GETKEYS", "GET"},
+      {"COMMAND", "LIST", "FILTERBY", "PATTERN", "getex"},
+      {"COMMAND", "LIST", "FILTERBY", "MODULE", "nosuch"}};
+  session.insert(session.end(), per_entry.begin(), per_entry.end());
+  session.push_back({"HELLO", "2"});
+  session.insert(session.end(), per_entry.begin(), per_entry.end());
+  const std::string got = ExpectSameAsStandalone({session});
+  for (const char* frame : {"~2\r\n+readonly\r\n+fast\r\n", "%5\r\n$7\r\nsummary\r\n",
+                            "*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n",
+                            "*1\r\n$5\r\ngetex\r\n", "*2\r\n$1\r\na\r\n$1\r\nb\r\n"}) {
+    EXPECT_TRUE(absl::StrContains(got, frame)) << frame << " not in " << got;
+  }
+
+  // Whole lists: the same entries in another order, plus the proxy's own PROXY entry.
+  for (const char* protocol : {"3", "2"}) {
+    for (const Command& argv : std::vector<Command>{{"COMMAND"},
+                                                    {"COMMAND", "INFO"},
+                                                    {"COMMAND", "DOCS"},
+                                                    {"COMMAND", "INFO", "config", "client"},
+                                                    {"COMMAND", "DOCS", "config", "client"}}) {
+      const std::string context = absl::StrCat("RESP", protocol, " ", absl::StrJoin(argv, " "));
+      std::vector<std::string> replies;
+      for (uint16_t port : {proxy().port(), redis_.port}) {
+        ASSERT_OK_AND_ASSIGN(RawConnection conn, RawConnection::Connect(port));
+        ASSERT_OK(RunPipelined(conn, {{"HELLO", protocol}}).status());
+        ASSERT_OK_AND_ASSIGN(std::string reply, RunPipelined(conn, {argv}));
+        replies.push_back(std::move(reply));
+      }
+      EXPECT_EQ(replies[0][0],
+                protocol[0] == '3' && argv.size() >= 2 && argv[1] == "DOCS" ? '%' : '*')
+          << context;
+      const std::string proxy_all = CanonicalReply(replies[0], "proxy");
+      const std::string redis_all = CanonicalReply(replies[1], "proxy");
+      EXPECT_EQ(proxy_all, redis_all) << context;
+      EXPECT_GT(redis_all.size(), argv.size() == 1 ? 50000u : 1000u) << context;
+      if (argv.size() <= 2) {  // the proxy's whole list has PROXY too
+        EXPECT_TRUE(absl::StrContains(replies[0], "$5\r\nproxy\r\n")) << context;
+        EXPECT_GT(replies[0].size(), replies[1].size()) << context;
+      } else {
+        EXPECT_EQ(replies[0].size(), replies[1].size()) << context;
+      }
+    }
+  }
+  // COUNT: the standalone's plus PROXY, an integer in both protocols.
+  ASSERT_OK_AND_ASSIGN(std::string count,
+                       RawSession(redis_.port, {{"HELLO", "3"}, {"COMMAND", "COUNT"}}));
+  ASSERT_OK_AND_ASSIGN(std::string proxy_count,
+                       RawSession(proxy().port(), {{"HELLO", "3"}, {"COMMAND", "COUNT"}}));
+  long long n = 0;
+  ASSERT_TRUE(
+      absl::SimpleAtoi(count.substr(count.rfind(':') + 1, count.size() - count.rfind(':') - 3), &n))
+      << count;
+  EXPECT_TRUE(absl::EndsWith(proxy_count, absl::StrCat(":", n + 1, "\r\n"))) << proxy_count;
 }
 
 // Subscribed in RESP3: confirmations are push frames, ordinary commands still run, PING is

@@ -42,6 +42,13 @@ TEST(CommandRepliesTest, RepliesAreWellFormedAndNamed) {
     ASSERT_TRUE(resp::ReadBulk(fields[0], &name, &is_null));
     EXPECT_EQ(name, r.name);
     EXPECT_EQ(r.acl_categories.substr(0, 1), "@") << r.name;
+    // The RESP3 forms: the same entry (an array, flags a set) and value (a map).
+    EXPECT_TRUE(IsOneFrame(r.info3)) << r.name;
+    EXPECT_TRUE(IsOneFrame(r.docs3)) << r.name;
+    EXPECT_EQ(r.info3.substr(0, 4), "*10\r") << r.name;
+    EXPECT_NE(r.info3.find("\r\n" + std::string(r.name) + "\r\n:"), std::string::npos) << r.name;
+    EXPECT_NE(r.info3.find("\r\n~"), std::string::npos) << r.name;
+    EXPECT_EQ(r.docs3.substr(0, 1), "%") << r.name;
   }
 }
 
