@@ -2,6 +2,7 @@
 
 #include "dataplane/core/worker_context.h"
 #include "dataplane/request/request.h"
+#include "dataplane/resp/resp2_form.h"
 #include "dataplane/router/request_forwarder.h"
 #include "dataplane/session/client_session.h"
 
@@ -21,6 +22,7 @@ Request* MultiRequest::AddPart(uint16_t slot) {
   part->pinned = pinned_;
   part->part = static_cast<uint32_t>(replies_.size());
   part->slot = slot;
+  part->resp3 = parent_->resp3;  // on the client's connections: keeps its place among its commands
   replies_.emplace_back();
   ++outstanding_;
   return part;
@@ -33,7 +35,12 @@ void MultiRequest::Send(Request* part, BackendConn* conn) {
 void MultiRequest::Launch() { PartDone(); }
 
 void MultiRequest::OnReply(Request* part, std::string_view reply) {
-  replies_[part->part].assign(reply.data(), reply.size());
+  std::string& kept = replies_[part->part];
+  if (part->resp3) {
+    resp::AppendResp2Form(reply, &kept);  // the reducers read RESP2
+  } else {
+    kept.assign(reply.data(), reply.size());
+  }
   worker_->pool().Release(part);
   PartDone();
 }

@@ -66,7 +66,10 @@ class MultiRequest : public ReplySink {
 
   WorkerContext* worker() const { return worker_; }
   // Whether the merged reply must be RESP3 (the client's protocol when it sent the command). The
-  // parts themselves are always RESP2: the reducers read RESP2 and write the client's protocol.
+  // parts of a RESP3 client's command go on the nodes' RESP3 connections, like its other
+  // commands, so none overtakes another on its way to a node; their replies are turned into
+  // their RESP2 form as they arrive (resp::AppendResp2Form): the reducers read RESP2 and write
+  // the client's protocol.
   bool resp3() const { return parent_->resp3; }
 
  private:

@@ -275,6 +275,32 @@ TEST_F(ProxyResp3Test, ForwardedRepliesMatchStandalone) {
   }
 }
 
+// A RESP3 client's split and fan-out commands keep their place among its other commands: each
+// must see what the commands before it wrote, and none after it, as on one Redis (their parts go
+// on the same per-node connections as the client's keyed commands).
+TEST_F(ProxyResp3Test, PipelinedSplitAndFanOutCommandsKeepTheirPlace) {
+  const std::string a = "r3o:a", b = "r3o:b", c = "r3o:c";  // three slots on two masters
+  std::vector<Command> session = {{"HELLO", "3"}, {"DEL", a, b, c}};
+  for (int round = 0; round < 40; ++round) {
+    const std::string v = absl::StrCat(round);
+    for (const Command& argv : std::vector<Command>{{"SET", a, v},
+                                                    {"KEYS", "r3o:a"},
+                                                    {"MSET", b, v, c, v},
+                                                    {"EXISTS", a, b, c},
+                                                    {"MGET", a, b, c},
+                                                    {"DEL", a},
+                                                    {"GET", a},
+                                                    {"KEYS", "r3o:a"},
+                                                    {"DEL", a, b, c},
+                                                    {"EXISTS", a, b, c},
+                                                    {"GET", b}}) {
+      session.push_back(argv);
+    }
+  }
+  const std::string got = ExpectSameAsStandalone({session});
+  EXPECT_TRUE(absl::StrContains(got, "*3\r\n$1\r\n0\r\n$1\r\n0\r\n$1\r\n0\r\n")) << got;
+}
+
 // What the proxy writes itself, or merges, comes in the client's protocol.
 TEST_F(ProxyResp3Test, LocalAndMergedRepliesMatchStandalone) {
   const std::string got = ExpectSameAsStandalone({
