@@ -1,7 +1,8 @@
 // libFuzzer target for ReplyScanner. The input is a backend reply stream. It is scanned once in
 // one piece and once in chunks whose sizes are derived from the input; both must agree exactly,
 // and both must agree with a small recursive reference parser on every frame boundary and on
-// whether the stream ends in a partial frame or in an error.
+// whether the stream ends in a partial frame or in an error. Every complete frame's RESP2 form
+// (resp::AppendResp2Form, used on RESP3 parts of merged replies) must be one complete frame.
 
 #include <cstddef>
 #include <cstdint>
@@ -10,9 +11,11 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dataplane/resp/reply_scanner.h"
+#include "dataplane/resp/resp2_form.h"
 
 namespace {
 
@@ -78,6 +81,16 @@ void CheckFrameAlone(const char* frame, size_t size) {
   Check(scanner.frame_size() == size, "trailing bytes do not change the frame size");
 }
 
+// The RESP2 form of a complete frame is itself one complete frame, of every byte written.
+void CheckResp2Form(const char* frame, size_t size) {
+  std::string resp2;
+  slotplane::dataplane::resp::AppendResp2Form(std::string_view(frame, size), &resp2);
+  ReplyScanner scanner;
+  Check(scanner.Scan(resp2.data(), resp2.size()) == ScanStatus::kComplete,
+        "the RESP2 form of a frame is complete");
+  Check(scanner.frame_size() == resp2.size(), "the RESP2 form is one frame");
+}
+
 // Each call sees an exactly sized fresh copy of the pending bytes (ASan catches over-reads).
 Result Run(const uint8_t* data, size_t size, Chunker* chunker) {
   ReplyScanner scanner;
@@ -102,7 +115,10 @@ Result Run(const uint8_t* data, size_t size, Chunker* chunker) {
       Check(scanner.frame_size() > 0 && scanner.frame_size() <= pending.size(),
             "frame_size within the buffer");
       Check(scanner.frame_type() == pending[0], "frame_type is the first byte");
-      if (chunker == nullptr) CheckFrameAlone(copy.get(), scanner.frame_size());
+      if (chunker == nullptr) {
+        CheckFrameAlone(copy.get(), scanner.frame_size());
+        CheckResp2Form(copy.get(), scanner.frame_size());
+      }
       result.frames.push_back(scanner.frame_size());
       result.types.push_back(scanner.frame_type());
       pending.erase(0, scanner.frame_size());
