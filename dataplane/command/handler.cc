@@ -65,6 +65,8 @@ constexpr HandlerEntry kHandlers[] = {
     {"readonly", H::kReadonly},
     {"readwrite", H::kReadwrite},
     {"reset", H::kReset},
+    {"script|flush", H::kScriptFlush},
+    {"script|load", H::kScriptLoad},
     {"select", H::kSelect},
     {"ssubscribe", H::kSsubscribe},
     {"subscribe", H::kSubscribe},

@@ -60,6 +60,8 @@ enum class Handler : uint8_t {
   kPubsubHelp,  // PUBSUB HELP
   kXread,       // XREAD and XREADGROUP: blocking only with BLOCK
   kScript,      // EVAL, EVALSHA, FCALL and their _RO forms: on a private connection
+  kScriptLoad,  // SCRIPT LOAD and FLUSH: on every master, and the proxy's ScriptCache
+  kScriptFlush,
   // CONFIG GET and SET keep the cluster's credentials in (config_secrets.h).
   kConfigGet,
   kConfigSet,

@@ -25,6 +25,7 @@ namespace slotplane::dataplane {
   X(topology_refresh_requests, "Topology refreshes asked for after MOVED or a failure") \
   X(private_connects, "Private connections opened (connection state)")                  \
   X(transactions, "Transactions sent to a cluster node (EXEC)")                         \
+  X(scripts_reloaded, "EVALSHA scripts loaded again on a master that lacked them")      \
   X(blocking_commands, "Blocking commands run on private connections")                  \
   X(pubsub_messages, "Pub/sub messages delivered to subscribed clients")                \
   X(client_query_buffer_limit_disconnections,                                           \

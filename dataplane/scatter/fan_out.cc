@@ -11,6 +11,7 @@
 #include "dataplane/command/config_node_settings.h"
 #include "dataplane/command/config_secrets.h"
 #include "dataplane/core/errors.h"
+#include "dataplane/core/script_cache.h"
 #include "dataplane/core/worker_context.h"
 #include "dataplane/resp/reply_reader.h"
 #include "dataplane/resp/reply_writer.h"
@@ -93,6 +94,7 @@ class FanOutRequest : public MultiRequest {
   uint64_t random = 0;             // kRandomNonNil
   int64_t count = -1;              // kSlowlogGet
   InfoOverrides info;              // kInfo
+  std::vector<bool> known;         // kAndArrays (SCRIPT EXISTS): scripts the proxy can load
 
  private:
   void Reduce(const std::vector<std::string>& replies, std::string* out) override {
@@ -108,7 +110,7 @@ class FanOutRequest : public MultiRequest {
       case Reduction::kAnySuccess:
         return reduce::AnySuccess(replies, out);
       case Reduction::kAndArrays:
-        return reduce::AndIntegerArrays(replies, command_, out);
+        return reduce::AndIntegerArrays(replies, command_, known, out);
       case Reduction::kRandomNonNil:
         return reduce::RandomNonNil(replies, command_, random, out, resp3());
       case Reduction::kAllNodes:
@@ -230,6 +232,9 @@ void FanOut::Execute(ClientSession* client, const ClientCommand& command) {
       return;
     }
   }
+  // The proxy's script cache follows what the masters are told (core/script_cache.h).
+  if (cmd.handler == Handler::kScriptLoad && args.size() == 3) ScriptCache::Get().Remember(args[2]);
+  if (cmd.handler == Handler::kScriptFlush) ScriptCache::Get().Clear();
   std::vector<BackendConn*> nodes;
   if (cmd.route == RouteClass::kAllNodes) {
     nodes = worker_->router().AllNodes();
@@ -246,7 +251,10 @@ void FanOut::Execute(ClientSession* client, const ClientCommand& command) {
   if (cmd.route == RouteClass::kAllNodes) {
     for (BackendConn* conn : nodes) multi->nodes.push_back(conn->address_text());
   }
-  if (reduction == Reduction::kSlowlogGet) {
+  if (reduction == Reduction::kAndArrays) {
+    for (size_t i = 2; i < args.size(); ++i)
+      multi->known.push_back(ScriptCache::Get().Knows(args[i]));
+  } else if (reduction == Reduction::kSlowlogGet) {
     multi->count = SlowlogCount(args);
   } else if (reduction == Reduction::kRandomNonNil) {
     multi->random = random_();

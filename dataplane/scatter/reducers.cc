@@ -138,7 +138,8 @@ void AnySuccess(const Replies& replies, std::string* out) {
   if (!replies.empty()) out->append(replies.front());
 }
 
-void AndIntegerArrays(const Replies& replies, std::string_view command, std::string* out) {
+void AndIntegerArrays(const Replies& replies, std::string_view command,
+                      const std::vector<bool>& known, std::string* out) {
   if (AppendFirstError(replies, out)) return;
   std::vector<int64_t> result;
   std::vector<std::string_view> elements;
@@ -154,7 +155,7 @@ void AndIntegerArrays(const Replies& replies, std::string_view command, std::str
         out->append(errors::UnexpectedReply(command));
         return;
       }
-      if (value == 0) result[j] = 0;
+      if (value == 0 && !(j < known.size() && known[j])) result[j] = 0;
     }
   }
   resp::AppendArrayHeader(out, result.size());

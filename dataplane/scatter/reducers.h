@@ -35,8 +35,11 @@ void FirstUnlessError(const Replies& replies, std::string* out);
 // function runs), else NOTBUSY (none was running).
 void AnySuccess(const Replies& replies, std::string* out);
 
-// SCRIPT EXISTS: element-wise AND of integer arrays (1 only where every master has the script).
-void AndIntegerArrays(const Replies& replies, std::string_view command, std::string* out);
+// SCRIPT EXISTS: element-wise AND of integer arrays (1 only where every master has the script),
+// except that an element is 1 where `known` says so (a script the proxy can load on any master:
+// core/script_cache.h). `known` has one entry per element, or none.
+void AndIntegerArrays(const Replies& replies, std::string_view command,
+                      const std::vector<bool>& known, std::string* out);
 
 // RANDOMKEY: a random non-nil bulk reply; nil only when every part is nil. `random` picks among
 // the candidates (any value; taken modulo their count).

@@ -91,6 +91,10 @@ void PrivateCall::OnFrame(std::string_view frame) {
     OnLeadingFrame(asking_ ? index - 1 : index, frame);
     return;
   }
+  if (SendAgain(frame)) {
+    Send();
+    return;
+  }
   Redirect redirect = RedirectOf(frame);
   if (redirect.kind != RedirectKind::kNone) {
     Retry(redirect, frame);

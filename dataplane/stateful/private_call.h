@@ -100,6 +100,9 @@ class PrivateCall {
   virtual size_t AppendRequest(std::string* out);
   // A reply frame before the last one; `index` counts from 0, after ASKING's. Default: ignored.
   virtual void OnLeadingFrame(size_t /*index*/, std::string_view /*frame*/) {}
+  // Whether the answer whose last frame is `last` asks for the request to be sent once more on
+  // the same connection (before redirects are looked at). Default: never.
+  virtual bool SendAgain(std::string_view /*last*/) { return false; }
   // The redirect the answer asks for, given its last frame. Default: that frame's, if any.
   virtual Redirect RedirectOf(std::string_view last);
   // Whether the call's state ties it to its node, so that a redirect cannot be followed.

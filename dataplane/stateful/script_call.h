@@ -1,5 +1,8 @@
 #pragma once
 
+#include <string>
+#include <string_view>
+
 #include "dataplane/stateful/private_call.h"
 
 namespace slotplane::dataplane {
@@ -19,6 +22,10 @@ namespace slotplane::dataplane {
 // the client's own connection. Always on the master, whatever read-policy says (a busy replica
 // would stall its shared connection the same way).
 //
+// EVALSHA answered NOSCRIPT by a master that lacks the script (a cluster has a script cache per
+// node): when the proxy knows the body (ScriptCache, from an EVAL or SCRIPT LOAD through it), the
+// call sends SCRIPT LOAD and the EVALSHA again on the same connection, once.
+//
 // While the call is on the wire it counts in ProxyContext::scripts_running, which PING reads
 // (see command_dispatch.cc). Worker thread only; owned by the client's SessionState.
 class ScriptCall : public PrivateCall {
@@ -33,12 +40,16 @@ class ScriptCall : public PrivateCall {
 
  private:
   void Launch() override;
+  bool SendAgain(std::string_view last) override;
+  size_t AppendRequest(std::string* out) override;
   void Settle(std::string_view reply) override;
   void Leave() override;
   // Leaves ProxyContext::scripts_running when the call counted in it.
   void StopCounting();
 
   bool counted_ = false;
+  std::string sha_;     // EVALSHA's script; empty for the other commands
+  std::string reload_;  // the body sent with SCRIPT LOAD before the command; empty: none
 };
 
 }  // namespace slotplane::dataplane

@@ -140,6 +140,52 @@ TEST_F(ProxyScriptsTest, NoScriptPassesThroughAndLoadReachesEveryMaster) {
   EXPECT_EQ(client_->Command({"EVALSHA_RO", ro_sha, "1", "sc-sha:7"}), Reply::String("1"));
 }
 
+// One Redis has one script cache; a cluster has one per master. EVAL through the proxy makes
+// EVALSHA of its script work for keys on every master, as on one Redis: the proxy loads the
+// script on a master that answers NOSCRIPT and sends the EVALSHA again (core/script_cache.h).
+TEST_F(ProxyScriptsTest, EvalshaAfterEvalWorksOnEveryMaster) {
+  ASSERT_EQ(client_->Command({"SCRIPT", "FLUSH"}), Reply::Status("OK"));
+  const std::string script = "return redis.call('INCRBY', KEYS[1], 10)";
+  const std::string first = "sc-cache:0";
+  ASSERT_EQ(client_->Command({"EVAL", script, "1", first}), Reply::Integer(10));
+  const std::string sha = client_->Command({"SCRIPT", "LOAD", script}).str;
+  ASSERT_EQ(sha.size(), 40u);
+  // SCRIPT LOAD reached every master; flush them behind the proxy's back except the first
+  // key's owner, so that only EVAL's cache entry is left, on one master.
+  ASSERT_OK_AND_ASSIGN(const std::vector<int> masters, cluster().Masters());
+  ASSERT_OK_AND_ASSIGN(const std::vector<int> owners, cluster().SlotOwners());
+  const int first_owner = owners[KeyHashSlot(first)];
+  for (int node : masters) {
+    if (node == first_owner) continue;
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> direct, cluster().Connect(node));
+    ASSERT_EQ(direct->Command({"SCRIPT", "FLUSH"}), Reply::Status("OK"));
+    ASSERT_EQ(direct->Command({"SCRIPT", "EXISTS", sha}).elements.at(0), Reply::Integer(0));
+  }
+  // SCRIPT EXISTS answers as one Redis: the proxy can run it anywhere.
+  const Reply exists = client_->Command({"SCRIPT", "EXISTS", sha, std::string(40, '0')});
+  ASSERT_EQ(exists.elements.size(), 2u) << exists.str;
+  EXPECT_EQ(exists.elements[0], Reply::Integer(1));
+  EXPECT_EQ(exists.elements[1], Reply::Integer(0));
+  std::set<int> reached;
+  for (int i = 1; i < 100; ++i) {
+    const std::string k = absl::StrCat("sc-cache:", i);
+    ASSERT_EQ(client_->Command({"EVALSHA", sha, "1", k}), Reply::Integer(10)) << k;
+    reached.insert(owners[KeyHashSlot(k)]);
+  }
+  EXPECT_EQ(reached.size(), masters.size());
+  const std::string info = client_->Command({"PROXY", "INFO"}).str;
+  const std::map<std::string, std::string> fields = ParseInfoText(info);
+  long long reloaded = 0;
+  ASSERT_TRUE(fields.count("scripts_reloaded")) << info;
+  ASSERT_TRUE(absl::SimpleAtoi(fields.at("scripts_reloaded"), &reloaded));
+  EXPECT_GE(reloaded, static_cast<long long>(masters.size()) - 1);
+  // SCRIPT FLUSH through the proxy forgets it, as Redis does.
+  ASSERT_EQ(client_->Command({"SCRIPT", "FLUSH"}), Reply::Status("OK"));
+  EXPECT_EQ(client_->Command({"EVALSHA", sha, "1", first}),
+            Reply::Error("NOSCRIPT No matching script. Please use EVAL."));
+  EXPECT_EQ(client_->Command({"SCRIPT", "EXISTS", sha}).elements.at(0), Reply::Integer(0));
+}
+
 TEST_F(ProxyScriptsTest, FunctionsRouteByKeys) {
   ASSERT_EQ(client_->Command({"FUNCTION", "FLUSH"}), Reply::Status("OK"));
   ASSERT_EQ(client_->Command({"FUNCTION", "LOAD", kLibrary}), Reply::String("sclib"));

@@ -72,11 +72,17 @@ TEST(ReducersTest, AnySuccess) {
 
 TEST(ReducersTest, AndIntegerArrays) {
   std::string out;
-  AndIntegerArrays({"*3\r\n:1\r\n:1\r\n:0\r\n", "*3\r\n:1\r\n:0\r\n:0\r\n"}, "script|exists", &out);
+  AndIntegerArrays({"*3\r\n:1\r\n:1\r\n:0\r\n", "*3\r\n:1\r\n:0\r\n:0\r\n"}, "script|exists", {},
+                   &out);
   EXPECT_EQ(out, "*3\r\n:1\r\n:0\r\n:0\r\n");
   out.clear();
-  AndIntegerArrays({"*1\r\n:1\r\n", "*2\r\n:1\r\n:1\r\n"}, "script|exists", &out);
+  AndIntegerArrays({"*1\r\n:1\r\n", "*2\r\n:1\r\n:1\r\n"}, "script|exists", {}, &out);
   EXPECT_EQ(out[0], '-');
+  // A script the proxy can load anywhere counts as present.
+  out.clear();
+  AndIntegerArrays({"*2\r\n:1\r\n:0\r\n", "*2\r\n:0\r\n:0\r\n"}, "script|exists", {true, false},
+                   &out);
+  EXPECT_EQ(out, "*2\r\n:1\r\n:0\r\n");
 }
 
 TEST(ReducersTest, RandomNonNil) {
