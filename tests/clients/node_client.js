@@ -9,8 +9,10 @@
 // (node-redis; 5 speaks RESP3 with `RESP: 3`). Generic commands go through the library's
 // raw-command call (ioredis `call`, node-redis `sendCommand`), pipelines through its pipeline
 // (ioredis `pipeline()`; node-redis pipelines the commands issued in one tick by itself),
-// transactions through `multi()`, pub/sub on a duplicate connection, BLPOP on another, SCAN
-// through the library's iterator. Every wait is bounded (DEADLINE_MS).
+// transactions through `multi()` (WATCH on a connection of its own), pub/sub on a duplicate
+// connection, blocking commands on another, SCAN through the library's iterator, scripts through
+// the library's script helper (ioredis `defineCommand`, node-redis `defineScript`: EVALSHA, then
+// EVAL on NOSCRIPT). Every wait is bounded (DEADLINE_MS).
 'use strict';
 
 const fs = require('fs');
@@ -96,19 +98,45 @@ function ioredisAdapter(lib, host, port, protocol) {
       const replies = await m.exec();
       return replies === null ? null : replies.map(([err, res]) => (err ? plain(err) : plain(res)));
     },
-    subscribe: async (channel, onMessage) => {
+    subscribe: async (step, onMessage) => {
       const sub = client.duplicate();
       await connect(sub);
       sub.on('message', (ch, message) => onMessage([ch, message]));
-      const count = await sub.subscribe(channel);
+      sub.on('pmessage', (pattern, ch, message) => onMessage([pattern, ch, message]));
+      const count = step.pattern ? await sub.psubscribe(step.pattern) :
+                                   await sub.subscribe(step.channel);
       return {
         confirmation: count,
         close: async () => {
-          const left = await sub.unsubscribe(channel);
+          const left = step.pattern ? await sub.punsubscribe(step.pattern) :
+                                      await sub.unsubscribe(step.channel);
           sub.disconnect();
           return left;
         },
       };
+    },
+    // defineCommand: EVALSHA, and EVAL when the server answers NOSCRIPT.
+    script: (name, step) => {
+      client.defineCommand(name, {numberOfKeys: 1, lua: step.script});
+      return (key, arg) => client[name](key, arg);
+    },
+    // WATCH on a connection of its own, GET, (a write by another connection), MULTI, SET, GET,
+    // EXEC: null when a watched key changed.
+    watch: async (step) => {
+      const own = client.duplicate();
+      await connect(own);
+      const out = {};
+      try {
+        await own.watch(step.key);
+        out.get = plain(await own.get(step.key));
+        if (step.conflict) out.other = await settle(client.set(step.key, 'from another connection'));
+        const replies = await own.multi().set(step.key, 'from the transaction').get(step.key).exec();
+        out.exec = replies === null ? null : replies.map(([err, res]) => plain(err || res));
+        out.aborted = replies === null;
+      } finally {
+        own.disconnect();
+      }
+      return out;
     },
     duplicateCall: async () => {
       const other = client.duplicate();
@@ -131,9 +159,30 @@ function ioredisAdapter(lib, host, port, protocol) {
 
 // ---- node-redis ----------------------------------------------------------------------------
 
-function nodeRedisAdapter(lib, host, port, protocol) {
+// node-redis scripts are declared when the client is created: one per `script` step.
+function nodeRedisScripts(lib, workload) {
+  const {defineScript} = require(lib);
+  const scripts = {};
+  for (const step of workload.steps.filter((s) => s.kind === 'script')) {
+    const common = {NUMBER_OF_KEYS: 1, SCRIPT: step.script, transformReply: (reply) => reply};
+    scripts[scriptName(step)] = defineScript(lib === 'redis4' ?
+        {...common, transformArguments: (key, arg) => [key, arg]} :
+        {...common, parseCommand: (parser, key, arg) => {
+          parser.pushKey(key);
+          parser.push(arg);
+        }});
+  }
+  return scripts;
+}
+
+function scriptName(step) {
+  return 'script_' + step.id.replace(/[^A-Za-z0-9]/g, '_');
+}
+
+function nodeRedisAdapter(lib, host, port, protocol, workload) {
   const {createClient} = require(lib);
-  const options = {socket: {host, port, reconnectStrategy: false}};
+  const options = {socket: {host, port, reconnectStrategy: false},
+                   scripts: nodeRedisScripts(lib, workload)};
   if (lib === 'redis5') {
     options.RESP = protocol;
   } else if (protocol !== 2) {
@@ -163,17 +212,51 @@ function nodeRedisAdapter(lib, host, port, protocol) {
         throw e;
       }
     },
-    subscribe: async (channel, onMessage) => {
+    subscribe: async (step, onMessage) => {
       const sub = await duplicate();
-      await sub.subscribe(channel, (message, ch) => onMessage([ch, message]));
+      if (step.pattern) {
+        await sub.pSubscribe(step.pattern, (message, ch) => onMessage([step.pattern, ch, message]));
+      } else {
+        await sub.subscribe(step.channel, (message, ch) => onMessage([ch, message]));
+      }
       return {
         confirmation: 'subscribed',
         close: async () => {
-          await sub.unsubscribe(channel);
+          if (step.pattern) await sub.pUnsubscribe(step.pattern);
+          else await sub.unsubscribe(step.channel);
           await sub.quit();
           return 'unsubscribed';
         },
       };
+    },
+    // The script declared at createClient: EVALSHA, and EVAL when the server answers NOSCRIPT.
+    script: (name) => (key, arg) => client[name](key, arg),
+    // WATCH on a connection of its own (node-redis 5 has no isolated executor; 4 gets the same),
+    // GET, (a write by another connection), MULTI, SET, GET, EXEC: WatchError when a watched key
+    // changed.
+    watch: async (step) => {
+      const own = await duplicate();
+      const out = {};
+      try {
+        await own.watch(step.key);
+        out.get = plain(await own.get(step.key));
+        if (step.conflict) {
+          out.other = await settle(client.sendCommand(['SET', step.key, 'from another connection']));
+        }
+        try {
+          out.exec = plain(await own.multi()
+                               .addCommand(['SET', step.key, 'from the transaction'])
+                               .addCommand(['GET', step.key])
+                               .exec());
+          out.aborted = out.exec === null;
+        } catch (e) {
+          out.exec = plain(e);
+          out.aborted = e.constructor.name === 'WatchError';
+        }
+      } finally {
+        await own.disconnect();
+      }
+      return out;
     },
     duplicateCall: async () => {
       const other = await duplicate();
@@ -201,7 +284,7 @@ async function runPubsub(c, step) {
   const received = new Promise((resolve) => {
     gotMessage = resolve;
   });
-  const sub = await c.subscribe(step.channel, (msg) => gotMessage(msg));
+  const sub = await c.subscribe(step, (msg) => gotMessage(msg));
   out.subscribe = plain(sub.confirmation);
   out.publish = await settle(c.call(['PUBLISH', step.channel, step.message]));
   out.message = await settle(withDeadline(received, 'the published message'));
@@ -209,10 +292,12 @@ async function runPubsub(c, step) {
   return out;
 }
 
-async function runBlpop(c, step) {
+// The blocking command on a second connection, served by step.push from the first once INFO
+// shows a blocked client.
+async function runBlocking(c, step) {
   const out = {};
   const blocker = await c.duplicateCall();
-  const popped = settle(withDeadline(blocker.call(['BLPOP', step.key, '30']), 'BLPOP'));
+  const popped = settle(withDeadline(blocker.call(step.block), 'the blocking command'));
   const deadline = Date.now() + DEADLINE_MS;
   let blocked = 0;
   while (Date.now() < deadline) {
@@ -221,9 +306,16 @@ async function runBlpop(c, step) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   out.blocked = blocked >= 1;
-  out.rpush = await settle(c.call(['RPUSH', step.key, step.value]));
-  out.blpop = await popped;
+  out.push = await settle(c.call(step.push));
+  out['blocked-reply'] = await popped;
   await blocker.close();
+  return out;
+}
+
+async function runScript(c, step) {
+  const run = c.script(scriptName(step), step);
+  const out = [];
+  for (const [key, arg] of step.calls) out.push(await settle(run(key, arg)));
   return out;
 }
 
@@ -241,8 +333,12 @@ async function runStep(c, step) {
       }
     case 'pubsub':
       return runPubsub(c, step);
-    case 'blpop':
-      return runBlpop(c, step);
+    case 'blocking':
+      return runBlocking(c, step);
+    case 'script':
+      return runScript(c, step);
+    case 'watch':
+      return c.watch(step);
     case 'scan':
       return plain((await c.scan(step.match, step.count)).sort());
     default:
@@ -254,10 +350,10 @@ async function main(argv) {
   const [lib, host, portText, protocolText, workloadPath, outPath] = argv;
   const port = Number(portText);
   const protocol = Number(protocolText);
-  const make = lib.startsWith('ioredis') ? ioredisAdapter : nodeRedisAdapter;
-  const c = make(lib, host, port, protocol);
-  await withDeadline(c.connect(), 'connect');
   const workload = JSON.parse(fs.readFileSync(workloadPath, 'utf8'));
+  const make = lib.startsWith('ioredis') ? ioredisAdapter : nodeRedisAdapter;
+  const c = make(lib, host, port, protocol, workload);
+  await withDeadline(c.connect(), 'connect');
   const results = {};
   for (const step of workload.steps) {
     try {

@@ -8,16 +8,19 @@ workload run by `redis-cli [-3] --no-raw`, its formatted output recorded line by
   `(integer)`, `(double)`, `1# "f" => "v"` for a RESP3 map, `(error)`, `(nil)`);
 - pipeline, multi: the commands as lines on one redis-cli's standard input (one connection; the
   transaction between MULTI and EXEC);
-- pubsub: `redis-cli SUBSCRIBE` in the background, read until its confirmation, then `PUBLISH`
-  from another redis-cli, then read the message;
-- blpop: `redis-cli BLPOP` in the background, `INFO clients` polled until it is blocked, then
-  `RPUSH` from another redis-cli;
-- scan: `redis-cli --scan [--pattern P]`, keys sorted.
+- pubsub: `redis-cli SUBSCRIBE` (or `PSUBSCRIBE`) in the background, read until its
+  confirmation, then `PUBLISH` from another redis-cli, then read the message;
+- blocking: the blocking command by a background redis-cli, `INFO clients` polled until it is
+  blocked, then the push from another redis-cli;
+- scan: `redis-cli --scan [--pattern P]`, keys sorted;
+- script: what a script helper does: `EVALSHA`, then `EVAL` when it answers `NOSCRIPT`;
+- watch: one redis-cli fed line by line (WATCH, GET; another redis-cli's write; MULTI ... EXEC).
 Writes {"client", "version", "protocol", "results": {step id: value}} as JSON. Every wait is
 bounded (DEADLINE seconds); background redis-cli processes are this script's children, stopped
 by their pid.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -41,6 +44,8 @@ class Cli:
             self.base.append("-3")
 
     def run(self, args, stdin_text=None):
+        if args and len(args[-1]) > 65536:  # beyond what one argv string may hold: -x, stdin
+            args, stdin_text = ["-x"] + args[:-1], args[-1]
         proc = subprocess.run(self.base + args, input=(stdin_text or "").encode(),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=DEADLINE)
         return {"lines": proc.stdout.decode("utf-8", "backslashreplace").splitlines(),
@@ -99,13 +104,14 @@ def blocked_clients(cli):
 
 
 def run_pubsub(cli, step):
-    sub = cli.background(["SUBSCRIBE", step["channel"]])
+    pattern = step.get("pattern")
+    sub = cli.background(["PSUBSCRIBE", pattern] if pattern else ["SUBSCRIBE", step["channel"]])
     try:
         deadline = time.monotonic() + DEADLINE
         # "Reading messages... (press Ctrl-C to quit)" and the 3 lines of the confirmation
         confirmation = read_lines(sub, 4, deadline)
         publish = cli.run(["PUBLISH", step["channel"], step["message"]])
-        message = read_lines(sub, 3, deadline)
+        message = read_lines(sub, 4 if pattern else 3, deadline)
     finally:
         stop(sub)
     out = {"subscribe": confirmation, "publish": publish, "message": message}
@@ -114,19 +120,57 @@ def run_pubsub(cli, step):
     return out
 
 
-def run_blpop(cli, step):
-    blocker = cli.background(["BLPOP", step["key"], "30"])
+def run_blocking(cli, step):
+    blocker = cli.background(step["block"])
     try:
         deadline = time.monotonic() + DEADLINE
         while blocked_clients(cli) < 1 and time.monotonic() < deadline:
             time.sleep(0.01)
         out = {"blocked": blocked_clients(cli) >= 1}
-        out["rpush"] = cli.run(["RPUSH", step["key"], step["value"]])
-        out["blpop"] = read_lines(blocker, 2, deadline)
+        out["push"] = cli.run(step["push"])
+        output, _ = blocker.communicate(timeout=DEADLINE)
+        out["blocked-reply"] = output.decode("utf-8", "backslashreplace").splitlines()
     finally:
         stop(blocker)
-    if not out["blocked"] or any(line.startswith("<") for line in out["blpop"]):
-        out["error"] = "BLPOP was not blocked, or did not answer"
+    if not out["blocked"]:
+        out["error"] = "the command did not block"
+    return out
+
+
+def run_script(cli, step):
+    """What a client's script helper does: EVALSHA, and EVAL when the answer is NOSCRIPT."""
+    sha = hashlib.sha1(step["script"].encode()).hexdigest()
+    out = []
+    for key, arg in step["calls"]:
+        reply = cli.run(["EVALSHA", sha, "1", key, arg])
+        if reply["lines"] and reply["lines"][0].startswith("(error) NOSCRIPT"):
+            reply = cli.run(["EVAL", step["script"], "1", key, arg])
+        out.append(reply)
+    return out
+
+
+def run_watch(cli, step):
+    """One redis-cli fed line by line: WATCH, GET, (a write by another redis-cli), MULTI, SET,
+    GET, EXEC."""
+    key = step["key"]
+    proc = subprocess.Popen(cli.base, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + DEADLINE
+        proc.stdin.write(cli.lines_of([["WATCH", key], ["GET", key]]).encode())
+        proc.stdin.flush()
+        out = {"watch-get": read_lines(proc, 2, deadline)}
+        if step["conflict"]:
+            out["other"] = cli.run(["SET", key, "from another connection"])
+        proc.stdin.write(cli.lines_of([["MULTI"], ["SET", key, "from the transaction"],
+                                       ["GET", key], ["EXEC"]]).encode())
+        proc.stdin.close()
+        output = proc.stdout.read().decode("utf-8", "backslashreplace").splitlines()
+        proc.wait(timeout=DEADLINE)
+    finally:
+        stop(proc)
+    out["transaction"] = output
+    out["aborted"] = output[3:] == ["(nil)"]  # after MULTI's OK and two QUEUED: EXEC's reply
     return out
 
 
@@ -141,8 +185,12 @@ def run_step(cli, step):
         return cli.run([], cli.lines_of(cmds))
     if kind == "pubsub":
         return run_pubsub(cli, step)
-    if kind == "blpop":
-        return run_blpop(cli, step)
+    if kind == "blocking":
+        return run_blocking(cli, step)
+    if kind == "script":
+        return run_script(cli, step)
+    if kind == "watch":
+        return run_watch(cli, step)
     if kind == "scan":
         args = ["--scan"] + (["--pattern", step["match"]] if step.get("match") else [])
         out = cli.run(args)

@@ -5,7 +5,8 @@
 
 Runs every step of the expanded workload (run.py writes it) with redis-py's own API — generic
 commands through execute_command (so redis-py's reply callbacks apply), pipeline(),
-pipeline(transaction=True), pubsub(), blpop() on a second connection, scan_iter() — and writes
+pipeline(transaction=True), pubsub(), a blocking command on a second connection, scan_iter(),
+register_script(), pipeline().watch() — and writes
 {"client", "version", "protocol", "results": {step id: value}} as JSON. python3-redis 4.3.4
 speaks RESP2 only (protocol=3 came in redis-py 5.0): PROTOCOL must be 2.
 """
@@ -48,10 +49,15 @@ def blocked_clients(r):
 
 
 def run_pubsub(r, step):
+    """SUBSCRIBE (or PSUBSCRIBE with "pattern") on a second connection, PUBLISH, the message."""
     sub = r.pubsub()
+    pattern = step.get("pattern")
     out = {}
     try:
-        sub.subscribe(step["channel"])
+        if pattern:
+            sub.psubscribe(pattern)
+        else:
+            sub.subscribe(step["channel"])
         out["subscribe"] = plain(sub.get_message(timeout=DEADLINE))
         out["publish"] = r.publish(step["channel"], step["message"])
         deadline = time.monotonic() + DEADLINE
@@ -62,33 +68,73 @@ def run_pubsub(r, step):
                 break
         else:
             out["message"] = {"timeout": "no message within %ds" % DEADLINE}
-        sub.unsubscribe(step["channel"])
+        if pattern:
+            sub.punsubscribe(pattern)
+        else:
+            sub.unsubscribe(step["channel"])
         out["unsubscribe"] = plain(sub.get_message(timeout=DEADLINE))
     finally:
         sub.close()
     return out
 
 
-def run_blpop(r, host, port, step):
+def run_blocking(r, host, port, step):
+    """The blocking command on a second connection, served by step["push"] from the first once
+    INFO shows a blocked client."""
     result = {}
     blocker = redis.Redis(host=host, port=port, socket_timeout=DEADLINE + 10)
 
-    def pop():
+    def block():
         try:
-            result["blpop"] = plain(blocker.blpop(step["key"], timeout=int(DEADLINE)))
+            result["blocked-reply"] = plain(blocker.execute_command(*step["block"]))
         except redis.RedisError as e:
-            result["blpop"] = plain(e)
+            result["blocked-reply"] = plain(e)
 
-    thread = threading.Thread(target=pop)
+    thread = threading.Thread(target=block)
     thread.start()
     deadline = time.monotonic() + DEADLINE
     while blocked_clients(r) < 1 and time.monotonic() < deadline:
         time.sleep(0.01)
     result["blocked"] = blocked_clients(r) >= 1
-    result["rpush"] = call(r, ["RPUSH", step["key"], step["value"]])
+    result["push"] = call(r, step["push"])
     thread.join(DEADLINE + 15)
     blocker.close()
+    if thread.is_alive() or not result["blocked"]:
+        result["error"] = "the command did not block, or did not return"
     return result
+
+
+def run_script(r, step):
+    """register_script: EVALSHA, and EVAL when the server answers NOSCRIPT."""
+    script = r.register_script(step["script"])
+    out = []
+    for key, arg in step["calls"]:
+        try:
+            out.append(plain(script(keys=[key], args=[arg])))
+        except redis.RedisError as e:
+            out.append(plain(e))
+    return out
+
+
+def run_watch(r, step):
+    """WATCH, GET, (a write by another connection), MULTI, SET, GET, EXEC."""
+    key = step["key"]
+    out = {}
+    with r.pipeline() as pipe:
+        try:
+            pipe.watch(key)
+            out["get"] = plain(pipe.get(key))
+            if step["conflict"]:
+                out["other"] = call(r, ["SET", key, "from another connection"])
+            pipe.multi()
+            pipe.set(key, "from the transaction")
+            pipe.get(key)
+            out["exec"] = plain(pipe.execute())
+            out["aborted"] = False
+        except redis.WatchError as e:
+            out["exec"] = plain(e)
+            out["aborted"] = True
+    return out
 
 
 def run_step(r, host, port, step):
@@ -105,8 +151,12 @@ def run_step(r, host, port, step):
             return plain(e)
     if kind == "pubsub":
         return run_pubsub(r, step)
-    if kind == "blpop":
-        return run_blpop(r, host, port, step)
+    if kind == "blocking":
+        return run_blocking(r, host, port, step)
+    if kind == "script":
+        return run_script(r, step)
+    if kind == "watch":
+        return run_watch(r, step)
     if kind == "scan":
         keys = r.scan_iter(match=step.get("match"), count=step.get("count"))
         return sorted(plain(list(keys)))
