@@ -129,8 +129,11 @@ function ioredisAdapter(lib, host, port, protocol) {
       try {
         await own.watch(step.key);
         out.get = plain(await own.get(step.key));
-        if (step.conflict) out.other = await settle(client.set(step.key, 'from another connection'));
-        const replies = await own.multi().set(step.key, 'from the transaction').get(step.key).exec();
+        if (step.conflict) {
+          out.other = await settle(client.set(step.key, 'from another connection'));
+        }
+        const replies =
+            await own.multi().set(step.key, 'from the transaction').get(step.key).exec();
         out.exec = replies === null ? null : replies.map(([err, res]) => plain(err || res));
         out.aborted = replies === null;
       } finally {
@@ -241,7 +244,8 @@ function nodeRedisAdapter(lib, host, port, protocol, workload) {
         await own.watch(step.key);
         out.get = plain(await own.get(step.key));
         if (step.conflict) {
-          out.other = await settle(client.sendCommand(['SET', step.key, 'from another connection']));
+          const write = ['SET', step.key, 'from another connection'];
+          out.other = await settle(client.sendCommand(write));
         }
         try {
           out.exec = plain(await own.multi()
