@@ -115,6 +115,12 @@ function ioredisAdapter(lib, host, port, protocol) {
         },
       };
     },
+    // RESP3: SUBSCRIBE on the client itself, which goes on running commands.
+    subscribeHere: async (step, onMessage) => {
+      client.on('message', (ch, message) => onMessage([ch, message]));
+      const count = await client.subscribe(step.channel);
+      return {confirmation: count, close: () => client.unsubscribe(step.channel)};
+    },
     // defineCommand: EVALSHA, and EVAL when the server answers NOSCRIPT.
     script: (name, step) => {
       client.defineCommand(name, {numberOfKeys: 1, lua: step.script});
@@ -232,6 +238,17 @@ function nodeRedisAdapter(lib, host, port, protocol, workload) {
         },
       };
     },
+    // RESP3: SUBSCRIBE on the client itself, which goes on running commands.
+    subscribeHere: async (step, onMessage) => {
+      await client.subscribe(step.channel, (message, ch) => onMessage([ch, message]));
+      return {
+        confirmation: 'subscribed',
+        close: async () => {
+          await client.unsubscribe(step.channel);
+          return 'unsubscribed';
+        },
+      };
+    },
     // The script declared at createClient: EVALSHA, and EVAL when the server answers NOSCRIPT.
     script: (name) => (key, arg) => client[name](key, arg),
     // WATCH on a connection of its own (node-redis 5 has no isolated executor; 4 gets the same),
@@ -296,6 +313,24 @@ async function runPubsub(c, step) {
   return out;
 }
 
+// RESP3 only: commands on the subscribed connection itself, a PUBLISH from it, the message.
+async function runSubscribedCommands(c, step) {
+  const out = {};
+  let gotMessage;
+  const received = new Promise((resolve) => {
+    gotMessage = resolve;
+  });
+  const sub = await c.subscribeHere(step, (msg) => gotMessage(msg));
+  out.subscribe = plain(sub.confirmation);
+  out.replies = [];
+  for (const sub of step.cmds) out.replies.push(await settle(c.call(sub.cmd)));
+  out.publish = await settle(c.call(['PUBLISH', step.channel, step.message]));
+  out.message = await settle(withDeadline(received, 'the published message'));
+  out.unsubscribe = await settle(sub.close());
+  out.after = await settle(c.call(['GET', step.cmds[0].cmd[1]]));
+  return out;
+}
+
 // The blocking command on a second connection, served by step.push from the first once INFO
 // shows a blocked client.
 async function runBlocking(c, step) {
@@ -337,6 +372,8 @@ async function runStep(c, step) {
       }
     case 'pubsub':
       return runPubsub(c, step);
+    case 'subscribed-commands':
+      return runSubscribedCommands(c, step);
     case 'blocking':
       return runBlocking(c, step);
     case 'script':

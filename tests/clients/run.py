@@ -172,7 +172,7 @@ def has_error(value):
 
 # Steps whose result must never be an error on either side: an identical failure on both sides
 # would otherwise pass (the message that never arrived, the BLPOP that never got its push).
-MUST_SUCCEED = ("pubsub", "blocking", "scan", "script")
+MUST_SUCCEED = ("pubsub", "subscribed-commands", "blocking", "scan", "script")
 
 
 def load_expected():
@@ -282,50 +282,71 @@ def selected_runs(only):
     return runs
 
 
+def workload_for(workload, name, protocol):
+    """The steps one run executes: a step's "protocols" limits it to those protocols; its
+    "not_for" names clients that cannot express it, with the reason (printed, never silent)."""
+    steps = []
+    for step in workload["steps"]:
+        if protocol not in step.get("protocols", (2, 3)):
+            continue
+        reason = step.get("not_for", {}).get(name)
+        if reason:
+            print("note: %s/RESP%d does not run step %s: %s" % (name, protocol, step["id"], reason))
+            continue
+        steps.append(step)
+    return dict(workload, steps=steps)
+
+
+def run_one(run, client_argv, ports, workload, expected, tmp):
+    """Runs one client in one protocol on both sides and compares; returns (failures, known
+    differences seen, summary row)."""
+    name, protocol = run
+    path = os.path.join(tmp, "workload-%s-resp%d.json" % (name, protocol))
+    with open(path, "w") as f:
+        json.dump(workload, f)
+    side_results, meta, times = {}, {}, {}
+    try:
+        for side in ("standalone", "proxy"):
+            flush(ports[side])
+            out = os.path.join(tmp, "%s-resp%d-%s.json" % (name, protocol, side))
+            meta, times[side] = run_client(client_argv, ports[side], protocol, path, out)
+            side_results[side] = meta["results"]
+    except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
+        print("FAIL %s/RESP%d: the client did not complete: %s" % (name, protocol, e))
+        return 1, [], (name, "?", protocol, "client failed")
+    failures, seen = compare_run(run, workload, side_results, expected)
+    if failures:
+        verdict = "%d difference(s)" % failures
+    else:
+        verdict = "identical" + (" but %d known" % len(seen) if seen else "")
+    print("%-12s %-8s RESP%d %3d steps  standalone %.1fs proxy %.1fs  %s" % (
+        name, meta.get("version", "?"), protocol, len(workload["steps"]),
+        times["standalone"], times["proxy"], verdict), flush=True)
+    return failures, seen, (name, meta.get("version", "?"), protocol, verdict)
+
+
 def main(argv):
     args = parse_args(argv)
     if not args.self_check and not os.access(args.proxy, os.X_OK):
         print("run.py: slotplane-proxy not found at %s (build it, or --proxy)" % args.proxy)
         return 2
     workload = load_workload()
+    check_workload_keys(workload, 3)
     expected = load_expected()
     runs = selected_runs(args.only)
     tmp = tempfile.mkdtemp(prefix="slotplane-clients-")
-    workload_path = os.path.join(tmp, "workload.json")
-    with open(workload_path, "w") as f:
-        json.dump(workload, f)
     srv = None
     total_failures, rows, seen_all = 0, [], []
     try:
         srv = servers.Servers(None if args.self_check else args.proxy, seed=os.getpid())
-        check_workload_keys(workload, 3)
         ports = {"standalone": srv.standalone_port, "proxy": srv.proxy_port}
         for name, protocol, client_argv in runs:
             run = (name, protocol)
-            side_results, meta, times = {}, {}, {}
-            try:
-                for side in ("standalone", "proxy"):
-                    flush(ports[side])
-                    out = os.path.join(tmp, "%s-resp%d-%s.json" % (name, protocol, side))
-                    data, times[side] = run_client(client_argv, ports[side], protocol,
-                                                   workload_path, out)
-                    side_results[side] = data["results"]
-                    meta = data
-            except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
-                print("FAIL %s/RESP%d: the client did not complete: %s" % (name, protocol, e))
-                total_failures += 1
-                rows.append((name, "?", protocol, "client failed"))
-                continue
-            failures, seen = compare_run(run, workload, side_results, expected)
-            seen_all += [(run, e) for e in seen]
+            failures, seen, row = run_one(run, client_argv, ports,
+                                          workload_for(workload, name, protocol), expected, tmp)
             total_failures += failures
-            verdict = "identical" if not failures and not seen else \
-                ("identical but %d known" % len(seen) if not failures else
-                 "%d difference(s)" % failures)
-            rows.append((name, meta.get("version", "?"), protocol, verdict))
-            print("%-12s %-8s RESP%d %3d steps  standalone %.1fs proxy %.1fs  %s" % (
-                name, meta.get("version", "?"), protocol, len(workload["steps"]),
-                times["standalone"], times["proxy"], verdict), flush=True)
+            seen_all += [(run, e) for e in seen]
+            rows.append(row)
         if args.keep:
             os.makedirs(args.keep, exist_ok=True)
             for f in os.listdir(tmp):
