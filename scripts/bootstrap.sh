@@ -36,6 +36,11 @@ DEPLOY_CHECK_PACKAGES=(kubernetes-client python3-yaml)
 # Debian's `prometheus` package. Its system service is never started (see above).
 DEPLOY_CHECK_PACKAGES+=(prometheus)
 PACKAGES+=("${DEPLOY_CHECK_PACKAGES[@]}")
+# Client matrix (tests/clients): Node.js and npm run the npm client libraries (ioredis,
+# node-redis), which tests/clients/install.sh installs with `npm ci`. An npm already on PATH (e.g.
+# the one NodeSource's nodejs package ships, which conflicts with Debian's npm) satisfies npm.
+NODE_PACKAGES=(nodejs npm)
+PACKAGES+=("${NODE_PACKAGES[@]}")
 
 case ${1:-} in
   "") ;;
@@ -58,6 +63,9 @@ die() {
 
 installed() {
   if [[ $1 == kubernetes-client ]] && installed kubectl; then
+    return 0
+  fi
+  if [[ $1 == npm ]] && command -v npm >/dev/null 2>&1; then
     return 0
   fi
   [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]

@@ -58,12 +58,13 @@ README_COVERED_BY = ("tests/unit",)
 
 def _walk_files(root, top, suffixes):
     """Yields (relative posix path, absolute Path) of files under root/top, sorted, skipping
-    hidden folders and __pycache__."""
+    hidden folders, __pycache__ and node_modules (npm's installs, e.g. tests/clients')."""
     base = root / top
     if not base.is_dir():
         return
     for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
+        dirnames[:] = sorted(d for d in dirnames
+                             if not d.startswith(".") and d not in ("__pycache__", "node_modules"))
         for name in sorted(filenames):
             if name.endswith(suffixes):
                 path = Path(dirpath) / name
