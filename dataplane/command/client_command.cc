@@ -12,6 +12,14 @@ void ClientCommand::WireForm(std::string* out) const {
   }
 }
 
+void ClientCommand::WireForm(WireBytes* out) const {
+  if (raw.empty()) {
+    EncodeCommand(args, out);
+  } else {
+    out->assign(raw.data(), raw.size());
+  }
+}
+
 std::string_view ClientCommand::WireView(std::string* scratch) const {
   if (!raw.empty()) return raw;
   EncodeCommand(args, scratch);

@@ -27,10 +27,8 @@ void RequestPool::Release(Request* r) {
     delete r;
     return;
   }
-  if (r->command.capacity() > kMaxPooledCapacity) std::string().swap(r->command);
-  if (r->reply.capacity() > kMaxPooledCapacity) std::string().swap(r->reply);
-  r->command.clear();
-  r->reply.clear();
+  r->command.ClearAndTrim(kMaxPooledCapacity);
+  r->reply.ClearAndTrim(kMaxPooledCapacity);
   r->client = nullptr;
   r->sink = nullptr;
   r->next_in_client = nullptr;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dataplane/core/command_stats.h"
+#include "dataplane/resp/wire_bytes.h"
 
 namespace slotplane::dataplane {
 
@@ -43,8 +44,6 @@ struct Request {
   Request* next_in_client = nullptr;
   Request* next_in_backend = nullptr;
 
-  std::string command;  // the RESP bytes sent to the backend, kept for MOVED/ASK/TRYAGAIN resends
-  std::string reply;    // the reply, when it completed before the requests ahead of it
   uint16_t slot = 0;
   uint8_t redirects = 0;
   uint8_t tryagain_attempts = 0;
@@ -71,6 +70,13 @@ struct Request {
   // Set on the first reply-queue entry of a client's command: its latency and outcome are
   // recorded when the reply completes (ClientSession::Complete).
   CommandStamp stamp;
+  // The bytes come last, so that the links and flags above share the first cache line.
+  // The RESP bytes sent to the backend, kept for MOVED/ASK/TRYAGAIN and failover resends: a
+  // copy, because the client's input buffer is reused as soon as the command is dispatched.
+  WireBytes command;
+  // The reply, when it completed before the requests ahead of it (parked until they are done);
+  // while the request is held for a failover, the error it gets should the hold expire.
+  WireBytes reply;
 };
 
 // Per-worker free list of Requests. Not thread-safe: one per worker.

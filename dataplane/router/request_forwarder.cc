@@ -201,8 +201,8 @@ std::string RequestForwarder::HeldError(BackendConn* conn) const {
 
 void RequestForwarder::ExpireHeld(Request* request) {
   stats().failover_expired_requests.Add();
-  std::string error;
-  error.swap(request->reply);
+  const std::string error(request->reply.view());
+  request->reply.clear();
   if (IsClusterDown(error)) {
     stats().CountError(ErrorKind::kClusterDown);
     Deliver(request, error);  // the cluster's own answer, as it gave it

@@ -1,6 +1,6 @@
 #include "dataplane/scatter/slot_grouping.h"
 
-#include "dataplane/resp/reply_writer.h"
+#include "dataplane/resp/request_encoder.h"
 
 namespace slotplane::dataplane {
 
@@ -33,12 +33,12 @@ void SlotGrouping::Group(const std::vector<std::string_view>& args,
 
 void SlotGrouping::AppendPartCommand(size_t part, const std::vector<std::string_view>& args,
                                      const std::vector<int>& key_positions, size_t step,
-                                     std::string* out) const {
-  resp::AppendArrayHeader(out, 1 + part_key_count(part) * step);
-  resp::AppendBulk(out, args[0]);
+                                     WireBytes* out) const {
+  AppendCommandHeader(out, 1 + part_key_count(part) * step);
+  AppendCommandArg(out, args[0]);
   for (size_t k = part_begin_[part]; k < part_begin_[part + 1]; ++k) {
     const int position = key_positions[keys_by_part_[k]];
-    for (size_t j = 0; j < step; ++j) resp::AppendBulk(out, args[position + j]);
+    for (size_t j = 0; j < step; ++j) AppendCommandArg(out, args[position + j]);
   }
 }
 

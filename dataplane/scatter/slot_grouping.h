@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/slot.h"
+#include "dataplane/resp/wire_bytes.h"
 
 namespace slotplane::dataplane {
 
@@ -32,8 +33,7 @@ class SlotGrouping {
   // arguments from the key on (1, or 2 for MSET's key and value). The caller checked that
   // every key has its `step` arguments.
   void AppendPartCommand(size_t part, const std::vector<std::string_view>& args,
-                         const std::vector<int>& key_positions, size_t step,
-                         std::string* out) const;
+                         const std::vector<int>& key_positions, size_t step, WireBytes* out) const;
 
  private:
   // The part index of each slot (-1: none yet); reset after each Group.

@@ -79,7 +79,7 @@ void PrivateCall::Send() {
 }
 
 size_t PrivateCall::AppendRequest(std::string* out) {
-  *out += command_;
+  out->append(command_.data(), command_.size());
   return 1;
 }
 

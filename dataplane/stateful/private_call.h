@@ -144,7 +144,7 @@ class PrivateCall {
   size_t frames_left_ = 0;
   size_t frames_seen_ = 0;
   EventLoop::TimerId retry_timer_ = 0;
-  std::string command_;
+  WireBytes command_;
   std::string out_;  // the bytes of one send
 };
 

@@ -120,7 +120,7 @@ void CheckSplit(const CommandInfo& cmd, const std::vector<std::string_view>& arg
           "a key is in the part of its slot");
   }
   for (size_t p = 0; p < grouping->parts(); ++p) {
-    std::string encoded;
+    WireBytes encoded;
     grouping->AppendPartCommand(p, args, positions, step, &encoded);
     RequestParser parser;
     Check(parser.Parse(encoded.data(), encoded.size()) == ParseStatus::kCommand,
