@@ -3,7 +3,7 @@
 // subscribers (whatever master the channel's slot is on), every message exactly once, "message"
 // before "pmessage" for a message matching both, PUBSUB NUMPAT/NUMSUB/CHANNELS, and keyspace
 // notifications (enabled with CONFIG SET through the proxy) for keys on every master, in RESP2 and
-// RESP3.
+// RESP3; notifications through a slot migration and, subscribed again, after a failover.
 
 #include <gtest/gtest.h>
 
@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/slot.h"
+#include "tests/integration/proxy_process.h"
 #include "tests/integration/shared_cluster.h"
 #include "tests/integration/standalone_redis.h"
 
@@ -357,6 +358,57 @@ TEST_F(ProxyPubSubParityTest, KeyspaceNotificationsFollowAKeyThroughASlotMigrati
   ASSERT_OK(back.Run());
   set_and_see("back");
   EXPECT_EQ(proxy_side_.client->Command({"DEL", key}), Reply::Integer(1));
+}
+
+// A master fails: the subscriber's connection is closed (its subscription there is gone, as when a
+// Redis server goes away); subscribed again, it gets the notifications of the promoted replica's
+// keys, since CONFIG SET through the proxy reached the replicas too.
+TEST(ProxyPubSubFailoverTest, KeyspaceSubscriberSubscribedAgainAfterAFailover) {
+  RedisClusterOptions options;
+  options.node_timeout = absl::Milliseconds(1000);
+  ASSERT_OK_AND_ASSIGN(auto cluster, RedisCluster::Start(options));
+  ProxyOptions proxy_options;
+  proxy_options.seeds = cluster->addresses();
+  ASSERT_OK_AND_ASSIGN(auto proxy, ProxyProcess::Start(proxy_options));
+  ASSERT_OK_AND_ASSIGN(auto client, proxy->Connect());
+  EXPECT_EQ(client->Command({"CONFIG", "SET", "notify-keyspace-events", "KEA"}),
+            Reply::Status("OK"));
+  ASSERT_OK_AND_ASSIGN(const std::vector<std::string> keys, NamePerMaster(*cluster, "fo:"));
+  ASSERT_OK_AND_ASSIGN(const int home, cluster->SlotOwner(0));
+  std::string key;
+  for (const std::string& k : keys) {
+    ASSERT_OK_AND_ASSIGN(const int owner, cluster->SlotOwner(KeyHashSlot(k)));
+    if (owner != home) key = k;
+  }
+  const uint16_t slot = KeyHashSlot(key);
+  ASSERT_OK_AND_ASSIGN(const int victim, cluster->SlotOwner(slot));
+  const Reply confirmation = Reply::Array(
+      {Reply::String("subscribe"), Reply::String("__keyevent@0__:set"), Reply::Integer(1)});
+  const Reply event = Reply::Array(
+      {Reply::String("message"), Reply::String("__keyevent@0__:set"), Reply::String(key)});
+  ASSERT_OK_AND_ASSIGN(auto subscriber, proxy->Connect());
+  EXPECT_EQ(subscriber->Command({"SUBSCRIBE", "__keyevent@0__:set"}), confirmation);
+  EXPECT_EQ(client->Command({"SET", key, "before"}), Reply::Status("OK"));
+  EXPECT_EQ(subscriber->GetReply(), event);
+  ASSERT_OK(cluster->WaitForReplicasInSync(victim));
+  ASSERT_OK_AND_ASSIGN(const int64_t topology_before, proxy->InfoCounter("topology_version"));
+
+  ASSERT_OK(cluster->KillNode(victim));
+  EXPECT_EQ(subscriber->GetReply().type, Reply::Type::kTransportError);
+  ASSERT_OK(cluster->WaitForFailover(slot, victim));
+  std::unique_ptr<TestClient> writer;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        if (writer == nullptr || !writer->connected()) writer = proxy->Connect().value_or(nullptr);
+        absl::StatusOr<int64_t> version = proxy->InfoCounter("topology_version");
+        return writer != nullptr && version.ok() && *version > topology_before &&
+               writer->Command({"SET", key, "after"}) == Reply::Status("OK");
+      },
+      absl::Seconds(60)));
+  ASSERT_OK_AND_ASSIGN(subscriber, proxy->Connect());
+  EXPECT_EQ(subscriber->Command({"SUBSCRIBE", "__keyevent@0__:set"}), confirmation);
+  EXPECT_EQ(writer->Command({"SET", key, "again"}), Reply::Status("OK"));
+  EXPECT_EQ(subscriber->GetReply(), event);
 }
 
 INSTANTIATE_TEST_SUITE_P(Protocols, ProxyPubSubParityProtocolTest, ::testing::Bool(),
