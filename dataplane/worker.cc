@@ -166,7 +166,12 @@ void Worker::Join() {
 }
 
 void Worker::InstallView(ClusterViewPtr view) {
-  loop_.Post([this, view = std::move(view)] { router_.SetView(view); });
+  loop_.Post([this, view = std::move(view)] {
+    router_.SetView(view);
+    clients_->ForEach([](ClientSession& client) {
+      if (ConnectionState* state = client.installed_state()) state->OnTopologyChanged();
+    });
+  });
 }
 
 void Worker::InstallPolicy(ProxyPolicyPtr policy, std::function<void()> applied) {

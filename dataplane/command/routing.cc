@@ -95,9 +95,9 @@ constexpr RouteOverride kOverrides[] = {
     {"proxy", kLocal},  // slotplane's own command
     {"psubscribe", kPrivate},
     {"psync", kUnsupported},
-    // To the channel's slot owner, where slotplane keeps the channel's subscribers.
+    // To the home node, where slotplane keeps every channel and pattern subscription.
     {"publish", kPrivate},
-    // Subscriptions are node-local: NUMSUB and NUMPAT add up, CHANNELS joins, over the masters.
+    // CHANNELS, NUMSUB, NUMPAT on the home node; the shard-channel queries over the masters.
     {"pubsub", kPrivate},
     {"punsubscribe", kPrivate},
     {"quit", kLocal},

@@ -22,6 +22,8 @@ class ConnectionState {
   virtual void OnClientClosed() = 0;
   // The client's output was written (a paused subscriber may read again).
   virtual void OnClientFlushed() = 0;
+  // The worker installed a new cluster view (subscriptions on every master follow it).
+  virtual void OnTopologyChanged() = 0;
 };
 
 }  // namespace slotplane::dataplane

@@ -79,6 +79,11 @@ PubSubFrame ParsePubSubFrame(std::string_view frame) {
       out.kind = w.kind;
       out.type = w.type;
       out.name = name;
+      if (w.kind == PubSubFrameKind::kMessage && w.type == SubscriptionType::kPattern) {
+        std::string_view channel;
+        if (count < 4 || !ReadBulk(frame, &pos, &channel, &null_name)) return PubSubFrame{};
+        out.channel = channel;
+      }
       return out;
     }
   }

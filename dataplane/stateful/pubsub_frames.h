@@ -24,11 +24,14 @@ struct PubSubFrame {
   SubscriptionType type = SubscriptionType::kChannel;
   // The channel, pattern (pmessage) or shard channel the frame is about; empty when null.
   std::string_view name;
+  // For a pmessage, the channel the message was published to; empty otherwise.
+  std::string_view channel;
 };
 
 // Reads the first two elements of a RESP2 pub/sub frame ("*3 $7 message $<channel> $<payload>",
-// "*4 $8 pmessage $<pattern> $<channel> $<payload>", "*3 $9 subscribe $<channel> :<count>", ...).
-// `frame` is one whole frame; the result points into it.
+// "*4 $8 pmessage $<pattern> $<channel> $<payload>", "*3 $9 subscribe $<channel> :<count>", ...)
+// and, for a pmessage, the third (the channel). `frame` is one whole frame; the result points
+// into it.
 PubSubFrame ParsePubSubFrame(std::string_view frame);
 
 // The confirmation Redis sends per channel: "*3 $<word> $<name> :<count>" (`name` null when

@@ -1,9 +1,9 @@
 #include "dataplane/stateful/pubsub_session.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "common/logging.h"
 #include "common/slot.h"
 #include "common/strings.h"
@@ -17,19 +17,10 @@
 #include "dataplane/router/request_forwarder.h"
 #include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_session.h"
+#include "dataplane/stateful/pubsub_placement.h"
 
 namespace slotplane::dataplane {
 namespace {
-
-constexpr std::string_view kKeyspacePrefix = "__keyspace@";
-constexpr std::string_view kKeyeventPrefix = "__keyevent@";
-
-// Keyspace notifications that may come from any master: keyevent channels and "__key" patterns.
-bool OnEveryMaster(SubscriptionType type, std::string_view name) {
-  if (type == SubscriptionType::kPattern) return absl::StartsWith(AbslView(name), "__key");
-  return type == SubscriptionType::kChannel &&
-         absl::StartsWith(AbslView(name), AbslView(kKeyeventPrefix));
-}
 
 template <typename List, typename T>
 bool Has(const List& list, T* item) {
@@ -43,17 +34,6 @@ void AddTo(std::vector<std::pair<Node*, std::vector<std::string>>>* to_send, Nod
                          [node](const auto& entry) { return entry.first == node; });
   if (it == to_send->end()) it = to_send->insert(to_send->end(), {node, {}});
   it->second.emplace_back(name);
-}
-
-// The slot a subscription lives in: its name's, except that a keyspace-notification channel
-// "__keyspace@<db>__:<key>" lives where <key> does, since only that node publishes its events.
-uint16_t SubscriptionSlot(SubscriptionType type, std::string_view name) {
-  if (type == SubscriptionType::kChannel &&
-      absl::StartsWith(AbslView(name), AbslView(kKeyspacePrefix))) {
-    size_t separator = name.find("__:", kKeyspacePrefix.size());
-    if (separator != std::string_view::npos) return KeyHashSlot(name.substr(separator + 3));
-  }
-  return KeyHashSlot(name);
 }
 
 std::string_view ErrorText(std::string_view frame) {
@@ -89,27 +69,30 @@ PubSubSession::Node* PubSubSession::NodeAt(const NodeAddress& address) {
   return raw;
 }
 
+BackendConn* PubSubSession::Owner(SubscriptionType type, std::string_view name) const {
+  return worker_->router().ForSlot(type == SubscriptionType::kShard ? KeyHashSlot(name)
+                                                                    : kPubSubHomeSlot);
+}
+
 PubSubSession::Nodes PubSubSession::NodesFor(SubscriptionType type, std::string_view name) {
   Nodes nodes;
-  if (OnEveryMaster(type, name)) {
-    const ClusterViewPtr& view = worker_->router().view();
-    if (view == nullptr) return nodes;
-    for (const Shard& shard : view->shards()) {
-      if (!shard.slots.empty()) nodes.push_back(NodeAt(shard.master.address));
-    }
-    return nodes;
+  BackendConn* owner = Owner(type, name);
+  if (owner == nullptr) return nodes;
+  nodes.push_back(NodeAt(owner->address()));  // the home node first: see OnPrivateFrame
+  const ClusterViewPtr& view = worker_->router().view();
+  if (!LivesOnEveryMaster(type, name) || view == nullptr) return nodes;
+  for (const Shard& shard : view->shards()) {
+    if (shard.slots.empty()) continue;
+    Node* node = NodeAt(shard.master.address);
+    if (!Has(nodes, node)) nodes.push_back(node);
   }
-  BackendConn* owner = worker_->router().ForSlot(SubscriptionSlot(type, name));
-  if (owner != nullptr) nodes.push_back(NodeAt(owner->address()));
   return nodes;
 }
 
 void PubSubSession::Subscribe(SubscriptionType type, const std::vector<std::string_view>& names) {
   // Every name needs a master before anything changes: a command is answered whole.
   for (std::string_view name : names) {
-    if (worker_->router().view() == nullptr ||
-        (!OnEveryMaster(type, name) &&
-         worker_->router().ForSlot(SubscriptionSlot(type, name)) == nullptr)) {
+    if (worker_->router().view() == nullptr || Owner(type, name) == nullptr) {
       worker_->stats().CountError(ErrorKind::kClusterDown);
       client_->Reply(worker_->router().view() == nullptr ? errors::NoTopology()
                                                          : errors::SlotNotServed());
@@ -230,6 +213,33 @@ void PubSubSession::OnClientClosed() {
   for (NameMap& map : names_) map.clear();
 }
 
+void PubSubSession::OnTopologyChanged() {
+  const ClusterViewPtr& view = worker_->router().view();
+  if (!subscribed() || view == nullptr) return;
+  for (SubscriptionType type : {SubscriptionType::kChannel, SubscriptionType::kPattern}) {
+    SendList to_subscribe, to_unsubscribe;
+    for (auto& [name, nodes] : names_[Index(type)]) {
+      if (!LivesOnEveryMaster(type, name)) continue;
+      Nodes masters = NodesFor(type, name);
+      for (Node* node : masters) {
+        if (Has(nodes, node)) continue;
+        nodes.push_back(node);
+        ++node->subscriptions;
+        AddTo(&to_subscribe, node, name);
+      }
+      for (size_t i = nodes.size(); i-- > 1;) {  // nodes[0], the home node, stays
+        if (Has(masters, nodes[i])) continue;
+        --nodes[i]->subscriptions;
+        AddTo(&to_unsubscribe, nodes[i], name);
+        nodes.erase(nodes.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+    }
+    for (auto& [node, list] : to_subscribe) SendGrouped(node, type, true, list, nullptr);
+    for (auto& [node, list] : to_unsubscribe) SendGrouped(node, type, false, list, nullptr);
+  }
+  ReleaseIdleNodes();
+}
+
 size_t PubSubSession::SendGrouped(Node* node, SubscriptionType type, bool subscribe,
                                   const std::vector<std::string>& names, Pending* pending) {
   if (type != SubscriptionType::kShard) {
@@ -274,6 +284,7 @@ void PubSubSession::OnPrivateFrame(PrivateConn* conn, std::string_view frame) {
       auto found = map.find(AbslView(parsed.name));
       // A message for a name unsubscribed meanwhile (or living elsewhere) is not the client's.
       if (found == map.end() || !Has(found->second, node)) return;
+      if (!FromItsSource(found->second, node, parsed)) return;
       worker_->stats().pubsub_messages.Add();
       if (client_->resp3()) {  // a push frame; nodes' subscription connections speak RESP2
         AssignMessagePush(&reply_, frame);
@@ -293,6 +304,14 @@ void PubSubSession::OnPrivateFrame(PrivateConn* conn, std::string_view frame) {
                      << " sent an unexpected frame on a subscription connection";
       return;
   }
+}
+
+bool PubSubSession::FromItsSource(const Nodes& nodes, const Node* node, const PubSubFrame& frame) {
+  // A published message reaches every node over the cluster bus, so a name living on every master
+  // receives it once per master: only the home node's copy (nodes[0]) is the client's. A keyspace
+  // notification comes from the one node whose key it is about.
+  if (nodes.size() < 2 || node == nodes[0]) return true;
+  return IsKeyspaceChannel(frame.type == SubscriptionType::kPattern ? frame.channel : frame.name);
 }
 
 void PubSubSession::HandleConfirmation(Node* node, const PubSubFrame& frame) {

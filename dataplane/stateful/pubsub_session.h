@@ -18,21 +18,21 @@
 
 namespace slotplane::dataplane {
 
+class BackendConn;
 class ClientSession;
 class WorkerContext;
 
 // A client's subscriptions (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and their UNSUBSCRIBEs), kept on
 // private connections to the masters. Worker thread only; owned by the client's SessionState.
 //
-// Placement: every subscription lives on the master of its name's hash slot (a keyspace channel
-// "__keyspace@<db>__:<key>" on the master of <key>'s slot, where the key's events happen).
-// Keyspace notifications are node-local (never sent over the cluster bus), so keyevent channels
-// ("__keyevent@<db>__:<event>") and patterns starting with "__key" live on every master.
-// Classic messages reach every node through the cluster bus, so any node would do; using the
-// channel's slot makes every slotplane proxy subscribe a channel on the node where PUBLISH
-// (routed the same way) runs, so PUBLISH counts the subscribers behind slotplane. Shard
-// channels must live on their slot's master. A client needs one connection per master it has
-// subscriptions on.
+// Placement (pubsub_placement.h): every classic channel and pattern lives on the home node (the
+// master of kPubSubHomeSlot), where PUBLISH and PUBSUB CHANNELS/NUMSUB/NUMPAT go too, so that the
+// counts are one Redis's and a message matching a channel and a pattern arrives as "message" then
+// "pmessage" (one node, one connection). Keyspace-notification channels and patterns that can
+// match one also live on every other master, since a node publishes only its own keys' events;
+// of their messages the client gets the home node's copy of a published message and every node's
+// keyspace notifications. Shard channels live on their slot's master. A client needs one
+// connection per master it has subscriptions on.
 //
 // Replies: the proxy keeps the subscription sets itself and builds Redis's confirmations
 // ("subscribe", "unsubscribe", ... with the count Redis would give: channels + patterns for the
@@ -71,6 +71,10 @@ class PubSubSession : public PrivateConnUser {
   void UnsubscribeAll();
   // The client disconnected: the connections are closed.
   void OnClientClosed();
+  // A new cluster view: names that live on every master are subscribed on masters that joined
+  // and unsubscribed from nodes that are no longer masters with slots (the home node, where they
+  // were placed first, keeps them).
+  void OnTopologyChanged();
 
   bool subscribed() const { return total() > 0; }
   size_t count(SubscriptionType type) const { return names_[Index(type)].size(); }
@@ -108,8 +112,14 @@ class PubSubSession : public PrivateConnUser {
   size_t total() const { return names_[0].size() + names_[1].size() + names_[2].size(); }
   // The count Redis reports in a confirmation of `type`.
   int64_t ReportedCount(SubscriptionType type) const;
-  // The masters `name` lives on; empty without a topology (or its slot not served).
+  // The master a subscription of `type` lives on (the home node, or a shard channel's slot
+  // master); nullptr when no master serves that slot.
+  BackendConn* Owner(SubscriptionType type, std::string_view name) const;
+  // The masters `name` lives on, the owner first; empty without a topology (or its slot not
+  // served).
   Nodes NodesFor(SubscriptionType type, std::string_view name);
+  // Whether a message that `node` sent for a name living on `nodes` is the client's copy.
+  static bool FromItsSource(const Nodes& nodes, const Node* node, const PubSubFrame& frame);
   Node* NodeAt(const NodeAddress& address);
   void Send(Node* node, SubscriptionType type, bool subscribe, std::vector<std::string> names,
             Pending* pending);

@@ -19,6 +19,7 @@
 #include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_session.h"
 #include "dataplane/session/command_sink.h"
+#include "dataplane/stateful/pubsub_placement.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -331,7 +332,7 @@ void SessionState::DispatchPrivate(const ClientCommand& command) {
       client_->Reply(resp::kOk);
       break;
     case Handler::kPublish:
-      Publish(command);
+      ForwardToHome(command);
       break;
     case Handler::kWait:
       if (fanout_call_.StartWait(command)) Run(&fanout_call_);
@@ -377,6 +378,8 @@ void SessionState::Discard() {
 
 void SessionState::DropWatch() { watches_.Drop(&worker_->private_pool()); }
 
+void SessionState::OnTopologyChanged() { pubsub_.OnTopologyChanged(); }
+
 void SessionState::Reset() {
   txn_.Reset();
   DropWatch();
@@ -386,11 +389,11 @@ void SessionState::Reset() {
 
 // --- PUBLISH, PUBSUB ---
 
-void SessionState::Publish(const ClientCommand& command) {
-  // To the channel's slot owner, where slotplane keeps the channel's subscribers (see
-  // PubSubSession), so that the count it answers includes them. A plain request on a shared
-  // connection: PUBLISH needs no connection state.
-  const uint16_t slot = KeyHashSlot(command.args[1]);
+void SessionState::ForwardToHome(const ClientCommand& command) {
+  // PUBLISH (and PUBSUB queries) to the home node, where slotplane keeps every channel and
+  // pattern subscription (see pubsub_placement.h), so that it counts as one Redis would. A plain
+  // request on a shared connection: no connection state is needed.
+  const uint16_t slot = kPubSubHomeSlot;
   Request* request = client_->NewRequest();
   request->slot = slot;
   command.WireForm(&request->command);
@@ -401,6 +404,14 @@ void SessionState::PubSubQuery(const ClientCommand& command) {
   // PUBSUB alone and PUBSUB HELP: any master answers as one Redis would.
   if (command.handler() == Handler::kPubsub || command.handler() == Handler::kPubsubHelp) {
     worker_->forwarder().ForwardToAnyMaster(client_, command.args);
+    return;
+  }
+  // CHANNELS, NUMSUB and NUMPAT: the home node holds every classic subscription of slotplane's
+  // clients once (those on every master too), so it answers as one Redis would; a sum over the
+  // masters would count those N times. Shard channels live on their slots' masters.
+  const std::string_view name = command.info.name;
+  if (name == "pubsub|channels" || name == "pubsub|numsub" || name == "pubsub|numpat") {
+    ForwardToHome(command);
     return;
   }
   if (fanout_call_.StartPubSubQuery(command)) Run(&fanout_call_);

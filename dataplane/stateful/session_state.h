@@ -67,6 +67,7 @@ class SessionState : public ConnectionState, public PrivateCall::Owner {
   // The dispatcher refused a command with an error (unknown, wrong arity): inside MULTI, EXEC
   // will abort.
   void OnRejected() override;
+  void OnTopologyChanged() override;
   // CLIENT PAUSE is in force for `command` (ClientPause::Postpones): the command waits, and the
   // client's later commands behind it, until the pause is over; it is then dispatched again
   // (checked every 10 ms, so CLIENT UNPAUSE on any worker frees it within that time).
@@ -100,7 +101,8 @@ class SessionState : public ConnectionState, public PrivateCall::Owner {
   void RouteOnLink(const ClientCommand& command, int slot);
   void Multi();
   void Discard();
-  void Publish(const ClientCommand& command);
+  // PUBLISH and PUBSUB CHANNELS/NUMSUB/NUMPAT: to the home node (pubsub_placement.h).
+  void ForwardToHome(const ClientCommand& command);
   void PubSubQuery(const ClientCommand& command);
   // Forgets the transaction, the watches and the subscriptions (RESET).
   void Reset();

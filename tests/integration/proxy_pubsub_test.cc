@@ -99,8 +99,8 @@ TEST_F(ProxyPubSubTest, StormOfMessagesArrivesCompleteAndInOrder) {
   reader.join();
   EXPECT_EQ(first_problem, "");
   EXPECT_EQ(received, kMessages);
-  // PUBLISH goes to the channel's slot owner, where the proxy keeps the subscription: each one
-  // counts the subscriber.
+  // PUBLISH goes to the home node, where the proxy keeps the subscription: each one counts the
+  // subscriber.
   EXPECT_EQ(delivered, kMessages);
   EXPECT_EQ(subscriber->Command({"UNSUBSCRIBE"}), Arr({Str("unsubscribe"), Str("storm"), Int(0)}));
   EXPECT_EQ(subscriber->Command({"PING"}), Reply::Status("PONG"));
@@ -253,8 +253,8 @@ TEST_F(ProxyPubSubTest, LeavingSubscribedModeReturnsToSharedConnections) {
 }
 
 TEST_F(ProxyPubSubTest, KeyspaceNotificationsFromEveryMaster) {
-  // Keyspace notifications never cross the cluster bus: keyevent channels and "__key" patterns
-  // are subscribed on every master, a keyspace channel of one key on that key's master.
+  // Keyspace notifications never cross the cluster bus: keyspace and keyevent channels and the
+  // patterns that can match them are subscribed on every master.
   for (int node = 0; node < cluster().node_count(); ++node) {
     ASSERT_OK_AND_ASSIGN(auto direct, cluster().Connect(node));
     ASSERT_EQ(direct->Command({"CONFIG", "SET", "notify-keyspace-events", "KEA"}),

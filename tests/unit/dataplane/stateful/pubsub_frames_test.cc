@@ -19,6 +19,7 @@ TEST(PubSubFramesTest, ReadsMessages) {
   EXPECT_EQ(f.kind, PubSubFrameKind::kMessage);
   EXPECT_EQ(f.type, SubscriptionType::kPattern);
   EXPECT_EQ(f.name, "n*");
+  EXPECT_EQ(f.channel, "news");
 
   f = ParsePubSubFrame("*3\r\n$8\r\nsmessage\r\n$3\r\n{a}\r\n$0\r\n\r\n");
   EXPECT_EQ(f.kind, PubSubFrameKind::kMessage);
