@@ -12,7 +12,7 @@ namespace {
 TEST(InvalidationFramesTest, ParsesKeysAndFlush) {
   bool flush = true;
   std::vector<std::string_view> keys;
-  ASSERT_TRUE(ParseInvalidation(">2\r\n$10\r\ninvalidate\r\n*2\r\n$1\r\na\r\n$3\r\nb\r\nc\r\n",
+  ASSERT_TRUE(ParseInvalidation(">2\r\n$10\r\ninvalidate\r\n*2\r\n$1\r\na\r\n$4\r\nb\r\nc\r\n",
                                 &flush, &keys));
   EXPECT_FALSE(flush);
   EXPECT_EQ(keys, (std::vector<std::string_view>{"a", "b\r\nc"}));
