@@ -130,6 +130,11 @@ int64_t ClientId(Conn& conn) {
 
 class ProxyTrackingTest : public SharedClusterTest {
  protected:
+  // The keys a test reads start missing (the cluster is shared, and tests may repeat).
+  void Delete(const std::vector<std::string>& keys) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> writer, proxy().Connect());
+    for (const std::string& key : keys) EXPECT_FALSE(writer->Command({"DEL", key}).IsError());
+  }
   void Write(const std::string& key, const std::string& value = "v") {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> writer, proxy().Connect());
     EXPECT_EQ(writer->Command({"SET", key, value}), Reply::Status("OK"));
@@ -137,6 +142,7 @@ class ProxyTrackingTest : public SharedClusterTest {
 };
 
 TEST_F(ProxyTrackingTest, Resp3ReaderGetsPushWhenAnotherClientWrites) {
+  Delete({"trk:a"});
   ASSERT_OK_AND_ASSIGN(Conn reader, Conn::Open(proxy().port()));
   ASSERT_OK(reader.Run({{"HELLO", "3"}}).status());
   ASSERT_OK_AND_ASSIGN(std::string replies,
@@ -174,6 +180,7 @@ TEST_F(ProxyTrackingTest, Resp2RedirectTargetGetsInvalidateMessages) {
         target.WaitFor("*3\r\n$9\r\nsubscribe\r\n$20\r\n__redis__:invalidate\r\n:1\r\n", kWait));
     ASSERT_OK_AND_ASSIGN(Conn reader, Conn::Open(proxy().port()));
     const std::string key = absl::StrCat("trk:redir:", round);
+    Delete({key});
     ASSERT_OK_AND_ASSIGN(std::string replies,
                          reader.Run({{"CLIENT", "TRACKING", "on", "REDIRECT", std::to_string(id)},
                                      {"CLIENT", "GETREDIR"},
@@ -196,6 +203,7 @@ TEST_F(ProxyTrackingTest, RedirectToMissingClientIsRefusedAsRedis) {
 }
 
 TEST_F(ProxyTrackingTest, BroadcastWithPrefix) {
+  Delete({"{bc}other:1", "{bc}user:1"});
   ASSERT_OK_AND_ASSIGN(Conn reader, Conn::Open(proxy().port()));
   ASSERT_OK(reader.Run({{"HELLO", "3"}}).status());
   ASSERT_OK_AND_ASSIGN(std::string replies,
@@ -209,6 +217,7 @@ TEST_F(ProxyTrackingTest, BroadcastWithPrefix) {
 }
 
 TEST_F(ProxyTrackingTest, OptinCachesOnlyAfterCachingYes) {
+  Delete({"{oi}a", "{oi}b", "{oi}c"});
   ASSERT_OK_AND_ASSIGN(Conn reader, Conn::Open(proxy().port()));
   ASSERT_OK(reader.Run({{"HELLO", "3"}}).status());
   ASSERT_OK_AND_ASSIGN(std::string replies, reader.Run({{"CLIENT", "TRACKING", "on", "OPTIN"},
@@ -226,6 +235,7 @@ TEST_F(ProxyTrackingTest, OptinCachesOnlyAfterCachingYes) {
 }
 
 TEST_F(ProxyTrackingTest, NoloopSkipsTheClientsOwnWrites) {
+  Delete({"{nl}mine", "{nl}theirs"});
   ASSERT_OK_AND_ASSIGN(Conn reader, Conn::Open(proxy().port()));
   ASSERT_OK(reader.Run({{"HELLO", "3"}}).status());
   ASSERT_OK_AND_ASSIGN(std::string replies, reader.Run({{"CLIENT", "TRACKING", "on", "NOLOOP"},
@@ -242,6 +252,7 @@ TEST_F(ProxyTrackingTest, NoloopSkipsTheClientsOwnWrites) {
 TEST_F(ProxyTrackingTest, SubcommandRepliesMatchRedis) {
   ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("slotplane-tracking"));
   ASSERT_OK_AND_ASSIGN(StandaloneRedis redis, StartStandaloneRedis(dir));
+  Delete({"trk:info"});
   const std::vector<Command> session = {
       {"CLIENT", "TRACKINGINFO"},
       {"CLIENT", "GETREDIR"},
