@@ -248,6 +248,16 @@ TEST_F(ProxyTrackingTest, NoloopSkipsTheClientsOwnWrites) {
   EXPECT_FALSE(absl::StrContains(reader.Since(), "mine")) << absl::CEscape(reader.Since());
 }
 
+// FLUSHALL: every node reports a null invalidation, which reaches the reader as Redis's "drop
+// everything" push.
+TEST_F(ProxyTrackingTest, FlushallInvalidatesEverything) {
+  ASSERT_OK_AND_ASSIGN(Conn reader, Conn::Open(proxy().port()));
+  ASSERT_OK(reader.Run({{"HELLO", "3"}, {"CLIENT", "TRACKING", "on"}, {"GET", "trk:f"}}).status());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> writer, proxy().Connect());
+  EXPECT_EQ(writer->Command({"FLUSHALL"}), Reply::Status("OK"));
+  ASSERT_OK(reader.WaitFor(kFlushPush, kWait));
+}
+
 // The replies of the tracking subcommands, errors included, byte for byte as a standalone Redis.
 TEST_F(ProxyTrackingTest, SubcommandRepliesMatchRedis) {
   ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("slotplane-tracking"));
