@@ -15,6 +15,7 @@
 #include "dataplane/net/tls_stream.h"
 #include "dataplane/session/client_auth.h"
 #include "dataplane/session/client_registry.h"
+#include "dataplane/stateful/client_tracking.h"
 #include "dataplane/stateful/session_state.h"
 
 namespace slotplane::dataplane {
@@ -76,13 +77,14 @@ Worker::Worker(int index, ProxyContext* proxy)
       private_pool_(&loop_, &stats_,
                     BackendOptionsFor(context_.policy(), proxy->options, proxy->tls_client),
                     context_.policy().connections_pool_size),
+      tracking_(std::make_unique<ClientTracking>(&context_)),
       dispatcher_(std::make_unique<CommandDispatcher>(&context_)),
       clients_(std::make_unique<ClientRegistry>(&context_)),
       accept_log_(kAcceptLogIntervalMs),
       tls_server_(proxy->tls_server),
       tls_client_(proxy->tls_client) {
   context_.Bind(WorkerContext::Parts{&loop_, &pool_, &stats_, &router_, &forwarder_, &private_pool_,
-                                     clients_.get(), dispatcher_.get()});
+                                     clients_.get(), dispatcher_.get(), tracking_.get()});
   loop_.SetBeforeSleep([this] { BeforeSleep(); });
 }
 

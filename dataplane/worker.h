@@ -21,6 +21,7 @@
 namespace slotplane::dataplane {
 
 class ClientRegistry;
+class ClientTracking;
 class CommandDispatcher;
 
 // A shared-nothing worker: one thread, one epoll loop, its own TCP listeners (SO_REUSEPORT; only
@@ -87,6 +88,7 @@ class Worker : public ConfigTarget {
   RequestForwarder forwarder_;
   SlotRouter router_;
   PrivatePool private_pool_;
+  std::unique_ptr<ClientTracking> tracking_;  // outlives clients_ (their close reaches it)
   std::unique_ptr<CommandDispatcher> dispatcher_;
   std::unique_ptr<ClientRegistry> clients_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;

@@ -12,6 +12,7 @@
 namespace slotplane::dataplane {
 
 class ClientRegistry;
+class ClientTracking;
 class CommandSink;
 class EventLoop;
 class PrivatePool;
@@ -38,6 +39,7 @@ class WorkerContext {
     PrivatePool* private_pool = nullptr;
     ClientRegistry* clients = nullptr;
     CommandSink* commands = nullptr;
+    ClientTracking* tracking = nullptr;
   };
 
   WorkerContext(int index, ProxyContext* proxy, ProxyPolicyPtr policy)
@@ -63,6 +65,8 @@ class WorkerContext {
   ClientRegistry& clients() const { return *parts_.clients; }
   // Where a client's parsed commands go (the worker's CommandDispatcher).
   CommandSink& commands() const { return *parts_.commands; }
+  // Client-side caching: the worker's tracking table and invalidation links (CLIENT TRACKING).
+  ClientTracking& tracking() const { return *parts_.tracking; }
 
   // What all workers share.
   ProxyContext& proxy() const { return *proxy_; }

@@ -18,6 +18,7 @@
 #include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_session.h"
 #include "dataplane/stateful/client_pause.h"
+#include "dataplane/stateful/client_tracking.h"
 #include "dataplane/stateful/session_state.h"
 
 namespace slotplane::dataplane {
@@ -81,6 +82,8 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
   const ClientCommand command{*cmd, args, raw};
   // CLIENT PAUSE: one relaxed load while no pause was ever set.
   if (ClientPause::Get().active() && PostponedByPause(client, command)) return;
+  // CLIENT TRACKING: one flag test for clients that do not track.
+  if (client->tracking()) worker_->tracking().OnCommand(client, command);
   // The one branch shared-connection clients pay: a client inside MULTI, watching, subscribed
   // or with multiplexing off is handled by its connection state first.
   if (ConnectionState* state = client->state()) {

@@ -9,6 +9,7 @@
 #include "dataplane/command/client_command.h"
 #include "dataplane/core/errors.h"
 #include "dataplane/core/worker_context.h"
+#include "dataplane/local/client_tracking_commands.h"
 #include "dataplane/local/cross_worker.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/net/socket.h"
@@ -17,6 +18,7 @@
 #include "dataplane/session/client_registry.h"
 #include "dataplane/session/client_session.h"
 #include "dataplane/stateful/client_pause.h"
+#include "dataplane/stateful/client_tracking.h"
 #include "dataplane/stateful/session_state.h"
 
 namespace slotplane::dataplane {
@@ -50,6 +52,15 @@ constexpr const char* kHelpLines[] = {
     "    Control the replies sent to the current connection.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "HELP",
     "    Print this help.",
 };
@@ -365,36 +376,39 @@ void ReplyHelp(ClientSession* client) {
   client->Reply(reply);
 }
 
-void Refuse(WorkerContext* worker, ClientSession* client, std::string_view sub,
-            std::string_view why) {
-  worker->stats().CountError(ErrorKind::kUnsupported);
-  client->Reply(errors::Unsupported(absl::StrCat("client|", AbslView(sub)), why));
-}
-
 }  // namespace
 
 std::string ClientListLine(WorkerContext& worker, ClientSession& client) {
   const int64_t now = worker.loop().now_ms();
   const ClientSession::Attributes& a = client.attributes();
   const int64_t last = a.last_active_ms != 0 ? a.last_active_ms : client.created_ms();
+  // Redis's flags and redir fields: t tracking, R broken redirect, B broadcast.
+  std::string flags;
+  int64_t redirect = -1;
+  if (const TrackedClient* tracked = worker.tracking().Find(client.id())) {
+    flags += 't';
+    if (tracked->broken_redirect) flags += 'R';
+    if (tracked->mode.bcast) flags += 'B';
+    redirect = tracked->mode.redirect;
+  }
+  if (a.no_evict) flags += 'e';
+  if (flags.empty()) flags = "N";
   return absl::StrCat(
       "id=", client.id(), " addr=", client.peer(), " laddr=", LocalAddress(client.fd()),
       " fd=", client.fd(), " name=", client.name(), " age=", (now - client.created_ms()) / 1000,
-      " idle=", (now - last) / 1000, " flags=", a.no_evict ? "e" : "N",
+      " idle=", (now - last) / 1000, " flags=", flags,
       " db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=", client.input_buffered(),
       " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=", client.pending(),
       " omem=", client.output_buffered(),
       " tot-mem=", client.input_buffered() + client.output_buffered(),
-      " events=r cmd=", a.last_command, " user=", AbslView(UserNameOf(client)),
-      " redir=-1 resp=", client.resp3() ? 3 : 2, " lib-name=", a.lib_name, " lib-ver=", a.lib_ver,
-      "\n");
+      " events=r cmd=", a.last_command, " user=", AbslView(UserNameOf(client)), " redir=", redirect,
+      " resp=", client.resp3() ? 3 : 2, " lib-name=", a.lib_name, " lib-ver=", a.lib_ver, "\n");
 }
 
 void ExecuteClientCommand(WorkerContext* worker, ClientSession* client,
                           const ClientCommand& command) {
   const CommandInfo& cmd = command.info;
   const std::vector<std::string_view>& args = command.args;
-  const std::string_view sub = SubcommandName(cmd);
   std::string reply;
   switch (cmd.handler) {
     case Handler::kClientId:
@@ -452,9 +466,7 @@ void ExecuteClientCommand(WorkerContext* worker, ClientSession* client,
     case Handler::kClientUnblock:
       return Unblock(worker, client, args);
     case Handler::kClientTracking:
-      return Refuse(worker, client, sub,
-                    "client-side caching needs the invalidation messages of every cluster node, "
-                    "which the proxy does not relay");
+      return ExecuteTrackingCommand(worker, client, command);
     case Handler::kClientPause:
       return Pause(worker, client, cmd, args);
     default:

@@ -18,7 +18,7 @@ struct ClientCommand;
 //   UNBLOCK id [TIMEOUT|ERROR] likewise, for a client blocked in a blocking command (the node
 //   unblocks it: stateful/blocking_call.h);
 //   PAUSE, UNPAUSE: the proxy's clients on every worker (stateful/client_pause.h);
-//   TRACKING, CACHING, GETREDIR, TRACKINGINFO: refused with the reason.
+//   TRACKING, CACHING, GETREDIR, TRACKINGINFO: client_tracking_commands.h.
 // `command.info` is the resolved subcommand (its handler id says which). Worker thread.
 void ExecuteClientCommand(WorkerContext* worker, ClientSession* client,
                           const ClientCommand& command);

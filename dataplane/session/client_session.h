@@ -149,6 +149,10 @@ class ClientSession : public EventHandler, public ReplySink {
   // Subscribed clients fall under the pubsub class of client-output-buffer-limit (set by
   // stateful/PubSubSession when the client enters or leaves subscribed mode).
   void set_subscribed(bool subscribed) { subscribed_ = subscribed; }
+  bool subscribed() const { return subscribed_; }
+  // CLIENT TRACKING on (stateful/client_tracking.h): the dispatcher shows it its commands.
+  bool tracking() const { return tracking_; }
+  void set_tracking(bool tracking) { tracking_ = tracking; }
   // Reply bytes held for this client: unsent output plus replies parked behind an earlier one.
   size_t reply_bytes() const { return output_.size() + parked_bytes_; }
 
@@ -207,6 +211,7 @@ class ClientSession : public EventHandler, public ReplySink {
   bool resume_input_ = false;
   bool close_asap_ = false;  // over the output buffer limit: no more output, close at the flush
   bool subscribed_ = false;
+  bool tracking_ = false;             // CLIENT TRACKING on
   bool resp3_ = false;                // HELLO 3
   bool replies_off_ = false;          // CLIENT REPLY OFF
   bool skip_current_ = false;         // the command being run had its replies skipped

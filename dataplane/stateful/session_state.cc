@@ -19,6 +19,7 @@
 #include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_session.h"
 #include "dataplane/session/command_sink.h"
+#include "dataplane/stateful/client_tracking.h"
 #include "dataplane/stateful/pubsub_placement.h"
 
 namespace slotplane::dataplane {
@@ -464,6 +465,7 @@ void SessionState::OnClientClosed() {
   txn_.Reset();
   pubsub_.OnClientClosed();
   link_.OnClientClosed();
+  worker_->tracking().OnClientClosed(client_);
 }
 
 // --- PROXY MULTIPLEXING ---
