@@ -204,6 +204,9 @@ start_target() {
   done
 }
 
+# io_uring_fds PID : how many io_uring instances the process holds.
+io_uring_fds() { find "/proc/$1/fd" -lname 'anon_inode:\[io_uring\]' 2>/dev/null | wc -l; }
+
 # why_not NAME : the last lines of a target's output, for the report.
 why_not() { tail -n 3 "$run_dir/$1.out" 2>/dev/null | tr '\n' ' ' | cut -c1-200; }
 
@@ -370,6 +373,10 @@ bench_target() {
     [[ $proxy == "slotplane epoll" || $proxy == slotplane ]] && harness_errors=$((harness_errors + 1))
     return 0
   fi
+  if [[ $proxy == slotplane* ]]; then
+    # Which engine really runs: io_uring instances show as anon_inode:[io_uring] descriptors.
+    notes+=("$proxy ($threads threads): $(io_uring_fds "$target_pid") io_uring instances open after start")
+  fi
   # Warm-up: backend connections opened, slot tables filled.
   timeout -k 5 "$run_timeout" redis-benchmark -h "$SP_HOST" -p "$proxy_port" -c "$clients" \
     -n 5000 -r "$keyspace" -t set,get -q >/dev/null 2>&1 || true
@@ -500,7 +507,7 @@ for proxy in "${proxies[@]}"; do
 done
 for note in "${notes[@]}"; do sp_log "$note"; done
 
-versions=("slotplane $commit")
+versions=("slotplane ${proxy_bin#"$SP_ROOT"/} ($("$proxy_bin" --version 2>/dev/null | head -n 1 || true), tree $commit)")
 for target in "${targets[@]}"; do
   case $target in
     predixy) f=$predixy_bin.commit ;;
