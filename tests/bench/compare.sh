@@ -360,14 +360,15 @@ run_memory() {
   sp_log "$idle_clients idle clients, $proxy: $(kb_per "$idle" "$base" "$idle_clients") KB each"
 }
 
-# bench_target PROXY THREADS CMD... : start, memory (last thread count), cases, scaling, stop.
+# bench_target PROXY THREADS CMD... : start, memory (last thread count), cases, stop; at the
+# last thread count, start again for the scaling run.
 bench_target() {
   local proxy=$1 threads=$2 name
   shift 2
   name=${proxy// /-}-t$threads
   sp_log "starting $proxy with $threads threads: $*"
   if ! start_target "$name" "$@"; then
-    notes+=("$proxy ($threads threads) did not start: $(why_not "$name")")
+    notes+=("$proxy, $threads thread(s), did not start: $(why_not "$name")")
     sp_warn "${notes[-1]}"
     stop_target
     [[ $proxy == "slotplane epoll" || $proxy == slotplane ]] && harness_errors=$((harness_errors + 1))
@@ -375,15 +376,29 @@ bench_target() {
   fi
   if [[ $proxy == slotplane* ]]; then
     # Which engine really runs: io_uring instances show as anon_inode:[io_uring] descriptors.
-    notes+=("$proxy ($threads threads): $(io_uring_fds "$target_pid") io_uring instances open after start")
+    notes+=("$proxy, $threads thread(s): $(io_uring_fds "$target_pid") io_uring instance(s) open after start")
   fi
-  # Warm-up: backend connections opened, slot tables filled.
-  timeout -k 5 "$run_timeout" redis-benchmark -h "$SP_HOST" -p "$proxy_port" -c "$clients" \
-    -n 5000 -r "$keyspace" -t set,get -q >/dev/null 2>&1 || true
+  warm_up
   ((threads != last_threads)) || run_memory "$proxy"
   run_cases "$proxy" "$threads" "$proxy_port" 0
-  ((threads != last_threads)) || run_scale "$proxy" "$threads" "$proxy_port" 0
   stop_target
+  ((threads == last_threads)) || return 0
+  # The scaling run gets a fresh process: one that kept the memory run's buffers would reuse
+  # them, and its peak RSS would hide what active clients cost.
+  if start_target "$name-scale" "$@"; then
+    warm_up
+    run_scale "$proxy" "$threads" "$proxy_port" 0
+  else
+    scale_rows+=("$proxy|$threads|failed|-|-|-|-|-|-")
+    [[ $proxy == slotplane* ]] && harness_errors=$((harness_errors + 1))
+  fi
+  stop_target
+}
+
+# warm_up : opens the proxy's backend connections and fills its slot table (5,000 requests).
+warm_up() {
+  timeout -k 5 "$run_timeout" redis-benchmark -h "$SP_HOST" -p "$proxy_port" -c "$clients" \
+    -n 5000 -r "$keyspace" -t set,get -q >/dev/null 2>&1 || true
 }
 
 # ---------------------------------------------------------------------------------------------
