@@ -9,7 +9,7 @@
 # holds is recognized from its files. The tree of COMPETITOR_REV (default HEAD) is exported
 # with `git archive` into $COMPETITORS_DIR/src/NAME (default .run/competitors/, git-ignored),
 # built there, and the binary copied to $COMPETITORS_DIR/bin/NAME with NAME.commit beside it.
-# Nothing of their code is kept in this repository: only the compiler flags below.
+# Nothing of their code is kept in this repository: only the compiler flags of make_flags().
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -26,7 +26,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
 Environment: PREDIXY_GIT, RCP_GIT (git dirs, used when no argument names that proxy),
 COMPETITORS_DIR (.run/competitors), COMPETITOR_REV (HEAD), COMPETITOR_JOBS (2),
