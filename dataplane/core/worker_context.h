@@ -11,6 +11,7 @@
 
 namespace slotplane::dataplane {
 
+class BufferPool;
 class ClientRegistry;
 class CommandSink;
 class EventLoop;
@@ -21,12 +22,14 @@ class SlotRouter;
 
 // What the code running on one worker thread may use of its worker: the loop, the request pool,
 // the counters, the policy in force, the slot router, the request forwarder, the private
-// connection pool, the worker's clients and the command dispatcher (as a CommandSink). Sessions,
+// connection pool, the worker's clients, the command dispatcher (as a CommandSink) and the pool
+// client buffers borrow from. Sessions,
 // handlers and the forwarder take a WorkerContext*; only worker.cc and proxy.cc know the Worker.
 //
 // The Worker owns every part and binds them here once at construction; the context owns only
 // the policy pointer and the request limits derived from it. Worker thread only, except
-// index(), stats() and command_stats(), which other threads read (PROXY INFO, metrics).
+// index(), stats(), command_stats() and buffers()' gauges, which other threads read (PROXY INFO,
+// metrics).
 class WorkerContext {
  public:
   struct Parts {
@@ -38,6 +41,7 @@ class WorkerContext {
     PrivatePool* private_pool = nullptr;
     ClientRegistry* clients = nullptr;
     CommandSink* commands = nullptr;
+    BufferPool* buffers = nullptr;
   };
 
   WorkerContext(int index, ProxyContext* proxy, ProxyPolicyPtr policy)
@@ -63,6 +67,9 @@ class WorkerContext {
   ClientRegistry& clients() const { return *parts_.clients; }
   // Where a client's parsed commands go (the worker's CommandDispatcher).
   CommandSink& commands() const { return *parts_.commands; }
+  // The blocks client buffers borrow while they hold bytes (net/buffer_pool.h); its gauges may
+  // be read by any thread.
+  BufferPool& buffers() const { return *parts_.buffers; }
 
   // What all workers share.
   ProxyContext& proxy() const { return *proxy_; }

@@ -5,7 +5,7 @@
 
 namespace slotplane::dataplane {
 namespace {
-constexpr size_t kMinCapacity = 16 * 1024;
+constexpr size_t kMinCapacity = BufferPool::kBlockSize;  // a first allocation fits a pool block
 }  // namespace
 
 char* Buffer::PrepareWrite(size_t min_space) {
@@ -26,8 +26,20 @@ void Buffer::Consume(size_t n) {
 
 void Buffer::ShrinkIfIdle(size_t keep) {
   if (!empty() || capacity_ <= keep) return;
-  std::free(data_);
+  Release();
+}
+
+void Buffer::Release() {
+  if (data_ != nullptr) {
+    if (pooled_) {
+      pool_->Return(data_);
+    } else {
+      std::free(data_);
+      if (pool_ != nullptr) pool_->CountBig(-1, -static_cast<int64_t>(capacity_));
+    }
+  }
   data_ = nullptr;
+  pooled_ = false;
   capacity_ = read_ = write_ = 0;
 }
 
@@ -49,12 +61,35 @@ void Buffer::Reserve(size_t min_space) {
     read_ = 0;
     write_ = used;
   }
-  if (capacity != capacity_) {
-    char* grown = static_cast<char*>(std::realloc(data_, capacity));
-    if (grown == nullptr) throw std::bad_alloc();
-    data_ = grown;
-    capacity_ = capacity;
+  if (capacity != capacity_) Grow(capacity);
+}
+
+// Moves to `capacity` bytes: a pool block when one is enough and there is no memory yet, else a
+// big buffer of the buffer's own (a block it outgrew goes back to the pool).
+void Buffer::Grow(size_t capacity) {
+  if (pool_ != nullptr && data_ == nullptr && capacity <= BufferPool::kBlockSize) {
+    data_ = pool_->Lend();
+    pooled_ = true;
+    capacity_ = BufferPool::kBlockSize;
+    return;
   }
+  char* grown;
+  if (pooled_) {
+    grown = static_cast<char*>(std::malloc(capacity));
+    if (grown == nullptr) throw std::bad_alloc();
+    std::memcpy(grown, data_, write_);
+    pool_->Return(data_);
+    pooled_ = false;
+    pool_->CountBig(1, static_cast<int64_t>(capacity));
+  } else {
+    grown = static_cast<char*>(std::realloc(data_, capacity));
+    if (grown == nullptr) throw std::bad_alloc();
+    if (pool_ != nullptr) {
+      pool_->CountBig(data_ == nullptr ? 1 : 0, static_cast<int64_t>(capacity - capacity_));
+    }
+  }
+  data_ = grown;
+  capacity_ = capacity;
 }
 
 }  // namespace slotplane::dataplane
