@@ -6,18 +6,33 @@
 #   tests/bench/client_memory.sh [PROXY_BIN...]      (default build/bin/slotplane-proxy)
 #
 # Environment: MEM_CLIENTS (10000), MEM_THREADS (2), MEM_SETTLE_S (seconds to wait before each
-# idle/closed sample, 3: the proxy's once-a-second cron runs in between), MEM_BASE_PORT (7301;
-# nodes use BASE..BASE+2, the proxy BASE+10), MEM_NO_TRIM=1 (also run each binary with
+# idle/closed sample, 3: the proxy's once-a-second cron runs in between), MEM_NO_TRIM=1 (also run each binary with
 # malloc_trim turned into a no-op through LD_PRELOAD, to see what the trim gives back).
-# Starts its own 3-master cluster and proxy, and always stops them.
+# Starts its own 3-master cluster and proxy on free ports, and always stops them.
 set -euo pipefail
 
 root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
 clients=${MEM_CLIENTS:-10000}
 threads=${MEM_THREADS:-2}
 settle=${MEM_SETTLE_S:-3}
-base=${MEM_BASE_PORT:-7301}
-proxy_port=$((base + 10))
+# Four free ports below 50000 whose cluster-bus port (+10000) is free too, so runs of other
+# benchmarks never collide.
+read -r -a ports < <(python3 -c '
+import random, socket
+def free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+ports = []
+while len(ports) < 4:
+    p = random.randrange(20000, 50000)
+    if p not in ports and free(p) and free(p + 10000):
+        ports.append(p)
+print(" ".join(map(str, ports)))')
+proxy_port=${ports[3]}
 bins=("$@")
 ((${#bins[@]})) || bins=("$root/build/bin/slotplane-proxy")
 
@@ -47,14 +62,17 @@ wait_for() {  # wait_for SECONDS CMD...: polls CMD until it succeeds
 
 nodes=()
 for i in 0 1 2; do
-  port=$((base + i))
+  port=${ports[$i]}
   mkdir -p "$run/$port"
   (cd "$run/$port" && exec redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes \
     --save '' --appendonly no --daemonize no --logfile "$run/$port/log") &
   pids+=($!)
   nodes+=("127.0.0.1:$port")
 done
-for node in "${nodes[@]}"; do wait_for 10 redis-cli -p "${node#*:}" ping; done
+for i in 0 1 2; do
+  wait_for 10 redis-cli -p "${ports[$i]}" ping
+  kill -0 "${pids[$i]}" || { echo "client_memory: redis-server on ${ports[$i]} failed" >&2; exit 1; }
+done
 redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$run/create.log"
 for node in "${nodes[@]}"; do
   wait_for 30 bash -c "redis-cli -p ${node#*:} cluster info | grep -q cluster_state:ok"
@@ -72,6 +90,7 @@ measure() {  # measure LABEL BIN [PRELOAD]
   LD_PRELOAD=$lib "$bin" --port "$proxy_port" --bind 127.0.0.1 --threads "$threads" \
     --cluster "${nodes[0]}" --log-level warning >"$run/proxy.log" 2>&1 &
   local pid=$!
+  pids+=("$pid")
   wait_for 30 bash -c "redis-cli -p $proxy_port get k | grep -q vvv"
   python3 - "$label" "$pid" "$proxy_port" "$clients" "$settle" <<'PY'
 import socket, sys, time
