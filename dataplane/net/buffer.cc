@@ -46,6 +46,13 @@ void Buffer::Release() {
 // Makes room at the back: first by sliding the unread bytes to the front when that frees enough
 // (and at least half the buffer, so repeated slides stay amortized O(1)), else by growing.
 void Buffer::Reserve(size_t min_space) {
+  if (data_ == nullptr && pool_ != nullptr && min_space <= BufferPool::kBlockSize) {
+    // The common case of a client buffer: its first write since it was drained borrows a block.
+    data_ = pool_->Lend();
+    pooled_ = true;
+    capacity_ = BufferPool::kBlockSize;
+    return;
+  }
   size_t used = write_ - read_;
   if (read_ > 0 && capacity_ - used >= min_space && read_ >= capacity_ / 2) {
     std::memmove(data_, data_ + read_, used);
@@ -64,15 +71,9 @@ void Buffer::Reserve(size_t min_space) {
   if (capacity != capacity_) Grow(capacity);
 }
 
-// Moves to `capacity` bytes: a pool block when one is enough and there is no memory yet, else a
-// big buffer of the buffer's own (a block it outgrew goes back to the pool).
+// Moves to `capacity` bytes, more than a pool block: a big buffer of the buffer's own (a block it
+// outgrew goes back to the pool).
 void Buffer::Grow(size_t capacity) {
-  if (pool_ != nullptr && data_ == nullptr && capacity <= BufferPool::kBlockSize) {
-    data_ = pool_->Lend();
-    pooled_ = true;
-    capacity_ = BufferPool::kBlockSize;
-    return;
-  }
   char* grown;
   if (pooled_) {
     grown = static_cast<char*>(std::malloc(capacity));

@@ -20,9 +20,10 @@ namespace slotplane::dataplane {
 namespace {
 
 constexpr int64_t kCronIntervalMs = 1000;
-// A burst is over when this much heap came back since the last trim: client buffers the pool
-// did not keep (or big ones), or this many closed clients (~1.5 KB of heap each: the session, its
-// parser's vectors, its strings).
+// Worth a trim: this much heap came back since the last one (client buffers the pool did not
+// keep, big buffers), or this many clients closed (~0.8 KB of heap each: the session, its
+// parser's vectors, its table slot). Checked once a second, so while big values flow a worker
+// trims at most once a second.
 constexpr uint64_t kTrimAfterFreedBytes = 1024 * 1024;
 constexpr int64_t kTrimAfterClosedClients = 512;
 // The client table shrinks once it is this sparse (absl tables never shrink on erase).

@@ -10,9 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "tests/integration/shared_cluster.h"
 
 namespace slotplane::integration {
@@ -25,47 +23,29 @@ constexpr absl::Duration kSettle = absl::Seconds(30);
 
 class ProxyMemoryTest : public SharedClusterTest {
  protected:
-  void SetUp() override {
-    SharedClusterTest::SetUp();
-    if (HasFatalFailure()) return;
-    ASSERT_OK_AND_ASSIGN(asker_, proxy().Connect());
-  }
-
-  // A field of PROXY INFO stats, asked on asker_. While the proxy builds the answer, the asker's
-  // own command is in its input buffer: that one buffer (one block) is always counted.
-  absl::StatusOr<int64_t> Stat(const std::string& name) {
-    const Reply reply = asker_->Command({"PROXY", "INFO", "stats"});
-    if (reply.type != Reply::Type::kString) {
-      return absl::InternalError(absl::StrCat("PROXY INFO stats: ", reply.DebugString()));
-    }
-    for (absl::string_view line : absl::StrSplit(reply.str, "\r\n")) {
-      int64_t value;
-      if (absl::ConsumePrefix(&line, name + ":") && absl::SimpleAtoi(line, &value)) return value;
-    }
-    return absl::NotFoundError(absl::StrCat(name, " not in PROXY INFO stats: ", reply.str));
-  }
-
-  // Waits until the stat has `want`; the error says what it was last.
+  // Waits until the PROXY INFO field has `want`; the error says what it was last. The client
+  // asking (a new one each time) has its command in its input buffer while the proxy builds the
+  // answer: that one buffer (one block) is always counted.
   absl::Status StatBecomes(const std::string& name, int64_t want) {
     return WaitForOk(
         [&]() -> absl::Status {
-          absl::StatusOr<int64_t> got = Stat(name);
+          absl::StatusOr<int64_t> got = proxy().InfoCounter(name);
           if (!got.ok()) return got.status();
           if (*got != want) return absl::FailedPreconditionError(absl::StrCat(name, "=", *got));
           return absl::OkStatus();
         },
         kSettle);
   }
-
-  std::unique_ptr<TestClient> asker_;
 };
 
 TEST_F(ProxyMemoryTest, IdleClientsHoldNoBuffers) {
-  ASSERT_EQ(asker_->Command({"SET", "mem:key", std::string(100, 'v')}), Reply::Status("OK"));
   constexpr int kClients = 200;
   std::vector<std::unique_ptr<TestClient>> clients;
   for (int i = 0; i < kClients; ++i) {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> client, proxy().Connect());
+    if (i == 0) {
+      ASSERT_EQ(client->Command({"SET", "mem:key", std::string(100, 'v')}), Reply::Status("OK"));
+    }
     ASSERT_EQ(client->Command({"GET", "mem:key"}), Reply::String(std::string(100, 'v')));
     clients.push_back(std::move(client));
   }
@@ -79,7 +59,10 @@ TEST_F(ProxyMemoryTest, IdleClientsHoldNoBuffers) {
 }
 
 TEST_F(ProxyMemoryTest, PartialCommandKeepsItsBufferUntilComplete) {
-  ASSERT_EQ(asker_->Command({"SET", "mem:partial", "value"}), Reply::Status("OK"));
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> client, proxy().Connect());
+    ASSERT_EQ(client->Command({"SET", "mem:partial", "value"}), Reply::Status("OK"));
+  }
   ASSERT_OK_AND_ASSIGN(RawConnection raw, RawConnection::Connect(proxy().port()));
   const std::string get = EncodeCommand({"GET", "mem:partial"});
   ASSERT_OK(raw.Send(get.substr(0, get.size() - 4)));
@@ -101,7 +84,7 @@ TEST_F(ProxyMemoryTest, BigValueBuffersAreFreedOnceDrained) {
 }
 
 TEST_F(ProxyMemoryTest, BurstOfClosedClientsGivesMemoryBack) {
-  ASSERT_OK_AND_ASSIGN(const int64_t trims_before, Stat("heap_trims"));
+  ASSERT_OK_AND_ASSIGN(const int64_t trims_before, proxy().InfoCounter("heap_trims"));
   // 512 closed clients on one worker trigger a trim at its next cron (once a second); with two
   // workers, 1,200 clients put at least 600 on one of them.
   for (int i = 0; i < 1200; ++i) {
@@ -110,7 +93,7 @@ TEST_F(ProxyMemoryTest, BurstOfClosedClientsGivesMemoryBack) {
   }
   EXPECT_OK(WaitForOk(
       [&]() -> absl::Status {
-        absl::StatusOr<int64_t> trims = Stat("heap_trims");
+        absl::StatusOr<int64_t> trims = proxy().InfoCounter("heap_trims");
         if (!trims.ok()) return trims.status();
         if (*trims <= trims_before) return absl::FailedPreconditionError("no trim yet");
         return absl::OkStatus();
