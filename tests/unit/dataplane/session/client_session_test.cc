@@ -2,6 +2,8 @@
 // command read and answered leaves it holding nothing; a partial command keeps its input block.
 // Driven by hand on a socketpair (no loop running): OnEvents reads, the registry flushes.
 
+#include "dataplane/session/client_session.h"
+
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,7 +19,6 @@
 #include "dataplane/net/event_loop.h"
 #include "dataplane/request/request.h"
 #include "dataplane/session/client_registry.h"
-#include "dataplane/session/client_session.h"
 #include "dataplane/session/command_sink.h"
 #include "gtest/gtest.h"
 
