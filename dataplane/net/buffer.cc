@@ -29,17 +29,10 @@ void Buffer::ShrinkIfIdle(size_t keep) {
   Release();
 }
 
-void Buffer::Release() {
-  if (data_ != nullptr) {
-    if (pooled_) {
-      pool_->Return(data_);
-    } else {
-      std::free(data_);
-      if (pool_ != nullptr) pool_->CountBig(-1, -static_cast<int64_t>(capacity_));
-    }
-  }
+void Buffer::ReleaseOwn() {
+  std::free(data_);
+  if (pool_ != nullptr) pool_->CountBig(-1, -static_cast<int64_t>(capacity_));
   data_ = nullptr;
-  pooled_ = false;
   capacity_ = read_ = write_ = 0;
 }
 

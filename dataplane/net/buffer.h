@@ -43,14 +43,26 @@ class Buffer {
   // pin its memory to an idle connection.
   void ShrinkIfIdle(size_t keep);
   // Gives the memory back (a pooled block to the pool, anything else to the heap) and forgets
-  // the bytes; the next write takes memory again. Callers release drained buffers only.
-  void Release();
+  // the bytes; the next write takes memory again. Callers release drained buffers only. Inline:
+  // a client buffer is released after every read and every flush.
+  void Release() {
+    if (data_ == nullptr) return;
+    if (!pooled_) {
+      ReleaseOwn();
+      return;
+    }
+    pool_->Return(data_);
+    data_ = nullptr;
+    pooled_ = false;
+    capacity_ = read_ = write_ = 0;
+  }
   // Whether the buffer holds memory now (a pool block or its own).
   bool holds_memory() const { return data_ != nullptr; }
 
  private:
   void Reserve(size_t min_space);
   void Grow(size_t capacity);
+  void ReleaseOwn();
 
   BufferPool* const pool_;
   bool pooled_ = false;  // data_ is a block of pool_

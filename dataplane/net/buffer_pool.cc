@@ -11,27 +11,14 @@ BufferPool::~BufferPool() {
   for (char* block : free_) std::free(block);
 }
 
-char* BufferPool::Lend() {
-  char* block;
-  if (!free_.empty()) {
-    block = free_.back();
-    free_.pop_back();
-    Bump(free_count_, int64_t{-1});
-  } else {
-    block = static_cast<char*>(std::malloc(kBlockSize));
-    if (block == nullptr) throw std::bad_alloc();
-  }
+char* BufferPool::LendNew() {
+  char* block = static_cast<char*>(std::malloc(kBlockSize));
+  if (block == nullptr) throw std::bad_alloc();
   Bump(lent_, int64_t{1});
   return block;
 }
 
-void BufferPool::Return(char* block) {
-  Bump(lent_, int64_t{-1});
-  if (free_.size() < max_free_) {
-    free_.push_back(block);
-    Bump(free_count_, int64_t{1});
-    return;
-  }
+void BufferPool::FreeBlock(char* block) {
   std::free(block);
   Bump(freed_bytes_, uint64_t{kBlockSize});
 }

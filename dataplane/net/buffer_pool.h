@@ -30,10 +30,26 @@ class BufferPool {
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;
 
-  // A block of kBlockSize bytes: a kept one if any, else a new allocation.
-  char* Lend();
+  // A block of kBlockSize bytes: a kept one if any, else a new allocation. Inline: it runs for
+  // every client read and reply.
+  char* Lend() {
+    if (free_.empty()) return LendNew();
+    char* block = free_.back();
+    free_.pop_back();
+    Bump(free_count_, int64_t{-1});
+    Bump(lent_, int64_t{1});
+    return block;
+  }
   // Takes back a block Lend() gave.
-  void Return(char* block);
+  void Return(char* block) {
+    Bump(lent_, int64_t{-1});
+    if (free_.size() >= max_free_) {
+      FreeBlock(block);
+      return;
+    }
+    free_.push_back(block);
+    Bump(free_count_, int64_t{1});
+  }
 
   // A big buffer (beyond one block) of a pool user was allocated, resized or freed: it counts in
   // the gauges below while it lives, and towards freed_bytes() when freed.
@@ -58,6 +74,9 @@ class BufferPool {
   };
 
  private:
+  char* LendNew();
+  void FreeBlock(char* block);
+
   template <typename T>
   static void Bump(std::atomic<T>& gauge, T delta) {
     gauge.store(gauge.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
