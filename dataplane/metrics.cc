@@ -21,6 +21,7 @@
 #include "dataplane/control/topology_refresher.h"
 #include "dataplane/core/latency_histogram.h"
 #include "dataplane/core/worker_context.h"
+#include "dataplane/net/buffer_pool.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/router/slot_router.h"
 #include "dataplane/session/client_registry.h"
@@ -390,6 +391,17 @@ std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
            static_cast<double>(context_->clients.load()));
   AddGauge(&out, "slotplane_proxy_backend_connections",
            "Connections to cluster nodes open now (all workers)", static_cast<double>(backends));
+  BufferPool::Usage buffers;
+  for (const WorkerContext* w : workers) buffers.Add(w->buffers());
+  AddGauge(&out, "slotplane_proxy_client_buffers_lent",
+           "Client input and output buffers holding memory now (an idle client holds none)",
+           static_cast<double>(buffers.buffers));
+  AddGauge(&out, "slotplane_proxy_client_buffer_bytes",
+           "Bytes of memory held by client input and output buffers now",
+           static_cast<double>(buffers.bytes));
+  AddGauge(&out, "slotplane_proxy_client_buffer_pool_free_bytes",
+           "Bytes of buffer blocks the workers keep for reuse",
+           static_cast<double>(buffers.free_bytes));
   AddGauge(&out, "slotplane_proxy_worker_threads", "Worker threads",
            static_cast<double>(workers.size()));
   if (context_->refresher != nullptr) {

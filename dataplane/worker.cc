@@ -84,7 +84,8 @@ Worker::Worker(int index, ProxyContext* proxy)
       tls_server_(proxy->tls_server),
       tls_client_(proxy->tls_client) {
   context_.Bind(WorkerContext::Parts{&loop_, &pool_, &stats_, &router_, &forwarder_, &private_pool_,
-                                     clients_.get(), dispatcher_.get(), tracking_.get()});
+                                     clients_.get(), dispatcher_.get(), tracking_.get(),
+                                     &buffers_});
   loop_.SetBeforeSleep([this] { BeforeSleep(); });
 }
 

@@ -13,6 +13,7 @@
 #include "dataplane/core/proxy_context.h"
 #include "dataplane/core/worker_context.h"
 #include "dataplane/core/worker_stats.h"
+#include "dataplane/net/buffer_pool.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/request/request.h"
 #include "dataplane/router/request_forwarder.h"
@@ -84,6 +85,7 @@ class Worker : public ConfigTarget {
   WorkerContext context_;
   EventLoop loop_;
   WorkerStats stats_;
+  BufferPool buffers_;  // client buffers: outlives the clients
   RequestPool pool_;
   RequestForwarder forwarder_;
   SlotRouter router_;

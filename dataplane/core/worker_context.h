@@ -11,6 +11,7 @@
 
 namespace slotplane::dataplane {
 
+class BufferPool;
 class ClientRegistry;
 class ClientTracking;
 class CommandSink;
@@ -22,12 +23,14 @@ class SlotRouter;
 
 // What the code running on one worker thread may use of its worker: the loop, the request pool,
 // the counters, the policy in force, the slot router, the request forwarder, the private
-// connection pool, the worker's clients and the command dispatcher (as a CommandSink). Sessions,
+// connection pool, the worker's clients, the command dispatcher (as a CommandSink) and the pool
+// client buffers borrow from. Sessions,
 // handlers and the forwarder take a WorkerContext*; only worker.cc and proxy.cc know the Worker.
 //
 // The Worker owns every part and binds them here once at construction; the context owns only
 // the policy pointer and the request limits derived from it. Worker thread only, except
-// index(), stats() and command_stats(), which other threads read (PROXY INFO, metrics).
+// index(), stats(), command_stats() and buffers()' gauges, which other threads read (PROXY INFO,
+// metrics).
 class WorkerContext {
  public:
   struct Parts {
@@ -40,6 +43,7 @@ class WorkerContext {
     ClientRegistry* clients = nullptr;
     CommandSink* commands = nullptr;
     ClientTracking* tracking = nullptr;
+    BufferPool* buffers = nullptr;
   };
 
   WorkerContext(int index, ProxyContext* proxy, ProxyPolicyPtr policy)
@@ -67,6 +71,9 @@ class WorkerContext {
   CommandSink& commands() const { return *parts_.commands; }
   // Client-side caching: the worker's tracking table and invalidation links (CLIENT TRACKING).
   ClientTracking& tracking() const { return *parts_.tracking; }
+  // The blocks client buffers borrow while they hold bytes (net/buffer_pool.h); its gauges may
+  // be read by any thread.
+  BufferPool& buffers() const { return *parts_.buffers; }
 
   // What all workers share.
   ProxyContext& proxy() const { return *proxy_; }

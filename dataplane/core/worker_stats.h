@@ -36,7 +36,8 @@ namespace slotplane::dataplane {
   X(failover_held_requests, "Requests held while their master failed over")             \
   X(failover_resent_requests, "Held requests sent again to their slot's master")        \
   X(failover_expired_requests, "Held requests failed after failover-hold-timeout")      \
-  X(backend_timeouts, "Node connections closed after backend-timeout")
+  X(backend_timeouts, "Node connections closed after backend-timeout")                  \
+  X(heap_trims, "Times freed heap memory was given back to the system after a burst")
 
 // A counter written by its worker thread only and read by any thread. Relaxed load+store rather
 // than fetch_add: one writer needs no read-modify-write, so it costs what a plain integer costs.

@@ -15,6 +15,7 @@
 #include "dataplane/core/errors.h"
 #include "dataplane/core/worker_context.h"
 #include "dataplane/local/proxy_command.h"
+#include "dataplane/net/buffer_pool.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -76,6 +77,11 @@ void AppendStatsSection(WorkerContext* worker, std::string* out) {
   int64_t backends = 0;
   for (const WorkerContext* w : ctx.workers) backends += w->stats().backend_connections.load();
   absl::StrAppend(out, "backend_connections:", backends, "\r\n");
+  BufferPool::Usage buffers;
+  for (const WorkerContext* w : ctx.workers) buffers.Add(w->buffers());
+  absl::StrAppend(out, "client_buffers_lent:", buffers.buffers, "\r\n",
+                  "client_buffer_bytes:", buffers.bytes, "\r\n",
+                  "client_buffer_pool_free_bytes:", buffers.free_bytes, "\r\n");
 }
 
 void AppendErrorStatsSection(WorkerContext* worker, std::string* out) {

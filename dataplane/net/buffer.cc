@@ -5,7 +5,7 @@
 
 namespace slotplane::dataplane {
 namespace {
-constexpr size_t kMinCapacity = 16 * 1024;
+constexpr size_t kMinCapacity = BufferPool::kBlockSize;  // a first allocation fits a pool block
 }  // namespace
 
 char* Buffer::PrepareWrite(size_t min_space) {
@@ -26,7 +26,12 @@ void Buffer::Consume(size_t n) {
 
 void Buffer::ShrinkIfIdle(size_t keep) {
   if (!empty() || capacity_ <= keep) return;
+  Release();
+}
+
+void Buffer::ReleaseOwn() {
   std::free(data_);
+  if (pool_ != nullptr) pool_->CountBig(-1, -static_cast<int64_t>(capacity_));
   data_ = nullptr;
   capacity_ = read_ = write_ = 0;
 }
@@ -34,6 +39,13 @@ void Buffer::ShrinkIfIdle(size_t keep) {
 // Makes room at the back: first by sliding the unread bytes to the front when that frees enough
 // (and at least half the buffer, so repeated slides stay amortized O(1)), else by growing.
 void Buffer::Reserve(size_t min_space) {
+  if (data_ == nullptr && pool_ != nullptr && min_space <= BufferPool::kBlockSize) {
+    // The common case of a client buffer: its first write since it was drained borrows a block.
+    data_ = pool_->Lend();
+    pooled_ = true;
+    capacity_ = BufferPool::kBlockSize;
+    return;
+  }
   size_t used = write_ - read_;
   if (read_ > 0 && capacity_ - used >= min_space && read_ >= capacity_ / 2) {
     std::memmove(data_, data_ + read_, used);
@@ -49,12 +61,29 @@ void Buffer::Reserve(size_t min_space) {
     read_ = 0;
     write_ = used;
   }
-  if (capacity != capacity_) {
-    char* grown = static_cast<char*>(std::realloc(data_, capacity));
+  if (capacity != capacity_) Grow(capacity);
+}
+
+// Moves to `capacity` bytes, more than a pool block: a big buffer of the buffer's own (a block it
+// outgrew goes back to the pool).
+void Buffer::Grow(size_t capacity) {
+  char* grown;
+  if (pooled_) {
+    grown = static_cast<char*>(std::malloc(capacity));
     if (grown == nullptr) throw std::bad_alloc();
-    data_ = grown;
-    capacity_ = capacity;
+    std::memcpy(grown, data_, write_);
+    pool_->Return(data_);
+    pooled_ = false;
+    pool_->CountBig(1, static_cast<int64_t>(capacity));
+  } else {
+    grown = static_cast<char*>(std::realloc(data_, capacity));
+    if (grown == nullptr) throw std::bad_alloc();
+    if (pool_ != nullptr) {
+      pool_->CountBig(data_ == nullptr ? 1 : 0, static_cast<int64_t>(capacity - capacity_));
+    }
   }
+  data_ = grown;
+  capacity_ = capacity;
 }
 
 }  // namespace slotplane::dataplane

@@ -4,15 +4,23 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "dataplane/net/buffer_pool.h"
+
 namespace slotplane::dataplane {
 
 // A growable byte buffer with a read cursor: bytes are appended at the back and consumed from
 // the front. Consuming everything rewinds to the start, so a connection in steady state reuses
 // the same memory without allocating. Owned by one thread.
+//
+// With a BufferPool (client connections), memory comes from the pool: the first write borrows
+// one block, a buffer that outgrows it moves to its own allocation (a big buffer, never pooled)
+// and gives the block back, and Release() returns the memory (block to the pool, big buffer to
+// the heap), so a drained buffer holds nothing. Without a pool (node connections) the memory is
+// the buffer's own, kept until ShrinkIfIdle or destruction.
 class Buffer {
  public:
-  Buffer() = default;
-  ~Buffer() { std::free(data_); }
+  explicit Buffer(BufferPool* pool = nullptr) : pool_(pool) {}
+  ~Buffer() { Release(); }
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
 
@@ -34,10 +42,30 @@ class Buffer {
   // Frees the memory when the buffer is empty and larger than `keep`, so one huge value does not
   // pin its memory to an idle connection.
   void ShrinkIfIdle(size_t keep);
+  // Gives the memory back (a pooled block to the pool, anything else to the heap) and forgets
+  // the bytes; the next write takes memory again. Callers release drained buffers only. Inline:
+  // a client buffer is released after every read and every flush.
+  void Release() {
+    if (data_ == nullptr) return;
+    if (!pooled_) {
+      ReleaseOwn();
+      return;
+    }
+    pool_->Return(data_);
+    data_ = nullptr;
+    pooled_ = false;
+    capacity_ = read_ = write_ = 0;
+  }
+  // Whether the buffer holds memory now (a pool block or its own).
+  bool holds_memory() const { return data_ != nullptr; }
 
  private:
   void Reserve(size_t min_space);
+  void Grow(size_t capacity);
+  void ReleaseOwn();
 
+  BufferPool* const pool_;
+  bool pooled_ = false;  // data_ is a block of pool_
   char* data_ = nullptr;
   size_t capacity_ = 0;
   size_t read_ = 0;

@@ -1,5 +1,8 @@
 #include "dataplane/session/client_registry.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -9,6 +12,7 @@
 
 #include "common/logging.h"
 #include "dataplane/core/worker_context.h"
+#include "dataplane/net/buffer_pool.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/request/request.h"
 
@@ -16,6 +20,14 @@ namespace slotplane::dataplane {
 namespace {
 
 constexpr int64_t kCronIntervalMs = 1000;
+// Worth a trim: this much heap came back since the last one (client buffers the pool did not
+// keep, big buffers), or this many clients closed (~0.8 KB of heap each: the session, its
+// parser's vectors, its table slot). Checked once a second, so while big values flow a worker
+// trims at most once a second.
+constexpr uint64_t kTrimAfterFreedBytes = 1024 * 1024;
+constexpr int64_t kTrimAfterClosedClients = 512;
+// The client table shrinks once it is this sparse (absl tables never shrink on erase).
+constexpr size_t kMinTableCapacityToShrink = 1024;
 
 }  // namespace
 
@@ -59,9 +71,30 @@ void ClientRegistry::OnEvents(uint32_t) {
   uint64_t expirations;
   ssize_t ignored = read(cron_fd_, &expirations, sizeof(expirations));
   (void)ignored;
-  const int64_t now = worker_->loop().now_ms();
-  for (auto& [ptr, client] : clients_) client->ReleaseIdleBuffers(now);
   CloseIdleClients();
+  GiveBackMemoryAfterBurst();
+}
+
+// glibc keeps freed memory in its arenas: free chunks inside a heap are not returned to the
+// system until malloc_trim walks them (free() only trims the top of the main heap, and worker
+// threads allocate from their own arenas, whose pages free() returns only when a whole heap
+// segment is free). Measured with 10,000 clients (docs/architecture.md, "Memory per client"):
+// without it the RSS stays near its peak after the clients leave. It walks every arena under its
+// lock, so it runs here, at most once a second and only after a burst, never per request.
+void ClientRegistry::GiveBackMemoryAfterBurst() {
+  const uint64_t freed = worker_->buffers().freed_bytes();
+  if (freed - freed_at_last_trim_ < kTrimAfterFreedBytes &&
+      closed_since_trim_ < kTrimAfterClosedClients) {
+    return;
+  }
+  freed_at_last_trim_ = freed;
+  closed_since_trim_ = 0;
+  if (clients_.capacity() >= kMinTableCapacityToShrink && clients_.size() * 4 < clients_.capacity())
+    clients_.rehash(0);
+#if defined(__GLIBC__)
+  malloc_trim(0);
+  worker_->stats().heap_trims.Add();
+#endif
 }
 
 void ClientRegistry::CloseIdleClients() {
@@ -85,6 +118,7 @@ void ClientRegistry::OnClosed(ClientSession* client) {
   if (it == clients_.end()) return;
   closed_.push_back(std::move(it->second));
   clients_.erase(it);
+  ++closed_since_trim_;
   worker_->proxy().clients.fetch_sub(1);
   worker_->stats().connected_clients.fetch_sub(1, std::memory_order_relaxed);
 }

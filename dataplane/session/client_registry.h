@@ -55,16 +55,22 @@ class ClientRegistry : public EventHandler {
   void FinishAsync(Request* request, std::string reply);
 
  private:
-  // Once a second (Redis's clientsCron): frees the buffers of clients without traffic and closes
-  // the clients idle for longer than the policy's `timeout`. A timerfd in the worker's epoll set,
-  // created with the first client: an EventLoop timer would make every loop pass read the clock.
+  // Once a second (Redis's clientsCron): closes the clients idle for longer than the policy's
+  // `timeout`, and gives heap memory back to the system after a burst. A timerfd in the worker's
+  // epoll set, created with the first client: an EventLoop timer would make every loop pass read
+  // the clock.
   void StartCron();
   void OnEvents(uint32_t events) override;
   void CloseIdleClients();
+  // After many clients closed or many buffer bytes were freed since the last time: shrinks the
+  // client table if it is sparse and calls malloc_trim (glibc), counted in heap_trims.
+  void GiveBackMemoryAfterBurst();
 
   WorkerContext* worker_;
   bool cron_started_ = false;
   int cron_fd_ = -1;
+  uint64_t freed_at_last_trim_ = 0;  // the pool's freed_bytes() at the last trim
+  int64_t closed_since_trim_ = 0;
   absl::flat_hash_map<ClientSession*, std::unique_ptr<ClientSession>> clients_;
   std::vector<std::unique_ptr<ClientSession>> closed_;  // deleted after the pass
   FlushList<ClientSession> to_flush_;

@@ -18,7 +18,11 @@
 namespace slotplane::dataplane {
 namespace {
 
-constexpr size_t kReadChunk = 16 * 1024;
+// A read gets whatever room the buffer has, at least this much: a drained buffer borrows a whole
+// 16 KB pool block; one that holds the start of a command reads on behind it and grows (out of the
+// pool) only when less than this is left, so a pipeline that straddles reads does not make every
+// read move to a bigger allocation.
+constexpr size_t kMinReadRoom = 4 * 1024;
 constexpr int kMaxReadsPerEvent = 4;
 // Backpressure: a client that pipelines faster than it reads its replies stops being read (TCP
 // then slows it down) until its replies drain. kMaxInFlightRequests also bounds the work a
@@ -28,9 +32,6 @@ constexpr int kMaxReadsPerEvent = 4;
 // steps of that size. The output limit itself is client-output-buffer-limit (CheckOutputLimits).
 constexpr size_t kMaxInFlightRequests = 256;
 constexpr size_t kMaxReplyBytes = 8 * 1024 * 1024;
-constexpr size_t kKeepIdleBuffer = 1024 * 1024;
-// A client without traffic for this long gives its (empty) buffers back.
-constexpr int64_t kIdleBufferReleaseMs = 2000;
 
 }  // namespace
 
@@ -42,6 +43,8 @@ ClientSession::ClientSession(WorkerContext* worker, int fd, uint64_t id, std::st
       id_(id),
       peer_(std::move(peer)),
       created_ms_(worker->loop().now_ms()),
+      input_(&worker->buffers()),
+      output_(&worker->buffers()),
       parser_(worker->request_limits()),
       last_interaction_ms_(created_ms_),
       authenticated_(!worker->policy().auth_required) {
@@ -107,7 +110,7 @@ void ClientSession::ReadInput() {
   for (int i = 0; (i < kMaxReadsPerEvent || (tls_ != nullptr && tls_->pending())) && !closing_ &&
                   !paused_ && !closed();
        ++i) {
-    char* space = input_.PrepareWrite(kReadChunk);
+    char* space = input_.PrepareWrite(kMinReadRoom);
     size_t room = input_.writable();
     ssize_t n = ReadSome(space, room);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -131,6 +134,9 @@ void ClientSession::ReadInput() {
     ProcessInput();
     if (static_cast<size_t>(n) < room && (tls_ == nullptr || !tls_->pending())) break;
   }
+  // Every command parsed: the block goes back to the pool (a partial command keeps it). The
+  // dispatcher is done with the bytes (see client_session.h).
+  if (input_.empty()) input_.Release();
 }
 
 void ClientSession::ProcessInput() {
@@ -171,12 +177,6 @@ bool ClientSession::Overloaded() const {
 bool ClientSession::IdleLongerThan(int64_t timeout_ms, int64_t now_ms) const {
   if (pending_ > 0 || in_flight_parts_ > 0 || held_ || subscribed_) return false;
   return now_ms - last_interaction_ms_ > timeout_ms;
-}
-
-void ClientSession::ReleaseIdleBuffers(int64_t now_ms) {
-  if (now_ms - last_interaction_ms_ < kIdleBufferReleaseMs) return;
-  input_.ShrinkIfIdle(0);
-  output_.ShrinkIfIdle(0);
 }
 
 // Redis's checkClientOutputBufferLimits: the hard limit closes at once; the soft limit once the
@@ -318,7 +318,7 @@ void ClientSession::Flush() {
     last_interaction_ms_ = worker_->loop().now_ms();
   }
   if (output_.empty()) {
-    output_.ShrinkIfIdle(kKeepIdleBuffer);
+    output_.Release();  // everything written: back to the pool (a big buffer to the heap)
     if (closing_ && head_ == nullptr) {
       Close();
       return;
@@ -328,10 +328,12 @@ void ClientSession::Flush() {
   if (resume_input_ && !held_ && !paused_) {
     resume_input_ = false;
     ProcessInput();
+    if (input_.empty()) input_.Release();
   }
   if (paused_ && !Overloaded()) {
     paused_ = false;
     ProcessInput();
+    if (input_.empty()) input_.Release();
     if (!closed() && tls_ != nullptr && tls_->pending()) ReadInput();
     if (closed()) return;
   }

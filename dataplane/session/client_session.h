@@ -32,6 +32,13 @@ class WorkerContext;
 // the loop sleeps, as Redis's "closed ASAP". Input stops being read while the client has too many
 // requests in flight or too many reply bytes unsent (backpressure), and the unparsed input is
 // bounded by client-query-buffer-limit.
+//
+// Buffers: the input and output buffers borrow their memory from the worker's BufferPool
+// (net/buffer_pool.h) only while they hold bytes: input from a read until every command in it is
+// parsed and dispatched, output from a reply until it is all written. An idle client holds no
+// buffer; a partial command or a partly written reply keeps its buffer until it completes. So the
+// bytes of a command (CommandSink::Dispatch's args and raw form) are valid during Dispatch only:
+// once the input is drained its block may serve another client in the same loop pass.
 class ClientSession : public EventHandler, public ReplySink {
  public:
   // `tls`: a client of the TLS listener, whose handshake runs before its first command.
@@ -90,9 +97,6 @@ class ClientSession : public EventHandler, public ReplySink {
   // Clients waiting for replies, held by a private call (a blocking command) or subscribed are
   // never idle, as Redis exempts blocked and pub/sub clients.
   bool IdleLongerThan(int64_t timeout_ms, int64_t now_ms) const;
-  // Frees the input and output buffers of a client without traffic for a while (Redis's
-  // clientsCronResizeQueryBuffer), so that many idle clients hold no buffer memory.
-  void ReleaseIdleBuffers(int64_t now_ms);
   // Writes buffered output; called by the worker before the loop sleeps.
   void Flush();
   // Closes the socket at once and detaches queued requests (their replies will be dropped).
@@ -168,6 +172,8 @@ class ClientSession : public EventHandler, public ReplySink {
   int fd() const { return fd_; }
   size_t input_buffered() const { return input_.size(); }
   size_t output_buffered() const { return output_.size(); }
+  // Whether the input or output buffer holds memory now (false for an idle client).
+  bool holds_buffers() const { return input_.holds_memory() || output_.holds_memory(); }
 
  private:
   void ReadInput();
