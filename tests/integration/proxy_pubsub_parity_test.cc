@@ -297,9 +297,14 @@ TEST_P(ProxyPubSubParityProtocolTest, ChannelAndPatternOfOneMessageInRedisOrder)
   });
   EXPECT_EQ(proxy_side_.client->Command({"PUBLISH", "mix:x", "-"}), Reply::Integer(2));
   EXPECT_EQ(redis_side_.client->Command({"PUBLISH", "mix:x", "-"}), Reply::Integer(2));
+  // The messages arrive before the unsubscriptions go: a message still on its way from the node
+  // when the client's UNSUBSCRIBE reaches the proxy is not delivered (docs/compatibility.md).
   Both([&](Side& side) -> std::vector<Reply> {
     side.Expect(0, 1);
     side.Expect(1, 1);
+    return {};
+  });
+  Both([&](Side& side) -> std::vector<Reply> {
     EXPECT_OK(side.Send(1, {"PUNSUBSCRIBE", "mix:*", "__keyevent@0__:*"}, 2));
     EXPECT_OK(side.Send(0, {"UNSUBSCRIBE", channels[1]}, 1));
     EXPECT_OK(side.Read());
