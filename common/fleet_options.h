@@ -70,6 +70,8 @@ extern const EnumNames kReadPolicyChoices;
     PROTO_LIMITS(backend_timeout))                                                                 \
   X(std::string, failover_resend_commands, "", CommandList("failover-resend-commands"),            \
     PROTO_LIMITS(failover_resend_commands))                                                        \
+  X(int, tracking_table_max_keys, 1000000, Int("tracking-table-max-keys", 1, 2147483647),          \
+    PROTO_LIMITS(tracking_table_max_keys))                                                         \
   X(std::string, auth, "", Secret("auth"), PROTO_BACKEND(password))                                \
   X(std::string, auth_user, "", Word("auth-user"), PROTO_BACKEND(user))                            \
   X(int, connections_pool_size, 10, Int("connections-pool-size", 0, 1000),                         \

@@ -9,6 +9,7 @@
 #include "dataplane/backend/private_pool.h"
 #include "dataplane/command/client_command.h"
 #include "dataplane/command/key_extractor.h"
+#include "dataplane/core/proxy_context.h"
 #include "dataplane/core/worker_context.h"
 #include "dataplane/request/request.h"
 #include "dataplane/resp/reply_writer.h"
@@ -124,7 +125,7 @@ void ClientTracking::Remember(std::string_view key, uint64_t id) {
   if (std::find(it->second.begin(), it->second.end(), id) == it->second.end()) {
     it->second.push_back(id);
   }
-  if (inserted && table_.size() > kMaxTrackedKeys) Evict();
+  if (inserted && table_.size() > MaxKeys()) Evict();
 }
 
 void ClientTracking::ForgetReader(std::string_view key, uint64_t id) {
@@ -135,9 +136,16 @@ void ClientTracking::ForgetReader(std::string_view key, uint64_t id) {
   if (ids.empty()) table_.erase(it);
 }
 
+size_t ClientTracking::MaxKeys() const {
+  const size_t workers = std::max<size_t>(1, worker_->proxy().workers.size());
+  const size_t limit = static_cast<size_t>(std::max(1, worker_->policy().tracking_table_max_keys));
+  return std::max<size_t>(1, limit / workers);
+}
+
 // Redis's trackingLimitUsedSlots: keys beyond the limit are invalidated for their readers.
 void ClientTracking::Evict() {
-  while (table_.size() > kMaxTrackedKeys) {
+  const size_t max_keys = MaxKeys();
+  while (table_.size() > max_keys) {
     auto it = table_.begin();
     const std::string key = it->first;
     const absl::InlinedVector<uint64_t, 2> ids = it->second;

@@ -64,12 +64,11 @@ struct TrackedClient {
 // moved to a new node, a replica promoted) and a link comes up late, since writes may have been
 // missed meanwhile.
 //
-// Bounded: at most kMaxTrackedKeys keys (Redis's tracking-table-max-keys default); beyond, keys
-// are evicted and their readers invalidated, as Redis does.
+// Bounded: the fleet option tracking-table-max-keys (default 1,000,000, as Redis) over all
+// workers, each worker holding at most its share (MaxKeys()); beyond, keys are evicted and their
+// readers invalidated, as Redis does.
 class ClientTracking : public PrivateConnUser {
  public:
-  static constexpr size_t kMaxTrackedKeys = 1'000'000;
-
   explicit ClientTracking(WorkerContext* worker);
   ~ClientTracking();
   ClientTracking(const ClientTracking&) = delete;
@@ -118,6 +117,8 @@ class ClientTracking : public PrivateConnUser {
   void Remember(std::string_view key, uint64_t id);
   void ForgetReader(std::string_view key, uint64_t id);
   void Evict();
+  // This worker's share of tracking-table-max-keys (at least 1).
+  size_t MaxKeys() const;
   void OnInvalidation(const std::vector<std::string_view>& keys, bool flush);
   // Everything every tracking client cached is invalid.
   void FlushAll();

@@ -248,6 +248,35 @@ TEST_F(ProxyTrackingTest, NoloopSkipsTheClientsOwnWrites) {
   EXPECT_FALSE(absl::StrContains(reader.Since(), "mine")) << absl::CEscape(reader.Since());
 }
 
+// tracking-table-max-keys bounds the proxy's table as Redis bounds its own: past it, keys are
+// evicted and their readers told to drop them (the option is shared by the workers: 4 over 2
+// workers leaves 2 keys to each).
+TEST_F(ProxyTrackingTest, TableBoundedByTrackingTableMaxKeys) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> admin, proxy().Connect());
+  ASSERT_EQ(admin->Command({"PROXY", "CONFIG", "SET", "tracking-table-max-keys", "4"}),
+            Reply::Status("OK"));
+  ASSERT_OK_AND_ASSIGN(Conn reader, Conn::Open(proxy().port()));
+  ASSERT_OK(reader.Run({{"HELLO", "3"}, {"CLIENT", "TRACKING", "on"}}).status());
+  ASSERT_OK(reader
+                .Run({{"GET", "{tm}a"},
+                      {"GET", "{tm}b"},
+                      {"GET", "{tm}c"},
+                      {"GET", "{tm}d"},
+                      {"GET", "{tm}e"}})
+                .status());
+  const std::string seen = reader.Since();
+  size_t evicted = 0;
+  for (size_t at = seen.find(">2\r\n$10\r\ninvalidate\r\n*1\r\n"); at != std::string::npos;
+       at = seen.find(">2\r\n$10\r\ninvalidate\r\n*1\r\n", at + 1)) {
+    ++evicted;
+  }
+  EXPECT_GE(evicted, 3u) << absl::CEscape(seen);
+  EXPECT_EQ(admin->Command({"PROXY", "CONFIG", "SET", "tracking-table-max-keys", "1000000"}),
+            Reply::Status("OK"));
+  EXPECT_EQ(admin->Command({"PROXY", "CONFIG", "SET", "tracking-table-max-keys", "0"}).type,
+            Reply::Type::kError);
+}
+
 // FLUSHALL: every node reports a null invalidation, which reaches the reader as Redis's "drop
 // everything" push.
 TEST_F(ProxyTrackingTest, FlushallInvalidatesEverything) {
