@@ -1,9 +1,12 @@
 #include "dataplane/net/uring_poller.h"
 
 #include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/logging.h"
@@ -39,10 +42,22 @@ uint64_t PollTag(int fd, uint32_t generation) {
 
 std::unique_ptr<UringPoller> UringPoller::Create() {
   std::unique_ptr<UringPoller> poller(new UringPoller());
+  // One thread submits and reaps (the loop's), so completions' task work can wait for the wait
+  // (DEFER_TASKRUN) instead of interrupting the thread; the ring is bound to that thread when
+  // the loop first waits (R_DISABLED until then), as the loop may be built on another thread.
+  // Kernels before 6.1 take the plain ring.
   io_uring_params params{};
-  params.flags = IORING_SETUP_CQSIZE;
+  params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+                 IORING_SETUP_R_DISABLED;
   params.cq_entries = kCqEntries;
-  const int err = io_uring_queue_init_params(kSqEntries, &poller->ring_, &params);
+  int err = io_uring_queue_init_params(kSqEntries, &poller->ring_, &params);
+  poller->enable_pending_ = err == 0;
+  if (err == -EINVAL) {
+    params = io_uring_params{};
+    params.flags = IORING_SETUP_CQSIZE;
+    params.cq_entries = kCqEntries;
+    err = io_uring_queue_init_params(kSqEntries, &poller->ring_, &params);
+  }
   if (err < 0) {
     SP_LOG(kWarning) << "io_uring_queue_init: " << std::strerror(-err);
     return nullptr;
@@ -64,7 +79,10 @@ UringPoller::Slot* UringPoller::SlotOf(int fd) {
 io_uring_sqe* UringPoller::GetSqe() {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   while (sqe == nullptr) {
-    io_uring_submit(&ring_);
+    if (const int err = io_uring_submit(&ring_); err < 0) {
+      SP_LOG(kError) << "io_uring submit: " << std::strerror(-err);
+      std::abort();  // the loop cannot go on without registering its fds
+    }
     sqe = io_uring_get_sqe(&ring_);
   }
   return sqe;
@@ -168,6 +186,14 @@ void UringPoller::ArmPolls() {
 }
 
 int UringPoller::Wait(int timeout_ms) {
+  if (enable_pending_) {
+    enable_pending_ = false;
+    // liburing 2.3 declares io_uring_enable_rings() but does not export it.
+    if (syscall(__NR_io_uring_register, ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) <
+        0) {
+      return -errno;
+    }
+  }
   written_.clear();
   ready_.clear();
   in_flight_.clear();

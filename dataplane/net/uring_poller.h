@@ -31,7 +31,7 @@ namespace slotplane::dataplane {
 // pass's events, so the gathered memory is never touched while the kernel may read it.
 //
 // Owned by one EventLoop and used on its thread only (Add may run before the loop's thread
-// starts).
+// starts: the ring only submits from the loop's thread, which the first Wait() binds it to).
 class UringPoller {
  public:
   struct Ready {
@@ -90,7 +90,8 @@ class UringPoller {
   void Complete(uint64_t user_data, int result);
 
   io_uring ring_{};
-  std::vector<Slot> slots_;  // by fd
+  bool enable_pending_ = false;  // created disabled: enabled by the first Wait(), on its thread
+  std::vector<Slot> slots_;      // by fd
   std::vector<int> to_arm_;
   std::vector<PendingWrite> writes_;
   std::vector<BatchedWriter*> in_flight_;  // this submission's writes, by user_data index
