@@ -40,7 +40,7 @@ RUN apt-get update \
       ca-certificates redis-tools \
       libabsl20220623 libc-ares2 libcivetweb1 libgcc-s1 libgrpc++1.51 libgrpc29 \
       libhiredis0.14 libprometheus-cpp-core1.0 libprotobuf32 \
-      libre2-9 libssl3 libstdc++6 zlib1g \
+      libre2-9 libssl3 libstdc++6 liburing2 zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 slotplane \
  && useradd --system --uid 10001 --gid slotplane --no-create-home --home-dir /nonexistent \

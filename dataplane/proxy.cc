@@ -152,6 +152,7 @@ absl::Status Proxy::Start() {
     if (absl::Status s = StartControlClient(); !s.ok()) return s;
   }
   int threads = options.EffectiveThreads();
+  context_.io_engine = ResolveIoEngine(options.io_engine);
   applier_->AttachWorkers([&](const ProxyPolicyPtr& policy) {
     context_.initial_policy = policy;
     std::vector<ConfigTarget*> created;
@@ -207,7 +208,7 @@ absl::Status Proxy::Start() {
                    << (options.tls_port != 0 ? "TLS port " + std::to_string(options.tls_port) : "")
                    << (options.unixsocket.empty() ? "" : ", unix socket " + options.unixsocket)
                    << (options.tls_cluster ? " (TLS to the cluster)" : "") << " with " << threads
-                   << " worker threads"
+                   << " worker threads (io engine " << IoEngineName(context_.io_engine) << ")"
                    << (options.control_plane.empty() ? std::string()
                                                      : ", control plane " + options.control_plane);
   return absl::OkStatus();

@@ -19,7 +19,7 @@ set -euo pipefail
 BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libhiredis-dev prometheus-cpp-dev libssl-dev
+  libhiredis-dev prometheus-cpp-dev libssl-dev liburing-dev
 )
 # Development: tests, micro-benchmarks (-DSLOTPLANE_BENCH=ON), fuzzing, formatting, the local demo.
 PACKAGES=(

@@ -106,7 +106,7 @@ void BackendSocket::Close() {
   loop_->Cancel(connect_timer_);
   connect_timer_ = 0;
   if (fd_ >= 0) {
-    loop_->Remove(fd_);
+    loop_->Remove(fd_);  // also drops a queued batched write
     if (tls_ != nullptr) tls_->Shutdown();
     tls_.reset();
     close(fd_);
@@ -114,6 +114,7 @@ void BackendSocket::Close() {
   }
   tls_context_.reset();
   registered_events_ = 0;
+  write_queued_ = write_blocked_ = false;
   state_ = State::kClosed;
   handshake_size_ = handshake_done_ = 0;
   delivering_size_ = 0;
@@ -151,7 +152,10 @@ void BackendSocket::OnEvents(uint32_t events) {
     return;
   }
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) ReadFrames();
-  if (generation_ == generation && (events & EPOLLOUT)) Flush();
+  if (generation_ == generation && (events & EPOLLOUT)) {
+    write_blocked_ = false;
+    Flush();
+  }
 }
 
 void BackendSocket::OnConnectDone() {
@@ -271,18 +275,15 @@ bool BackendSocket::HandshakeReply(std::string_view frame) {
 
 void BackendSocket::Flush() {
   if (state_ != State::kConnected) return;
+  if (BatchesWrites()) {
+    QueueBatchedWrite();
+    UpdateInterest();
+    return;
+  }
   for (;;) {
     iovec iov[kMaxIovecs];
-    int count = 0;
-    if (!output_.empty()) {
-      iov[0].iov_base = const_cast<char*>(output_.data());
-      iov[0].iov_len = output_.size();
-      count = 1;
-    }
-    if (source_ != nullptr) count += source_->GatherUnsent(iov + count, kMaxIovecs - count);
-    size_t total = 0;
-    for (int i = 0; i < count; ++i) total += iov[i].iov_len;
-    if (total == 0) break;
+    const int count = GatherWrite(iov, kMaxIovecs);
+    if (count == 0) break;
     const ssize_t n = WriteSome(iov, count);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) break;
@@ -290,19 +291,76 @@ void BackendSocket::Flush() {
       return;
     }
     const size_t written = static_cast<size_t>(n);
-    const size_t from_buffer = std::min(written, output_.size());
-    output_.Consume(from_buffer);
-    if (written > from_buffer) source_->ConsumeUnsent(written - from_buffer);
-    if (written < total) break;  // the kernel's buffer is full
+    ConsumeWritten(written, gathered_buffer_);
+    if (written < gathered_total_) break;  // the kernel's buffer is full
   }
   if (output_.empty()) output_.ShrinkIfIdle(keep_idle_buffer_);
   UpdateInterest();
 }
 
+bool BackendSocket::HasOutput() const {
+  return !output_.empty() || (source_ != nullptr && source_->HasUnsent());
+}
+
+void BackendSocket::QueueBatchedWrite() {
+  if (write_queued_ || write_blocked_ || !HasOutput()) return;
+  write_queued_ = true;
+  loop_->QueueWrite(fd_, this);
+}
+
+int BackendSocket::GatherWrite(iovec* iov, int max) {
+  gathered_generation_ = generation_;
+  gathered_buffer_ = gathered_total_ = 0;
+  if (state_ != State::kConnected || max < 1) return 0;
+  int count = 0;
+  if (!output_.empty()) {
+    iov[0].iov_base = const_cast<char*>(output_.data());
+    iov[0].iov_len = output_.size();
+    gathered_buffer_ = output_.size();
+    count = 1;
+  }
+  if (source_ != nullptr) count += source_->GatherUnsent(iov + count, max - count);
+  for (int i = 0; i < count; ++i) gathered_total_ += iov[i].iov_len;
+  return gathered_total_ == 0 ? 0 : count;
+}
+
+// Runs before the events of the pass; writes that completed before it may have appended to the
+// buffer or the source (at the back), so the gathered sizes say what was sent.
+void BackendSocket::OnWritten(ssize_t result) {
+  if (gathered_generation_ != generation_) return;  // closed since: not this connection's
+  write_queued_ = false;
+  if (state_ != State::kConnected) return;
+  if (result < 0) {
+    if (result != -EAGAIN && result != -EINTR) {
+      Lose(std::strerror(static_cast<int>(-result)));
+      return;
+    }
+    write_blocked_ = result == -EAGAIN;
+    if (!write_blocked_) QueueBatchedWrite();
+  } else {
+    const size_t written = static_cast<size_t>(result);
+    ConsumeWritten(written, gathered_buffer_);
+    if (written < gathered_total_) {
+      write_blocked_ = true;  // the kernel's buffer is full
+    } else {
+      QueueBatchedWrite();  // more than one write's iovecs were waiting
+    }
+  }
+  if (output_.empty()) output_.ShrinkIfIdle(keep_idle_buffer_);
+  UpdateInterest();
+}
+
+void BackendSocket::ConsumeWritten(size_t written, size_t from_buffer_max) {
+  const size_t from_buffer = std::min(written, from_buffer_max);
+  output_.Consume(from_buffer);
+  if (written > from_buffer) source_->ConsumeUnsent(written - from_buffer);
+}
+
 void BackendSocket::UpdateInterest() {
   if (fd_ < 0) return;
   uint32_t wanted = EPOLLIN;
-  if (!output_.empty() || (source_ != nullptr && source_->HasUnsent())) wanted |= EPOLLOUT;
+  // Batched writes ask for EPOLLOUT only after a short write; the others whenever output waits.
+  if (BatchesWrites() ? write_blocked_ : HasOutput()) wanted |= EPOLLOUT;
   if (tls_ != nullptr && tls_->wants_write()) wanted |= EPOLLOUT;
   if (wanted == registered_events_) return;
   registered_events_ = wanted;

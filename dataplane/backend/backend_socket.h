@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "common/cluster_view.h"
 #include "common/tls_config.h"
+#include "dataplane/net/batched_writer.h"
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/net/tls_stream.h"
@@ -48,10 +49,12 @@ struct BackendOptions {
 //
 // The raw byte transfer is ReadSome() and WriteSome(), and nothing else touches the fd for data:
 // with TLS (BackendOptions::tls) they go through a TlsStream, after a handshake that is part of
-// connecting; plain TCP pays one branch per transfer.
+// connecting; plain TCP pays one branch per transfer. With the io_uring engine a plain-TCP
+// socket's Flush() queues a batched write (EventLoop::QueueWrite) instead of calling writev(2):
+// the bytes are gathered at the end of the loop pass and consumed when the result comes back.
 //
 // Owned and used by one worker thread only; registered with that worker's EventLoop itself.
-class BackendSocket final : public EventHandler {
+class BackendSocket final : public EventHandler, public BatchedWriter {
  public:
   // What the socket reports. Callbacks run on the worker thread, from inside OnEvents(), the
   // connect timer or Flush(); never from inside Connect(), Write() or Close().
@@ -111,6 +114,8 @@ class BackendSocket final : public EventHandler {
   void Close();
 
   void OnEvents(uint32_t events) override;
+  int GatherWrite(iovec* iov, int max) override;
+  void OnWritten(ssize_t result) override;
 
   const NodeAddress& address() const { return address_; }
   const std::string& address_text() const { return address_text_; }
@@ -140,6 +145,12 @@ class BackendSocket final : public EventHandler {
   bool DeliverFrames();
   bool HandshakeReply(std::string_view frame);
   void UpdateInterest();
+  // io_uring and plain TCP: writes go out as batched writes.
+  bool BatchesWrites() const { return tls_ == nullptr && loop_->batches_writes(); }
+  bool HasOutput() const;
+  void QueueBatchedWrite();
+  // After `written` of the gathered bytes went out: consumes them from the buffer, then the source.
+  void ConsumeWritten(size_t written, size_t from_buffer_max);
   void Fail(const std::string& reason);
   void Lose(const std::string& reason);
 
@@ -160,6 +171,12 @@ class BackendSocket final : public EventHandler {
   std::unique_ptr<TlsStream> tls_;  // null: plain TCP
   SslContextPtr tls_context_;       // of the connection being opened
   uint32_t registered_events_ = 0;  // the epoll mask currently set for fd_
+  bool write_queued_ = false;       // batched: a write is queued or in flight
+  bool write_blocked_ = false;      // batched: the last write was short; waiting for EPOLLOUT
+  // What the batched write in flight gathered: its connection, bytes from output_, bytes in all.
+  uint64_t gathered_generation_ = 0;
+  size_t gathered_buffer_ = 0;
+  size_t gathered_total_ = 0;
   // Bumped by Close(): a read or write loop that sees it change after a callback stops.
   uint64_t generation_ = 0;
   int connect_timeout_ms_ = 0;

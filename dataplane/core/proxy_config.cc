@@ -17,6 +17,7 @@
 #include "common/strings.h"
 #include "common/tls_options.h"
 #include "dataplane/command/acl_catalog.h"
+#include "dataplane/net/io_engine.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -27,6 +28,7 @@ constexpr const char* kMultiplexingNames[] = {"auto", "always"};
 const EnumNames kMultiplexingChoices{kMultiplexingNames};
 constexpr const char* kShutdownNames[] = {"no", "yes", "local"};
 const EnumNames kShutdownChoices{kShutdownNames};
+const EnumNames kIoEngineChoices{kIoEngineNames};
 
 void RemoveHash(std::vector<std::string>* hashes, const std::string& hash) {
   hashes->erase(std::remove(hashes->begin(), hashes->end(), hash), hashes->end());
@@ -266,6 +268,7 @@ const OptionTable<ProxyOptions>& Table() {
               IntOption("shutdown-timeout", &O::shutdown_timeout, 0, 3600),
               IntOption("tls-port", &O::tls_port, 0, 65535),
               YesNoOption("tls-cluster", &O::tls_cluster),
+              EnumOption("io-engine", &O::io_engine, kIoEngineChoices),
           },
           &O::tls, /*listener=*/true),
       FleetDef));
@@ -337,6 +340,7 @@ constexpr HelpLine kHelpLines[] = {
     {"shutdown-timeout", "seconds SIGTERM waits for in-flight requests"},
     {"tls-port", "TLS listener beside port (0: none)"},
     {"tls-cluster", "TLS to the cluster nodes"},
+    {"io-engine", "epoll | io_uring | auto: how workers wait and write (auto: io_uring if usable)"},
 };
 
 const char* HelpOf(const Def& def) {

@@ -35,6 +35,8 @@ struct ProxyOptions : FleetSettings {
   std::string logfile;
   std::vector<NodeAddress> entry_points;  // `cluster` / `entry-point`, repeatable
   std::string disable_multiplexing = "auto";
+  // slotplane: the workers' event loops, "auto" | "epoll" | "io_uring" (net/io_engine.h).
+  std::string io_engine = "epoll";
   // Who may run PROXY SHUTDOWN, as Redis's enable-debug-command: "no", "yes" or "local" (only
   // clients on a loopback connection). With client users, the user also needs @admin.
   std::string enable_proxy_shutdown = "local";

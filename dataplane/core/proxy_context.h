@@ -8,6 +8,7 @@
 #include "common/tls_config.h"
 #include "dataplane/core/policy.h"
 #include "dataplane/core/proxy_config.h"
+#include "dataplane/net/io_engine.h"
 
 namespace slotplane::dataplane {
 
@@ -36,6 +37,8 @@ struct ProxyContext {
   // The `unixsocket` listener (-1: none). One socket for the whole proxy, watched by every
   // worker's loop (EPOLLEXCLUSIVE); the Proxy opens, unlinks and closes it.
   int unix_listener = -1;
+  // The engine of the workers' loops (`io-engine`, resolved once against the kernel).
+  IoEngine io_engine = IoEngine::kEpoll;
   int64_t start_time_unix = 0;
   std::atomic<int64_t> clients{0};
   std::atomic<uint64_t> next_client_id{1};

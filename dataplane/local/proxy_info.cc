@@ -16,6 +16,7 @@
 #include "dataplane/core/worker_context.h"
 #include "dataplane/local/proxy_command.h"
 #include "dataplane/net/buffer_pool.h"
+#include "dataplane/net/event_loop.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -27,9 +28,11 @@ void AppendProxySection(WorkerContext* worker, std::string* out) {
   int64_t uptime = static_cast<int64_t>(time(nullptr)) - ctx.start_time_unix;
   absl::StrAppend(out, "# Proxy\r\n", "proxy_version:", SLOTPLANE_VERSION, "\r\n",
                   "os:", name.sysname, " ", name.release, " ", name.machine, "\r\n",
-                  "multiplexing_api:epoll\r\n", "process_id:", getpid(), "\r\n",
-                  "threads:", ctx.workers.size(), "\r\n", "tcp_port:", ctx.options.port, "\r\n",
-                  "uptime_in_seconds:", uptime, "\r\n", "uptime_in_days:", uptime / 86400, "\r\n");
+                  "multiplexing_api:", IoEngineName(worker->loop().engine()), "\r\n",
+                  "io_engine:", IoEngineName(worker->loop().engine()), "\r\n",
+                  "process_id:", getpid(), "\r\n", "threads:", ctx.workers.size(), "\r\n",
+                  "tcp_port:", ctx.options.port, "\r\n", "uptime_in_seconds:", uptime, "\r\n",
+                  "uptime_in_days:", uptime / 86400, "\r\n");
 }
 
 void AppendClientsSection(WorkerContext* worker, std::string* out) {

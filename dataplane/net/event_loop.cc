@@ -9,31 +9,49 @@
 #include <cstdlib>
 
 #include "common/logging.h"
+#include "dataplane/net/uring_poller.h"
 
 namespace slotplane::dataplane {
 namespace {
 constexpr int kMaxEventsPerPass = 256;
-// The eventfd's handler pointer: a sentinel no real handler can have.
-EventHandler* const kWakeupTag = nullptr;
 }  // namespace
 
-EventLoop::EventLoop()
-    : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)), wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-  if (epoll_fd_ < 0 || wake_fd_ < 0) {
+// The eventfd that Post() writes: runs the posted functions.
+class EventLoop::Wakeup final : public EventHandler {
+ public:
+  explicit Wakeup(EventLoop* loop) : loop_(loop) {}
+  void OnEvents(uint32_t) override { loop_->RunPosted(); }
+
+ private:
+  EventLoop* loop_;
+};
+
+EventLoop::EventLoop(IoEngine engine)
+    : wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)), wakeup_(std::make_unique<Wakeup>(this)) {
+  if (engine == IoEngine::kIoUring) {
+    uring_ = UringPoller::Create();
+    if (uring_ == nullptr) {
+      SP_LOG(kWarning) << "io_uring ring not available, using epoll";
+    }
+  }
+  if (uring_ == nullptr) epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if ((uring_ == nullptr && epoll_fd_ < 0) || wake_fd_ < 0) {
     SP_LOG(kError) << "cannot create an event loop: " << strerror(errno);
     std::abort();
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.ptr = kWakeupTag;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  Add(wake_fd_, EPOLLIN, wakeup_.get());
   now_ms_ = MonotonicMs();
 }
 
 EventLoop::~EventLoop() {
+  uring_.reset();
   close(wake_fd_);
-  close(epoll_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
 }
+
+IoEngine EventLoop::engine() const { return uring_ ? IoEngine::kIoUring : IoEngine::kEpoll; }
+
+void EventLoop::QueueWrite(int fd, BatchedWriter* writer) { uring_->QueueWrite(fd, writer); }
 
 int64_t EventLoop::MonotonicMs() {
   timespec ts;
@@ -42,6 +60,7 @@ int64_t EventLoop::MonotonicMs() {
 }
 
 bool EventLoop::Add(int fd, uint32_t events, EventHandler* handler) {
+  if (uring_) return uring_->Add(fd, events, handler);
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
@@ -49,13 +68,23 @@ bool EventLoop::Add(int fd, uint32_t events, EventHandler* handler) {
 }
 
 void EventLoop::Modify(int fd, uint32_t events, EventHandler* handler) {
+  if (uring_) {
+    uring_->Modify(fd, events, handler);
+    return;
+  }
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
   epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
 }
 
-void EventLoop::Remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+void EventLoop::Remove(int fd) {
+  if (uring_) {
+    uring_->Remove(fd);
+    return;
+  }
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
 
 EventLoop::TimerId EventLoop::RunAfter(int64_t delay_ms, std::function<void()> fn) {
   TimerId id = next_timer_id_++;
@@ -113,6 +142,19 @@ int EventLoop::NextTimeoutMs() const {
 }
 
 void EventLoop::Run() {
+  if (uring_) {
+    RunUring();
+  } else {
+    RunEpoll();
+  }
+}
+
+void EventLoop::EndPass() {
+  RunDueTimers();
+  if (before_sleep_) before_sleep_();
+}
+
+void EventLoop::RunEpoll() {
   epoll_event events[kMaxEventsPerPass];
   while (!stopping_) {
     int n = epoll_wait(epoll_fd_, events, kMaxEventsPerPass, NextTimeoutMs());
@@ -122,15 +164,24 @@ void EventLoop::Run() {
     }
     now_ms_ = MonotonicMs();
     for (int i = 0; i < n; ++i) {
-      auto* handler = static_cast<EventHandler*>(events[i].data.ptr);
-      if (handler == kWakeupTag) {
-        RunPosted();
-      } else {
-        handler->OnEvents(events[i].events);
-      }
+      static_cast<EventHandler*>(events[i].data.ptr)->OnEvents(events[i].events);
     }
-    RunDueTimers();
-    if (before_sleep_) before_sleep_();
+    EndPass();
+  }
+}
+
+// Write results first: their owners learn what went out before any new event for them.
+void EventLoop::RunUring() {
+  while (!stopping_) {
+    const int err = uring_->Wait(NextTimeoutMs());
+    if (err < 0) {
+      SP_LOG(kError) << "io_uring wait: " << strerror(-err);
+      break;
+    }
+    now_ms_ = MonotonicMs();
+    for (const UringPoller::Written& w : uring_->written()) w.writer->OnWritten(w.result);
+    for (const UringPoller::Ready& r : uring_->ready()) r.handler->OnEvents(r.events);
+    EndPass();
   }
 }
 

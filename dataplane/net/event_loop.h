@@ -3,11 +3,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "dataplane/net/batched_writer.h"
+#include "dataplane/net/io_engine.h"
 
 namespace slotplane::dataplane {
 
@@ -21,13 +24,16 @@ class EventHandler {
   ~EventHandler() = default;
 };
 
-// One epoll loop, owned by one thread. Everything but Post() and Stop() must be called from the
-// loop's own thread.
+class UringPoller;
+
+// One event loop, owned by one thread: epoll(7), or io_uring (net/uring_poller.h) when `engine`
+// says so and the ring can be set up (else epoll, logged). Everything but Post() and Stop() must
+// be called from the loop's own thread.
 class EventLoop {
  public:
   using TimerId = uint64_t;
 
-  EventLoop();
+  explicit EventLoop(IoEngine engine = IoEngine::kEpoll);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -35,6 +41,15 @@ class EventLoop {
   bool Add(int fd, uint32_t events, EventHandler* handler);
   void Modify(int fd, uint32_t events, EventHandler* handler);
   void Remove(int fd);
+
+  // The engine this loop runs.
+  IoEngine engine() const;
+  // io_uring: plain-socket writes go through QueueWrite() instead of write(2)/writev(2).
+  bool batches_writes() const { return uring_ != nullptr; }
+  // io_uring only: `writer` (of the registered `fd`) writes at the end of this pass, in the
+  // submission that waits for the next events (see BatchedWriter). Once per pass per writer;
+  // Remove(fd) drops it.
+  void QueueWrite(int fd, BatchedWriter* writer);
 
   // Runs `fn` on the loop thread after `delay_ms` milliseconds. Timers are for rare events
   // (reconnect backoff, retries, ticks), not per request.
@@ -58,12 +73,17 @@ class EventLoop {
 
  private:
   class Wakeup;
+  void RunEpoll();
+  void RunUring();
+  void EndPass();
   void RunPosted();
   void RunDueTimers();
   int NextTimeoutMs() const;
 
-  int epoll_fd_;
+  std::unique_ptr<UringPoller> uring_;  // null: epoll
+  int epoll_fd_ = -1;
   int wake_fd_;
+  std::unique_ptr<Wakeup> wakeup_;
   bool stopping_ = false;
   int64_t now_ms_ = 0;
   std::function<void()> before_sleep_;

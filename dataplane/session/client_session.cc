@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -69,7 +70,10 @@ void ClientSession::OnEvents(uint32_t events) {
     Close();
     return;
   }
-  if (!closed() && (events & EPOLLOUT)) Flush();
+  if (!closed() && (events & EPOLLOUT)) {
+    write_blocked_ = false;
+    Flush();
+  }
 }
 
 void ClientSession::ContinueHandshake() {
@@ -307,16 +311,68 @@ void ClientSession::Flush() {
     Close();
     return;
   }
+  if (!BatchesWrites()) {
+    if (!WriteOutput()) return;
+  } else if (!output_.empty() && !write_blocked_) {
+    if (!write_queued_) {
+      write_queued_ = true;
+      worker_->loop().QueueWrite(fd_, this);
+    }
+    return;  // OnWritten() goes on
+  }
+  AfterWrite();
+}
+
+bool ClientSession::WriteOutput() {
   while (!output_.empty()) {
     ssize_t n = WriteSome(output_.data(), output_.size());
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) break;
       Close();
-      return;
+      return false;
     }
     output_.Consume(static_cast<size_t>(n));
     last_interaction_ms_ = worker_->loop().now_ms();
   }
+  return true;
+}
+
+bool ClientSession::BatchesWrites() const {
+  return tls_ == nullptr && worker_->loop().batches_writes();
+}
+
+int ClientSession::GatherWrite(iovec* iov, int max) {
+  if (closed() || output_.empty() || max < 1) return 0;
+  iov[0].iov_base = const_cast<char*>(output_.data());
+  iov[0].iov_len = output_.size();
+  return 1;
+}
+
+// Runs before the events of the pass. Writes that completed before it may have cleared the
+// output (close_asap_) or appended to it; appends go at the back, so the front is what was sent.
+void ClientSession::OnWritten(ssize_t result) {
+  write_queued_ = false;
+  if (closed()) return;
+  if (close_asap_) {
+    ScheduleFlush();  // closes it
+    return;
+  }
+  if (result < 0) {
+    if (result != -EAGAIN && result != -EINTR) {
+      Close();
+      return;
+    }
+    write_blocked_ = result == -EAGAIN;
+    if (!write_blocked_) ScheduleFlush();
+  } else {
+    output_.Consume(std::min(static_cast<size_t>(result), output_.size()));
+    if (result > 0) last_interaction_ms_ = worker_->loop().now_ms();
+    if (!output_.empty()) write_blocked_ = true;  // short: the kernel's buffer is full
+  }
+  AfterWrite();
+}
+
+void ClientSession::AfterWrite() {
   if (output_.empty()) {
     output_.Release();  // everything written: back to the pool (a big buffer to the heap)
     if (closing_ && head_ == nullptr) {
@@ -342,8 +398,10 @@ void ClientSession::Flush() {
 
 void ClientSession::UpdateInterest() {
   if (closed()) return;
+  // Batched writes ask for EPOLLOUT only after a short write; the others whenever output waits.
+  const bool wants_out = BatchesWrites() ? write_blocked_ : !output_.empty();
   uint32_t wanted =
-      (closing_ || paused_ ? 0u : uint32_t{EPOLLIN}) | (output_.empty() ? 0u : uint32_t{EPOLLOUT});
+      (closing_ || paused_ ? 0u : uint32_t{EPOLLIN}) | (wants_out ? uint32_t{EPOLLOUT} : 0u);
   if (tls_ != nullptr && tls_->wants_write()) wanted |= EPOLLOUT;
   if (wanted == registered_events_) return;
   registered_events_ = wanted;
@@ -352,7 +410,8 @@ void ClientSession::UpdateInterest() {
 
 void ClientSession::Close() {
   if (fd_ < 0) return;
-  worker_->loop().Remove(fd_);
+  worker_->loop().Remove(fd_);  // also drops a queued batched write
+  write_queued_ = write_blocked_ = false;
   if (tls_ != nullptr) tls_->Shutdown();
   tls_.reset();
   close(fd_);

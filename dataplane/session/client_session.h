@@ -7,6 +7,7 @@
 
 #include "common/output_buffer_limits.h"
 #include "dataplane/command/user_acl.h"
+#include "dataplane/net/batched_writer.h"
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/event_loop.h"
 #include "dataplane/net/tls_stream.h"
@@ -39,7 +40,11 @@ class WorkerContext;
 // buffer; a partial command or a partly written reply keeps its buffer until it completes. So the
 // bytes of a command (CommandSink::Dispatch's args and raw form) are valid during Dispatch only:
 // once the input is drained its block may serve another client in the same loop pass.
-class ClientSession : public EventHandler, public ReplySink {
+//
+// Writes: with the io_uring engine a plain-TCP client's output goes out as a batched write
+// (EventLoop::QueueWrite) at the end of the pass, and what follows a write (closing after the
+// last reply, resuming input) runs when its result comes back; TLS clients write directly.
+class ClientSession : public EventHandler, public ReplySink, public BatchedWriter {
  public:
   // `tls`: a client of the TLS listener, whose handshake runs before its first command.
   ClientSession(WorkerContext* worker, int fd, uint64_t id, std::string peer,
@@ -49,6 +54,8 @@ class ClientSession : public EventHandler, public ReplySink {
   ClientSession& operator=(const ClientSession&) = delete;
 
   void OnEvents(uint32_t events) override;
+  int GatherWrite(iovec* iov, int max) override;
+  void OnWritten(ssize_t result) override;
 
   // Appends a new Request to the reply queue. The first one after StampCommand carries the stamp.
   // While replies are off or skipped (CLIENT REPLY), it is silent: its reply is dropped.
@@ -181,6 +188,12 @@ class ClientSession : public EventHandler, public ReplySink {
   // The raw transfer: read(2) and write(2) semantics, through TLS for a TLS client.
   ssize_t ReadSome(char* data, size_t size);
   ssize_t WriteSome(const char* data, size_t size);
+  // The epoll path's write: write(2) until done or EAGAIN; false when the client was closed.
+  bool WriteOutput();
+  // What follows a write: closing a drained closing client, resuming input, the interest.
+  void AfterWrite();
+  // io_uring and plain TCP: output goes out as batched writes.
+  bool BatchesWrites() const;
   void ProcessInput();
   bool Overloaded() const;
   void CheckOutputLimits();
@@ -211,9 +224,11 @@ class ClientSession : public EventHandler, public ReplySink {
   Request* tail_ = nullptr;
   size_t pending_ = 0;
   uint32_t registered_events_ = 0;
-  bool closing_ = false;  // no more input; close when the queue and output drain
-  bool paused_ = false;   // input paused for backpressure
-  bool held_ = false;     // dispatching held for a private call
+  bool write_queued_ = false;   // batched: a write of output_ is queued or in flight
+  bool write_blocked_ = false;  // batched: the last write was short; waiting for EPOLLOUT
+  bool closing_ = false;        // no more input; close when the queue and output drain
+  bool paused_ = false;         // input paused for backpressure
+  bool held_ = false;           // dispatching held for a private call
   bool resume_input_ = false;
   bool close_asap_ = false;  // over the output buffer limit: no more output, close at the flush
   bool subscribed_ = false;

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "absl/strings/match.h"
@@ -59,6 +60,11 @@ absl::Status ProxyProcess::Launch(const std::string& binary, absl::Time deadline
   for (const NodeAddress& seed : options_.seeds) {
     spawn.argv.insert(spawn.argv.end(), {"--cluster", seed.ToString()});
   }
+  std::string io_engine = options_.io_engine;
+  if (const char* env = std::getenv("SLOTPLANE_TEST_IO_ENGINE"); io_engine.empty() && env) {
+    io_engine = env;
+  }
+  if (!io_engine.empty()) spawn.argv.insert(spawn.argv.end(), {"--io-engine", io_engine});
   spawn.argv.insert(spawn.argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   spawn.output_path = log_path_;
   spawn.max_open_files = options_.max_open_files;

@@ -23,6 +23,10 @@ struct ProxyOptions {
   std::vector<NodeAddress> seeds;
   int threads = 2;
   std::string log_level = "info";
+  // `--io-engine`: auto | epoll | io_uring; empty: $SLOTPLANE_TEST_IO_ENGINE if set (so that
+  // `SLOTPLANE_TEST_IO_ENGINE=epoll ctest -L integration` runs the suite on either engine), else
+  // the proxy's default.
+  std::string io_engine;
   // Appended as given, e.g. {"--auth", "secret", "--enable-cross-slot", "yes"}.
   std::vector<std::string> extra_args;
   // When positive, the proxy's open-files limit (soft and hard; see SpawnOptions).
