@@ -97,6 +97,14 @@ class CompareTest(unittest.TestCase):
                              "known")
 
 
+    def test_evalsha_noscript_known_only_inside_exec(self):
+        noscript = b"-NOSCRIPT No matching script. Please use EVAL.\r\n"
+        evalsha = ["EVALSHA", "d3c21d0c2b9ca22f82737626a27bcaf5d288f99f", "1", "{g}:a"]
+        self.assertEqual(self.verdict(evalsha, b"$-1\r\n", noscript), "diff")
+        self.assertEqual(self.verdict(["EXEC"], b"*1\r\n$-1\r\n", b"*1\r\n" + noscript,
+                                      [evalsha]), "known")
+
+
 class ShrinkTest(unittest.TestCase):
     def test_minimal_sequence(self):
         steps = [[["SET", "k:1", str(i)]] for i in range(40)]
