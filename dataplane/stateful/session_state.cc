@@ -11,7 +11,6 @@
 #include "dataplane/backend/private_pool.h"
 #include "dataplane/command/key_extractor.h"
 #include "dataplane/core/errors.h"
-#include "dataplane/core/script_cache.h"
 #include "dataplane/core/worker_context.h"
 #include "dataplane/request/request.h"
 #include "dataplane/resp/reply_writer.h"
@@ -291,15 +290,7 @@ void SessionState::QueueInMulti(const ClientCommand& command) {
     return;
   }
   std::string reply = txn_.Queue(bytes, slot);
-  if (reply[0] == '-') {
-    worker_->stats().CountError(ErrorKind::kCrossSlot);
-  } else if (cmd.handler == Handler::kScript && command.args.size() > 1 &&
-             (std::string_view(cmd.name) == "eval" || std::string_view(cmd.name) == "eval_ro")) {
-    // The script runs in the transaction, on its slot's master: the script cache learns it as
-    // from an EVAL outside MULTI (core/script_cache.h), so SCRIPT EXISTS and a later EVALSHA on
-    // another master answer as one Redis.
-    ScriptCache::Get().Remember(command.args[1]);
-  }
+  if (reply[0] == '-') worker_->stats().CountError(ErrorKind::kCrossSlot);
   client_->Reply(reply);
 }
 
