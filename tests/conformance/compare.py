@@ -58,6 +58,21 @@ KNOWN_DIFFERENCES = [
         "match": lambda cmd, a, b: (cmd[0].upper() in ("EVALSHA", "EVALSHA_RO") and b[0] == "-"
                                     and b[1].startswith(b"NOSCRIPT")),
     },
+    {
+        "id": "script-exists-after-eval-in-multi",
+        # An EVAL queued in MULTI runs on its slot's master when EXEC runs; the proxy's script
+        # cache learns only the EVALs it runs itself (and SCRIPT LOAD), so SCRIPT EXISTS of that
+        # script answers 0 unless every master has it. (Learning it at queue time would be wrong
+        # after DISCARD; at EXEC time is not done yet.) Minimal sequence (seed 20261208, sequence
+        # 18429; regressions/eval-in-multi-script-exists-resp2.json):
+        #   MULTI | EVAL "return redis.call('LRANGE', KEYS[1], 0, -1)" 1 {g332322822}:b | EXEC
+        #   SCRIPT EXISTS 08a8f392fa2afa779bfae927f77d2bb399eb43a3 <40 zeros>
+        #   standalone: *2 :1 :0    slotplane: *2 :0 :0
+        "match": lambda cmd, a, b: (
+            cmd[0].upper() == "SCRIPT" and len(cmd) > 1 and cmd[1].upper() == "EXISTS"
+            and a[0] == b[0] == "*" and len(a[1]) == len(b[1])
+            and all(y[1] <= x[1] for x, y in zip(a[1], b[1]))),
+    },
 ]
 
 
