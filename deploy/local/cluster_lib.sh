@@ -253,6 +253,18 @@ sp_cluster_up() {
   sp_cluster_wait_ok "$run" 60
 }
 
+# Makes DIR a fresh run folder for a script that starts its own cluster there: refuses while a
+# cluster or proxy started in DIR still runs (another run, or one killed with SIGKILL; naming the
+# command that stops a leftover), else removes it.
+sp_claim_run_dir() {
+  local dir=$1 what=$2
+  [[ -d $dir ]] || return 0
+  if [[ -n $(sp_cluster_pids "$dir" 2>/dev/null) ]] || sp_proxy_pid "$dir" >/dev/null 2>&1; then
+    sp_die "another $what is running in ${dir#"$SP_ROOT"/}/; if it is a leftover, stop it with: SLOTPLANE_RUN_DIR=$dir deploy/local/down.sh"
+  fi
+  rm -rf -- "$dir"
+}
+
 # sp_cluster_stop RUN : SHUTDOWN NOSAVE to every running node, then SIGTERM/SIGKILL by pidfile
 # for any that is still there. Fails when a node could not be stopped.
 sp_cluster_stop() {

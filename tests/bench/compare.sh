@@ -154,12 +154,7 @@ finish() {
   exit "$rc"
 }
 
-if [[ -d $run_dir ]]; then
-  if [[ -n $(sp_cluster_pids "$run_dir" 2>/dev/null) ]]; then
-    sp_die "another comparison is running in ${run_dir#"$SP_ROOT"/}/; if it is a leftover, stop it with: SLOTPLANE_RUN_DIR=$run_dir deploy/local/down.sh"
-  fi
-  rm -rf -- "$run_dir"
-fi
+sp_claim_run_dir "$run_dir" comparison
 trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

@@ -103,13 +103,7 @@ finish() {
   exit "$rc"
 }
 
-# A run directory with live processes belongs to another benchmark (or one killed with SIGKILL).
-if [[ -d $run_dir ]]; then
-  if [[ -n $(sp_cluster_pids "$run_dir" 2>/dev/null) ]] || sp_proxy_pid "$run_dir" >/dev/null 2>&1; then
-    sp_die "another benchmark is running in ${run_dir#"$SP_ROOT"/}/; if it is a leftover, stop it with: SLOTPLANE_RUN_DIR=$run_dir deploy/local/down.sh"
-  fi
-  rm -rf -- "$run_dir"
-fi
+sp_claim_run_dir "$run_dir" benchmark
 trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
