@@ -27,8 +27,8 @@ inline constexpr size_t kCommandClassCount = static_cast<size_t>(CommandClass::k
 // "transaction", "local", "other".
 const char* CommandClassName(CommandClass command_class);
 
-// The class of `cmd` (a command or a subcommand). A few branches on its flags and route: cheap
-// enough for every command.
+// The class of `cmd` (a command or a subcommand), from its flags and route. CommandStats computes
+// it once per command at start-up, not per request.
 CommandClass ClassOf(const CommandInfo& cmd);
 
 }  // namespace slotplane::dataplane

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <array>
-#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -12,15 +11,10 @@
 
 namespace slotplane::dataplane {
 
-// Nanoseconds on the monotonic clock (vDSO: no system call). Latencies are differences of two.
-inline int64_t MonotonicNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // What a command carries from dispatch to its reply, for CommandStats::Record: its top-level
-// command (CommandTable::Index), its class and when the proxy started on it. Fits in a Request.
+// command (CommandTable::Index), its class and when the proxy started on it: the start of the
+// event-loop pass that read it (EventLoop::now_ns), so latencies cost no clock read per request.
+// Fits in a Request.
 struct CommandStamp {
   int64_t start_ns = 0;
   uint16_t command = 0;
@@ -34,14 +28,15 @@ struct CommandStamp {
 // construction; recording allocates nothing and takes no lock.
 class CommandStats {
  public:
-  CommandStats() : ok_(CommandTable::Get().size()), errors_(CommandTable::Get().size()) {}
+  CommandStats();
   CommandStats(const CommandStats&) = delete;
   CommandStats& operator=(const CommandStats&) = delete;
 
-  static CommandStamp Stamp(const CommandInfo& cmd) {
-    const CommandTable& table = CommandTable::Get();
-    return {MonotonicNanos(), static_cast<uint16_t>(table.Index(FamilyOf(cmd))), ClassOf(cmd),
-            true};
+  // `cmd` (a command or subcommand of CommandTable::Get()) started at `now_ns`. A table lookup by
+  // the command's id: its family and class are computed once, at construction.
+  CommandStamp Stamp(const CommandInfo& cmd, int64_t now_ns) const {
+    const Key key = keys_[cmd.id];
+    return {now_ns, key.command, key.command_class, true};
   }
 
   // The command of `stamp` was answered `now_ns`; `error`: the reply was an error.
@@ -61,6 +56,12 @@ class CommandStats {
   uint64_t calls(size_t command) const { return ok(command) + errors(command); }
 
  private:
+  struct Key {
+    uint16_t command;  // CommandTable::Index of its family
+    CommandClass command_class;
+  };
+
+  std::vector<Key> keys_;  // by CommandInfo::id
   std::array<LatencyHistogram, kCommandClassCount> latency_;
   std::vector<Counter> ok_;  // by CommandTable::Index: replies that were not errors
   std::vector<Counter> errors_;

@@ -66,7 +66,7 @@ void CommandDispatcher::Dispatch(ClientSession* client, const std::vector<std::s
     if (ConnectionState* state = client->state()) state->OnRejected();  // EXEC will abort
     return;
   }
-  client->StampCommand(CommandStats::Stamp(*cmd));
+  client->StampCommand(worker_->command_stats().Stamp(*cmd, worker_->loop().now_ns()));
   ClientSession::Attributes& attributes = client->attributes();
   attributes.last_command = cmd->name;
   attributes.last_active_ms = worker_->loop().now_ms();

@@ -40,7 +40,7 @@ EventLoop::EventLoop(IoEngine engine)
     std::abort();
   }
   Add(wake_fd_, EPOLLIN, wakeup_.get());
-  now_ms_ = MonotonicMs();
+  UpdateNow();
 }
 
 EventLoop::~EventLoop() {
@@ -57,6 +57,13 @@ int64_t EventLoop::MonotonicMs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void EventLoop::UpdateNow() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  now_ns_ = static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  now_ms_ = now_ns_ / 1000000;
 }
 
 bool EventLoop::Add(int fd, uint32_t events, EventHandler* handler) {
@@ -162,7 +169,7 @@ void EventLoop::RunEpoll() {
       SP_LOG(kError) << "epoll_wait: " << strerror(errno);
       break;
     }
-    now_ms_ = MonotonicMs();
+    UpdateNow();
     for (int i = 0; i < n; ++i) {
       static_cast<EventHandler*>(events[i].data.ptr)->OnEvents(events[i].events);
     }
@@ -178,7 +185,7 @@ void EventLoop::RunUring() {
       SP_LOG(kError) << "io_uring wait: " << strerror(-err);
       break;
     }
-    now_ms_ = MonotonicMs();
+    UpdateNow();
     for (const UringPoller::Written& w : uring_->written()) w.writer->OnWritten(w.result);
     for (const UringPoller::Ready& r : uring_->ready()) r.handler->OnEvents(r.events);
     EndPass();

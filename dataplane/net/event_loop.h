@@ -67,14 +67,17 @@ class EventLoop {
 
   void Run();
 
-  // Monotonic milliseconds, refreshed at the start of each pass.
+  // Monotonic milliseconds and nanoseconds, both read once at the start of each pass: the time
+  // the pass's events were known to be ready (one clock read per pass, not per request).
   int64_t now_ms() const { return now_ms_; }
+  int64_t now_ns() const { return now_ns_; }
   static int64_t MonotonicMs();
 
  private:
   class Wakeup;
   void RunEpoll();
   void RunUring();
+  void UpdateNow();
   void EndPass();
   void RunPosted();
   void RunDueTimers();
@@ -86,6 +89,7 @@ class EventLoop {
   std::unique_ptr<Wakeup> wakeup_;
   bool stopping_ = false;
   int64_t now_ms_ = 0;
+  int64_t now_ns_ = 0;
   std::function<void()> before_sleep_;
 
   std::mutex posted_mu_;

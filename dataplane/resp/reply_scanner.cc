@@ -1,5 +1,6 @@
 #include "dataplane/resp/reply_scanner.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -54,10 +55,19 @@ bool ParseLength(const char* s, size_t length, int64_t* value) {
   return true;
 }
 
+// The longest simple line and the most length digits the fast path reads; anything longer takes
+// the general path.
+constexpr size_t kFastLineMax = 64;
+constexpr size_t kFastDigitsMax = 9;
+
 }  // namespace
 
 ScanStatus ReplyScanner::Scan(const char* data, size_t size) {
   if (failed_) return ScanStatus::kError;
+  if (pos_ == 0 && bulk_remaining_ < 0 && ScanWholeSimple(data, size)) {
+    scan_pos_ = 0;  // an earlier call may have searched part of this frame's first line
+    return ScanStatus::kComplete;
+  }
   if (size < scan_pos_) {
     Fail("reply buffer shrank between calls");
     return ScanStatus::kError;
@@ -73,6 +83,50 @@ ScanStatus ReplyScanner::Scan(const char* data, size_t size) {
       return ScanStatus::kComplete;
     }
   }
+}
+
+// Accepts only frames the general path completes in one call from the frame's start, with the same
+// frame size: a simple line of at most kFastLineMax bytes ("+OK", ":1", "-ERR ...") or a bulk
+// string with a short plain length ("$3\r\nabc\r\n") or null ("$-1"), wholly buffered and
+// CRLF-terminated.
+// Anything else — other types, a null, a partial or malformed frame — returns false with nothing
+// changed, and the general path scans it (and reports its errors) from the start.
+bool ReplyScanner::ScanWholeSimple(const char* data, size_t size) {
+  if (size < 4) return false;
+  const char type = data[0];
+  if (type == '$') {
+    if (data[1] == '-') {  // the null bulk string "$-1\r\n" (a GET of a missing key)
+      if (size < 5 || data[2] != '1' || data[3] != '\r' || data[4] != '\n') return false;
+      frame_size_ = 5;
+      frame_type_ = type;
+      return true;
+    }
+    size_t i = 1;
+    uint64_t length = 0;
+    const size_t digits_end = std::min(size, 1 + kFastDigitsMax);
+    unsigned digit = 0;
+    while (i < digits_end &&
+           (digit = static_cast<unsigned>(static_cast<unsigned char>(data[i])) - '0') <= 9) {
+      length = length * 10 + digit;
+      ++i;
+    }
+    if (i == 1 || i + 1 >= size || data[i] != '\r' || data[i + 1] != '\n') return false;
+    const uint64_t frame = i + 2 + length + 2;
+    if (size < frame || data[frame - 2] != '\r' || data[frame - 1] != '\n') return false;
+    frame_size_ = static_cast<size_t>(frame);
+    frame_type_ = type;
+    return true;
+  }
+  if (type != '+' && type != ':' && type != '-') return false;
+  const size_t end = std::min(size - 1, kFastLineMax);
+  for (size_t cr = 1; cr < end; ++cr) {
+    if (data[cr] != '\r') continue;
+    if (data[cr + 1] != '\n') return false;
+    frame_size_ = cr + 2;
+    frame_type_ = type;
+    return true;
+  }
+  return false;
 }
 
 void ReplyScanner::Reset() {

@@ -39,6 +39,8 @@ class ReplyScanner {
  private:
   enum class Step : uint8_t { kNext, kNeedMore, kError };
 
+  // The fast path for the commonest replies; see reply_scanner.cc.
+  bool ScanWholeSimple(const char* data, size_t size);
   Step ScanHeader(const char* data, size_t size);
   Step ScanBulkPayload(const char* data, size_t size);
   Step ApplyHeader(char type, const char* digits, size_t length);

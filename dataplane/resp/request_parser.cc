@@ -90,16 +90,38 @@ bool ReadShortHeader(const char* data, size_t size, size_t pos, size_t max_line,
 // max_line once), inlined; on success *next is the offset after the line's "\r\n".
 inline bool ReadFastHeader(const char* data, size_t size, size_t pos, int64_t* value,
                            size_t* next) {
+  // The type byte, up to kMaxDigits digits, '\r' and the byte after it: with that many bytes
+  // buffered, the digits are read without a bound check per byte (the usual case in a pipeline).
+  constexpr size_t kLongestHeader = 1 + kMaxDigits + 2;
+  const auto digit_at = [data](size_t i) {
+    return static_cast<unsigned>(static_cast<unsigned char>(data[i])) - '0';
+  };
   size_t i = pos + 1;
+  if (size - pos >= kLongestHeader) {
+    unsigned digit = digit_at(i);
+    if (digit > 9) return false;
+    uint64_t v = digit;
+    ++i;
+    if (digit != 0) {  // a lone "0" is the only number allowed to start with '0'
+      const size_t digits_end = pos + 1 + kMaxDigits;
+      while (i < digits_end && (digit = digit_at(i)) <= 9) {
+        v = v * 10 + digit;
+        ++i;
+      }
+    }
+    if (data[i] != '\r') return false;
+    *value = static_cast<int64_t>(v);
+    *next = i + 2;
+    return true;
+  }
   if (i >= size) return false;
-  unsigned digit = static_cast<unsigned>(static_cast<unsigned char>(data[i])) - '0';
+  unsigned digit = digit_at(i);
   if (digit > 9) return false;
   uint64_t v = digit;
   ++i;
-  if (digit != 0) {  // a lone "0" is the only number allowed to start with '0'
+  if (digit != 0) {
     const size_t digits_end = std::min(size, pos + 1 + kMaxDigits);
-    while (i < digits_end &&
-           (digit = static_cast<unsigned>(static_cast<unsigned char>(data[i])) - '0') <= 9) {
+    while (i < digits_end && (digit = digit_at(i)) <= 9) {
       v = v * 10 + digit;
       ++i;
     }

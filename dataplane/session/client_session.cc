@@ -246,7 +246,7 @@ Request* ClientSession::NewRequest() {
 
 void ClientSession::Complete(Request* request, std::string_view reply) {
   if (request->stamp.set) {
-    worker_->command_stats().Record(request->stamp, MonotonicNanos(),
+    worker_->command_stats().Record(request->stamp, worker_->loop().now_ns(),
                                     !reply.empty() && reply[0] == '-');
     request->stamp.set = false;
   }

@@ -86,13 +86,13 @@ TEST(LatencyHistogramTest, BucketsHoldTheirUpperBound) {
 
 TEST(CommandStatsTest, RecordsLatencyCallsAndErrorsByCommand) {
   CommandStats stats;
-  CommandStamp get = CommandStats::Stamp(Command("get"));
+  CommandStamp get = stats.Stamp(Command("get"), 1000);
   ASSERT_TRUE(get.set);
   EXPECT_EQ(get.command_class, CommandClass::kRead);
   stats.Record(get, get.start_ns + 2'000'000, /*error=*/false);  // 2 ms
   stats.Record(get, get.start_ns + 10, /*error=*/true);
   // A subcommand counts under its command.
-  CommandStamp config_get = CommandStats::Stamp(Subcommand("config", "get"));
+  CommandStamp config_get = stats.Stamp(Subcommand("config", "get"), 2000);
   stats.Record(config_get, config_get.start_ns, false);
 
   const CommandTable& table = CommandTable::Get();
