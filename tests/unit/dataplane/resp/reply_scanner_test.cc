@@ -448,12 +448,15 @@ TEST(ReplyScannerTest, SmallRandomRepliesEverySplit) {
 // The shapes the one-pass fast path takes (short lines, short bulks, the null bulk) and their near
 // misses, which it leaves to the general path: the same frames and errors at every split.
 TEST(ReplyScannerTest, FastPathShapesAgreeWithTheGeneralPath) {
-  const std::vector<std::string> frames = {
-      "+OK\r\n",         ":1\r\n",
-      "-ERR no\r\n",     "$-1\r\n",
-      "$0\r\n\r\n",      "$03\r\nabc\r\n",
-      "$3\r\n\r\n\r\r\n", "+" + std::string(63, 'x') + "\r\n",
-      "+" + std::string(64, 'x') + "\r\n"};
+  const std::vector<std::string> frames = {"+OK\r\n",
+                                           ":1\r\n",
+                                           "-ERR no\r\n",
+                                           "$-1\r\n",
+                                           "$0\r\n\r\n",
+                                           "$03\r\nabc\r\n",
+                                           "$3\r\n\r\n\r\r\n",
+                                           "+" + std::string(63, 'x') + "\r\n",
+                                           "+" + std::string(64, 'x') + "\r\n"};
   for (const std::string& input : frames) ExpectFrame(input);
   ExpectEverySplit("$1234567890\r\nx", Frames({}, 14));  // ten digits: a valid prefix
   ExpectEverySplit("$-1\r\n+OK\r\n", Frames({{5, '$'}, {5, '+'}}));
