@@ -102,14 +102,20 @@ inline bool ReadFastHeader(const char* data, size_t size, size_t pos, int64_t* v
     if (digit > 9) return false;
     uint64_t v = digit;
     ++i;
-    if (digit != 0) {  // a lone "0" is the only number allowed to start with '0'
+    // One and two digits, the usual counts and lengths, without a loop.
+    if (data[i] != '\r') {
+      if (digit == 0) return false;  // a lone "0" is the only number allowed to start with '0'
+      digit = digit_at(i);
+      if (digit > 9) return false;
+      v = v * 10 + digit;
+      ++i;
       const size_t digits_end = pos + 1 + kMaxDigits;
       while (i < digits_end && (digit = digit_at(i)) <= 9) {
         v = v * 10 + digit;
         ++i;
       }
+      if (data[i] != '\r') return false;
     }
-    if (data[i] != '\r') return false;
     *value = static_cast<int64_t>(v);
     *next = i + 2;
     return true;
