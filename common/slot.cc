@@ -1,6 +1,7 @@
 #include "common/slot.h"
 
 #include <array>
+#include <cstring>
 
 namespace slotplane {
 namespace {
@@ -66,12 +67,16 @@ uint16_t Crc16(std::string_view data) {
 
 // Same rule as Redis's keyHashSlot(): the tag is delimited by the first '{' and the first '}'
 // after it; an empty tag ("{}") means the whole key is hashed. Hot path: no allocation.
+// memchr directly: string_view::find adds its own checks around the same call.
 uint16_t KeyHashSlot(std::string_view key) {
-  const size_t open = key.find('{');
-  if (open != std::string_view::npos) {
-    const size_t close = key.find('}', open + 1);
-    if (close != std::string_view::npos && close > open + 1) {
-      return Crc16(key.substr(open + 1, close - open - 1)) & kSlotMask;
+  if (key.empty()) return 0;  // CRC16 of nothing; memchr must not see a null pointer
+  const char* begin = key.data();
+  const char* end = begin + key.size();
+  const auto* open = static_cast<const char*>(std::memchr(begin, '{', key.size()));
+  if (open != nullptr) {
+    const auto* close = static_cast<const char*>(std::memchr(open + 1, '}', end - open - 1));
+    if (close != nullptr && close > open + 1) {
+      return Crc16(std::string_view(open + 1, static_cast<size_t>(close - open - 1))) & kSlotMask;
     }
   }
   return Crc16(key) & kSlotMask;

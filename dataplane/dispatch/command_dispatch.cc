@@ -24,7 +24,11 @@
 namespace slotplane::dataplane {
 
 CommandDispatcher::CommandDispatcher(WorkerContext* worker)
-    : worker_(worker), local_(worker), fan_out_(worker, &ProxyInfoText), splitter_(worker) {}
+    : worker_(worker),
+      table_(CommandTable::Get()),
+      local_(worker),
+      fan_out_(worker, &ProxyInfoText),
+      splitter_(worker) {}
 
 void CommandDispatcher::ReplyError(ClientSession* client, ErrorKind kind,
                                    const std::string& error) {
@@ -34,8 +38,7 @@ void CommandDispatcher::ReplyError(ClientSession* client, ErrorKind kind,
 
 const CommandInfo* CommandDispatcher::Resolve(ClientSession* client,
                                               const std::vector<std::string_view>& args) {
-  const CommandTable& table = CommandTable::Get();
-  const CommandInfo* cmd = table.Find(args[0]);
+  const CommandInfo* cmd = table_.Find(args[0]);
   if (cmd == nullptr) {
     ReplyError(client, ErrorKind::kUnknownCommand, errors::UnknownCommand(args));
     return nullptr;
@@ -45,7 +48,7 @@ const CommandInfo* CommandDispatcher::Resolve(ClientSession* client,
     return nullptr;
   }
   if (cmd->num_subcommands == 0 || args.size() < 2) return cmd;
-  const CommandInfo* sub = table.FindSubcommand(*cmd, args[1]);
+  const CommandInfo* sub = table_.FindSubcommand(*cmd, args[1]);
   if (sub == nullptr) {
     ReplyError(client, ErrorKind::kUnknownCommand, errors::UnknownSubcommand(args[0], args[1]));
     return nullptr;

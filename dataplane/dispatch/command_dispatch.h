@@ -48,6 +48,7 @@ class CommandDispatcher : public CommandSink {
   void ReplyError(ClientSession* client, ErrorKind kind, const std::string& error);
 
   WorkerContext* worker_;
+  const CommandTable& table_;  // CommandTable::Get(), looked up once
   LocalCommands local_;
   FanOut fan_out_;
   CrossSlotSplitter splitter_;
