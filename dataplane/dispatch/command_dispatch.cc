@@ -123,7 +123,7 @@ bool CommandDispatcher::Permitted(ClientSession* client, const UserAcl& acl, con
   return false;
 }
 
-void CommandDispatcher::Route(ClientSession* client, const ClientCommand& command) {
+inline void CommandDispatcher::Route(ClientSession* client, const ClientCommand& command) {
   const CommandInfo& cmd = command.info;
   switch (cmd.route) {
     case RouteClass::kSlot:
@@ -169,7 +169,7 @@ void CommandDispatcher::Route(ClientSession* client, const ClientCommand& comman
   }
 }
 
-void CommandDispatcher::RouteByKeys(ClientSession* client, const ClientCommand& command) {
+inline void CommandDispatcher::RouteByKeys(ClientSession* client, const ClientCommand& command) {
   const CommandInfo& cmd = command.info;
   const std::vector<std::string_view>& args = command.args;
   if (cmd.fixed_key > 0 && args.size() > static_cast<size_t>(cmd.fixed_key)) {
@@ -195,8 +195,8 @@ void CommandDispatcher::RouteByKeys(ClientSession* client, const ClientCommand& 
   ForwardToSlot(client, command, slot);
 }
 
-void CommandDispatcher::ForwardToSlot(ClientSession* client, const ClientCommand& command,
-                                      uint16_t slot) {
+inline void CommandDispatcher::ForwardToSlot(ClientSession* client, const ClientCommand& command,
+                                             uint16_t slot) {
   BackendConn* conn = worker_->router().ForSlot(slot);
   const ReadPolicy read_policy = worker_->policy().read_policy;
   if ((command.info.flags & kCmdReadonly) && read_policy != ReadPolicy::kMaster &&

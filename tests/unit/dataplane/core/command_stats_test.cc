@@ -1,6 +1,8 @@
 #include "dataplane/core/command_stats.h"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "dataplane/command/command_class.h"
 #include "dataplane/command/command_table.h"
@@ -82,6 +84,24 @@ TEST(LatencyHistogramTest, BucketsHoldTheirUpperBound) {
   for (size_t b = 0; b < LatencyHistogram::kBuckets; ++b) total += h.bucket(b);
   EXPECT_EQ(total, 5u);
   EXPECT_EQ(h.sum_ns(), 50'000u + 50'001u + 1'000'000u + 60'000'000'000u);
+}
+
+// BucketOf against the definition (the first bucket whose bound is >= the value): at every bound
+// and its neighbours, every power of two and its neighbours, and the extremes.
+TEST(LatencyHistogramTest, BucketOfMatchesALinearScan) {
+  std::vector<uint64_t> values = {0, 1, UINT64_MAX};
+  for (const uint64_t bound : kLatencyBoundsNs) {
+    values.insert(values.end(), {bound - 1, bound, bound + 1});
+  }
+  for (int k = 1; k < 64; ++k) {
+    const uint64_t power = uint64_t{1} << k;
+    values.insert(values.end(), {power - 1, power, power + 1});
+  }
+  for (const uint64_t value : values) {
+    size_t expected = 0;
+    while (expected < kLatencyBoundsNs.size() && value > kLatencyBoundsNs[expected]) ++expected;
+    EXPECT_EQ(LatencyHistogram::BucketOf(value), expected) << "value " << value;
+  }
 }
 
 TEST(CommandStatsTest, RecordsLatencyCallsAndErrorsByCommand) {
