@@ -8,22 +8,6 @@ namespace {
 constexpr size_t kMinCapacity = BufferPool::kBlockSize;  // a first allocation fits a pool block
 }  // namespace
 
-char* Buffer::PrepareWrite(size_t min_space) {
-  if (capacity_ - write_ < min_space) Reserve(min_space);
-  return data_ + write_;
-}
-
-void Buffer::Append(const char* bytes, size_t n) {
-  if (n == 0) return;
-  std::memcpy(PrepareWrite(n), bytes, n);
-  write_ += n;
-}
-
-void Buffer::Consume(size_t n) {
-  read_ += n;
-  if (read_ >= write_) read_ = write_ = 0;
-}
-
 void Buffer::ShrinkIfIdle(size_t keep) {
   if (!empty() || capacity_ <= keep) return;
   Release();

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "dataplane/net/buffer_pool.h"
+#include "dataplane/net/copy_bytes.h"
 
 namespace slotplane::dataplane {
 
@@ -29,14 +30,26 @@ class Buffer {
   bool empty() const { return write_ == read_; }
   size_t capacity() const { return capacity_; }
 
-  // Returns room for at least `min_space` bytes at the back; fill it, then Commit().
-  char* PrepareWrite(size_t min_space);
+  // Returns room for at least `min_space` bytes at the back; fill it, then Commit(). Inline, like
+  // Append and Consume below: every request and reply passes through them, and the room is
+  // nearly always there already.
+  char* PrepareWrite(size_t min_space) {
+    if (capacity_ - write_ < min_space) Reserve(min_space);
+    return data_ + write_;
+  }
   size_t writable() const { return capacity_ - write_; }
   void Commit(size_t n) { write_ += n; }
 
-  void Append(const char* bytes, size_t n);
+  void Append(const char* bytes, size_t n) {
+    if (n == 0) return;
+    CopyBytes(PrepareWrite(n), bytes, n);
+    write_ += n;
+  }
   void Append(std::string_view bytes) { Append(bytes.data(), bytes.size()); }
-  void Consume(size_t n);
+  void Consume(size_t n) {
+    read_ += n;
+    if (read_ >= write_) read_ = write_ = 0;
+  }
   void Clear() { read_ = write_ = 0; }
 
   // Frees the memory when the buffer is empty and larger than `keep`, so one huge value does not

@@ -4,14 +4,17 @@
 #include <cstring>
 #include <string_view>
 
+#include "dataplane/net/copy_bytes.h"
+
 namespace slotplane::dataplane {
 
 // The RESP bytes of one command or reply that must outlive the buffer they arrived in: a
 // forwarded command kept for resends (MOVED, ASK, TRYAGAIN, failover), a reply parked until the
 // replies ahead of it are done. Up to kInline bytes live inside the object; longer ones go to a
 // heap buffer that is kept for the next assignment (the owners, Requests, are pooled), so in the
-// steady state assigning is one memcpy: no allocation and none of std::string's generality
-// (std::string::assign is a call into _M_replace, several times the cost for a 40-byte GET).
+// steady state assigning is one copy (CopyBytes): no allocation and none of std::string's
+// generality (std::string::assign is a call into _M_replace, several times the cost for a 40-byte
+// GET).
 //
 // The names follow std::string (assign, append, clear, size, data) so that it stands in for one.
 // Neither copyable nor movable: the data pointer may point into the object itself.
@@ -28,7 +31,7 @@ class WireBytes {
   // Replaces the contents with `bytes`, which must not point into this object.
   void assign(const char* bytes, size_t n) {
     if (n > capacity_) Reserve(n);
-    if (n != 0) std::memcpy(data_, bytes, n);
+    CopyBytes(data_, bytes, n);
     size_ = n;
   }
   void assign(std::string_view bytes) { assign(bytes.data(), bytes.size()); }
@@ -38,7 +41,7 @@ class WireBytes {
   }
   void append(const char* bytes, size_t n) {
     if (size_ + n > capacity_) Grow(size_ + n);
-    if (n != 0) std::memcpy(data_ + size_, bytes, n);
+    CopyBytes(data_ + size_, bytes, n);
     size_ += n;
   }
   void append(std::string_view bytes) { append(bytes.data(), bytes.size()); }
