@@ -123,18 +123,27 @@ bool CommandDispatcher::Permitted(ClientSession* client, const UserAcl& acl, con
   return false;
 }
 
+// Single-slot commands, nearly every request, take the inline branch; the rest a call.
 inline void CommandDispatcher::Route(ClientSession* client, const ClientCommand& command) {
   const CommandInfo& cmd = command.info;
+  if (cmd.route != RouteClass::kSlot) {
+    RouteUnslotted(client, command);
+    return;
+  }
+  // XREAD ... BLOCK, and scripts: a script that runs long must not hold the shared connection
+  // (stateful/script_call.h).
+  if (((cmd.flags & kCmdBlocking) && HasBlockOption(command.args)) ||
+      cmd.handler == Handler::kScript) {
+    SessionState::Of(client, worker_)->DispatchPrivate(command);
+    return;
+  }
+  RouteByKeys(client, command);
+}
+
+void CommandDispatcher::RouteUnslotted(ClientSession* client, const ClientCommand& command) {
+  const CommandInfo& cmd = command.info;
   switch (cmd.route) {
-    case RouteClass::kSlot:
-      // XREAD ... BLOCK, and scripts: a script that runs long must not hold the shared
-      // connection (stateful/script_call.h).
-      if (((cmd.flags & kCmdBlocking) && HasBlockOption(command.args)) ||
-          cmd.handler == Handler::kScript) {
-        SessionState::Of(client, worker_)->DispatchPrivate(command);
-        return;
-      }
-      RouteByKeys(client, command);
+    case RouteClass::kSlot:  // Route's own branch
       return;
     case RouteClass::kAnyNode:
       if (cmd.handler == Handler::kConfigGet) {

@@ -39,6 +39,8 @@ class CommandDispatcher : public CommandSink {
   // CLIENT PAUSE in force for the command: it waits (SessionState::Postpone); returns true.
   bool PostponedByPause(ClientSession* client, const ClientCommand& command);
   void Route(ClientSession* client, const ClientCommand& command);
+  // Route for every route class but kSlot.
+  void RouteUnslotted(ClientSession* client, const ClientCommand& command);
   void RouteByKeys(ClientSession* client, const ClientCommand& command);
   void ForwardTo(ClientSession* client, BackendConn* conn, uint16_t slot,
                  const ClientCommand& command, bool replica_read = false);
