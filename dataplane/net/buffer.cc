@@ -23,13 +23,6 @@ void Buffer::ReleaseOwn() {
 // Makes room at the back: first by sliding the unread bytes to the front when that frees enough
 // (and at least half the buffer, so repeated slides stay amortized O(1)), else by growing.
 void Buffer::Reserve(size_t min_space) {
-  if (data_ == nullptr && pool_ != nullptr && min_space <= BufferPool::kBlockSize) {
-    // The common case of a client buffer: its first write since it was drained borrows a block.
-    data_ = pool_->Lend();
-    pooled_ = true;
-    capacity_ = BufferPool::kBlockSize;
-    return;
-  }
   size_t used = write_ - read_;
   if (read_ > 0 && capacity_ - used >= min_space && read_ >= capacity_ / 2) {
     std::memmove(data_, data_ + read_, used);

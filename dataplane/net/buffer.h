@@ -34,7 +34,17 @@ class Buffer {
   // Append and Consume below: every request and reply passes through them, and the room is
   // nearly always there already.
   char* PrepareWrite(size_t min_space) {
-    if (capacity_ - write_ < min_space) Reserve(min_space);
+    if (capacity_ - write_ < min_space) {
+      // The common case of a client buffer: its first write since it was drained borrows a
+      // block (inline: at pipeline depth 1 that is every read and every reply).
+      if (data_ == nullptr && pool_ != nullptr && min_space <= BufferPool::kBlockSize) {
+        data_ = pool_->Lend();
+        pooled_ = true;
+        capacity_ = BufferPool::kBlockSize;
+      } else {
+        Reserve(min_space);
+      }
+    }
     return data_ + write_;
   }
   size_t writable() const { return capacity_ - write_; }
@@ -73,6 +83,7 @@ class Buffer {
   bool holds_memory() const { return data_ != nullptr; }
 
  private:
+  // PrepareWrite's slow path: slides the unread bytes to the front or grows.
   void Reserve(size_t min_space);
   void Grow(size_t capacity);
   void ReleaseOwn();
