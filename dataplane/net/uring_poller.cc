@@ -94,6 +94,12 @@ UringPoller::~UringPoller() {
 // without buffer rings (before 5.19) leaves every socket on POLL_ADD and read(2).
 bool UringPoller::SetUpRecvRing() {
   recv_set_up_ = true;
+  // For benchmarks: the same binary with polls and read(2) (tests/bench/io_engine_syscalls.sh).
+  if (const char* env = std::getenv("SLOTPLANE_IO_URING_RECV_RING");
+      env != nullptr && std::strcmp(env, "off") == 0) {
+    SP_LOG(kInfo) << "io_uring receive ring off (SLOTPLANE_IO_URING_RECV_RING=off)";
+    return false;
+  }
   const size_t bytes = size_t{shape_.buffers} * sizeof(io_uring_buf);
   void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
   if (memory == MAP_FAILED) return false;
