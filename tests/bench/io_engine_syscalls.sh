@@ -33,6 +33,10 @@ clk_tck=$(getconf CLK_TCK)
 # The syscalls the proxy's worker threads make on the request path, and all of them.
 events=(raw_syscalls:sys_enter syscalls:sys_enter_read syscalls:sys_enter_write
   syscalls:sys_enter_writev syscalls:sys_enter_epoll_wait syscalls:sys_enter_io_uring_enter)
+event_args=()
+for event in "${events[@]}"; do
+  event_args+=(-e "$event")
+done
 
 sp_require_cmds redis-server redis-cli redis-benchmark python3 perf getconf timeout setsid nohup awk
 [[ -x $proxy_bin ]] || sp_die "proxy binary not found: $proxy_bin"
@@ -86,7 +90,7 @@ for ((round = 1; round <= reps; round++)); do
         us=$(awk -v t=$((t1 - t0)) -v h="$clk_tck" -v n="$n" 'BEGIN { printf "%.2f", t / h * 1e6 / n }')
         # Syscalls in a separate, shorter run: tracing costs CPU, which must not count above.
         traced=$((n / 3))
-        perf stat -x, -o "$run_dir/perf.csv" -p "$pid" $(printf -- '-e %s ' "${events[@]}") &
+        perf stat -x, -o "$run_dir/perf.csv" -p "$pid" "${event_args[@]}" &
         perf_pid=$!
         sleep 0.5 # perf attaches to every thread of the proxy
         bench "$pipeline" "$traced" >/dev/null
