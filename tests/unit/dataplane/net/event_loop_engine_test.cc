@@ -4,6 +4,7 @@
 // EPOLLOUT). Sockets read through the receive ring (ReceiveInRing + Read; plain read(2) under
 // epoll, the same tests on both): bytes arrive through the ring, a paused reader and one that
 // reads little per event lose nothing, an 8 MB stream arrives intact, EOF and a reset are seen,
+// EPOLLOUT still reaches a ring socket, a reused fd hears none of its predecessor's held bytes,
 // and a tiny ring that runs dry under many senders loses nothing.
 
 #include <arpa/inet.h>
@@ -285,6 +286,7 @@ class RingReader : public EventHandler {
   const std::string& got() const { return got_; }
   bool eof() const { return eof_; }
   int error() const { return error_; }
+  int events() const { return events_; }
   int events_while_paused() const { return events_while_paused_; }
 
  private:
@@ -551,6 +553,68 @@ TEST(EventLoopUringTest, ExhaustedRingLosesNothing) {
   EXPECT_GT(stats.received_bytes, 0u);
   EXPECT_GT(stats.fallback_reads, 0u);
   EXPECT_EQ(stats.held_bytes, 0u);
+}
+
+// A ring socket that also asks for EPOLLOUT (a connection with a blocked write) hears it, and
+// its bytes still arrive through the receive; dropping EPOLLOUT again leaves the receive alone.
+TEST_P(EventLoopEngineTest, RingSocketAlsoHearsEpollout) {
+  EventLoop loop(GetParam());
+  SocketPair pair;
+  bool timed_out = false;
+  Watchdog(&loop, &timed_out);
+  int remaining = 1;
+  RingReader reader(&loop, pair.b(), 6, &remaining);
+  reader.Start(EPOLLIN | EPOLLOUT);
+  loop.RunAfter(10, [&] {
+    loop.Modify(pair.b(), EPOLLIN, &reader);  // EPOLLOUT off again: the receive stays
+    EXPECT_TRUE(WriteAll(pair.a(), "abc"));
+  });
+  loop.RunAfter(30, [&] { EXPECT_TRUE(WriteAll(pair.a(), "def")); });
+  loop.Run();
+  EXPECT_FALSE(timed_out);
+  EXPECT_EQ(reader.got(), "abcdef");
+  EXPECT_GE(reader.events(), 2);  // EPOLLOUT at least once, then the bytes
+  if (GetParam() == IoEngine::kIoUring) {
+    EXPECT_EQ(loop.recv_stats().received_bytes, 6u);
+    EXPECT_EQ(loop.recv_stats().fallback_reads, 0u);
+  }
+}
+
+// A removed ring socket's held bytes are dropped with it: a new socket that gets the same fd
+// number hears only its own bytes.
+TEST_P(EventLoopEngineTest, ReusedRingFdHearsOnlyItsOwnBytes) {
+  EventLoop loop(GetParam());
+  bool timed_out = false;
+  Watchdog(&loop, &timed_out);
+  auto old_pair = std::make_unique<SocketPair>();
+  int old_remaining = 1;
+  // Takes one byte, then pauses (io_uring: holds the rest).
+  RingReader old_reader(&loop, old_pair->b(), 1000, &old_remaining, 1, 1);
+  old_reader.PauseAt(1, nullptr);
+  old_reader.Start();
+  std::unique_ptr<SocketPair> new_pair;
+  std::unique_ptr<RingReader> new_reader;
+  int remaining = 1;
+  loop.RunAfter(10, [&] { EXPECT_TRUE(WriteAll(old_pair->a(), "old bytes")); });
+  loop.RunAfter(30, [&] {
+    const int old_fd = old_pair->b();
+    loop.Remove(old_fd);
+    old_pair.reset();
+    new_pair = std::make_unique<SocketPair>();
+    EXPECT_TRUE(new_pair->a() == old_fd || new_pair->b() == old_fd) << "fd not reused";
+    new_reader = std::make_unique<RingReader>(&loop, new_pair->b(), 3, &remaining);
+    new_reader->Start();
+    EXPECT_TRUE(WriteAll(new_pair->a(), "new"));
+  });
+  loop.Run();
+  EXPECT_FALSE(timed_out);
+  EXPECT_EQ(old_reader.got(), "o");
+  ASSERT_NE(new_reader, nullptr);
+  EXPECT_EQ(new_reader->got(), "new");
+  if (GetParam() == IoEngine::kIoUring) {
+    EXPECT_GE(loop.recv_stats().held_bytes_max, 8u);  // "ld bytes" was held, then dropped
+    EXPECT_EQ(loop.recv_stats().held_bytes, 0u);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, EventLoopEngineTest,
