@@ -59,13 +59,17 @@ trap 'exit 143' TERM
 sp_cluster_up "$run_dir" "$base_port" 6 || sp_die "the cluster did not come up"
 mapfile -t ports < <(sp_cluster_ports "$run_dir")
 
+# stime PID: the proxy's system time so far, in clock ticks (field 15 of /proc/PID/stat; the
+# process name has no spaces).
+stime() { awk '{ print $15 }' "/proc/$1/stat"; }
+
 # bench PIPELINE REQUESTS: one redis-benchmark GET run through the proxy; prints its ops/s.
 bench() {
   timeout -k 5 120 redis-benchmark -h "$SP_HOST" -p "$proxy_port" -c 50 -n "$2" -r 1000000 \
     -P "$1" -t get --csv 2>/dev/null | awk -F, '{ gsub(/"/, "") } $1 == "GET" { print $2; exit }'
 }
 
-printf 'round,threads,pipeline,variant,ops_per_s,proxy_us_per_op,syscalls_per_op,read,write,writev,epoll_wait,io_uring_enter\n'
+printf 'round,threads,pipeline,variant,ops_per_s,proxy_us_per_op,kernel_pct,syscalls_per_op,read,write,writev,epoll_wait,io_uring_enter\n'
 for ((round = 1; round <= reps; round++)); do
   for threads in "${thread_counts[@]}"; do
     for pipeline in "${pipelines[@]}"; do
@@ -85,9 +89,12 @@ for ((round = 1; round <= reps; round++)); do
         pid=$(sp_proxy_pid "$run_dir")
         bench "$pipeline" 5000 >/dev/null # warm-up: connections to every node, buffers
         t0=$("$cpu_sample" ticks "$pid")
+        s0=$(stime "$pid")
         ops=$(bench "$pipeline" "$n")
         t1=$("$cpu_sample" ticks "$pid")
+        s1=$(stime "$pid")
         us=$(awk -v t=$((t1 - t0)) -v h="$clk_tck" -v n="$n" 'BEGIN { printf "%.2f", t / h * 1e6 / n }')
+        kernel=$(awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", t ? 100 * s / t : 0 }')
         # Syscalls in a separate, shorter run: tracing costs CPU, which must not count above.
         traced=$((n / 3))
         perf stat -x, -o "$run_dir/perf.csv" -p "$pid" "${event_args[@]}" &
@@ -104,7 +111,8 @@ for ((round = 1; round <= reps; round++)); do
               c["syscalls:sys_enter_writev"] / n, c["syscalls:sys_enter_epoll_wait"] / n,
               c["syscalls:sys_enter_io_uring_enter"] / n
           }' "$run_dir/perf.csv")
-        printf '%s,%s,%s,%s,%s,%s,%s\n' "$round" "$threads" "$pipeline" "$variant" "$ops" "$us" "$counts"
+        printf '%s,%s,%s,%s,%s,%s,%s,%s\n' "$round" "$threads" "$pipeline" "$variant" "$ops" "$us" "$kernel" \
+          "$counts"
         sp_proxy_stop "$run_dir"
       done
     done
