@@ -206,6 +206,7 @@ void BackendSocket::OnConnected() {
   loop_->Cancel(connect_timer_);
   connect_timer_ = 0;
   state_ = State::kConnected;
+  if (tls_ == nullptr) loop_->ReceiveInRing(fd_);  // io_uring: multishot receive
   const uint64_t generation = generation_;
   listener_->OnSocketConnected();
   if (generation_ == generation) Flush();
@@ -369,7 +370,7 @@ void BackendSocket::UpdateInterest() {
 
 ssize_t BackendSocket::ReadSome(char* data, size_t size) {
   if (tls_ != nullptr) return tls_->Read(data, size);
-  return read(fd_, data, size);
+  return loop_->Read(fd_, data, size);  // io_uring: what the receive ring holds
 }
 
 ssize_t BackendSocket::WriteSome(const iovec* iov, int count) {

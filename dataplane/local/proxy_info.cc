@@ -85,6 +85,23 @@ void AppendStatsSection(WorkerContext* worker, std::string* out) {
   absl::StrAppend(out, "client_buffers_lent:", buffers.buffers, "\r\n",
                   "client_buffer_bytes:", buffers.bytes, "\r\n",
                   "client_buffer_pool_free_bytes:", buffers.free_bytes, "\r\n");
+  // io_uring's receive rings (zeros under epoll): net/uring_poller.h.
+  RecvRingStats ring;
+  for (const WorkerContext* w : ctx.workers) {
+    const RecvRingStats one = w->loop().recv_stats();
+    ring.ring_bytes += one.ring_bytes;
+    ring.held_bytes += one.held_bytes;
+    ring.received_bytes += one.received_bytes;
+    ring.completions += one.completions;
+    ring.no_buffers += one.no_buffers;
+    ring.fallback_reads += one.fallback_reads;
+  }
+  absl::StrAppend(out, "io_uring_recv_ring_bytes:", ring.ring_bytes, "\r\n",
+                  "io_uring_recv_held_bytes:", ring.held_bytes, "\r\n",
+                  "io_uring_recv_bytes:", ring.received_bytes, "\r\n",
+                  "io_uring_recv_completions:", ring.completions, "\r\n",
+                  "io_uring_recv_no_buffers:", ring.no_buffers, "\r\n",
+                  "io_uring_recv_fallback_reads:", ring.fallback_reads, "\r\n");
 }
 
 void AppendErrorStatsSection(WorkerContext* worker, std::string* out) {

@@ -26,10 +26,10 @@ class EventLoop::Wakeup final : public EventHandler {
   EventLoop* loop_;
 };
 
-EventLoop::EventLoop(IoEngine engine)
+EventLoop::EventLoop(IoEngine engine, RecvRingShape recv_ring)
     : wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)), wakeup_(std::make_unique<Wakeup>(this)) {
   if (engine == IoEngine::kIoUring) {
-    uring_ = UringPoller::Create();
+    uring_ = UringPoller::Create(recv_ring);
     if (uring_ == nullptr) {
       SP_LOG(kWarning) << "io_uring ring not available, using epoll";
     }
@@ -52,6 +52,19 @@ EventLoop::~EventLoop() {
 IoEngine EventLoop::engine() const { return uring_ ? IoEngine::kIoUring : IoEngine::kEpoll; }
 
 void EventLoop::QueueWrite(int fd, BatchedWriter* writer) { uring_->QueueWrite(fd, writer); }
+
+void EventLoop::ReceiveInRing(int fd) {
+  if (uring_) uring_->ReceiveInRing(fd);
+}
+
+ssize_t EventLoop::Read(int fd, char* data, size_t size) {
+  if (uring_) return uring_->Receive(fd, data, size);
+  return read(fd, data, size);
+}
+
+RecvRingStats EventLoop::recv_stats() const {
+  return uring_ ? uring_->recv_stats() : RecvRingStats{};
+}
 
 int64_t EventLoop::MonotonicMs() {
   timespec ts;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -33,7 +35,8 @@ class EventLoop {
  public:
   using TimerId = uint64_t;
 
-  explicit EventLoop(IoEngine engine = IoEngine::kEpoll);
+  // `recv_ring`: the io_uring engine's receive ring (tests shrink it).
+  explicit EventLoop(IoEngine engine = IoEngine::kEpoll, RecvRingShape recv_ring = {});
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -50,6 +53,16 @@ class EventLoop {
   // submission that waits for the next events (see BatchedWriter). Once per pass per writer;
   // Remove(fd) drops it.
   void QueueWrite(int fd, BatchedWriter* writer);
+
+  // io_uring: the registered `fd` (a connected plain stream socket) is received with a multishot
+  // receive into the loop's buffer ring from now until Remove(fd) (net/uring_poller.h); epoll:
+  // nothing. Either way its owner reads it with Read().
+  void ReceiveInRing(int fd);
+  // read(2) semantics: under io_uring, for a ReceiveInRing fd, the bytes the ring received (no
+  // syscall; -1/EAGAIN when none), else read(2).
+  ssize_t Read(int fd, char* data, size_t size);
+  // Any thread; zeros under epoll.
+  RecvRingStats recv_stats() const;
 
   // Runs `fn` on the loop thread after `delay_ms` milliseconds. Timers are for rare events
   // (reconnect backoff, retries, ticks), not per request.

@@ -52,6 +52,7 @@ ClientSession::ClientSession(WorkerContext* worker, int fd, uint64_t id, std::st
   if (authenticated_) acl_ = UserAclOf(worker->policy(), "");  // the default user's
   registered_events_ = EPOLLIN;
   worker_->loop().Add(fd_, registered_events_, this);
+  if (tls_ == nullptr) worker_->loop().ReceiveInRing(fd_);  // io_uring: multishot receive
 }
 
 ClientSession::~ClientSession() { Close(); }
@@ -100,7 +101,7 @@ void ClientSession::ContinueHandshake() {
 
 ssize_t ClientSession::ReadSome(char* data, size_t size) {
   if (tls_ != nullptr) return tls_->Read(data, size);
-  return read(fd_, data, size);
+  return worker_->loop().Read(fd_, data, size);  // io_uring: what the receive ring holds
 }
 
 ssize_t ClientSession::WriteSome(const char* data, size_t size) {
