@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/strings.h"
+#include "dataplane/net/raw_io.h"
 #include "dataplane/net/socket.h"
 
 namespace slotplane::dataplane {
@@ -375,7 +376,7 @@ ssize_t BackendSocket::ReadSome(char* data, size_t size) {
 
 ssize_t BackendSocket::WriteSome(const iovec* iov, int count) {
   if (tls_ != nullptr) return tls_->Write(iov, count);
-  return writev(fd_, iov, count);
+  return RawWritev(fd_, iov, count);
 }
 
 std::string BackendSocket::TransferError() const {

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "common/logging.h"
+#include "dataplane/net/raw_io.h"
 #include "dataplane/net/uring_poller.h"
 
 namespace slotplane::dataplane {
@@ -59,7 +60,7 @@ void EventLoop::ReceiveInRing(int fd) {
 
 ssize_t EventLoop::Read(int fd, char* data, size_t size) {
   if (uring_) return uring_->Receive(fd, data, size);
-  return read(fd, data, size);
+  return RawRead(fd, data, size);
 }
 
 RecvRingStats EventLoop::recv_stats() const {
@@ -177,7 +178,7 @@ void EventLoop::EndPass() {
 void EventLoop::RunEpoll() {
   epoll_event events[kMaxEventsPerPass];
   while (!stopping_) {
-    int n = epoll_wait(epoll_fd_, events, kMaxEventsPerPass, NextTimeoutMs());
+    int n = RawEpollWait(epoll_fd_, events, kMaxEventsPerPass, NextTimeoutMs());
     if (n < 0 && errno != EINTR) {
       SP_LOG(kError) << "epoll_wait: " << strerror(errno);
       break;

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/logging.h"
+#include "dataplane/net/raw_io.h"
 
 namespace slotplane::dataplane {
 namespace {
@@ -374,14 +375,14 @@ size_t UringPoller::TakeInput(Slot* slot, char* data, size_t size) {
 
 ssize_t UringPoller::Receive(int fd, char* data, size_t size) {
   if (fd < 0 || static_cast<size_t>(fd) >= slots_.size() || !slots_[fd].recv) {
-    return read(fd, data, size);
+    return RawRead(fd, data, size);
   }
   Slot& slot = slots_[static_cast<size_t>(fd)];
   const size_t copied = TakeInput(&slot, data, size);
   if (copied > 0) return static_cast<ssize_t>(copied);
   if (slot.fallback_read || !RecvActive(slot)) {
     counts_.fallback_reads.Add();
-    const ssize_t n = read(fd, data, size);
+    const ssize_t n = RawRead(fd, data, size);
     if (n < 0 && errno == EAGAIN) slot.fallback_read = false;
     return n;
   }

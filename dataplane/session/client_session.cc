@@ -11,6 +11,7 @@
 #include "dataplane/core/errors.h"
 #include "dataplane/core/worker_context.h"
 #include "dataplane/net/event_loop.h"
+#include "dataplane/net/raw_io.h"
 #include "dataplane/request/request.h"
 #include "dataplane/session/client_auth.h"
 #include "dataplane/session/client_registry.h"
@@ -105,7 +106,7 @@ ssize_t ClientSession::ReadSome(char* data, size_t size) {
 }
 
 ssize_t ClientSession::WriteSome(const char* data, size_t size) {
-  if (tls_ == nullptr) return write(fd_, data, size);
+  if (tls_ == nullptr) return RawWrite(fd_, data, size);
   iovec iov{const_cast<char*>(data), size};
   return tls_->Write(&iov, 1);
 }
