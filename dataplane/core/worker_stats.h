@@ -28,6 +28,7 @@ namespace slotplane::dataplane {
   X(scripts_reloaded, "EVALSHA scripts loaded again on a master that lacked them")      \
   X(blocking_commands, "Blocking commands run on private connections")                  \
   X(pubsub_messages, "Pub/sub messages delivered to subscribed clients")                \
+  X(replies_written_direct, "Large in-order replies written from the node's buffer")    \
   X(client_query_buffer_limit_disconnections,                                           \
     "Clients closed for unparsed input beyond client-query-buffer-limit")               \
   X(client_output_buffer_limit_disconnections,                                          \

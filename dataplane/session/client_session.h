@@ -188,6 +188,8 @@ class ClientSession : public EventHandler, public ReplySink, public BatchedWrite
   // The raw transfer: read(2) and write(2) semantics, through TLS for a TLS client.
   ssize_t ReadSome(char* data, size_t size);
   ssize_t WriteSome(const char* data, size_t size);
+  // Adds the reply at the head of the queue to the output; see client_session.cc.
+  void AppendInOrder(std::string_view reply);
   // The epoll path's write: write(2) until done or EAGAIN; false when the client was closed.
   bool WriteOutput();
   // What follows a write: closing a drained closing client, resuming input, the interest.

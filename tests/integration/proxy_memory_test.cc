@@ -83,6 +83,39 @@ TEST_F(ProxyMemoryTest, BigValueBuffersAreFreedOnceDrained) {
   EXPECT_OK(StatBecomes("client_buffer_bytes", kBlock));
 }
 
+// In-order replies of 64 KB or more go to the socket straight from the node's buffer; what the
+// socket does not take at once is copied and follows. A pipeline that mixes big and small
+// replies, read only after all of it was sent (so the socket fills), arrives whole and in order.
+TEST_F(ProxyMemoryTest, BigInOrderRepliesAreWrittenFromTheNodesBuffer) {
+  const std::string a(1024 * 1024, 'a');
+  const std::string c(3 * 1024 * 1024 + 7, 'c');
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestClient> client, proxy().Connect());
+    ASSERT_EQ(client->Command({"SET", "mem:direct:a", a}), Reply::Status("OK"));
+    ASSERT_EQ(client->Command({"SET", "mem:direct:b", "small"}), Reply::Status("OK"));
+    ASSERT_EQ(client->Command({"SET", "mem:direct:c", c}), Reply::Status("OK"));
+  }
+  ASSERT_OK_AND_ASSIGN(const int64_t direct_before, proxy().InfoCounter("replies_written_direct"));
+  ASSERT_OK_AND_ASSIGN(RawConnection raw, RawConnection::Connect(proxy().port()));
+  std::string pipeline;
+  for (const char* key : {"mem:direct:a", "mem:direct:b", "mem:direct:c", "mem:direct:a",
+                          "mem:direct:c", "mem:direct:b"}) {
+    pipeline += EncodeCommand({"GET", key});
+  }
+  ASSERT_OK(raw.Send(pipeline));
+  ASSERT_OK_AND_ASSIGN(ReadResult read, raw.ReadReplies(6, kSettle));
+  const auto bulk = [](const std::string& value) {
+    return absl::StrCat("$", value.size(), "\r\n", value, "\r\n");
+  };
+  const std::string expected =
+      bulk(a) + bulk("small") + bulk(c) + bulk(a) + bulk(c) + bulk("small");
+  ASSERT_EQ(read.data.size(), expected.size());
+  EXPECT_TRUE(read.data == expected) << "replies out of order or corrupted";
+  ASSERT_OK_AND_ASSIGN(const int64_t direct_after, proxy().InfoCounter("replies_written_direct"));
+  EXPECT_GE(direct_after, direct_before + 1);
+  EXPECT_OK(StatBecomes("client_buffers_lent", 1));
+}
+
 TEST_F(ProxyMemoryTest, BurstOfClosedClientsGivesMemoryBack) {
   ASSERT_OK_AND_ASSIGN(const int64_t trims_before, proxy().InfoCounter("heap_trims"));
   // 512 closed clients on one worker trigger a trim at its next cron (once a second); with two
