@@ -118,6 +118,11 @@ bool ReplyScanner::ScanWholeSimple(const char* data, size_t size) {
     return true;
   }
   if (type != '+' && type != ':' && type != '-') return false;
+  if (size >= 5 && std::memcmp(data, "+OK\r\n", 5) == 0) {  // a write's usual reply
+    frame_size_ = 5;
+    frame_type_ = type;
+    return true;
+  }
   const size_t end = std::min(size - 1, kFastLineMax);
   for (size_t cr = 1; cr < end; ++cr) {
     if (data[cr] != '\r') continue;
