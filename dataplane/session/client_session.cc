@@ -35,7 +35,7 @@ constexpr int kMaxReadsPerEvent = 4;
 constexpr size_t kMaxInFlightRequests = 256;
 constexpr size_t kMaxReplyBytes = 8 * 1024 * 1024;
 // An in-order reply of at least this many bytes is written straight from the node's buffer (see
-// AppendInOrder). Smaller ones are copied and written once per loop pass with the replies around
+// WriteDirect). Smaller ones are copied and written once per loop pass with the replies around
 // them: a write per reply would cost more than the copy.
 constexpr size_t kDirectWriteMin = 64 * 1024;
 
@@ -265,7 +265,8 @@ void ClientSession::Complete(Request* request, std::string_view reply) {
     if (close_asap_) ScheduleFlush();  // closes it before the loop sleeps
     return;
   }
-  AppendInOrder(reply);
+  if (reply.size() >= kDirectWriteMin) reply = WriteDirect(reply);
+  output_.Append(reply);
   // Release the head and every parked reply behind it, in order.
   while (true) {
     Request* done = head_;
@@ -288,19 +289,17 @@ void ClientSession::Complete(Request* request, std::string_view reply) {
 // A large reply with nothing ahead of it goes to the socket from the node's read buffer, which
 // stays valid during the call: no copy, and no big output buffer allocated for it. Only on plain
 // TCP with nothing queued or blocked (so the bytes cannot overtake others), and only what the
-// socket takes at once; the rest is copied as usual, and a write error shows again at the next
-// flush, which closes the client.
-void ClientSession::AppendInOrder(std::string_view reply) {
-  if (reply.size() >= kDirectWriteMin && output_.empty() && tls_ == nullptr && !write_queued_ &&
-      !write_blocked_ && !closing_) {
-    const ssize_t n = RawWrite(fd_, reply.data(), reply.size());
-    if (n > 0) {
-      reply.remove_prefix(static_cast<size_t>(n));
-      last_interaction_ms_ = worker_->loop().now_ms();
-      worker_->stats().replies_written_direct.Add();
-    }
+// socket takes at once. Returns what is left to append as usual; a write error shows again at
+// the next flush, which closes the client.
+std::string_view ClientSession::WriteDirect(std::string_view reply) {
+  if (!output_.empty() || tls_ != nullptr || write_queued_ || write_blocked_ || closing_) {
+    return reply;
   }
-  output_.Append(reply);
+  const ssize_t n = RawWrite(fd_, reply.data(), reply.size());
+  if (n <= 0) return reply;
+  last_interaction_ms_ = worker_->loop().now_ms();
+  worker_->stats().replies_written_direct.Add();
+  return reply.substr(static_cast<size_t>(n));
 }
 
 void ClientSession::SetStateActive(bool active) {

@@ -188,8 +188,9 @@ class ClientSession : public EventHandler, public ReplySink, public BatchedWrite
   // The raw transfer: read(2) and write(2) semantics, through TLS for a TLS client.
   ssize_t ReadSome(char* data, size_t size);
   ssize_t WriteSome(const char* data, size_t size);
-  // Adds the reply at the head of the queue to the output; see client_session.cc.
-  void AppendInOrder(std::string_view reply);
+  // Writes a large reply at the head of the queue straight to the socket when it can; returns the
+  // part still to append to the output. See client_session.cc.
+  std::string_view WriteDirect(std::string_view reply);
   // The epoll path's write: write(2) until done or EAGAIN; false when the client was closed.
   bool WriteOutput();
   // What follows a write: closing a drained closing client, resuming input, the interest.
