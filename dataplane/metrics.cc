@@ -402,6 +402,21 @@ std::vector<prometheus::MetricFamily> ProxyMetrics::Collect() const {
   AddGauge(&out, "slotplane_proxy_client_buffer_pool_free_bytes",
            "Bytes of buffer blocks the workers keep for reuse",
            static_cast<double>(buffers.free_bytes));
+  // io_uring's receive rings (zeros under epoll): net/uring_poller.h.
+  RecvRingStats ring;
+  for (const WorkerContext* w : workers) ring.Add(w->loop().recv_stats());
+  AddGauge(&out, "slotplane_proxy_io_uring_recv_ring_bytes",
+           "Memory of the workers' io_uring receive rings (0 under epoll)",
+           static_cast<double>(ring.ring_bytes));
+  AddGauge(&out, "slotplane_proxy_io_uring_recv_held_bytes",
+           "Bytes received through the rings and held for sockets that did not read them yet",
+           static_cast<double>(ring.held_bytes));
+  AddCounter(&out, "slotplane_proxy_io_uring_recv_bytes_total",
+             "Bytes received through the io_uring receive rings",
+             static_cast<double>(ring.received_bytes));
+  AddCounter(&out, "slotplane_proxy_io_uring_recv_no_buffers_total",
+             "Receives that found the ring empty (the socket was then read with read(2))",
+             static_cast<double>(ring.no_buffers));
   AddGauge(&out, "slotplane_proxy_worker_threads", "Worker threads",
            static_cast<double>(workers.size()));
   if (context_->refresher != nullptr) {

@@ -87,15 +87,7 @@ void AppendStatsSection(WorkerContext* worker, std::string* out) {
                   "client_buffer_pool_free_bytes:", buffers.free_bytes, "\r\n");
   // io_uring's receive rings (zeros under epoll): net/uring_poller.h.
   RecvRingStats ring;
-  for (const WorkerContext* w : ctx.workers) {
-    const RecvRingStats one = w->loop().recv_stats();
-    ring.ring_bytes += one.ring_bytes;
-    ring.held_bytes += one.held_bytes;
-    ring.received_bytes += one.received_bytes;
-    ring.completions += one.completions;
-    ring.no_buffers += one.no_buffers;
-    ring.fallback_reads += one.fallback_reads;
-  }
+  for (const WorkerContext* w : ctx.workers) ring.Add(w->loop().recv_stats());
   absl::StrAppend(out, "io_uring_recv_ring_bytes:", ring.ring_bytes, "\r\n",
                   "io_uring_recv_held_bytes:", ring.held_bytes, "\r\n",
                   "io_uring_recv_bytes:", ring.received_bytes, "\r\n",

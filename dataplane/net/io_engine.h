@@ -35,6 +35,18 @@ struct RecvRingStats {
   uint64_t arms = 0;            // multishot receives submitted (first ones and re-arms)
   uint64_t no_buffers = 0;      // -ENOBUFS: the ring was empty, the owner read(2) instead
   uint64_t fallback_reads = 0;  // read(2) calls made for ring sockets
+
+  // Adds another worker's figures (held_bytes_max: the largest of the two).
+  void Add(const RecvRingStats& other) {
+    ring_bytes += other.ring_bytes;
+    held_bytes += other.held_bytes;
+    held_bytes_max = held_bytes_max > other.held_bytes_max ? held_bytes_max : other.held_bytes_max;
+    received_bytes += other.received_bytes;
+    completions += other.completions;
+    arms += other.arms;
+    no_buffers += other.no_buffers;
+    fallback_reads += other.fallback_reads;
+  }
 };
 
 // Whether this kernel lets the process set up a ring and supports every operation the io_uring

@@ -175,23 +175,25 @@ TEST_F(ProxyOpsTest, ScrapeHasLatencyByClassAndCommandsByOutcome) {
   EXPECT_EQ(client->Command({"PING"}), Reply::Status("PONG"));
   EXPECT_EQ(client->Command({"DBSIZE"}), Reply::Integer(1));
   EXPECT_EQ(client->Command({"NOSUCHCOMMAND"}).type, Reply::Type::kError);
-  EXPECT_OK(
-      ResponseHas(metrics_port_, "/metrics",
-                  {"# TYPE slotplane_proxy_command_duration_seconds histogram",
-                   "slotplane_proxy_command_duration_seconds_count{class=\"read\"} 2",
-                   "slotplane_proxy_command_duration_seconds_count{class=\"write\"} 2",
-                   // The fixture's PINGs count too.
-                   "slotplane_proxy_command_duration_seconds_count{class=\"local\"} ",
-                   "slotplane_proxy_commands_total{command=\"ping\",outcome=\"ok\"} ",
-                   "slotplane_proxy_command_duration_seconds_count{class=\"fan_out\"} 1",
-                   "slotplane_proxy_command_duration_seconds_bucket{class=\"read\",le=\"+Inf\"} 2",
-                   "slotplane_proxy_command_duration_seconds_count{class=\"blocking\"} 0",
-                   "slotplane_proxy_commands_total{command=\"get\",outcome=\"ok\"} 2",
-                   "slotplane_proxy_commands_total{command=\"get\",outcome=\"error\"} 0",
-                   "slotplane_proxy_commands_total{command=\"incr\",outcome=\"error\"} 1",
-                   "slotplane_proxy_commands_total{command=\"set\",outcome=\"ok\"} 1",
-                   "slotplane_proxy_errors_total{kind=\"unknown_command\"} 1", "process_open_fds ",
-                   "process_resident_memory_bytes ", "slotplane_proxy_build_info{revision=\""}));
+  EXPECT_OK(ResponseHas(
+      metrics_port_, "/metrics",
+      {"# TYPE slotplane_proxy_command_duration_seconds histogram",
+       "slotplane_proxy_command_duration_seconds_count{class=\"read\"} 2",
+       "slotplane_proxy_command_duration_seconds_count{class=\"write\"} 2",
+       // The fixture's PINGs count too.
+       "slotplane_proxy_command_duration_seconds_count{class=\"local\"} ",
+       "slotplane_proxy_commands_total{command=\"ping\",outcome=\"ok\"} ",
+       "slotplane_proxy_command_duration_seconds_count{class=\"fan_out\"} 1",
+       "slotplane_proxy_command_duration_seconds_bucket{class=\"read\",le=\"+Inf\"} 2",
+       "slotplane_proxy_command_duration_seconds_count{class=\"blocking\"} 0",
+       "slotplane_proxy_commands_total{command=\"get\",outcome=\"ok\"} 2",
+       "slotplane_proxy_commands_total{command=\"get\",outcome=\"error\"} 0",
+       "slotplane_proxy_commands_total{command=\"incr\",outcome=\"error\"} 1",
+       "slotplane_proxy_commands_total{command=\"set\",outcome=\"ok\"} 1",
+       "slotplane_proxy_errors_total{kind=\"unknown_command\"} 1", "process_open_fds ",
+       // The default engine is epoll: no receive ring.
+       "slotplane_proxy_io_uring_recv_ring_bytes 0", "slotplane_proxy_io_uring_recv_bytes_total 0",
+       "process_resident_memory_bytes ", "slotplane_proxy_build_info{revision=\""}));
   // The unknown command has no series of its own: the label set is the command table.
   absl::StatusOr<std::string> metrics = HttpGet(metrics_port_, "/metrics");
   ASSERT_OK(metrics);
