@@ -595,7 +595,7 @@ report() {
     echo
     LEFT=2 markdown_table "proxy|threads|RSS before MB|KB per idle client|KB per client kept after close|error replies" "${memory_rows[@]}"
     echo
-    echo "(RSS with the clients connected − RSS before) / $idle_clients; after close: (RSS once they closed − RSS before) / $idle_clients."
+    echo "(RSS with the clients connected − RSS before) / $idle_clients; after close: (RSS 2.5 s after they closed − RSS before) / $idle_clients."
     echo
   fi
   echo "## How each proxy ran"

@@ -6,8 +6,10 @@
       reads every reply, and keeps them open and idle. Prints one line of key=value pairs:
         base_kb   RSS before the first connection
         idle_kb   RSS with the N clients connected and idle after their GET
-        closed_kb RSS after all N closed (the last of up to 20 samples 50 ms apart, stopping
-                  early when two in a row agree: the proxy handles the closes asynchronously)
+        closed_kb RSS after all N closed: settled (up to 20 samples 50 ms apart, stopping early
+                  when two in a row agree: the proxy handles the closes asynchronously), then
+                  settled again 2.5 s later (slotplane gives heap memory back from a once-a-second
+                  cron after a burst of closes)
         errors    error replies received (a proxy that refused a client shows here)
       Exits 1 when a connection or a reply fails (the harness is broken, or the proxy is).
 
@@ -65,6 +67,10 @@ def read_reply(sock: socket.socket, deadline: float) -> bytes:
     return buf
 
 
+# How long after the closes settled closed_kb is sampled (see the docstring).
+CLOSED_WAIT_S = 2.5
+
+
 def settle(pid: int, samples: int = 20, interval: float = 0.05) -> int:
     last = rss_kb(pid)
     for _ in range(samples):
@@ -110,6 +116,8 @@ def cmd_idle(args: list) -> int:
         return 1
     for s in socks:
         s.close()
+    settle(pid)
+    time.sleep(CLOSED_WAIT_S)
     closed = settle(pid)
     print(f"base_kb={base} idle_kb={idle} closed_kb={closed} errors={errors}")
     return 0
