@@ -153,6 +153,7 @@ absl::Status Proxy::Start() {
   }
   int threads = options.EffectiveThreads();
   context_.io_engine = ResolveIoEngine(options.io_engine);
+  context_.recv_ring.buffers = static_cast<uint32_t>(options.io_uring_recv_buffers);
   applier_->AttachWorkers([&](const ProxyPolicyPtr& policy) {
     context_.initial_policy = policy;
     std::vector<ConfigTarget*> created;

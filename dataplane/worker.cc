@@ -72,7 +72,7 @@ class Worker::Acceptor : public EventHandler {
 
 Worker::Worker(int index, ProxyContext* proxy)
     : context_(index, proxy, proxy->initial_policy),
-      loop_(proxy->io_engine),
+      loop_(proxy->io_engine, proxy->recv_ring),
       forwarder_(&context_),
       router_(&forwarder_, BackendOptionsFor(context_.policy(), proxy->options, proxy->tls_client)),
       private_pool_(&loop_, &stats_,

@@ -269,6 +269,7 @@ const OptionTable<ProxyOptions>& Table() {
               IntOption("tls-port", &O::tls_port, 0, 65535),
               YesNoOption("tls-cluster", &O::tls_cluster),
               EnumOption("io-engine", &O::io_engine, kIoEngineChoices),
+              IntOption("io-uring-recv-buffers", &O::io_uring_recv_buffers, 16, 32768),
           },
           &O::tls, /*listener=*/true),
       FleetDef));
@@ -341,6 +342,8 @@ constexpr HelpLine kHelpLines[] = {
     {"tls-port", "TLS listener beside port (0: none)"},
     {"tls-cluster", "TLS to the cluster nodes"},
     {"io-engine", "epoll | io_uring | auto: how workers wait and write (auto: io_uring if usable)"},
+    {"io-uring-recv-buffers",
+     "4 KB buffers in each worker's io_uring receive ring, a power of two (16-32768)"},
 };
 
 const char* HelpOf(const Def& def) {
@@ -369,6 +372,11 @@ absl::Status CheckCombinations(const ProxyOptions& options) {
   }
   if (!options.control_plane_tls_cert.empty() && options.control_plane_tls_ca.empty()) {
     return absl::InvalidArgumentError("control-plane-tls-cert needs control-plane-tls-ca");
+  }
+  const int buffers = options.io_uring_recv_buffers;
+  if ((buffers & (buffers - 1)) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "io-uring-recv-buffers must be a power of two (16, 32, ... 32768), got ", buffers));
   }
   return CheckTlsSettings(options.tls, options.tls_port != 0, options.tls_cluster);
 }

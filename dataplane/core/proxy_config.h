@@ -37,6 +37,9 @@ struct ProxyOptions : FleetSettings {
   std::string disable_multiplexing = "auto";
   // slotplane: the workers' event loops, "auto" | "epoll" | "io_uring" (net/io_engine.h).
   std::string io_engine = "epoll";
+  // slotplane: buffers of each worker's io_uring receive ring, 4 KB each (a power of two; see
+  // RecvRingShape in net/io_engine.h). Unused under epoll.
+  int io_uring_recv_buffers = 256;
   // Who may run PROXY SHUTDOWN, as Redis's enable-debug-command: "no", "yes" or "local" (only
   // clients on a loopback connection). With client users, the user also needs @admin.
   std::string enable_proxy_shutdown = "local";

@@ -39,6 +39,8 @@ struct ProxyContext {
   int unix_listener = -1;
   // The engine of the workers' loops (`io-engine`, resolved once against the kernel).
   IoEngine io_engine = IoEngine::kEpoll;
+  // The workers' io_uring receive ring (`io-uring-recv-buffers`); unused under epoll.
+  RecvRingShape recv_ring;
   int64_t start_time_unix = 0;
   std::atomic<int64_t> clients{0};
   std::atomic<uint64_t> next_client_id{1};

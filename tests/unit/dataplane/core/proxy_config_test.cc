@@ -343,6 +343,19 @@ TEST(ProxyConfigTest, TlsCombinationsRedisRefuses) {
   }
 }
 
+TEST(ProxyConfigTest, IoUringRecvBuffersIsAPowerOfTwoInRange) {
+  auto o = Parse({"h:1", "--io-uring-recv-buffers", "1024"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->io_uring_recv_buffers, 1024);
+  EXPECT_EQ(Parse({"h:1"})->io_uring_recv_buffers, 256);
+  for (const char* bad : {"100", "8", "65536", "0", "-16"}) {
+    auto rejected = Parse({"h:1", "--io-uring-recv-buffers", bad});
+    EXPECT_FALSE(rejected.ok()) << bad;
+    EXPECT_NE(rejected.status().message().find("io-uring-recv-buffers"), std::string::npos)
+        << rejected.status();
+  }
+}
+
 TEST(ProxyConfigTest, ClientAuthOptions) {
   auto o = Parse({"h:1", "--requirepass", "pw", "--user", "alice on >secret ~* +@all"});
   ASSERT_TRUE(o.ok()) << o.status();
